@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/**
+ * The `pgtrail` command: dispatches to one subcommand, maps errors to exit codes (PRODUCT.md):
+ * 0 success, 1 a check failed, 2 usage, configuration or I/O error with one line on stderr.
+ */
+import { ConfigError } from '../config/config-error.js';
+import { describeConfigError } from '../config/load-config.js';
+import { ExitCode, UsageError, type Command, type CommandContext } from './cli.js';
+import { commands } from './commands/index.js';
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'pgtrail: a PostgreSQL access proxy that keeps evidence',
+    '',
+    'usage: pgtrail COMMAND [flags]   (pgtrail COMMAND --help for its flags)',
+    '',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help());
+    return name === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  const command: Command | undefined = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`pgtrail: unknown command ${JSON.stringify(name)} (see pgtrail --help)\n`);
+    return ExitCode.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.usage.trimEnd()}\n`);
+    return ExitCode.ok;
+  }
+  const ctx: CommandContext = { argv: rest, env: process.env, stdout: process.stdout, stderr: process.stderr };
+  try {
+    return await command.run(ctx);
+  } catch (err) {
+    process.stderr.write(`${describe(command, err)}\n`);
+    return ExitCode.usage;
+  }
+}
+
+function describe(command: Command, err: unknown): string {
+  if (err instanceof ConfigError) return describeConfigError(err);
+  if (err instanceof UsageError) return `pgtrail ${command.name}: ${err.message} (see pgtrail ${command.name} --help)`;
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return `pgtrail ${command.name}: ${err.message}${typeof code === 'string' ? ` [${code}]` : ''}`;
+  }
+  return `pgtrail ${command.name}: ${String(err)}`;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`pgtrail: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = ExitCode.usage;
+  },
+);

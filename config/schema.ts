@@ -1,0 +1,80 @@
+/**
+ * The shape of every configuration key: its dotted name and how a raw value (from YAML, a flag or the
+ * environment) is checked and converted. Keys not listed here are rejected, so a typo never passes
+ * silently.
+ */
+
+/** Converts a raw value or returns why it is not acceptable. */
+export type KeyRule = (raw: unknown) => { ok: true; value: unknown } | { ok: false; expected: string };
+
+const ok = (value: unknown) => ({ ok: true as const, value });
+const bad = (expected: string) => ({ ok: false as const, expected });
+
+/** A non-empty string. */
+export const text: KeyRule = (raw) => (typeof raw === 'string' && raw.length > 0 ? ok(raw) : bad('a non-empty string'));
+
+/** A file path, or null to unset it. */
+export const optionalPath: KeyRule = (raw) =>
+  raw === null ? ok(null) : typeof raw === 'string' && raw.length > 0 ? ok(raw) : bad('a file path or null');
+
+/** An optional non-empty string (null matches everything where used as a filter). */
+export const optionalText: KeyRule = optionalPath;
+
+/** An integer within [min, max]; numeric strings (from flags and the environment) are accepted. */
+export function integer(min: number, max: number): KeyRule {
+  return (raw) => {
+    const n = typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max
+      ? ok(n)
+      : bad(`an integer from ${min} to ${max}`);
+  };
+}
+
+/** A TCP port. */
+export const port: KeyRule = integer(1, 65535);
+
+/** One of a fixed set of strings. */
+export function oneOf(...values: readonly string[]): KeyRule {
+  return (raw) => (typeof raw === 'string' && values.includes(raw) ? ok(raw) : bad(`one of ${values.join(', ')}`));
+}
+
+/** Every scalar key, by its dotted path. Lists (recording.redaction) are checked in their own rule. */
+export const scalarKeys: Readonly<Record<string, KeyRule>> = {
+  'listen.host': text,
+  'listen.port': port,
+  'upstream.host': text,
+  'upstream.port': port,
+  'upstream.connectTimeoutMs': integer(1, 600_000),
+  'upstream.tls.mode': oneOf('disable', 'prefer', 'require', 'verify-ca', 'verify-full'),
+  'upstream.tls.caFile': optionalPath,
+  'upstream.tls.serverName': optionalText,
+  'tls.mode': oneOf('disable', 'allow', 'require'),
+  'tls.certFile': optionalPath,
+  'tls.keyFile': optionalPath,
+  'tls.caFile': optionalPath,
+  'journal.dir': text,
+  'journal.durability': oneOf('strict', 'batched'),
+  'journal.batchWindowMs': integer(1, 10_000),
+  'journal.checkpointEveryRecords': integer(1, 100_000_000),
+  'journal.checkpointEveryMs': integer(10, 86_400_000),
+  'journal.segmentMaxBytes': integer(4096, 2 ** 40),
+  'limits.maxMessageBytes': integer(1024, 1024 * 1024 * 1024),
+  'limits.maxConnections': integer(1, 1_000_000),
+  'limits.idleSessionTimeoutMs': integer(0, 2 ** 31 - 1),
+  'limits.keepaliveMs': integer(0, 2 ** 31 - 1),
+  'limits.startupTimeoutMs': integer(100, 600_000),
+  'limits.shutdownGraceMs': integer(0, 600_000),
+  'recording.captureRows': integer(0, 1_000_000),
+  'recording.captureBytes': integer(0, 1024 * 1024 * 1024),
+  'viewer.listen.host': text,
+  'viewer.listen.port': port,
+  'log.level': oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+};
+
+/** Keys of each redaction rule in recording.redaction. */
+export const redactionKeys: Readonly<Record<string, KeyRule>> = {
+  name: text,
+  database: optionalText,
+  user: optionalText,
+  action: oneOf('drop-params', 'normalize-sql'),
+};
