@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
-import { debianBinaries, embeddedBinaries } from './support/postgres-binaries.js';
-import { startPostgres, type PostgresInfo, type PostgresServer } from './support/postgres-server.js';
+import { debianBinaries, embeddedBinaries } from '../embedded/postgres-binaries.js';
+import { startPostgres, type PostgresInfo, type PostgresServer } from '../embedded/postgres-server.js';
+import { createTestRoles } from './support/test-roles.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,6 +18,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     servers.push(await startPostgres(embeddedBinaries()));
     for (const b of debianBinaries()) servers.push(await startPostgres(b));
+    for (const s of servers) await createTestRoles(s);
   } catch (err) {
     await Promise.all(servers.map((s) => s.stop()));
     throw err;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
-import { testRoles } from './support/postgres-server.js';
+import { testRoles } from './support/test-roles.js';
 
 describe('test PostgreSQL servers', () => {
   for (const server of inject('postgresMajors')) {

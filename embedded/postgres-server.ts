@@ -7,18 +7,7 @@ import pg from 'pg';
 import type { PostgresBinaries } from './postgres-binaries.js';
 import { makeTlsFiles } from './tls-files.js';
 
-/** Roles every test server has, one per authentication method (pg_hba.conf pins each). */
-export const testRoles = {
-  /** Superuser, SCRAM-SHA-256. */
-  admin: { user: 'postgres', password: 'admin-secret' },
-  /** An ordinary role that owns database `app`, SCRAM-SHA-256. */
-  scram: { user: 'app', password: 'app-secret' },
-  md5: { user: 'md5_user', password: 'md5-secret' },
-  password: { user: 'password_user', password: 'plain-secret' },
-  trust: { user: 'trust_user', password: '' },
-} as const;
-
-/** What a test needs to reach a running test server. Plain data: it crosses from globalSetup to tests. */
+/** How to reach a running server. Plain data: it crosses from vitest's globalSetup to tests. */
 export interface PostgresInfo {
   readonly major: number;
   readonly host: string;
@@ -69,9 +58,14 @@ function chownTree(path: string, owner: { uid: number; gid: number }): void {
   if (statSync(path).isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), owner);
 }
 
+/** The superuser every server started here has, with SCRAM-SHA-256 over TCP. */
+export const superuser = { user: 'postgres', password: 'admin-secret' } as const;
+
 /**
- * Starts a PostgreSQL server of the given installation on a free port of 127.0.0.1, with TLS on,
- * pg_stat_statements loaded where available, and the roles of `testRoles` plus database `app`.
+ * Starts a throwaway PostgreSQL server of the given installation on a free port of 127.0.0.1, with
+ * TLS on (a fresh CA, see tls-files.ts), pg_stat_statements loaded where available, and `superuser`.
+ * It is tuned for speed, not safety (fsync off): for the demo, tests and benchmarks only.
+ * `stop()` shuts it down and deletes its folder.
  */
 export async function startPostgres(binaries: PostgresBinaries): Promise<PostgresServer> {
   const base = mkdtempSync(join(tmpdir(), `pgtrail-pg${binaries.major}-`));
@@ -80,7 +74,7 @@ export async function startPostgres(binaries: PostgresBinaries): Promise<Postgre
   const owner = postgresUser();
   const tls = makeTlsFiles(join(base, 'tls'), 'localhost');
   const pwfile = join(base, 'pwfile');
-  writeFileSync(pwfile, `${testRoles.admin.password}\n`);
+  writeFileSync(pwfile, `${superuser.password}\n`);
   if (owner) chownTree(base, owner);
   const asOwner = owner ? { uid: owner.uid, gid: owner.gid } : {};
   execFileSync(join(binaries.binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync'], { ...asOwner, stdio: 'pipe', env: { ...process.env, LC_ALL: 'C' } });
@@ -117,7 +111,6 @@ export async function startPostgres(binaries: PostgresBinaries): Promise<Postgre
   let log = '';
   child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
   await waitReady(port, child, () => log);
-  await createRoles(port);
   const info: PostgresInfo = { major: binaries.major, host: '127.0.0.1', port, caFile: tls.caFile, dataDir, binDir: binaries.binDir };
   return {
     ...info,
@@ -138,7 +131,7 @@ async function waitReady(port: number, child: ChildProcess, log: () => string): 
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}: ${log()}`);
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: testRoles.admin.password, database: 'postgres' });
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: superuser.password, database: 'postgres' });
     client.on('error', () => {});
     try {
       await client.connect();
@@ -149,25 +142,6 @@ async function waitReady(port: number, child: ChildProcess, log: () => string): 
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-}
-
-async function createRoles(port: number): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: testRoles.admin.password, database: 'postgres' });
-  await client.connect();
-  const r = testRoles;
-  await client.query(`CREATE ROLE ${r.scram.user} LOGIN CREATEDB PASSWORD '${r.scram.password}'`);
-  await client.query(`CREATE ROLE ${r.trust.user} LOGIN`);
-  await client.query(`CREATE ROLE ${r.password.user} LOGIN PASSWORD '${r.password.password}'`);
-  await client.query(`SET password_encryption = 'md5'`);
-  await client.query(`CREATE ROLE ${r.md5.user} LOGIN PASSWORD '${r.md5.password}'`);
-  await client.query(`RESET password_encryption`);
-  await client.query(`CREATE DATABASE app OWNER ${r.scram.user}`);
-  await client.query(`GRANT ALL ON DATABASE app TO ${r.md5.user}, ${r.password.user}, ${r.trust.user}`);
-  await client.end();
-  const app = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: r.admin.password, database: 'app' });
-  await app.connect();
-  await app.query(`GRANT ALL ON SCHEMA public TO PUBLIC`);
-  await app.end();
 }
 
 async function stopServer(child: ChildProcess, base: string): Promise<void> {
