@@ -49,6 +49,8 @@ export interface SessionOpened {
   /** The database role used upstream. */
   readonly role: string;
   readonly client: Peer;
+  /** The PostgreSQL server this session was forwarded to (replay --to refuses it unless forced). */
+  readonly upstream: Peer;
   readonly application: string;
   readonly clientTls: TlsInfo | null;
   readonly upstreamTls: TlsInfo | null;
