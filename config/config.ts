@@ -95,6 +95,75 @@ export interface LogConfig {
   readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
+/** A proxy-managed user who proves identity with a password, stored only as a SCRAM-SHA-256 verifier. */
+export interface IdentityUser {
+  readonly name: string;
+  /** `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, as `pgtrail passwd` prints it. */
+  readonly verifier: string;
+}
+
+/** Client certificates as identity: verified against tls.caFile; the identity is taken from `from`. */
+export interface IdentityCertificateConfig {
+  /** off: certificates prove nothing; cn: the subject CN; san-*: the first subjectAltName of that type. */
+  readonly from: 'off' | 'cn' | 'san-dns' | 'san-email' | 'san-uri';
+}
+
+/** SSO tokens (JWT) presented as the password over TLS; on when issuer is set. */
+export interface IdentityJwtConfig {
+  readonly issuer: string | null;
+  readonly audience: string | null;
+  /** Exactly one of jwksFile and jwksUrl gives the issuer's public keys. */
+  readonly jwksFile: string | null;
+  readonly jwksUrl: string | null;
+  /** The claim whose value is the identity (e.g. sub, email, preferred_username). */
+  readonly claim: string;
+  readonly clockSkewMs: number;
+  /** A fetch of jwksUrl is abandoned after this long. */
+  readonly jwksTimeoutMs: number;
+  /** Fetched keys are reused for this long before they are fetched again. */
+  readonly jwksCacheMs: number;
+}
+
+/** Credentials pgtrail uses upstream on behalf of identities; the user never sees them. */
+export interface UpstreamCredential {
+  readonly name: string;
+  /** The database role pgtrail logs in as. */
+  readonly role: string;
+  /** The password, from a file (first line) or an environment variable named here; or neither. */
+  readonly passwordFile: string | null;
+  readonly passwordEnv: string | null;
+  /** A client certificate and key for the upstream TLS leg, instead of or besides a password. */
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+}
+
+/** One access rule: these identities may use these databases, upstream as this credential. */
+export interface AccessRule {
+  /** Identity names, or '*' for every authenticated identity. */
+  readonly identities: readonly string[];
+  /** Database names, or '*' for every database. */
+  readonly databases: readonly string[];
+  /** Name of an entry of identity.upstream. */
+  readonly upstream: string;
+}
+
+/** Failed authentication attempts allowed per source address before it is refused for a while. */
+export interface IdentityRateLimitConfig {
+  readonly maxFailures: number;
+  readonly windowMs: number;
+}
+
+/** Proxy-managed identity; with no users, certificates or jwt configured, identity is passthrough. */
+export interface IdentityConfig {
+  readonly users: readonly IdentityUser[];
+  readonly certificate: IdentityCertificateConfig;
+  readonly jwt: IdentityJwtConfig;
+  readonly upstream: readonly UpstreamCredential[];
+  /** Rules in order; the first that matches the identity and database decides. No match: refused. */
+  readonly policy: readonly AccessRule[];
+  readonly rateLimit: IdentityRateLimitConfig;
+}
+
 /** Everything pgtrail reads at start. */
 export interface Config {
   readonly listen: HostPort;
@@ -105,4 +174,5 @@ export interface Config {
   readonly recording: RecordingConfig;
   readonly viewer: ViewerConfig;
   readonly log: LogConfig;
+  readonly identity: IdentityConfig;
 }

@@ -29,4 +29,21 @@ export const defaultConfig: Config = {
   recording: { captureRows: 0, captureBytes: 64 * 1024, redaction: [] },
   viewer: { listen: { host: '127.0.0.1', port: 6480 } },
   log: { level: 'info' },
+  identity: {
+    users: [],
+    certificate: { from: 'off' },
+    jwt: {
+      issuer: null,
+      audience: null,
+      jwksFile: null,
+      jwksUrl: null,
+      claim: 'sub',
+      clockSkewMs: 30_000,
+      jwksTimeoutMs: 5_000,
+      jwksCacheMs: 600_000,
+    },
+    upstream: [],
+    policy: [],
+    rateLimit: { maxFailures: 10, windowMs: 60_000 },
+  },
 };

@@ -3,7 +3,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNo
 import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import { defaultConfig } from './defaults.js';
-import { redactionKeys, scalarKeys } from './schema.js';
+import { listKeys, scalarKeys, type ListSpec } from './schema.js';
 
 /** A value set from outside the file: a command-line flag or an environment variable. */
 export interface Override {
@@ -88,8 +88,9 @@ function walk(
     if (keyName === null) throw new ConfigError('CONFIG_INVALID', 'keys must be plain names', prefix || null, file, line);
     const key = prefix ? `${prefix}.${keyName}` : keyName;
     const value = pair.value as YamlNode | null;
-    if (key === 'recording.redaction') {
-      config.recording = { ...(config.recording as object), redaction: redactionRules(value, file, lineOf) };
+    const list = listKeys[key];
+    if (list) {
+      setPath(config, key, listItems(key, list, value, file, lineOf));
       continue;
     }
     if (scalarKeys[key]) {
@@ -97,38 +98,40 @@ function walk(
       apply(config, key, isScalar(value) ? value.value : null, `config file`, file, lineOf(value) ?? line);
       continue;
     }
-    const isSection = Object.keys(scalarKeys).some((k) => k.startsWith(`${key}.`));
+    const isSection = [...Object.keys(scalarKeys), ...Object.keys(listKeys)].some((k) => k.startsWith(`${key}.`));
     if (!isSection) throw new ConfigError('CONFIG_INVALID', `unknown key ${key}`, key, file, line);
     if (!isMap(value)) throw new ConfigError('CONFIG_INVALID', `key ${key} must be a mapping`, key, file, line);
     walk(value, key, config, file, lineOf);
   }
 }
 
-function redactionRules(
+function listItems(
+  key: string,
+  spec: ListSpec,
   node: YamlNode | null,
   file: string,
   lineOf: (n: YamlNode | null | undefined) => number | null,
 ): unknown[] {
-  const key = 'recording.redaction';
-  if (!isSeq(node)) throw new ConfigError('CONFIG_INVALID', `key ${key} must be a list of rules`, key, file, lineOf(node));
+  if (!isSeq(node)) throw new ConfigError('CONFIG_INVALID', `key ${key} must be a list`, key, file, lineOf(node));
   return node.items.map((item, i) => {
     const at = `${key}[${i}]`;
     if (!isMap(item)) throw new ConfigError('CONFIG_INVALID', `${at} must be a mapping`, at, file, lineOf(item as YamlNode));
-    const rule: Record<string, unknown> = { database: null, user: null };
+    const entry: Record<string, unknown> = { ...spec.defaults };
     for (const pair of item.items) {
       const k = isScalar(pair.key) ? String(pair.key.value) : '';
-      const check = redactionKeys[k];
+      const check = spec.keys[k];
       const line = lineOf(pair.key as YamlNode);
       if (!check) throw new ConfigError('CONFIG_INVALID', `unknown key ${at}.${k}`, `${at}.${k}`, file, line);
-      const raw = isScalar(pair.value) ? pair.value.value : undefined;
+      // A list of plain values (e.g. identities: [alice, bob]) is passed on as an array.
+      const raw = isScalar(pair.value) ? pair.value.value : isSeq(pair.value) && pair.value.items.every(isScalar) ? pair.value.toJSON() : undefined;
       const result = check(raw);
       if (!result.ok) throw new ConfigError('CONFIG_INVALID', `${at}.${k} must be ${result.expected}`, `${at}.${k}`, file, line);
-      rule[k] = result.value;
+      entry[k] = result.value;
     }
-    for (const required of ['name', 'action']) {
-      if (rule[required] === undefined) throw new ConfigError('CONFIG_INVALID', `${at} needs ${required}`, at, file, lineOf(item));
+    for (const required of spec.required) {
+      if (entry[required] === undefined) throw new ConfigError('CONFIG_INVALID', `${at} needs ${required}`, at, file, lineOf(item));
     }
-    return rule;
+    return entry;
   });
 }
 
@@ -147,10 +150,14 @@ function apply(
     const where = file === null ? ` (${source})` : '';
     throw new ConfigError(file === null ? 'CONFIG_FLAG_INVALID' : 'CONFIG_INVALID', `${key} must be ${result.expected}${where}`, key, file, line);
   }
+  setPath(config, key, result.value);
+}
+
+function setPath(config: Record<string, unknown>, key: string, value: unknown): void {
   const parts = key.split('.');
   let target = config;
   for (const part of parts.slice(0, -1)) target = target[part] as Record<string, unknown>;
-  target[parts[parts.length - 1] as string] = result.value;
+  target[parts[parts.length - 1] as string] = value;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -38,6 +38,23 @@ export function oneOf(...values: readonly string[]): KeyRule {
   return (raw) => (typeof raw === 'string' && values.includes(raw) ? ok(raw) : bad(`one of ${values.join(', ')}`));
 }
 
+/** An http(s) URL, or null to unset it. */
+function optionalHttpUrl(): KeyRule {
+  return (raw) => {
+    if (raw === null) return ok(null);
+    if (typeof raw === 'string' && URL.canParse(raw) && /^https?:$/.test(new URL(raw).protocol)) return ok(raw);
+    return bad('an http or https URL or null');
+  };
+}
+
+/** A list of non-empty strings; a single string stands for a list of one. */
+export const textList: KeyRule = (raw) => {
+  const items = typeof raw === 'string' ? [raw] : raw;
+  return Array.isArray(items) && items.length > 0 && items.every((i) => typeof i === 'string' && i.length > 0)
+    ? ok(items)
+    : bad('a non-empty string or a list of them');
+};
+
 /** Every scalar key, by its dotted path. Lists (recording.redaction) are checked in their own rule. */
 export const scalarKeys: Readonly<Record<string, KeyRule>> = {
   'listen.host': text,
@@ -69,6 +86,17 @@ export const scalarKeys: Readonly<Record<string, KeyRule>> = {
   'viewer.listen.host': text,
   'viewer.listen.port': port,
   'log.level': oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  'identity.certificate.from': oneOf('off', 'cn', 'san-dns', 'san-email', 'san-uri'),
+  'identity.jwt.issuer': optionalText,
+  'identity.jwt.audience': optionalText,
+  'identity.jwt.jwksFile': optionalPath,
+  'identity.jwt.jwksUrl': optionalHttpUrl(),
+  'identity.jwt.claim': text,
+  'identity.jwt.clockSkewMs': integer(0, 3_600_000),
+  'identity.jwt.jwksTimeoutMs': integer(100, 60_000),
+  'identity.jwt.jwksCacheMs': integer(0, 86_400_000),
+  'identity.rateLimit.maxFailures': integer(1, 1_000_000),
+  'identity.rateLimit.windowMs': integer(1000, 86_400_000),
 };
 
 /** Keys of each redaction rule in recording.redaction. */
@@ -77,4 +105,27 @@ export const redactionKeys: Readonly<Record<string, KeyRule>> = {
   database: optionalText,
   user: optionalText,
   action: oneOf('drop-params', 'normalize-sql'),
+};
+
+/** How the items of one list key are checked: each item's keys, their defaults, and which are required. */
+export interface ListSpec {
+  readonly keys: Readonly<Record<string, KeyRule>>;
+  readonly defaults: Readonly<Record<string, unknown>>;
+  readonly required: readonly string[];
+}
+
+/** Every key whose value is a list of mappings, by its dotted path. */
+export const listKeys: Readonly<Record<string, ListSpec>> = {
+  'recording.redaction': { keys: redactionKeys, defaults: { database: null, user: null }, required: ['name', 'action'] },
+  'identity.users': { keys: { name: text, verifier: text }, defaults: {}, required: ['name', 'verifier'] },
+  'identity.upstream': {
+    keys: { name: text, role: text, passwordFile: optionalPath, passwordEnv: optionalText, certFile: optionalPath, keyFile: optionalPath },
+    defaults: { passwordFile: null, passwordEnv: null, certFile: null, keyFile: null },
+    required: ['name', 'role'],
+  },
+  'identity.policy': {
+    keys: { identities: textList, databases: textList, upstream: text },
+    defaults: {},
+    required: ['identities', 'databases', 'upstream'],
+  },
 };
