@@ -1,0 +1,21 @@
+/**
+ * Why a client was not let in. It becomes one ErrorResponse to the client (`code`, `message`) and one
+ * session.auth_failed record (`code`, `reason`). The message says as little as PostgreSQL would; the
+ * reason, which only the journal sees, says exactly what failed (never a secret).
+ */
+export interface AuthRefusal {
+  /** SQLSTATE: 28P01 invalid_password, 28000 invalid_authorization_specification. */
+  readonly code: '28P01' | '28000';
+  readonly message: string;
+  readonly reason: string;
+}
+
+/** A failed password, SCRAM exchange or token: the client learns only that authentication failed. */
+export function passwordRefusal(user: string, reason: string): AuthRefusal {
+  return { code: '28P01', message: `password authentication failed for user "${user}"`, reason };
+}
+
+/** Not allowed, though perhaps proven: a policy denial, a bad certificate, TLS missing, rate limiting. */
+export function authorizationRefusal(message: string, reason: string): AuthRefusal {
+  return { code: '28000', message, reason };
+}
