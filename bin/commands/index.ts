@@ -1,4 +1,5 @@
 import type { Command } from '../cli.js';
+import { passwdCommand } from './passwd.js';
 
 /** Every subcommand, in the order `pgtrail --help` lists them. Each lives in its own file beside this one. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [passwdCommand];
