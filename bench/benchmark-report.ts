@@ -1,0 +1,166 @@
+import type { ConnectionMemory } from './connection-memory.js';
+import type { FdatasyncLatency } from './fdatasync-latency.js';
+import { median, type MatrixCell, type MatrixResult } from './pgbench-matrix.js';
+import type { SlowClientResult } from './slow-client.js';
+
+/** Facts about the run that a reader needs to judge its numbers. */
+export interface RunFacts {
+  readonly date: string;
+  readonly machine: string;
+  readonly node: string;
+  readonly postgres: string;
+  readonly pgbench: string;
+  readonly pgbouncer: string;
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly scale: number;
+}
+
+/** A section written by another benchmark (journal, search), already in markdown. */
+export interface ExtraSection {
+  readonly title: string;
+  readonly markdown: string;
+}
+
+/** Everything one `npm run bench` measured. */
+export interface BenchReport {
+  readonly facts: RunFacts;
+  readonly targets: readonly { readonly key: string; readonly label: string }[];
+  readonly matrix: readonly MatrixResult[];
+  readonly fdatasync: FdatasyncLatency | null;
+  readonly connectionMemory: readonly ConnectionMemory[];
+  readonly slowClient: readonly SlowClientResult[];
+  readonly extra: readonly ExtraSection[];
+  readonly notes: readonly string[];
+}
+
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a');
+const cellName = (cell: MatrixCell): string => `-M ${cell.mode}, ${cell.clients} clients`;
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+interface Summary {
+  readonly tps: number;
+  readonly latencyMs: number;
+  readonly failed: number;
+  readonly transactions: number;
+  readonly syncs: number | null;
+}
+
+function summarise(result: MatrixResult): Summary | null {
+  if (result.samples.length === 0) return null;
+  const syncs = result.samples.every((s) => s.syncs !== null) ? result.samples.reduce((n, s) => n + (s.syncs ?? 0), 0) : null;
+  return {
+    tps: median(result.samples.map((s) => s.tps)),
+    latencyMs: median(result.samples.map((s) => s.latencyAvgMs)),
+    failed: result.samples.reduce((n, s) => n + s.failed, 0),
+    transactions: result.samples.reduce((n, s) => n + s.transactions, 0),
+    syncs,
+  };
+}
+
+function cells(report: BenchReport): MatrixCell[] {
+  const seen = new Map<string, MatrixCell>();
+  for (const r of report.matrix) seen.set(`${r.cell.mode}|${r.cell.clients}`, r.cell);
+  return [...seen.values()];
+}
+
+function lookup(report: BenchReport, target: string, cell: MatrixCell): Summary | null {
+  const found = report.matrix.find((r) => r.target === target && r.cell.mode === cell.mode && r.cell.clients === cell.clients);
+  return found ? summarise(found) : null;
+}
+
+function pgbenchSection(report: BenchReport): string {
+  const header = ['setting', ...report.targets.map((t) => t.label)];
+  const rows = cells(report).map((cell) => [
+    cellName(cell),
+    ...report.targets.map((t) => {
+      const s = lookup(report, t.key, cell);
+      return s ? `${s.tps.toFixed(0)} tps, ${s.latencyMs.toFixed(3)} ms${s.failed ? `, ${s.failed} failed` : ''}` : 'n/a';
+    }),
+  ]);
+  return `## pgbench -S (select-only): TPS and average latency\n\nMedian over ${report.facts.rounds} run(s) of ${report.facts.seconds} s each.\n\n${table(header, rows)}`;
+}
+
+function ratioSection(report: BenchReport): string {
+  const trails = report.targets.filter((t) => t.key.startsWith('pgtrail'));
+  if (trails.length === 0) return '## Ratios\n\npgtrail was not measured in this run.';
+  const header = ['setting', ...trails.flatMap((t) => [`${t.label} / direct`, `${t.label} / pgbouncer`])];
+  const rows = cells(report).map((cell) => {
+    const direct = lookup(report, 'direct', cell);
+    const bouncer = lookup(report, 'pgbouncer', cell);
+    return [
+      cellName(cell),
+      ...trails.flatMap((t) => {
+        const s = lookup(report, t.key, cell);
+        return [ratio(s && direct ? s.tps / direct.tps : Number.NaN), ratio(s && bouncer ? s.tps / bouncer.tps : Number.NaN)];
+      }),
+    ];
+  });
+  return `## Ratios (TPS)\n\nAbove 1.00x means faster than the reference.\n\n${table(header, rows)}`;
+}
+
+function strictSection(report: BenchReport): string | null {
+  const f = report.fdatasync;
+  if (!report.targets.some((t) => t.key === 'pgtrail-strict')) return null;
+  const lines = ['## Strict durability'];
+  if (f) lines.push('', `fdatasync of a 512-byte append in the journal's folder, measured in this run: median ${f.medianMs.toFixed(3)} ms, mean ${f.meanMs.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms (${f.samples} samples).`);
+  const rows = cells(report).map((cell) => {
+    const strict = lookup(report, 'pgtrail-strict', cell);
+    const off = lookup(report, 'pgtrail-off', cell);
+    const added = strict && off ? strict.latencyMs - off.latencyMs : Number.NaN;
+    const perSync = strict?.syncs ? strict.transactions / strict.syncs : Number.NaN;
+    return [
+      cellName(cell),
+      strict ? `${strict.latencyMs.toFixed(3)} ms` : 'n/a',
+      off ? `${off.latencyMs.toFixed(3)} ms` : 'n/a',
+      Number.isFinite(added) ? `${added.toFixed(3)} ms` : 'n/a',
+      f && Number.isFinite(added) ? ratio(added / f.medianMs) : 'n/a',
+      Number.isFinite(perSync) ? perSync.toFixed(1) : 'n/a',
+    ];
+  });
+  lines.push('', table(['setting', 'strict latency', 'recording off latency', 'added by strict', 'added / fdatasync median', 'statements per fdatasync'], rows));
+  lines.push('', 'pgbench -S sends one statement per transaction, so statements per fdatasync = transactions / fdatasync calls of the journal writer during the runs.');
+  return lines.join('\n');
+}
+
+function memorySection(report: BenchReport): string | null {
+  if (report.connectionMemory.length === 0) return null;
+  const rows = report.connectionMemory.map((m) => [m.target, mb(m.idleRssBytes), `${mb(m.loadedRssBytes)} (${m.connections})`, kb(m.perConnectionBytes)]);
+  return `## Memory per connection\n\nRSS of the proxy process with no sessions and with N idle sessions (each ran \`select 1\`), after a warm-up; a Node process is garbage-collected before each reading.\n\n${table(['target', 'RSS, no sessions', 'RSS, N idle sessions (N)', 'per session'], rows)}`;
+}
+
+function slowClientSection(report: BenchReport): string | null {
+  if (report.slowClient.length === 0) return null;
+  const rows = report.slowClient.map((s) => [s.target, `${s.rows} rows, ${mb(s.receivedBytes)}`, `${s.readMBps.toFixed(1)} MB/s`, `${s.seconds.toFixed(1)} s`, mb(s.baselineRssBytes), mb(s.peakRssBytes), mb(s.peakRssBytes - s.baselineRssBytes)]);
+  return `## A large result to a slow client\n\n\`select repeat('x', 1000) from generate_series(1, N)\` read through the proxy by a client that pauses its socket to hold a fixed pace; the proxy's RSS is sampled every 50 ms. Bounded memory means the growth stays far below the result size.\n\n${table(['target', 'result', 'client pace', 'duration', 'RSS before', 'peak RSS', 'growth'], rows)}`;
+}
+
+/** The generated part of docs/benchmarks.md. */
+export function renderReport(report: BenchReport): string {
+  const f = report.facts;
+  const facts = table(['', ''], [
+    ['date', f.date],
+    ['machine', f.machine],
+    ['Node', f.node],
+    ['PostgreSQL', f.postgres],
+    ['pgbench', f.pgbench],
+    ['pgbouncer', f.pgbouncer],
+    ['pgbench settings', `-S -n, -T ${f.seconds}, ${f.rounds} round(s), scale ${f.scale}, plaintext client and upstream legs`],
+  ]);
+  const sections = [
+    `## This run\n\n${facts}`,
+    pgbenchSection(report),
+    ratioSection(report),
+    strictSection(report),
+    memorySection(report),
+    slowClientSection(report),
+    ...report.extra.map((e) => `## ${e.title}\n\n${e.markdown.trim()}`),
+    report.notes.length > 0 ? `## Notes\n\n${report.notes.map((n) => `- ${n}`).join('\n')}` : null,
+  ];
+  return `${sections.filter((s): s is string => s !== null).join('\n\n')}\n`;
+}

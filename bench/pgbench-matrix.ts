@@ -1,0 +1,89 @@
+import { runPgbench, type PgbenchResult, type PgbenchRun, type PgbenchTarget } from './pgbench.js';
+
+/** Counters of a journal writer, read before and after a run to tell how many records one fdatasync covered. */
+export interface SyncCounters {
+  readonly syncs: number;
+  readonly records: number;
+}
+
+/** One thing pgbench is pointed at: PostgreSQL itself, pgbouncer, or pgtrail in one recording mode. */
+export interface BenchTarget {
+  /** Short stable key, e.g. 'direct', 'pgbouncer', 'pgtrail-strict'. */
+  readonly key: string;
+  readonly label: string;
+  readonly connection: PgbenchTarget;
+  /** The journal writer's counters, for pgtrail with recording on; absent otherwise. */
+  readonly syncCounters?: () => Promise<SyncCounters | null>;
+}
+
+/** A pgbench setting of the matrix: protocol and client count. */
+export interface MatrixCell {
+  readonly mode: PgbenchRun['mode'];
+  readonly clients: number;
+}
+
+/** One pgbench run's result, with the journal's counters over the run when the target has them. */
+export interface MatrixSample extends PgbenchResult {
+  readonly syncs: number | null;
+  readonly records: number | null;
+}
+
+/** Every sample of one target in one cell, in run order. */
+export interface MatrixResult {
+  readonly target: string;
+  readonly cell: MatrixCell;
+  readonly samples: readonly MatrixSample[];
+}
+
+/** How the matrix is run. */
+export interface MatrixOptions {
+  readonly cells: readonly MatrixCell[];
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly threads: number;
+  readonly log: (line: string) => void;
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const n = items.length;
+  return items.map((_, i) => items[(i + by) % n] as T);
+}
+
+/**
+ * Runs pgbench -S for every cell against every target, `rounds` times. Targets are interleaved within
+ * each cell and their order rotates from round to round, so that drift on a shared machine (other
+ * load, caches warming, the journal growing) spreads over all targets instead of biasing one.
+ */
+export async function runPgbenchMatrix(targets: readonly BenchTarget[], options: MatrixOptions): Promise<MatrixResult[]> {
+  const samples = new Map<string, MatrixSample[]>();
+  const keyOf = (target: string, cell: MatrixCell): string => `${target}|${cell.mode}|${cell.clients}`;
+  const total = options.rounds * options.cells.length * targets.length;
+  let done = 0;
+  for (let round = 0; round < options.rounds; round++) {
+    for (const [c, cell] of options.cells.entries()) {
+      for (const target of rotate(targets, round + c)) {
+        const before = (await target.syncCounters?.()) ?? null;
+        const result = await runPgbench(target.connection, { ...cell, seconds: options.seconds, threads: options.threads });
+        const after = (await target.syncCounters?.()) ?? null;
+        const sample: MatrixSample = {
+          ...result,
+          syncs: before && after ? after.syncs - before.syncs : null,
+          records: before && after ? after.records - before.records : null,
+        };
+        const key = keyOf(target.key, cell);
+        samples.set(key, [...(samples.get(key) ?? []), sample]);
+        done++;
+        options.log(`[${done}/${total}] -M ${cell.mode} -c ${cell.clients} ${target.key}: ${result.tps.toFixed(0)} tps, ${result.latencyAvgMs.toFixed(3)} ms${result.failed ? `, ${result.failed} failed` : ''}`);
+      }
+    }
+  }
+  return options.cells.flatMap((cell) => targets.map((t) => ({ target: t.key, cell, samples: samples.get(keyOf(t.key, cell)) ?? [] })));
+}
+
+/** The median of a non-empty list (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const hi = sorted[mid] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? hi : ((sorted[mid - 1] ?? Number.NaN) + hi) / 2;
+}
