@@ -1,0 +1,19 @@
+/** What can go wrong in search/: a bad filter, or an index that does not match the journal. */
+export type SearchErrorCode =
+  | 'SEARCH_BAD_TIME'
+  | 'SEARCH_BAD_REGEX'
+  | 'SEARCH_BAD_KIND'
+  | 'SEARCH_INDEX_MISMATCH'
+  | 'SEARCH_SESSION_NOT_FOUND';
+
+/** The one error class of search/; `code` is stable (docs/errors.md), the message never carries SQL. */
+export class SearchError extends Error {
+  override readonly name = 'SearchError';
+  constructor(
+    readonly code: SearchErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
