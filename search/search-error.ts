@@ -4,7 +4,9 @@ export type SearchErrorCode =
   | 'SEARCH_BAD_REGEX'
   | 'SEARCH_BAD_KIND'
   | 'SEARCH_INDEX_MISMATCH'
-  | 'SEARCH_SESSION_NOT_FOUND';
+  | 'SEARCH_SESSION_NOT_FOUND'
+  | 'SEARCH_JOURNAL_MALFORMED'
+  | 'SEARCH_JOURNAL_MISSING';
 
 /** The one error class of search/; `code` is stable (docs/errors.md), the message never carries SQL. */
 export class SearchError extends Error {

@@ -1,0 +1,80 @@
+/**
+ * Flags that sessions, search and replay share: where the journal is, and how results are
+ * ordered, limited and shown.
+ */
+import { loadConfig } from '../../config/load-config.js';
+import type { CommandContext } from '../cli.js';
+import { UsageError } from '../cli.js';
+import { SearchError } from '../../search/search-error.js';
+import { parseTimeSpec } from '../../search/time-spec.js';
+import type { ProgressListener } from '../../search/open-index.js';
+
+/** parseArgs options for --journal and --config. */
+export const journalFlags = {
+  journal: { type: 'string' },
+  config: { type: 'string' },
+} as const;
+
+/** parseArgs options for listings: --limit, --order, --json. */
+export const listingFlags = {
+  limit: { type: 'string' },
+  order: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** The journal directory: --journal, else journal.dir of --config, else the default. */
+export function journalDir(values: { journal?: string | undefined; config?: string | undefined }, ctx: CommandContext): string {
+  if (values.journal !== undefined) return values.journal;
+  return loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir;
+}
+
+/** --limit N (null: no limit) and --order asc|desc (default asc: oldest first). */
+export function listingOptions(values: { limit?: string | undefined; order?: string | undefined }): { limit: number | null; order: 'asc' | 'desc' } {
+  let limit: number | null = null;
+  if (values.limit !== undefined) {
+    if (!/^\d+$/.test(values.limit)) throw new UsageError('--limit must be a whole number');
+    limit = Number(values.limit);
+  }
+  const order = values.order ?? 'asc';
+  if (order !== 'asc' && order !== 'desc') throw new UsageError('--order must be asc or desc');
+  return { limit, order };
+}
+
+/** A time flag's value in epoch milliseconds, or undefined when not given. */
+export function timeFlag(name: string, value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseTimeSpec(value, nowMs);
+  } catch (err) {
+    if (err instanceof SearchError) throw new UsageError(`--${name}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** A progress line on stderr while the index is built, only when stderr is a terminal. */
+export function progressOnTerminal(ctx: CommandContext): { listener?: ProgressListener; done(): void } {
+  if (ctx.stderr.isTTY !== true) return { done() {} };
+  let shown = false;
+  return {
+    listener: ({ records, bytes, totalBytes }) => {
+      const pct = totalBytes > 0 ? Math.floor((bytes / totalBytes) * 100) : 100;
+      ctx.stderr.write(`\rreading journal: ${pct}% (${records.toLocaleString('en-US')} records)`);
+      shown = true;
+    },
+    done() {
+      if (shown) ctx.stderr.write('\r\x1b[K');
+      shown = false;
+    },
+  };
+}
+
+/** Writes one JSON object per line. */
+export function writeJsonLines(ctx: CommandContext, rows: readonly unknown[]): void {
+  ctx.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : ''));
+}
+
+/** The terminal's width when stdout is one, else null (no cutting). */
+export function terminalWidth(ctx: CommandContext): number | null {
+  const out = ctx.stdout as { isTTY?: boolean; columns?: number };
+  return out.isTTY === true && typeof out.columns === 'number' ? out.columns : null;
+}
