@@ -37,6 +37,7 @@ export interface BenchReport {
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a');
+const ms = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(3)} ms` : 'n/a ms');
 const cellName = (cell: MatrixCell): string => `-M ${cell.mode}, ${cell.clients} clients`;
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -56,7 +57,7 @@ function summarise(result: MatrixResult): Summary | null {
   const syncs = result.samples.every((s) => s.syncs !== null) ? result.samples.reduce((n, s) => n + (s.syncs ?? 0), 0) : null;
   return {
     tps: median(result.samples.map((s) => s.tps)),
-    latencyMs: median(result.samples.map((s) => s.latencyAvgMs)),
+    latencyMs: median(result.samples.map((s) => s.latencyAvgMs).filter(Number.isFinite)),
     failed: result.samples.reduce((n, s) => n + s.failed, 0),
     transactions: result.samples.reduce((n, s) => n + s.transactions, 0),
     syncs,
@@ -80,15 +81,15 @@ function pgbenchSection(report: BenchReport): string {
     cellName(cell),
     ...report.targets.map((t) => {
       const s = lookup(report, t.key, cell);
-      return s ? `${s.tps.toFixed(0)} tps, ${s.latencyMs.toFixed(3)} ms${s.failed ? `, ${s.failed} failed` : ''}` : 'n/a';
+      return s ? `${s.tps.toFixed(0)} tps, ${ms(s.latencyMs)}${s.failed ? `, ${s.failed} failed` : ''}` : 'n/a';
     }),
   ]);
   return `## pgbench -S (select-only): TPS and average latency\n\nMedian over ${report.facts.rounds} run(s) of ${report.facts.seconds} s each.\n\n${table(header, rows)}`;
 }
 
 function ratioSection(report: BenchReport): string {
-  const trails = report.targets.filter((t) => t.key.startsWith('pgtrail'));
-  if (trails.length === 0) return '## Ratios\n\npgtrail was not measured in this run.';
+  const trails = report.targets.filter((t) => t.key !== 'direct' && t.key !== 'pgbouncer');
+  if (trails.length === 0) return '## Ratios\n\nNo proxy besides pgbouncer was measured in this run.';
   const header = ['setting', ...trails.flatMap((t) => [`${t.label} / direct`, `${t.label} / pgbouncer`])];
   const rows = cells(report).map((cell) => {
     const direct = lookup(report, 'direct', cell);
@@ -116,9 +117,9 @@ function strictSection(report: BenchReport): string | null {
     const perSync = strict?.syncs ? strict.transactions / strict.syncs : Number.NaN;
     return [
       cellName(cell),
-      strict ? `${strict.latencyMs.toFixed(3)} ms` : 'n/a',
-      off ? `${off.latencyMs.toFixed(3)} ms` : 'n/a',
-      Number.isFinite(added) ? `${added.toFixed(3)} ms` : 'n/a',
+      strict ? ms(strict.latencyMs) : 'n/a',
+      off ? ms(off.latencyMs) : 'n/a',
+      ms(added),
       f && Number.isFinite(added) ? ratio(added / f.medianMs) : 'n/a',
       Number.isFinite(perSync) ? perSync.toFixed(1) : 'n/a',
     ];

@@ -82,6 +82,8 @@ export async function runPgbench(target: PgbenchTarget, settings: PgbenchRun): P
   const latencyAvgMs = number(stdout, /^latency average = ([\d.]+) ms/m);
   const transactions = number(stdout, /^number of transactions actually processed: (\d+)/m);
   const failed = number(stdout, /^number of failed transactions: (\d+)/m) ?? 0;
+  // A run too short for its connections to finish processes nothing and prints neither tps nor latency.
+  if (transactions === 0) return { tps: 0, latencyAvgMs: Number.NaN, transactions: 0, failed };
   if (tps === null || latencyAvgMs === null || transactions === null) {
     throw new PgbenchError('PGBENCH_OUTPUT_UNPARSED', 'pgbench output lacks tps, latency or transaction count', `${stdout}\n${stderr}`);
   }

@@ -10,8 +10,9 @@
  * --result-mb N (slow client, default 1000), --slow-mbps N (default 50), --no-docs, --profile.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -23,7 +24,22 @@ import { measureConnectionMemory, type ConnectionMemory } from './connection-mem
 import { measureFdatasyncLatency, type FdatasyncLatency } from './fdatasync-latency.js';
 import { runPgbenchMatrix, type BenchTarget, type MatrixCell } from './pgbench-matrix.js';
 import { ensurePgbouncer, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
+import { startPgtrailProcess } from './pgtrail-process.js';
+import type { RecordingMode } from './proxy-process-messages.js';
 import { readSlowly, type SlowClientResult } from './slow-client.js';
+
+/** A proxy the benchmark measures: pgbouncer, the Node relay, or pgtrail in one recording mode. */
+interface ProxyUnderTest extends BenchTarget {
+  readonly pid: number;
+  /** Lets the process settle before an RSS reading (a garbage collection for Node). */
+  readonly settle: () => Promise<void>;
+  readonly journalDir?: string;
+}
+
+/** The proxy processes started, in this order; pgtrail's modes join when the proxy exists. */
+const proxyModes: readonly RecordingMode[] = ['relay'];
+const labels: Record<RecordingMode, string> = { relay: 'Node relay', off: 'pgtrail', batched: 'pgtrail batched', strict: 'pgtrail strict' };
+const keyOf = (mode: RecordingMode): string => (mode === 'relay' ? 'node-relay' : `pgtrail-${mode}`);
 
 const log = (line: string): void => {
   process.stderr.write(`bench: ${line}\n`);
@@ -124,17 +140,40 @@ async function main(): Promise<void> {
     });
     cleanups.push(() => bouncer.stop());
 
-    const all: BenchTarget[] = [
-      { key: 'direct', label: 'direct', connection: db.direct },
-      { key: 'pgbouncer', label: 'pgbouncer', connection: { ...db.direct, host: bouncer.host, port: bouncer.port } },
-    ];
-    const targets = opts.targets ? all.filter((t) => opts.targets?.includes(t.key)) : all;
+    const proxies: ProxyUnderTest[] = [{
+      key: 'pgbouncer', label: 'pgbouncer', pid: bouncer.pid,
+      connection: { ...db.direct, host: bouncer.host, port: bouncer.port },
+      settle: () => new Promise((r) => setTimeout(r, 200)),
+    }];
+    const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'pgtrail-bench-profile-')) : null;
+    for (const mode of proxyModes) {
+      if (opts.targets && !opts.targets.includes(keyOf(mode))) continue;
+      const child = await startPgtrailProcess({ mode, upstreamHost: server.host, upstreamPort: server.port, cpuProfileDir: mode === 'relay' ? null : profileDir });
+      cleanups.push(() => child.stop());
+      proxies.push({
+        key: keyOf(mode), label: labels[mode], pid: child.pid,
+        connection: { ...db.direct, host: child.host, port: child.port },
+        settle: () => child.collectGarbage(),
+        ...(mode === 'batched' || mode === 'strict' ? { syncCounters: () => child.syncCounters(), journalDir: child.journalDir } : {}),
+      });
+    }
+    if (profileDir) log(`CPU profiles of pgtrail go to ${profileDir} when its processes exit`);
+    const direct: BenchTarget = { key: 'direct', label: 'direct', connection: db.direct };
+    const targets = [direct, ...proxies].filter((t) => !opts.targets || opts.targets.includes(t.key));
 
-    const fdatasync: FdatasyncLatency | null = null;
+    const strict = proxies.find((p) => p.key === 'pgtrail-strict');
+    let fdatasync: FdatasyncLatency | null = null;
+    if (strict?.journalDir) {
+      log('fdatasync latency in the journal folder');
+      fdatasync = measureFdatasyncLatency(strict.journalDir, 2000);
+    }
+
     const connectionMemory: ConnectionMemory[] = [];
     if (opts.connections > 0) {
-      log(`memory per connection (${opts.connections} idle sessions)`);
-      connectionMemory.push(await measureConnectionMemory('pgbouncer', { ...db.direct, host: bouncer.host, port: bouncer.port }, bouncer.pid, opts.connections, () => new Promise((r) => setTimeout(r, 200))));
+      for (const p of proxies) {
+        log(`memory per connection: ${p.key}, ${opts.connections} idle sessions`);
+        connectionMemory.push(await measureConnectionMemory(p.key, p.connection, p.pid, opts.connections, p.settle));
+      }
     }
 
     log(`pgbench matrix: ${opts.cells.length} settings x ${targets.length} targets x ${opts.rounds} rounds x ${opts.seconds} s`);
@@ -142,8 +181,11 @@ async function main(): Promise<void> {
 
     const slowClient: SlowClientResult[] = [];
     if (opts.resultRows > 0) {
-      log(`slow client: ${opts.resultRows} rows at ${opts.slowMBps} MB/s through pgbouncer`);
-      slowClient.push(await readSlowly('pgbouncer', { ...db.direct, host: bouncer.host, port: bouncer.port }, bouncer.pid, opts.resultRows, opts.slowMBps));
+      for (const p of proxies.filter((x) => x.key !== 'pgtrail-strict')) {
+        log(`slow client: ${opts.resultRows} rows at ${opts.slowMBps} MB/s through ${p.key}`);
+        await p.settle();
+        slowClient.push(await readSlowly(p.key, p.connection, p.pid, opts.resultRows, opts.slowMBps));
+      }
     }
 
     const extra: ExtraSection[] = [];
