@@ -1,5 +1,7 @@
 import type { Command } from '../cli.js';
 import { passwdCommand } from './passwd.js';
+import { searchCommand } from './search.js';
+import { sessionsCommand } from './sessions.js';
 
 /** Every subcommand, in the order `pgtrail --help` lists them. Each lives in its own file beside this one. */
-export const commands: readonly Command[] = [passwdCommand];
+export const commands: readonly Command[] = [passwdCommand, sessionsCommand, searchCommand];
