@@ -1,0 +1,143 @@
+import { BodyReader } from './body-reader.js';
+
+/**
+ * Decoders for the client messages a statement record needs, as PostgreSQL's "Message Formats"
+ * (protocol-message-formats.html) defines their bodies. Each returns null for a malformed body;
+ * byte fields are views into the body, valid only during the call that received it.
+ */
+
+/** Type bytes of the client messages the observer looks at. */
+export const ClientCode = {
+  Query: 0x51, // 'Q'
+  Parse: 0x50, // 'P'
+  Bind: 0x42, // 'B'
+  Describe: 0x44, // 'D'
+  Execute: 0x45, // 'E'
+  Sync: 0x53, // 'S'
+  Flush: 0x48, // 'H'
+  Close: 0x43, // 'C'
+  FunctionCall: 0x46, // 'F'
+  CopyData: 0x64, // 'd'
+  CopyDone: 0x63, // 'c'
+  CopyFail: 0x66, // 'f'
+  Terminate: 0x58, // 'X'
+} as const;
+
+/** Parse: String name, String query, Int16 n, Int32[n] parameter type OIDs (0 = unspecified). */
+export interface ParseMessage {
+  readonly name: string;
+  readonly query: Buffer;
+  readonly paramTypes: readonly number[];
+}
+
+/** Bind: portal, statement, parameter format codes, values (null for -1), result format codes. */
+export interface BindMessage {
+  readonly portal: string;
+  readonly statement: string;
+  readonly paramFormats: readonly number[];
+  readonly values: readonly (Buffer | null)[];
+  readonly resultFormats: readonly number[];
+}
+
+/** Describe or Close: 'S' for a prepared statement, 'P' for a portal. */
+export interface TargetMessage {
+  readonly kind: 'S' | 'P';
+  readonly name: string;
+}
+
+/** Execute: portal name and the row limit (0 = no limit). */
+export interface ExecuteMessage {
+  readonly portal: string;
+  readonly maxRows: number;
+}
+
+/** FunctionCall: function OID, argument format codes, arguments (null for -1), result format. */
+export interface FunctionCallMessage {
+  readonly functionOid: number;
+  readonly argFormats: readonly number[];
+  readonly args: readonly (Buffer | null)[];
+  readonly resultFormat: number;
+}
+
+/** Query: String query. The bytes of the query string without its terminator. */
+export function decodeQuery(body: Buffer): Buffer | null {
+  const r = new BodyReader(body);
+  const query = r.cstringBytes();
+  return r.ok ? query : null;
+}
+
+/** Parse ('P'). */
+export function decodeParse(body: Buffer): ParseMessage | null {
+  const r = new BodyReader(body);
+  const name = r.cstring();
+  const query = r.cstringBytes();
+  const count = r.int16();
+  const paramTypes: number[] = [];
+  for (let i = 0; i < count && r.ok; i++) paramTypes.push(r.uint32());
+  return r.ok ? { name, query, paramTypes } : null;
+}
+
+/** Bind ('B'). */
+export function decodeBind(body: Buffer): BindMessage | null {
+  const r = new BodyReader(body);
+  const portal = r.cstring();
+  const statement = r.cstring();
+  const paramFormats = int16Array(r);
+  const count = r.int16();
+  const values = valueArray(r, count);
+  const resultFormats = int16Array(r);
+  return r.ok ? { portal, statement, paramFormats, values, resultFormats } : null;
+}
+
+/** Describe ('D') and Close ('C') share one layout. */
+export function decodeTarget(body: Buffer): TargetMessage | null {
+  const r = new BodyReader(body);
+  const kind = r.byte();
+  const name = r.cstring();
+  if (!r.ok) return null;
+  if (kind === 0x53) return { kind: 'S', name };
+  if (kind === 0x50) return { kind: 'P', name };
+  return null;
+}
+
+/** Execute ('E'). */
+export function decodeExecute(body: Buffer): ExecuteMessage | null {
+  const r = new BodyReader(body);
+  const portal = r.cstring();
+  const maxRows = r.int32();
+  return r.ok ? { portal, maxRows } : null;
+}
+
+/** FunctionCall ('F'). */
+export function decodeFunctionCall(body: Buffer): FunctionCallMessage | null {
+  const r = new BodyReader(body);
+  const functionOid = r.uint32();
+  const argFormats = int16Array(r);
+  const count = r.int16();
+  const args = valueArray(r, count);
+  const resultFormat = r.int16();
+  return r.ok ? { functionOid, argFormats, args, resultFormat } : null;
+}
+
+/** The format code of value `i` given the list sent: none = all text, one = all the same, else one each. */
+export function formatOf(formats: readonly number[], i: number): number {
+  if (formats.length === 0) return 0;
+  if (formats.length === 1) return formats[0] as number;
+  return formats[i] ?? 0;
+}
+
+function int16Array(r: BodyReader): number[] {
+  const count = r.int16();
+  const out: number[] = [];
+  for (let i = 0; i < count && r.ok; i++) out.push(r.int16());
+  return out;
+}
+
+function valueArray(r: BodyReader, count: number): (Buffer | null)[] {
+  const out: (Buffer | null)[] = [];
+  for (let i = 0; i < count && r.ok; i++) {
+    const length = r.int32();
+    out.push(length === -1 ? null : r.bytes(length));
+  }
+  return out;
+}

@@ -1,0 +1,34 @@
+import type { Portal, PreparedStatement } from './prepared-statements.js';
+import type { StatementRun } from './statement-run.js';
+
+/**
+ * A client message the server has not yet answered in full, in the order sent. The server answers
+ * messages strictly in order, so the head of the queue is what each server message is about.
+ * `undo` reverts the client-side effect of a Parse, Bind or Close when the server skipped or
+ * rejected it, checking identity so that a later message with the same name is not disturbed.
+ */
+export type PendingMessage =
+  /** Query: ends at ReadyForQuery; `next` is the statement the server is on. */
+  | { readonly kind: 'query'; readonly runs: readonly StatementRun[]; next: number }
+  /** Parse: ends at ParseComplete. */
+  | { readonly kind: 'parse'; readonly prepared: PreparedStatement; readonly undo: () => void }
+  /** Bind: ends at BindComplete. */
+  | { readonly kind: 'bind'; readonly portal: Portal; readonly undo: () => void }
+  /** Describe: ends at RowDescription or NoData (after ParameterDescription for a statement). */
+  | { readonly kind: 'describe'; readonly prepared: PreparedStatement | null; readonly portal: Portal | null }
+  /** Execute: ends at CommandComplete, EmptyQueryResponse, PortalSuspended or ErrorResponse. */
+  | { readonly kind: 'execute'; readonly run: StatementRun; readonly portal: Portal | null; readonly continues: boolean }
+  /** Close: ends at CloseComplete. */
+  | { readonly kind: 'close'; readonly undo: () => void }
+  /** Sync: ends at ReadyForQuery. */
+  | { readonly kind: 'sync' }
+  /** FunctionCall: ends at ReadyForQuery (after FunctionCallResponse or ErrorResponse). */
+  | { readonly kind: 'function_call'; readonly run: StatementRun };
+
+/** The statement a server message for this pending message is about, if any. */
+export function currentRun(pending: PendingMessage | undefined): StatementRun | null {
+  if (pending === undefined) return null;
+  if (pending.kind === 'query') return pending.runs[pending.next] ?? null;
+  if (pending.kind === 'execute' || pending.kind === 'function_call') return pending.run;
+  return null;
+}

@@ -1,0 +1,159 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { CopyOutcome, StatementFinished } from '../../recorder/events.js';
+import { RowCapture, type ResultColumns } from './row-capture.js';
+
+/** What capture of result rows the recording config asks for (captureRows 0 = off). */
+export interface CaptureLimits {
+  readonly captureRows: number;
+  readonly captureBytes: number;
+}
+
+/** An error as a record keeps it: SQLSTATE and primary message. */
+export interface RecordedError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * One statement from the moment it left pgtrail until its statement.finished record: it collects the
+ * outcome as the server's messages arrive. Hashes: resultDigest = SHA-256 over the DataRow bodies
+ * (without type byte and length word) concatenated in the order sent; copy sha256 = SHA-256 over the
+ * CopyData bodies concatenated in order.
+ */
+export class StatementRun {
+  /** When the statement left pgtrail (updated when a strict record became durable). */
+  sentAt: number;
+  /** Its SQL text when it is a string (for role tracking), else null. */
+  readonly sqlText: string | null;
+  command: string | null = null;
+  error: RecordedError | null = null;
+  notExecuted = false;
+  /** Set once a completion, error or skip has been seen. */
+  completedAt: number | null = null;
+  /** Set while an Execute with a row limit has been suspended (PortalSuspended) and not completed. */
+  suspended = false;
+  /** Result columns, once known (RowDescription or the Bind's result formats). */
+  columns: ResultColumns = { formats: [], typeOids: null };
+  private dataRows = 0;
+  private rowsFromTag: number | null = null;
+  private wasSuspended = false;
+  private digest: Hash | null = null;
+  private capture: RowCapture | null = null;
+  private copyDirection: 'in' | 'out' | null = null;
+  private copyHash: Hash | null = null;
+  private copyBytes = 0;
+
+  constructor(
+    readonly session: string,
+    readonly statement: number,
+    sentAt: number,
+    sqlText: string | null,
+    private readonly limits: CaptureLimits,
+  ) {
+    this.sentAt = sentAt;
+    this.sqlText = sqlText;
+  }
+
+  /** True once the statement has an outcome (complete, failed or skipped) and is not suspended. */
+  get isComplete(): boolean {
+    return this.completedAt !== null && !this.suspended;
+  }
+
+  /** A piece of a DataRow body of this statement's result. */
+  dataRowPiece(piece: Buffer, first: boolean, last: boolean): void {
+    this.digest ??= createHash('sha256');
+    this.digest.update(piece);
+    if (last) this.dataRows++;
+    if (this.limits.captureRows > 0) {
+      this.capture ??= new RowCapture(this.limits.captureRows, this.limits.captureBytes, this.columns);
+      this.capture.piece(piece, first, last);
+    }
+  }
+
+  /** FunctionCallResponse: its body is the result; the digest covers it as it covers DataRow bodies. */
+  resultBody(body: Buffer): void {
+    this.digest ??= createHash('sha256');
+    this.digest.update(body);
+  }
+
+  /** CommandComplete (or EmptyQueryResponse when tag is null) ended one execution. */
+  complete(tag: string | null, at: number): void {
+    this.command = tag;
+    this.rowsFromTag = tag === null ? null : rowsOfTag(tag);
+    this.suspended = false;
+    this.completedAt = at;
+  }
+
+  /** ErrorResponse ended the statement. */
+  fail(error: RecordedError, at: number): void {
+    this.error = error;
+    this.suspended = false;
+    this.completedAt = at;
+  }
+
+  /** PortalSuspended: the row limit was reached; a later Execute of the same portal continues this statement. */
+  suspend(at: number): void {
+    this.suspended = true;
+    this.wasSuspended = true;
+    this.completedAt = at;
+  }
+
+  /** The server skipped the statement (an earlier error in its batch, or its portal was never bound). */
+  skip(): void {
+    this.notExecuted = true;
+    this.completedAt = this.sentAt;
+  }
+
+  /** CopyInResponse / CopyOutResponse / CopyBothResponse: a COPY data stream starts. */
+  startCopy(direction: 'in' | 'out'): void {
+    this.copyDirection = direction;
+    this.copyHash = createHash('sha256');
+  }
+
+  /** A piece of a CopyData body of this statement's stream. */
+  copyPiece(piece: Buffer): void {
+    if (this.copyHash === null) return;
+    this.copyHash.update(piece);
+    this.copyBytes += piece.length;
+  }
+
+  /** The statement.finished record; the hashes are final after this call. */
+  finish(ts: number, txStatus: 'I' | 'T' | 'E' | null): StatementFinished {
+    const copy: CopyOutcome | null =
+      this.copyDirection === null || this.copyHash === null
+        ? null
+        : { direction: this.copyDirection, bytes: this.copyBytes, sha256: this.copyHash.digest('hex') };
+    this.copyHash = null;
+    // An Execute with a row limit reports only its own rows in its tag: the statement's rows are all it sent.
+    const rows = this.error !== null || this.notExecuted ? null : this.wasSuspended ? this.dataRows : this.rowsFromTag;
+    return {
+      type: 'statement.finished',
+      ts,
+      session: this.session,
+      statement: this.statement,
+      command: this.error !== null ? null : this.command,
+      rows,
+      error: this.error,
+      durationMs: this.notExecuted || this.completedAt === null ? 0 : Math.max(0, this.completedAt - this.sentAt),
+      txStatus,
+      resultDigest: this.digest === null ? null : this.digest.digest('hex'),
+      notExecuted: this.notExecuted,
+      copy,
+      capturedRows: this.capture === null ? null : this.capture.rows,
+    };
+  }
+}
+
+/** The row count a command tag reports ('INSERT 0 3' -> 3, 'SELECT 5' -> 5, 'BEGIN' -> null). */
+export function rowsOfTag(tag: string): number | null {
+  const space = tag.lastIndexOf(' ');
+  if (space < 0) return null;
+  const last = tag.slice(space + 1);
+  if (!/^\d+$/.test(last)) return null;
+  const verb = tag.slice(0, tag.indexOf(' '));
+  if (!ROW_COUNT_VERBS.has(verb)) return null;
+  return Number(last);
+}
+
+/** Commands whose tag ends in a row count (CommandComplete in the protocol docs). */
+const ROW_COUNT_VERBS = new Set(['INSERT', 'DELETE', 'UPDATE', 'MERGE', 'SELECT', 'MOVE', 'FETCH', 'COPY']);
