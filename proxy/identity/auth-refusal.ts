@@ -4,8 +4,8 @@
  * reason, which only the journal sees, says exactly what failed (never a secret).
  */
 export interface AuthRefusal {
-  /** SQLSTATE: 28P01 invalid_password, 28000 invalid_authorization_specification. */
-  readonly code: '28P01' | '28000';
+  /** SQLSTATE: 28P01 invalid_password, 28000 invalid_authorization_specification, 08P01 protocol_violation. */
+  readonly code: '28P01' | '28000' | '08P01';
   readonly message: string;
   readonly reason: string;
 }
