@@ -50,6 +50,8 @@ interface Summary {
   readonly failed: number;
   readonly transactions: number;
   readonly syncs: number | null;
+  /** Proxy CPU microseconds per transaction over all samples, or null for direct. */
+  readonly cpuUsPerTx: number | null;
 }
 
 function summarise(result: MatrixResult): Summary | null {
@@ -61,6 +63,9 @@ function summarise(result: MatrixResult): Summary | null {
     failed: result.samples.reduce((n, s) => n + s.failed, 0),
     transactions: result.samples.reduce((n, s) => n + s.transactions, 0),
     syncs,
+    cpuUsPerTx: result.samples.every((s) => s.proxyCpuSeconds !== null)
+      ? (result.samples.reduce((n, s) => n + (s.proxyCpuSeconds ?? 0), 0) * 1e6) / Math.max(1, result.samples.reduce((n, s) => n + s.transactions, 0))
+      : null,
   };
 }
 
@@ -103,6 +108,25 @@ function ratioSection(report: BenchReport): string {
     ];
   });
   return `## Ratios (TPS)\n\nAbove 1.00x means faster than the reference.\n\n${table(header, rows)}`;
+}
+
+function cpuSection(report: BenchReport): string {
+  const proxies = report.targets.filter((t) => t.key !== 'direct');
+  const header = ['setting', ...proxies.map((t) => t.label), ...proxies.filter((t) => t.key !== 'pgbouncer').map((t) => `${t.label} / pgbouncer`)];
+  const rows = cells(report).map((cell) => {
+    const bouncer = lookup(report, 'pgbouncer', cell)?.cpuUsPerTx ?? null;
+    const us = proxies.map((t) => lookup(report, t.key, cell)?.cpuUsPerTx ?? null);
+    return [
+      cellName(cell),
+      ...us.map((u) => (u === null ? 'n/a' : `${u.toFixed(1)} µs`)),
+      ...proxies.flatMap((t, i) => (t.key === 'pgbouncer' ? [] : [ratio(bouncer && us[i] ? (us[i] ?? 0) / bouncer : Number.NaN)])),
+    ];
+  });
+  return `## Proxy CPU per transaction
+
+CPU time (user + system, all threads, from /proc) the proxy process used during the runs, divided by the transactions pgbench completed; it includes connection setup. Unlike TPS it barely moves when other work shares the machine. Below 1.00x means cheaper than pgbouncer.
+
+${table(header, rows)}`;
 }
 
 function strictSection(report: BenchReport): string | null {
@@ -157,6 +181,7 @@ export function renderReport(report: BenchReport): string {
     `## This run\n\n${facts}`,
     pgbenchSection(report),
     ratioSection(report),
+    cpuSection(report),
     strictSection(report),
     memorySection(report),
     slowClientSection(report),

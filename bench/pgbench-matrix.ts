@@ -1,3 +1,4 @@
+import { processCpuSeconds } from './process-cpu.js';
 import { runPgbench, type PgbenchResult, type PgbenchRun, type PgbenchTarget } from './pgbench.js';
 
 /** Counters of a journal writer, read before and after a run to tell how many records one fdatasync covered. */
@@ -12,6 +13,8 @@ export interface BenchTarget {
   readonly key: string;
   readonly label: string;
   readonly connection: PgbenchTarget;
+  /** The proxy's process, whose CPU time is read around each run; absent for PostgreSQL direct. */
+  readonly pid?: number;
   /** The journal writer's counters, for pgtrail with recording on; absent otherwise. */
   readonly syncCounters?: () => Promise<SyncCounters | null>;
 }
@@ -26,6 +29,8 @@ export interface MatrixCell {
 export interface MatrixSample extends PgbenchResult {
   readonly syncs: number | null;
   readonly records: number | null;
+  /** CPU seconds the proxy process used during the run (connections included), or null without a pid. */
+  readonly proxyCpuSeconds: number | null;
 }
 
 /** Every sample of one target in one cell, in run order. */
@@ -63,17 +68,20 @@ export async function runPgbenchMatrix(targets: readonly BenchTarget[], options:
     for (const [c, cell] of options.cells.entries()) {
       for (const target of rotate(targets, round + c)) {
         const before = (await target.syncCounters?.()) ?? null;
+        const cpuBefore = target.pid === undefined ? null : processCpuSeconds(target.pid);
         const result = await runPgbench(target.connection, { ...cell, seconds: options.seconds, threads: options.threads });
+        const cpuAfter = target.pid === undefined ? null : processCpuSeconds(target.pid);
         const after = (await target.syncCounters?.()) ?? null;
         const sample: MatrixSample = {
           ...result,
           syncs: before && after ? after.syncs - before.syncs : null,
           records: before && after ? after.records - before.records : null,
+          proxyCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
         };
         const key = keyOf(target.key, cell);
         samples.set(key, [...(samples.get(key) ?? []), sample]);
         done++;
-        options.log(`[${done}/${total}] -M ${cell.mode} -c ${cell.clients} ${target.key}: ${result.tps.toFixed(0)} tps, ${result.latencyAvgMs.toFixed(3)} ms${result.failed ? `, ${result.failed} failed` : ''}`);
+        options.log(`[${done}/${total}] -M ${cell.mode} -c ${cell.clients} ${target.key}: ${result.tps.toFixed(0)} tps, ${result.latencyAvgMs.toFixed(3)} ms${result.failed ? `, ${result.failed} failed` : ''}${sample.proxyCpuSeconds === null || result.transactions === 0 ? '' : `, proxy ${((sample.proxyCpuSeconds / result.transactions) * 1e6).toFixed(1)} us cpu/tx`}`);
       }
     }
   }
