@@ -1,0 +1,133 @@
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { JournalConfig } from '../config/config.js';
+import { readJournal } from './journal-reader.js';
+import { JournalError } from './journal-error.js';
+import { openJournalWriter } from './journal-writer.js';
+import { createSigningKey, ensureSigningKey, loadSigningKey } from './signing-key.js';
+import { sampleSession } from './testing/sample-events.js';
+import { verifyJournalDir } from './verify-journal-dir.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pgtrail-journal-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function config(overrides: Partial<JournalConfig> = {}): JournalConfig {
+  return { dir, durability: 'strict', batchWindowMs: 20, checkpointEveryRecords: 100, checkpointEveryMs: 60_000, segmentMaxBytes: 1 << 20, ...overrides };
+}
+
+async function readAll(from = 0) {
+  const entries = [];
+  for await (const e of readJournal(dir, { fromIndex: from })) entries.push(e);
+  return entries;
+}
+
+describe('journal writer', () => {
+  test('appends events that read back in order and verify, with the key pinned', async () => {
+    const vkey = await createSigningKey(dir);
+    const writer = await openJournalWriter(config());
+    const events = sampleSession('s1', 250);
+    await Promise.all(events.map((e) => writer.append(e)));
+    await writer.close();
+
+    const entries = await readAll();
+    expect(entries.filter((e) => e.event !== null).map((e) => e.event)).toEqual(events);
+    expect(entries.map((e) => e.index)).toEqual(entries.map((_, i) => i));
+    const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
+    expect(report.findings).toEqual([]);
+    expect(report.intact).toBe(true);
+    expect(report.records).toBe(entries.length);
+    // journal.started, the open checkpoint, two by count (every 100 records), the close checkpoint.
+    expect(report.checkpoints).toBe(4);
+    expect(report.unsealedRecords).toBe(0);
+    expect((await stat(join(dir, 'signing-key'))).mode & 0o777).toBe(0o600);
+  });
+
+  test('keeps bytes that are not valid UTF-8 without loss', async () => {
+    await createSigningKey(dir);
+    const writer = await openJournalWriter(config());
+    const events = sampleSession('s2', 6);
+    await Promise.all(events.map((e) => writer.append(e)));
+    await writer.close();
+    const sql = (await readAll()).flatMap((e) => (e.event?.type === 'statement.started' ? [e.event.sql] : []));
+    expect(sql[1]).toEqual({ base64: Buffer.from([0x53, 0x45, 0x4c, 0xff, 0xfe]).toString('base64') });
+  });
+
+  test('rotates segments and checkpoints at each rotation; the reader starts at any index', async () => {
+    await createSigningKey(dir);
+    const writer = await openJournalWriter(config({ segmentMaxBytes: 8192, checkpointEveryRecords: 1_000_000 }));
+    for (const e of sampleSession('s3', 400)) writer.appendWithoutWaiting(e);
+    await writer.close();
+    const segments = (await readdir(dir)).filter((n) => n.startsWith('segment-'));
+    expect(segments.length).toBeGreaterThan(5);
+    for (const s of segments) expect((await stat(join(dir, s))).size).toBeLessThanOrEqual(8192);
+    const all = await readAll();
+    const tail = await readAll(123);
+    expect(tail[0]?.index).toBe(123);
+    expect(tail).toEqual(all.slice(123));
+    const report = await verifyJournalDir(dir, { pinnedKeys: null, stateFile: null });
+    expect(report.findings).toEqual([]);
+    expect(report.segments).toBe(segments.length);
+  });
+
+  test('one writer per journal: a second open is refused while the first holds the lock', async () => {
+    await createSigningKey(dir);
+    const writer = await openJournalWriter(config());
+    await expect(openJournalWriter(config())).rejects.toMatchObject({ code: 'JOURNAL_LOCKED' });
+    await writer.close();
+    const again = await openJournalWriter(config());
+    await again.close();
+  });
+
+  test('reopening continues the chain and the tree', async () => {
+    const vkey = await createSigningKey(dir);
+    for (let run = 0; run < 3; run++) {
+      const writer = await openJournalWriter(config({ durability: 'batched' }));
+      for (const e of sampleSession(`r${run}`, 30)) writer.appendWithoutWaiting(e);
+      await writer.close();
+    }
+    const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
+    expect(report.findings).toEqual([]);
+    expect((await readAll()).filter((e) => e.event !== null)).toHaveLength(90);
+  });
+
+  test('ensureSigningKey creates a key once and then returns the same vkey', async () => {
+    const first = await ensureSigningKey(dir);
+    const second = await ensureSigningKey(dir);
+    expect(second).toBe(first);
+    expect((await loadSigningKey(join(dir, 'signing-key'))).verifierKey).toBe(first);
+    await expect(createSigningKey(dir)).rejects.toMatchObject({ code: 'JOURNAL_KEY_EXISTS' });
+  });
+
+  test('a key rotation is a signed record; the journal verifies with the first key pinned', async () => {
+    const first = await createSigningKey(dir);
+    let writer = await openJournalWriter(config());
+    await writer.append(sampleSession('k', 3)[0]!);
+    await writer.close();
+    const second = await createSigningKey(dir, { rotate: true });
+    expect(second.split('+')[0]).toBe(first.split('+')[0]);
+    writer = await openJournalWriter(config());
+    expect(writer.verifierKey).toBe(second);
+    await writer.append(sampleSession('k', 3)[1]!);
+    await writer.close();
+    const report = await verifyJournalDir(dir, { pinnedKeys: [first], stateFile: null });
+    expect(report.findings).toEqual([]);
+    expect(report.keyRotations).toBe(1);
+    expect(report.keys).toEqual([first, second]);
+    const lines = (await readFile(join(dir, 'segment-000000000000.jsonl'), 'utf8')).split('\n');
+    expect(lines.some((l) => l.includes('"kind":"key.rotated"'))).toBe(true);
+  });
+
+  test('appending to a closed writer is refused', async () => {
+    await createSigningKey(dir);
+    const writer = await openJournalWriter(config());
+    await writer.close();
+    await expect(writer.append(sampleSession('c', 1)[0]!)).rejects.toBeInstanceOf(JournalError);
+  });
+});

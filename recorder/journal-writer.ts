@@ -1,0 +1,460 @@
+/**
+ * The journal writer: appends records to JSON Lines segment files, chains and tree-hashes them, and
+ * seals them with signed checkpoints (docs/journal-format.md).
+ *
+ * Durability: appends are collected and written in batches; one write and one fdatasync cover every
+ * record waiting at that moment (group commit). In strict durability a batch starts as soon as the
+ * event loop turns, so a caller waits for at most the fsync in progress plus its own; in batched
+ * durability a batch starts within half the batch window. When a write or fsync fails the writer
+ * fails closed: the batch and everything after it is rejected with JOURNAL_WRITE_FAILED and nothing
+ * more is written, so what was sealed stays intact and the torn tail (if any) is cut on reopen.
+ *
+ * Checkpoints are appended after every `checkpointEveryRecords` records, every `checkpointEveryMs`
+ * (also when idle, as a heartbeat), before a segment is rotated, after a key rotation and at close.
+ */
+import { mkdir, open, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JournalConfig } from '../config/config.js';
+import type { TrailEvent } from './events.js';
+import { latestCheckpointFile, tornBytesFile } from './journal-files.js';
+import { JournalError, JournalErrorCode } from './journal-error.js';
+import { acquireJournalLock, type JournalLock } from './journal-lock.js';
+import { scanJournal } from './journal-scan.js';
+import { nodeSha256 } from './node-sha256.js';
+import { signNote } from './note-signer.js';
+import { eventRecordLine, journalRecordLine, zeroHashBase64 } from './record-format.js';
+import { loadRetiredSigningKey, loadSigningKey, signingKeyFile, type SigningKey } from './signing-key.js';
+import { formatCheckpoint } from './verify/checkpoint.js';
+import { keyRotationText } from './verify/key-rotation.js';
+import { leafHash, type CompactRange } from './verify/merkle.js';
+import { parseVerifierKey } from './verify/note.js';
+import { RecordKind } from './verify/record-line.js';
+import { segmentName } from './verify/segment-name.js';
+
+/** How to open a writer: the journal section of the config, and optionally the key to sign with. */
+export interface JournalWriterOptions extends JournalConfig {
+  /** The signing key; by default `keyFile`, else `<dir>/signing-key`, is loaded. */
+  readonly signingKey?: SigningKey;
+  readonly keyFile?: string;
+  /** Told once when the writer fails closed (batched appends have no promise to reject). */
+  readonly onFailure?: (error: JournalError) => void;
+}
+
+/** Why a checkpoint was written; stored in the checkpoint record. */
+export type CheckpointReason = 'open' | 'records' | 'interval' | 'rotation' | 'key' | 'close' | 'request';
+
+/** An open journal. One per directory (lock file); see the module comment for durability. */
+export interface JournalWriter {
+  readonly dir: string;
+  readonly origin: string;
+  /** The verifier key of the key in force. */
+  readonly verifierKey: string;
+  /** Records appended, durable or not. */
+  readonly size: number;
+  /** Records known to be on disk. */
+  readonly durableSize: number;
+  /** Set once the writer has failed closed. */
+  readonly failure: JournalError | null;
+  /**
+   * Appends an event; the promise settles when its record is durable. The promise is shared by
+   * every append of the same batch and is never an unhandled rejection when ignored.
+   */
+  append(event: TrailEvent): Promise<void>;
+  /** Appends an event without a promise (batched durability); a failure goes to onFailure. */
+  appendWithoutWaiting(event: TrailEvent): void;
+  /** Resolves when everything appended so far is durable. */
+  flush(): Promise<void>;
+  /** Appends a checkpoint now and resolves when it is durable and the latest-checkpoint file names it. */
+  checkpoint(): Promise<void>;
+  /** Hands over to `key` (same name): a key.rotated record signed by the current key, then a checkpoint signed by the new one. */
+  rotateKey(key: SigningKey): Promise<void>;
+  /** Writes a final checkpoint, waits for durability and releases the lock. */
+  close(): Promise<void>;
+}
+
+type Marker =
+  | { readonly type: 'checkpoint'; readonly reason: CheckpointReason }
+  | { readonly type: 'record'; readonly kind: 'journal.started' | 'recovery'; readonly body: Readonly<Record<string, unknown>> }
+  | { readonly type: 'rotate'; readonly key: SigningKey };
+
+interface Waiter {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface SegmentChunk {
+  readonly segment: string;
+  readonly isNew: boolean;
+  readonly buffers: Buffer[];
+}
+
+function newWaiter(): Waiter {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A caller may ignore the promise (events that do not gate forwarding); never let that crash the process.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+// Room kept in a segment for the checkpoint written when it is rotated.
+const checkpointReserveBytes = 1024;
+// In batched durability, a batch this large is written without waiting for the window.
+const eagerFlushItems = 8192;
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    const total = rest.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await handle.writev(rest);
+    if (bytesWritten === total) return;
+    // A short write: continue with what was not written.
+    let skip = bytesWritten;
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        next.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    rest = next;
+  }
+}
+
+class Writer implements JournalWriter {
+  readonly dir: string;
+  readonly origin: string;
+  #key: SigningKey;
+  #size: number;
+  #durableSize: number;
+  #prev: string;
+  readonly #range: CompactRange;
+  #segment: string;
+  #segmentBytes: number;
+  #handle: FileHandle | null;
+  #sinceCheckpoint: number;
+  #lastCheckpointAt = Date.now();
+  #pending: (string | Marker)[] = [];
+  #waiter: Waiter | null = null;
+  #inflight: Promise<void> | null = null;
+  #scheduled = false;
+  #failure: JournalError | null = null;
+  #failed: Promise<void> | null = null;
+  #closed = false;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly options: JournalWriterOptions,
+    private readonly lock: JournalLock,
+    state: { key: SigningKey; origin: string; size: number; prev: string; range: CompactRange; segment: string; segmentBytes: number; handle: FileHandle | null; sinceCheckpoint: number },
+  ) {
+    this.dir = options.dir;
+    this.origin = state.origin;
+    this.#key = state.key;
+    this.#size = state.size;
+    this.#durableSize = state.size;
+    this.#prev = state.prev;
+    this.#range = state.range;
+    this.#segment = state.segment;
+    this.#segmentBytes = state.segmentBytes;
+    this.#handle = state.handle;
+    this.#sinceCheckpoint = state.sinceCheckpoint;
+    this.#timer = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(options.checkpointEveryMs / 2)));
+    this.#timer.unref();
+  }
+
+  get verifierKey(): string {
+    return this.#key.verifierKey;
+  }
+  get size(): number {
+    return this.#size + this.#pending.length;
+  }
+  get durableSize(): number {
+    return this.#durableSize;
+  }
+  get failure(): JournalError | null {
+    return this.#failure;
+  }
+
+  append(event: TrailEvent): Promise<void> {
+    const refused = this.#refusal();
+    if (refused !== null) return refused;
+    this.#pending.push(JSON.stringify(event));
+    this.#waiter ??= newWaiter();
+    this.#schedule();
+    return this.#waiter.promise;
+  }
+
+  appendWithoutWaiting(event: TrailEvent): void {
+    if (this.#refusal() !== null) return;
+    this.#pending.push(JSON.stringify(event));
+    this.#schedule();
+  }
+
+  flush(): Promise<void> {
+    if (this.#failed !== null) return this.#failed;
+    if (this.#pending.length > 0) {
+      this.#waiter ??= newWaiter();
+      this.#schedule();
+      return this.#waiter.promise;
+    }
+    return this.#inflight ?? Promise.resolve();
+  }
+
+  checkpoint(): Promise<void> {
+    return this.#enqueue({ type: 'checkpoint', reason: 'request' });
+  }
+
+  rotateKey(key: SigningKey): Promise<void> {
+    if (key.name !== this.origin) {
+      return Promise.reject(new JournalError(JournalErrorCode.keyMismatch, 'a rotated key must keep the journal origin as its name'));
+    }
+    return this.#enqueue({ type: 'rotate', key });
+  }
+
+  /** Appends one of the journal's own records (used while opening). */
+  enqueueRecord(kind: 'journal.started' | 'recovery', body: Readonly<Record<string, unknown>>): Promise<void> {
+    return this.#enqueue({ type: 'record', kind, body });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#timer);
+    if (this.#failure === null) {
+      await this.#enqueue({ type: 'checkpoint', reason: 'close' }).catch(() => undefined);
+    }
+    this.#closed = true;
+    await this.#inflight?.catch(() => undefined);
+    await this.#handle?.close().catch(() => undefined);
+    this.#handle = null;
+    await this.lock.release();
+  }
+
+  #refusal(): Promise<void> | null {
+    if (this.#failed !== null) return this.#failed;
+    if (this.#closed) {
+      const closed = Promise.reject(new JournalError(JournalErrorCode.closed, 'the journal writer is closed'));
+      closed.catch(() => undefined);
+      return closed;
+    }
+    return null;
+  }
+
+  #enqueue(marker: Marker): Promise<void> {
+    const refused = this.#refusal();
+    if (refused !== null) return refused;
+    this.#pending.push(marker);
+    this.#waiter ??= newWaiter();
+    this.#schedule(true);
+    return this.#waiter.promise;
+  }
+
+  #heartbeat(): void {
+    if (this.#failure !== null || this.#closed) return;
+    if (Date.now() - this.#lastCheckpointAt < this.options.checkpointEveryMs) return;
+    this.#lastCheckpointAt = Date.now();
+    this.#pending.push({ type: 'checkpoint', reason: 'interval' });
+    this.#schedule(true);
+  }
+
+  #schedule(now = false): void {
+    if (this.#scheduled || this.#inflight !== null) return;
+    this.#scheduled = true;
+    const run = () => {
+      this.#scheduled = false;
+      this.#inflight ??= this.#drain();
+    };
+    if (now || this.options.durability === 'strict' || this.#pending.length >= eagerFlushItems) setImmediate(run);
+    else setTimeout(run, Math.max(1, Math.floor(this.options.batchWindowMs / 2)));
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0 && this.#failure === null) {
+      const items = this.#pending;
+      const waiter = this.#waiter;
+      this.#pending = [];
+      this.#waiter = null;
+      try {
+        await this.#writeBatch(items);
+        waiter?.resolve();
+      } catch (err) {
+        const failure = this.#fail(err);
+        waiter?.reject(failure);
+      }
+    }
+    this.#inflight = null;
+    if (this.#pending.length > 0 && this.#failure === null) this.#schedule();
+  }
+
+  #fail(err: unknown): JournalError {
+    if (this.#failure !== null) return this.#failure;
+    const failure =
+      err instanceof JournalError ? err : new JournalError(JournalErrorCode.writeFailed, 'journal write failed; the writer has stopped', {}, { cause: err });
+    this.#failure = failure;
+    this.#failed = Promise.reject(failure);
+    this.#failed.catch(() => undefined);
+    this.#waiter?.reject(failure);
+    this.#waiter = null;
+    this.#pending = [];
+    clearInterval(this.#timer);
+    this.options.onFailure?.(failure);
+    return failure;
+  }
+
+  async #writeBatch(items: readonly (string | Marker)[]): Promise<void> {
+    const chunks: SegmentChunk[] = [{ segment: this.#segment, isNew: this.#handle === null, buffers: [] }];
+    let latestNote: string | null = null;
+    // `line` builds the record from the current index and prev, so it is rebuilt after a rotation checkpoint.
+    const add = (line: () => string, mayRotate: boolean) => {
+      let buf = Buffer.from(`${line()}\n`, 'utf8');
+      if (mayRotate && this.#segmentBytes > 0 && this.#segmentBytes + buf.length + checkpointReserveBytes > this.options.segmentMaxBytes) {
+        addCheckpoint('rotation');
+        this.#segment = segmentName(this.#size);
+        this.#segmentBytes = 0;
+        chunks.push({ segment: this.#segment, isNew: true, buffers: [] });
+        buf = Buffer.from(`${line()}\n`, 'utf8');
+      }
+      const leaf = leafHash(nodeSha256, buf.subarray(0, buf.length - 1));
+      this.#range.appendLeafHash(leaf);
+      this.#prev = Buffer.from(leaf.buffer, leaf.byteOffset, leaf.byteLength).toString('base64');
+      this.#size++;
+      this.#sinceCheckpoint++;
+      this.#segmentBytes += buf.length;
+      chunks[chunks.length - 1]!.buffers.push(buf);
+    };
+    const addCheckpoint = (reason: CheckpointReason) => {
+      const note = signNote(formatCheckpoint(this.origin, this.#size, this.#range.root()), this.#key);
+      add(() => journalRecordLine(this.#size, this.#prev, RecordKind.checkpoint, { ts: Date.now(), reason, note }), false);
+      this.#sinceCheckpoint = 0;
+      this.#lastCheckpointAt = Date.now();
+      latestNote = note;
+    };
+    for (const item of items) {
+      if (typeof item === 'string') {
+        add(() => eventRecordLine(this.#size, this.#prev, item), true);
+        if (this.#sinceCheckpoint >= this.options.checkpointEveryRecords) addCheckpoint('records');
+      } else if (item.type === 'checkpoint') {
+        addCheckpoint(item.reason);
+      } else if (item.type === 'record') {
+        add(() => journalRecordLine(this.#size, this.#prev, item.kind, item.body), true);
+      } else {
+        const oldKey = this.#key;
+        const vkey = item.key.verifierKey;
+        add(() => journalRecordLine(this.#size, this.#prev, RecordKind.keyRotated, { ts: Date.now(), vkey, note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey) }), true);
+        this.#key = item.key;
+        addCheckpoint('key');
+      }
+    }
+    const size = this.#size;
+    for (const chunk of chunks) {
+      if (chunk.isNew) {
+        await this.#handle?.close();
+        this.#handle = await open(join(this.dir, chunk.segment), 'ax', 0o644);
+      }
+      if (this.#handle === null) throw new Error('no open segment');
+      if (chunk.buffers.length > 0) await writeAll(this.#handle, chunk.buffers);
+      await this.#handle.datasync();
+      if (chunk.isNew) await fsyncDir(this.dir);
+    }
+    this.#durableSize = size;
+    if (latestNote !== null) await this.#writeLatestCheckpoint(latestNote);
+  }
+
+  async #writeLatestCheckpoint(note: string): Promise<void> {
+    const path = join(this.dir, latestCheckpointFile);
+    const tmp = `${path}.tmp`;
+    const handle = await open(tmp, 'w', 0o644);
+    try {
+      await handle.writeFile(note);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+    await fsyncDir(this.dir);
+  }
+}
+
+/**
+ * Opens (creating when absent) the journal in `options.dir`: takes the lock, checks the journal
+ * (journal-scan.ts), cuts a torn final write into a `.torn-<offset>` file and records that, hands
+ * over to a new signing key when the key file changed since the last run, and returns the writer.
+ */
+export async function openJournalWriter(options: JournalWriterOptions): Promise<JournalWriter> {
+  const dir = options.dir;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const keyPath = options.keyFile ?? join(dir, signingKeyFile);
+  const key = options.signingKey ?? (await loadSigningKey(keyPath));
+  const lock = await acquireJournalLock(dir);
+  try {
+    const scanned = await scanJournal(dir);
+    if (scanned.torn !== null) {
+      const { segment, offset, bytes } = scanned.torn;
+      await writeFile(join(dir, tornBytesFile(segment, offset)), bytes, { flag: 'w', mode: 0o644 });
+      await truncate(join(dir, segment), offset);
+      const handle = await open(join(dir, segment), 'r+');
+      await handle.sync().finally(() => handle.close());
+      await fsyncDir(dir);
+    }
+    const origin = scanned.origin ?? key.name;
+    const journalKey = scanned.verifierKey === null ? null : parseVerifierKey(scanned.verifierKey, nodeSha256);
+    let initialKey = key;
+    if (journalKey !== null && journalKey.text !== key.verifierKey) {
+      // The key file changed (keygen --rotate): the retired key must sign the hand-over.
+      const retired = options.signingKey === undefined ? await loadRetiredSigningKey(keyPath, journalKey.keyId) : null;
+      if (retired === null || retired.verifierKey !== journalKey.text || key.name !== origin) {
+        throw new JournalError(JournalErrorCode.keyMismatch, 'the signing key is not the journal key and the retired journal key is not available');
+      }
+      initialKey = retired;
+    }
+    const last = scanned.lastSegment;
+    const segment = last?.name ?? segmentName(0);
+    const handle = last === null ? null : await open(join(dir, segment), 'a');
+    const writer = new Writer(options, lock, {
+      key: initialKey,
+      origin,
+      size: scanned.size,
+      prev: scanned.size === 0 ? zeroHashBase64 : scanned.prevHash,
+      range: scanned.range,
+      segment,
+      segmentBytes: last?.bytes ?? 0,
+      handle,
+      sinceCheckpoint: scanned.sinceCheckpoint,
+    });
+    if (scanned.size === 0) {
+      await writer.enqueueRecord(RecordKind.journalStarted, { ts: Date.now(), origin, vkey: key.verifierKey, format: 1 });
+      await writer.checkpoint();
+    }
+    if (scanned.torn !== null) {
+      const { segment: tornSegment, offset, bytes } = scanned.torn;
+      await writer.enqueueRecord(RecordKind.recovery, {
+        ts: Date.now(),
+        segment: tornSegment,
+        offset,
+        bytes: bytes.length,
+        sha256: Buffer.from(nodeSha256(bytes)).toString('hex'),
+        keptAs: tornBytesFile(tornSegment, offset),
+      });
+    }
+    if (initialKey !== key) await writer.rotateKey(key);
+    if (writer.failure !== null) throw writer.failure;
+    return writer;
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}

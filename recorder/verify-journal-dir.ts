@@ -1,0 +1,61 @@
+/**
+ * Runs the verifier (verify/journal-verifier.ts) over a journal directory on disk, with
+ * node:crypto's SHA-256, and keeps the --state file: what was verified last time, so that a
+ * rollback or a rewritten history is caught the next time.
+ */
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { latestCheckpointFile } from './journal-files.js';
+import { nodeSha256 } from './node-sha256.js';
+import { verifyJournal, type JournalVerifyReport, type VerifiedTree } from './verify/journal-verifier.js';
+import { parseSegmentName } from './verify/segment-name.js';
+import { VerifyError, VerifyErrorCode } from './verify/verify-error.js';
+
+/** Options of `pgtrail verify`. */
+export interface VerifyJournalDirOptions {
+  readonly pinnedKeys: readonly string[] | null;
+  /** The --state file: read before, updated after a clean run. */
+  readonly stateFile: string | null;
+}
+
+/** Reads a --state file: JSON `{"size":N,"root":"<base64>"}`, or null when it does not exist yet. */
+export async function readVerifyState(path: string): Promise<VerifiedTree | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  const state = parsed as { size?: unknown; root?: unknown } | null;
+  if (typeof state?.size !== 'number' || !Number.isSafeInteger(state.size) || state.size < 0 || typeof state.root !== 'string') {
+    throw new VerifyError(VerifyErrorCode.stateMalformed, `the state file ${path} is not one pgtrail verify wrote`);
+  }
+  return { size: state.size, root: state.root };
+}
+
+/** Verifies the journal in `dir`; I/O errors and a malformed --vkey or --state throw. */
+export async function verifyJournalDir(dir: string, options: VerifyJournalDirOptions): Promise<JournalVerifyReport> {
+  const names = await readdir(dir);
+  const segments = names.filter((n) => parseSegmentName(n) !== null).map((name) => ({ name, read: () => readFile(join(dir, name)) }));
+  let latestCheckpoint: string | null = null;
+  try {
+    latestCheckpoint = await readFile(join(dir, latestCheckpointFile), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const remembered = options.stateFile === null ? null : await readVerifyState(options.stateFile);
+  const report = await verifyJournal({ segments, latestCheckpoint, pinnedKeys: options.pinnedKeys, remembered, sha256: nodeSha256 });
+  if (options.stateFile !== null && report.intact && report.verified !== null) {
+    const tmp = `${options.stateFile}.tmp-${process.pid}`;
+    await writeFile(tmp, `${JSON.stringify(report.verified)}\n`);
+    await rename(tmp, options.stateFile);
+  }
+  return report;
+}

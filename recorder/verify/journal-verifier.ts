@@ -1,0 +1,341 @@
+/**
+ * The offline verifier: given a journal's segments, its latest-checkpoint file and (optionally) the
+ * pinned verifier key and a remembered state, it checks every record, the hash chain, the Merkle
+ * tree against every checkpoint, every signature, the continuity of segments, and that the journal
+ * extends what was verified before. It reports findings; it never repairs anything.
+ *
+ * This file and everything it imports run in a browser: no node: modules, bytes in, findings out.
+ * It shares no code with the writer; docs/journal-format.md is the only contract between them.
+ */
+import { encodeBase64 } from './base64.js';
+import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
+import { FindingCode, type Finding } from './journal-finding.js';
+import { keyRotationText } from './key-rotation.js';
+import { CompactRange, equalBytes, hashSize, leafHash } from './merkle.js';
+import { openNote, parseNoteUnverified, parseVerifierKey, type NoteVerifierKey } from './note.js';
+import { parseRecordLine, RecordKind, type ParsedRecordLine } from './record-line.js';
+import { parseSegmentName } from './segment-name.js';
+import { portableSha256, type Sha256 } from './sha256.js';
+import { VerifyError, VerifyErrorCode } from './verify-error.js';
+
+/** One segment file: its name and a way to read all of its bytes. */
+export interface SegmentSource {
+  readonly name: string;
+  read(): Promise<Uint8Array>;
+}
+
+/** What a verifier remembers between runs (--state): the tree it last verified. */
+export interface VerifiedTree {
+  readonly size: number;
+  /** Base64 of the tree head. */
+  readonly root: string;
+}
+
+/** Everything the verifier looks at. */
+export interface JournalVerifyInput {
+  /** The segment files, in any order. */
+  readonly segments: readonly SegmentSource[];
+  /** The latest-checkpoint file's contents (a signed note), or null when there is none. */
+  readonly latestCheckpoint: string | null;
+  /** Verifier keys to trust for the journal's first key; null trusts the key the journal names. */
+  readonly pinnedKeys: readonly string[] | null;
+  /** The tree a previous run verified, or null. */
+  readonly remembered: VerifiedTree | null;
+  readonly sha256?: Sha256;
+  /** Findings beyond this many are counted, not listed. */
+  readonly maxFindings?: number;
+}
+
+/** The outcome of one verification. */
+export interface JournalVerifyReport {
+  readonly intact: boolean;
+  readonly findings: readonly Finding[];
+  readonly findingsOmitted: number;
+  readonly records: number;
+  readonly segments: number;
+  readonly checkpoints: number;
+  readonly recoveries: number;
+  readonly keyRotations: number;
+  readonly origin: string | null;
+  /** Verifier keys in force, oldest first. */
+  readonly keys: readonly string[];
+  readonly keyPinned: boolean;
+  /** The last checkpoint record in the journal. */
+  readonly lastCheckpoint: { readonly size: number; readonly root: string } | null;
+  /** Records after the last checkpoint: present, chained, but not yet signed. */
+  readonly unsealedRecords: number;
+  /** What to remember for the next run: the last checkpoint, or the old state when there are findings. */
+  readonly verified: VerifiedTree | null;
+}
+
+interface Location {
+  readonly segment: string;
+  readonly line: number;
+  readonly offset: number;
+  readonly index: number;
+}
+
+const zeroHash = encodeBase64(new Uint8Array(hashSize));
+
+/** Verifies a journal; resolves with a report (findings, counts), rejects only on a malformed --vkey. */
+export async function verifyJournal(input: JournalVerifyInput): Promise<JournalVerifyReport> {
+  const sha256 = input.sha256 ?? portableSha256;
+  const maxFindings = input.maxFindings ?? 1000;
+  const findings: Finding[] = [];
+  let omitted = 0;
+  const report = (code: FindingCode, message: string, at: Partial<Location> = {}) => {
+    if (findings.length >= maxFindings) {
+      omitted++;
+      return;
+    }
+    findings.push({ code, message, segment: at.segment ?? null, line: at.line ?? null, offset: at.offset ?? null, index: at.index ?? null });
+  };
+
+  const pinned = input.pinnedKeys?.map((k) => parseVerifierKey(k, sha256)) ?? null;
+  let trusted: NoteVerifierKey[] = pinned === null ? [] : [...pinned];
+  const everTrusted: NoteVerifierKey[] = [...trusted];
+  let origin: string | null = null;
+
+  // Sizes whose tree head we must know at the end: the latest checkpoint's and the remembered one.
+  let latest: Checkpoint | null = null;
+  if (input.latestCheckpoint !== null) {
+    try {
+      latest = parseCheckpoint(parseNoteUnverified(input.latestCheckpoint).text);
+    } catch {
+      report(FindingCode.checkpointMismatch, 'the latest-checkpoint file is not a well-formed checkpoint');
+    }
+  }
+  const wanted = new Set<number>();
+  if (latest !== null) wanted.add(latest.size);
+  if (input.remembered !== null) wanted.add(input.remembered.size);
+  const rootsAt = new Map<number, Uint8Array>();
+
+  const range = new CompactRange(sha256);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let pos = 0;
+  let prevHash = zeroHash;
+  let prevLoc: Location | null = null;
+  let lastDelta = 0;
+  let checkpoints = 0;
+  let recoveries = 0;
+  let keyRotations = 0;
+  let lastCheckpoint: { size: number; root: string } | null = null;
+
+  const named = input.segments
+    .map((s) => ({ source: s, first: parseSegmentName(s.name) }))
+    .sort((a, b) => (a.first ?? -1) - (b.first ?? -1));
+
+  for (let s = 0; s < named.length; s++) {
+    const { source, first } = named[s]!;
+    const isLast = s === named.length - 1;
+    if (first === null) {
+      report(FindingCode.segmentGap, 'segment file name does not declare its first index', { segment: source.name });
+      continue;
+    }
+    if (first !== pos) {
+      const what = first > pos ? `records ${pos} to ${first - 1} are missing` : `it overlaps records from ${first} to ${pos - 1}`;
+      report(FindingCode.segmentGap, `segment starts at index ${first} but the journal so far ends before index ${pos}: ${what}`, {
+        segment: source.name,
+        line: 1,
+        offset: 0,
+        index: pos,
+      });
+    }
+    const bytes = await source.read();
+    let start = 0;
+    let line = 0;
+    while (start < bytes.length) {
+      const end = bytes.indexOf(0x0a, start);
+      line++;
+      const at: Location = { segment: source.name, line, offset: start, index: pos };
+      if (end < 0) {
+        if (isLast) report(FindingCode.tornTail, `the last segment ends in an unfinished record of ${bytes.length - start} bytes`, at);
+        else report(FindingCode.recordMalformed, 'segment ends in an unfinished record', at);
+        break;
+      }
+      if (wanted.has(pos)) rootsAt.set(pos, range.root());
+      const raw = bytes.subarray(start, end);
+      const leaf = leafHash(sha256, raw);
+      const hash = encodeBase64(leaf);
+      let text: string | null = null;
+      try {
+        text = decoder.decode(raw);
+      } catch {
+        report(FindingCode.recordMalformed, 'record is not valid UTF-8', at);
+      }
+      const record = text === null ? null : parseRecordLine(text);
+      if (record !== null && 'malformed' in record) report(FindingCode.recordMalformed, record.malformed, at);
+      else if (record !== null) {
+        const delta = record.index - pos;
+        if (delta !== lastDelta && delta !== 0) {
+          report(FindingCode.indexMismatch, `record says index ${record.index} but is at position ${pos}: records were removed, added or reordered`, at);
+        }
+        lastDelta = delta;
+        if (record.prev !== prevHash) {
+          const where: Partial<Location> = prevLoc ?? at;
+          report(
+            FindingCode.chainBroken,
+            prevLoc === null
+              ? 'the first record does not start the chain (prev is not all zeros)'
+              : `this record's hash differs from the prev stored by the next record (position ${pos}): one of them was altered`,
+            where,
+          );
+        }
+        checkRecord(record, at);
+      }
+      range.appendLeafHash(leaf);
+      prevHash = hash;
+      prevLoc = at;
+      pos++;
+      start = end + 1;
+    }
+  }
+  if (wanted.has(pos)) rootsAt.set(pos, range.root());
+
+  function checkRecord(record: ParsedRecordLine, at: Location): void {
+    const body = record.body;
+    switch (record.kind) {
+      case RecordKind.event: {
+        const event = body['event'];
+        if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string') {
+          report(FindingCode.recordMalformed, 'event record has no event object with a type', at);
+        }
+        return;
+      }
+      case RecordKind.journalStarted: {
+        const vkey = body['vkey'];
+        const name = body['origin'];
+        if (at.index !== 0 || typeof vkey !== 'string' || typeof name !== 'string') {
+          report(FindingCode.recordMalformed, 'journal.started must be the first record and name its origin and key', at);
+          return;
+        }
+        origin = name;
+        let key: NoteVerifierKey;
+        try {
+          key = parseVerifierKey(vkey, sha256);
+        } catch {
+          report(FindingCode.recordMalformed, 'journal.started names a malformed verifier key', at);
+          return;
+        }
+        if (pinned === null) {
+          trusted = [key];
+          everTrusted.push(key);
+        } else if (!pinned.some((k) => k.text === key.text)) {
+          report(FindingCode.keyMismatch, 'the journal names a signing key other than the pinned verifier key', at);
+        }
+        return;
+      }
+      case RecordKind.checkpoint: {
+        const note = body['note'];
+        if (typeof note !== 'string') {
+          report(FindingCode.recordMalformed, 'checkpoint record has no note', at);
+          return;
+        }
+        checkpoints++;
+        const checkpoint = openCheckpoint(note, trusted, at);
+        if (checkpoint === null) return;
+        const root = range.root();
+        if (checkpoint.size !== at.index) {
+          report(FindingCode.checkpointSizeMismatch, `checkpoint covers ${checkpoint.size} records but stands at position ${at.index}`, at);
+        } else if (!equalBytes(checkpoint.root, root)) {
+          report(FindingCode.rootMismatch, `checkpoint root differs from the tree of the ${at.index} records before it`, at);
+        }
+        lastCheckpoint = { size: checkpoint.size, root: encodeBase64(checkpoint.root) };
+        return;
+      }
+      case RecordKind.keyRotated: {
+        const vkey = body['vkey'];
+        const note = body['note'];
+        if (typeof vkey !== 'string' || typeof note !== 'string') {
+          report(FindingCode.recordMalformed, 'key.rotated record needs vkey and note', at);
+          return;
+        }
+        keyRotations++;
+        let next: NoteVerifierKey;
+        try {
+          next = parseVerifierKey(vkey, sha256);
+          const opened = openNote(note, trusted);
+          if (opened.text !== keyRotationText(origin ?? next.name, at.index, vkey)) {
+            report(FindingCode.checkpointMalformed, 'key rotation note does not name this journal, position and key', at);
+            return;
+          }
+        } catch (err) {
+          reportNoteError(err, at);
+          return;
+        }
+        trusted = [next];
+        everTrusted.push(next);
+        return;
+      }
+      case RecordKind.recovery:
+        recoveries++;
+        return;
+    }
+  }
+
+  function openCheckpoint(note: string, keys: readonly NoteVerifierKey[], at: Partial<Location>): Checkpoint | null {
+    try {
+      const checkpoint = parseCheckpoint(openNote(note, keys).text);
+      if (origin !== null && checkpoint.origin !== origin) {
+        report(FindingCode.checkpointMalformed, 'checkpoint names another origin than the journal', at);
+        return null;
+      }
+      return checkpoint;
+    } catch (err) {
+      reportNoteError(err, at);
+      return null;
+    }
+  }
+
+  function reportNoteError(err: unknown, at: Partial<Location>): void {
+    if (!(err instanceof VerifyError)) throw err;
+    const signature = err.code === VerifyErrorCode.noteSignatureInvalid || err.code === VerifyErrorCode.noteUnverified;
+    report(signature ? FindingCode.signatureInvalid : FindingCode.checkpointMalformed, `${err.message}`, at);
+  }
+
+  if (latest !== null && input.latestCheckpoint !== null) {
+    if (latest.size > pos) {
+      report(FindingCode.truncated, `the latest checkpoint covers ${latest.size} records but the journal has ${pos}`, { index: pos });
+    } else if (openCheckpoint(input.latestCheckpoint, everTrusted, {}) !== null) {
+      const root = rootsAt.get(latest.size);
+      if (root === undefined || !equalBytes(root, latest.root)) {
+        report(FindingCode.checkpointMismatch, `the latest-checkpoint file's root differs from the tree of the first ${latest.size} records`, {
+          index: latest.size,
+        });
+      }
+    }
+  } else if (input.latestCheckpoint === null && pos > 0) {
+    report(FindingCode.checkpointMissing, 'the latest-checkpoint file is missing');
+  }
+
+  const remembered = input.remembered;
+  if (remembered !== null) {
+    if (remembered.size > pos) {
+      report(FindingCode.rolledBack, `the journal has ${pos} records, fewer than the ${remembered.size} verified before`, { index: pos });
+    } else {
+      const root = rootsAt.get(remembered.size);
+      if (root === undefined || encodeBase64(root) !== remembered.root) {
+        report(FindingCode.forked, `the first ${remembered.size} records differ from those verified before`, { index: remembered.size });
+      }
+    }
+  }
+
+  const intact = findings.length === 0 && omitted === 0;
+  const sealed = lastCheckpoint as { size: number; root: string } | null;
+  return {
+    intact,
+    findings,
+    findingsOmitted: omitted,
+    records: pos,
+    segments: named.length,
+    checkpoints,
+    recoveries,
+    keyRotations,
+    origin,
+    keys: trusted.length === 0 ? [] : everTrusted.map((k) => k.text),
+    keyPinned: pinned !== null,
+    lastCheckpoint: sealed,
+    unsealedRecords: sealed === null ? pos : pos - sealed.size - 1,
+    verified: intact && sealed !== null ? sealed : remembered,
+  };
+}
