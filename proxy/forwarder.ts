@@ -1,0 +1,185 @@
+/**
+ * Forwards an authenticated session's bytes in both directions until one side ends.
+ *
+ * Server to client: each chunk is written to the client as it arrives, whole, after the server frame
+ * reader has walked its headers (and fed the observer, when there is one). Client to server: the
+ * client frame reader decides what may leave and when (strict durability holds messages back).
+ * Backpressure both ways: when one socket's write buffer is full, the other is paused until it
+ * drains, so a slow reader of a huge result keeps pgtrail's memory to about one chunk per session.
+ */
+import type { Duplex } from 'node:stream';
+import type { CloseReason } from '../recorder/events.js';
+import type { TrafficObserver } from './traffic-observer.js';
+import { BackendError } from './backend-error.js';
+import { errorResponse } from './protocol/backend-messages.js';
+import { terminate } from './protocol/frontend-messages.js';
+import { FrontendCode } from './protocol/message-codes.js';
+import { ClientFrameReader } from './protocol/client-frame-reader.js';
+import { ServerFrameReader } from './protocol/server-frame-reader.js';
+
+/** How long a closing socket may take to close cleanly before it is destroyed. */
+const CLOSE_LINGER_MS = 2_000;
+
+/** What the forwarder reports when the session ends. */
+export interface ForwardEnd {
+  readonly reason: CloseReason;
+  /** What went wrong, when reason is 'error' (already sent to the client when possible). */
+  readonly error: unknown;
+  /** True when the upstream backend may still be running a statement (the client vanished mid-way). */
+  readonly upstreamBusy: boolean;
+}
+
+/** The forwarding of one session (see the file comment). */
+export class Forwarder {
+  private readonly clientReader: ClientFrameReader;
+  private readonly serverReader: ServerFrameReader;
+  private gated = false;
+  private upstreamFull = false;
+  private finished = false;
+  /** When the server last became ready for a query with nothing from the client since (ms), else 0. */
+  idleSince: number;
+
+  constructor(
+    private readonly client: Duplex,
+    private readonly upstream: Duplex,
+    observer: TrafficObserver | null,
+    maxMessageBytes: number,
+    private readonly onEnd: (end: ForwardEnd) => void,
+  ) {
+    this.clientReader = new ClientFrameReader(maxMessageBytes, observer, this.toUpstream);
+    this.serverReader = new ServerFrameReader(maxMessageBytes, observer);
+    this.idleSince = Date.now();
+  }
+
+  /** Starts forwarding; `clientBytes`/`upstreamBytes` were read during startup but not consumed. */
+  start(clientBytes: Buffer, upstreamBytes: Buffer): void {
+    const { client, upstream } = this;
+    client.on('data', this.onClientData);
+    client.on('end', this.onClientEnd);
+    client.on('close', this.onClientEnd);
+    client.on('error', this.onClientEnd);
+    client.on('drain', this.onClientDrain);
+    upstream.on('data', this.onUpstreamData);
+    upstream.on('end', this.onUpstreamEnd);
+    upstream.on('close', this.onUpstreamEnd);
+    upstream.on('error', this.onUpstreamEnd);
+    upstream.on('drain', this.onUpstreamDrain);
+    if (upstreamBytes.length > 0) this.onUpstreamData(upstreamBytes);
+    if (clientBytes.length > 0) this.onClientData(clientBytes);
+    if (!this.finished) {
+      upstream.resume();
+      if (!this.gated && !this.upstreamFull) client.resume();
+    }
+  }
+
+  /**
+   * Ends the session from pgtrail's side: sends `error` to the client when the server's stream is at
+   * a message boundary (else the client would read it inside a message), then closes both legs.
+   */
+  stop(reason: CloseReason, error: BackendError | null): void {
+    if (this.finished) return;
+    if (error !== null && this.serverReader.atBoundary) this.client.write(errorResponse(error));
+    this.finish(reason, error);
+  }
+
+  private readonly toUpstream = (bytes: Buffer): void => {
+    if (!this.upstream.write(bytes)) {
+      this.upstreamFull = true;
+      this.client.pause();
+    }
+  };
+
+  private readonly onClientData = (chunk: Buffer): void => {
+    if (this.finished) return;
+    this.idleSince = 0;
+    let gate: Promise<void> | null;
+    try {
+      gate = this.clientReader.push(chunk);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (gate) this.waitGate(gate);
+  };
+
+  private waitGate(gate: Promise<void>): void {
+    this.gated = true;
+    this.client.pause();
+    gate.then(
+      () => {
+        if (this.finished) return;
+        let next: Promise<void> | null;
+        try {
+          next = this.clientReader.resume();
+        } catch (err) {
+          this.fail(err);
+          return;
+        }
+        if (next) {
+          this.waitGate(next);
+          return;
+        }
+        this.gated = false;
+        if (!this.upstreamFull) this.client.resume();
+      },
+      (err: unknown) => {
+        this.stop('error', new BackendError('NOT_RECORDED', '58030', 'the statement could not be recorded and was not run', 'FATAL', null, { cause: err }));
+      },
+    );
+  }
+
+  private readonly onUpstreamData = (chunk: Buffer): void => {
+    if (this.finished) return;
+    try {
+      this.serverReader.push(chunk);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    this.idleSince = this.serverReader.isReady ? Date.now() : 0;
+    if (!this.client.write(chunk)) this.upstream.pause();
+  };
+
+  private readonly onClientDrain = (): void => {
+    if (!this.finished) this.upstream.resume();
+  };
+
+  private readonly onUpstreamDrain = (): void => {
+    this.upstreamFull = false;
+    if (!this.finished && !this.gated) this.client.resume();
+  };
+
+  private readonly onClientEnd = (): void => {
+    if (this.finished) return;
+    const quit = this.clientReader.lastCode === FrontendCode.Terminate && this.clientReader.atBoundary;
+    this.finish(quit ? 'client_quit' : 'client_gone', null);
+  };
+
+  private readonly onUpstreamEnd = (): void => {
+    if (this.finished) return;
+    this.finish('upstream_gone', null);
+  };
+
+  private fail(err: unknown): void {
+    this.stop('error', err instanceof BackendError ? err : new BackendError('PROTOCOL_VIOLATION', '08P01', 'internal error while forwarding', 'FATAL', null, { cause: err }));
+  }
+
+  private finish(reason: CloseReason, error: unknown): void {
+    this.finished = true;
+    const upstreamBusy = reason === 'client_gone' && this.idleSince === 0;
+    const { client, upstream } = this;
+    // Terminate lets the backend end at once (and roll back); when the client was cut off inside a
+    // message, the bytes so far cannot be completed, so the upstream connection is just closed.
+    if (this.clientReader.atBoundary && reason !== 'client_quit' && reason !== 'upstream_gone' && upstream.writable) upstream.write(terminate());
+    upstream.end();
+    client.end();
+    const linger = setTimeout(() => {
+      client.destroy();
+      upstream.destroy();
+    }, CLOSE_LINGER_MS);
+    linger.unref();
+    client.resume();
+    upstream.resume();
+    this.onEnd({ reason, error, upstreamBusy });
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Reads the client's byte stream after startup, message by message, decoding headers only, and
+ * decides which bytes may be forwarded upstream and when.
+ *
+ * Two modes:
+ * - without an observer (nothing is recorded) every chunk is forwarded whole at once; the reader
+ *   only walks the headers to enforce the size limit and reject malformed input, without allocating;
+ * - with an observer, each whole message except CopyData is handed to `observer.clientMessage`
+ *   before any of its bytes leave; when that returns a promise (strict durability), neither that
+ *   message nor anything after it is forwarded until the promise settles. A message split across
+ *   chunks is assembled (bounded by maxMessageBytes) so that it can be held back. CopyData bodies
+ *   stream: pieces go to `observer.clientCopyData` and are forwarded as they arrive.
+ * A malformed header throws BackendError (08P01) before any byte of the offending chunk is forwarded.
+ */
+import type { TrafficObserver } from '../traffic-observer.js';
+import { BackendError, protocolViolation } from '../backend-error.js';
+import { FrontendCode, HEADER_BYTES } from './message-codes.js';
+
+/** Frontend type bytes valid after startup; anything else is a protocol violation. */
+const VALID_CODE = new Uint8Array(256);
+for (const code of Object.values(FrontendCode)) VALID_CODE[code] = 1;
+
+/** Messages whose only content is the length word: a longer one is malformed. */
+const EMPTY_BODY = new Uint8Array(256);
+for (const code of [FrontendCode.Sync, FrontendCode.Flush, FrontendCode.Terminate, FrontendCode.CopyDone]) EMPTY_BODY[code] = 1;
+
+/** Streaming reader of client messages (see the file comment). */
+export class ClientFrameReader {
+  /** Header bytes of a message whose header was split across chunks. */
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerHave = 0;
+  /** Body bytes of the current message still to come (0 at a message boundary). */
+  private remaining = 0;
+  /** Whether the current message's body streams (CopyData, or every message without an observer). */
+  private streaming = false;
+  /** A whole message being assembled across chunks: header and body. */
+  private assembly: Buffer | null = null;
+  private assemblyHave = 0;
+  /** After a gate: bytes to forward once it settles, and where to continue. */
+  private gatedBytes: Buffer | null = null;
+  private heldChunk: Buffer | null = null;
+  private heldPos = 0;
+  /** Type byte of the last message whose header was read. */
+  lastCode = 0;
+
+  constructor(
+    private readonly maxMessageBytes: number,
+    private readonly observer: TrafficObserver | null,
+    private readonly forward: (bytes: Buffer) => void,
+  ) {}
+
+  /**
+   * Takes the next chunk from the client. Returns null when it was handled in full, or a promise
+   * the caller must await (reading no more from the client) before calling `resume()`.
+   */
+  push(chunk: Buffer): Promise<void> | null {
+    if (this.observer === null) {
+      this.scan(chunk);
+      this.forward(chunk);
+      return null;
+    }
+    return this.run(chunk, 0, this.observer);
+  }
+
+  /** Continues after the promise returned by push (or resume) has settled: forwards the held message and the rest. */
+  resume(): Promise<void> | null {
+    const gated = this.gatedBytes;
+    const chunk = this.heldChunk;
+    this.gatedBytes = null;
+    this.heldChunk = null;
+    if (gated) this.forward(gated);
+    if (!chunk || this.heldPos >= chunk.length || this.observer === null) return null;
+    return this.run(chunk, this.heldPos, this.observer);
+  }
+
+  /** True between messages: nothing of a message has been seen without its end. */
+  get atBoundary(): boolean {
+    return this.headerHave === 0 && this.remaining === 0 && this.assembly === null;
+  }
+
+  /** Headers only, no allocation: the mode without an observer. */
+  private scan(chunk: Buffer): void {
+    const n = chunk.length;
+    let pos = 0;
+    while (pos < n) {
+      if (this.remaining > 0) {
+        const skip = Math.min(this.remaining, n - pos);
+        pos += skip;
+        this.remaining -= skip;
+        continue;
+      }
+      pos = this.readHeader(chunk, pos);
+      if (this.headerHave < HEADER_BYTES) return;
+      this.headerHave = 0;
+    }
+  }
+
+  /**
+   * Reads (the rest of) a header at `pos`; sets lastCode and remaining once it is whole, with
+   * headerHave = HEADER_BYTES; returns the position after the bytes consumed.
+   */
+  private readHeader(chunk: Buffer, pos: number): number {
+    let code: number;
+    let length: number;
+    if (this.headerHave === 0 && chunk.length - pos >= HEADER_BYTES) {
+      code = chunk[pos] as number;
+      length = chunk.readInt32BE(pos + 1);
+      pos += HEADER_BYTES;
+    } else {
+      const take = Math.min(HEADER_BYTES - this.headerHave, chunk.length - pos);
+      chunk.copy(this.header, this.headerHave, pos, pos + take);
+      this.headerHave += take;
+      pos += take;
+      if (this.headerHave < HEADER_BYTES) return pos;
+      code = this.header[0] as number;
+      length = this.header.readInt32BE(1);
+    }
+    this.headerHave = HEADER_BYTES;
+    this.validate(code, length);
+    this.lastCode = code;
+    this.remaining = length - 4;
+    return pos;
+  }
+
+  private validate(code: number, length: number): void {
+    if (VALID_CODE[code] !== 1) throw protocolViolation(`invalid frontend message type ${code}`);
+    if (length < 4) throw protocolViolation('invalid message length');
+    if (length + 1 > this.maxMessageBytes) {
+      throw new BackendError('MESSAGE_TOO_LARGE', '08P01', `message of ${length + 1} bytes exceeds the limit of ${this.maxMessageBytes}`);
+    }
+    if (EMPTY_BODY[code] === 1 && length !== 4) throw protocolViolation('invalid message length');
+  }
+
+  /** The observer mode; `from` is where unforwarded bytes of this chunk begin. */
+  private run(chunk: Buffer, from: number, observer: TrafficObserver): Promise<void> | null {
+    const n = chunk.length;
+    let pos = from;
+    let forwardFrom = from;
+    while (pos < n) {
+      if (this.assembly !== null) {
+        const take = Math.min(this.assembly.length - this.assemblyHave, n - pos);
+        chunk.copy(this.assembly, this.assemblyHave, pos, pos + take);
+        this.assemblyHave += take;
+        pos += take;
+        forwardFrom = pos;
+        if (this.assemblyHave < this.assembly.length) return null;
+        const gate = this.completeAssembly(observer, chunk, pos);
+        if (gate) return gate;
+        continue;
+      }
+      if (this.remaining > 0) {
+        // Only CopyData streams in this mode.
+        const take = Math.min(this.remaining, n - pos);
+        observer.clientCopyData(chunk.subarray(pos, pos + take));
+        pos += take;
+        this.remaining -= take;
+        if (this.remaining === 0) this.headerHave = 0;
+        continue;
+      }
+      const start = pos;
+      const splitHeader = this.headerHave > 0 || n - pos < HEADER_BYTES;
+      if (splitHeader && this.headerHave === 0 && start > forwardFrom) {
+        // A header starts at the end of this chunk: what came before it is complete.
+        this.forward(chunk.subarray(forwardFrom, start));
+        forwardFrom = start;
+      }
+      pos = this.readHeader(chunk, pos);
+      if (this.headerHave < HEADER_BYTES) {
+        forwardFrom = pos; // held in this.header
+        break;
+      }
+      const code = this.lastCode;
+      if (code === FrontendCode.CopyData) {
+        if (splitHeader) {
+          this.forward(Buffer.from(this.header));
+          forwardFrom = pos;
+        }
+        if (this.remaining === 0) this.headerHave = 0;
+        continue;
+      }
+      if (!splitHeader && n - pos >= this.remaining) {
+        const end = pos + this.remaining;
+        const body = chunk.subarray(pos, end);
+        this.remaining = 0;
+        this.headerHave = 0;
+        pos = end;
+        const gate = observer.clientMessage(code, body);
+        if (gate) {
+          if (start > forwardFrom) this.forward(chunk.subarray(forwardFrom, start));
+          return this.hold(chunk.subarray(start, end), chunk, end, gate);
+        }
+        continue;
+      }
+      // The message continues in later chunks: assemble it.
+      if (!splitHeader && start > forwardFrom) this.forward(chunk.subarray(forwardFrom, start));
+      this.assembly = Buffer.allocUnsafe(HEADER_BYTES + this.remaining);
+      this.assembly[0] = code;
+      this.assembly.writeInt32BE(this.remaining + 4, 1);
+      this.assemblyHave = HEADER_BYTES;
+      forwardFrom = pos;
+      if (this.remaining === 0) {
+        const gate = this.completeAssembly(observer, chunk, pos);
+        if (gate) return gate;
+      }
+    }
+    if (forwardFrom < n) this.forward(forwardFrom === 0 ? chunk : chunk.subarray(forwardFrom));
+    return null;
+  }
+
+  /** Delivers and forwards the assembled message, or holds it behind the observer's gate. */
+  private completeAssembly(observer: TrafficObserver, chunk: Buffer, pos: number): Promise<void> | null {
+    const whole = this.assembly as Buffer;
+    this.assembly = null;
+    this.remaining = 0;
+    this.headerHave = 0;
+    const gate = observer.clientMessage(whole[0] as number, whole.subarray(HEADER_BYTES));
+    if (gate) return this.hold(whole, chunk, pos, gate);
+    this.forward(whole);
+    return null;
+  }
+
+  private hold(gated: Buffer, chunk: Buffer, pos: number, gate: Promise<void>): Promise<void> {
+    this.gatedBytes = gated;
+    this.heldChunk = chunk;
+    this.heldPos = pos;
+    return gate;
+  }
+}

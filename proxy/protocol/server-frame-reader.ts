@@ -1,0 +1,115 @@
+/**
+ * Reads the server's byte stream after startup, decoding headers only. The session forwards each
+ * chunk to the client as it arrives; this reader only walks it. Without an observer it allocates
+ * nothing; with one, it hands over every whole message except DataRow and CopyData (assembled when
+ * split across chunks, bounded by maxMessageBytes) and the bodies of DataRow and CopyData as pieces,
+ * so that a huge row never has to sit in memory whole.
+ */
+import type { TrafficObserver } from '../traffic-observer.js';
+import { upstreamProtocolViolation } from '../backend-error.js';
+import { BackendCode, HEADER_BYTES } from './message-codes.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Streaming reader of server messages (see the file comment). */
+export class ServerFrameReader {
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerHave = 0;
+  /** Body bytes of the current message still to come. */
+  private remaining = 0;
+  /** True while a DataRow/CopyData body streams and none of it was delivered yet. */
+  private firstPiece = false;
+  /** Body of a whole message being assembled across chunks. */
+  private assembly: Buffer | null = null;
+  private assemblyHave = 0;
+  /** Type byte of the last message whose header was read. */
+  lastCode = 0;
+
+  constructor(
+    private readonly maxMessageBytes: number,
+    private readonly observer: TrafficObserver | null,
+  ) {}
+
+  /** True between messages: the client may be sent a message of pgtrail's own here. */
+  get atBoundary(): boolean {
+    return this.headerHave === 0 && this.remaining === 0 && this.assembly === null;
+  }
+
+  /** True when everything read so far ends with a whole ReadyForQuery: the server waits for the client. */
+  get isReady(): boolean {
+    return this.lastCode === BackendCode.ReadyForQuery && this.atBoundary;
+  }
+
+  /** Walks one chunk; throws BackendError when the server sends a malformed header. */
+  push(chunk: Buffer): void {
+    const observer = this.observer;
+    const n = chunk.length;
+    let pos = 0;
+    while (pos < n) {
+      if (this.assembly !== null) {
+        const take = Math.min(this.assembly.length - this.assemblyHave, n - pos);
+        chunk.copy(this.assembly, this.assemblyHave, pos, pos + take);
+        this.assemblyHave += take;
+        pos += take;
+        if (this.assemblyHave < this.assembly.length) return;
+        const body = this.assembly;
+        this.assembly = null;
+        this.remaining = 0;
+        observer?.serverMessage(this.lastCode, body);
+        continue;
+      }
+      if (this.remaining > 0) {
+        const take = Math.min(this.remaining, n - pos);
+        this.remaining -= take;
+        if (observer) {
+          observer.serverDataPiece(this.lastCode, chunk.subarray(pos, pos + take), this.firstPiece, this.remaining === 0);
+          this.firstPiece = false;
+        }
+        pos += take;
+        continue;
+      }
+      pos = this.readHeader(chunk, pos);
+      if (this.headerHave < HEADER_BYTES) return;
+      this.headerHave = 0;
+      if (observer === null) continue;
+      const code = this.lastCode;
+      if (code === BackendCode.DataRow || code === BackendCode.CopyData) {
+        if (this.remaining === 0) observer.serverDataPiece(code, EMPTY, true, true);
+        else this.firstPiece = true;
+      } else if (n - pos >= this.remaining) {
+        observer.serverMessage(code, chunk.subarray(pos, pos + this.remaining));
+        pos += this.remaining;
+        this.remaining = 0;
+      } else {
+        this.assembly = Buffer.allocUnsafe(this.remaining);
+        this.assemblyHave = 0;
+      }
+    }
+  }
+
+  /** Reads (the rest of) a header; when whole, sets headerHave to HEADER_BYTES, lastCode and remaining. */
+  private readHeader(chunk: Buffer, pos: number): number {
+    let code: number;
+    let length: number;
+    if (this.headerHave === 0 && chunk.length - pos >= HEADER_BYTES) {
+      code = chunk[pos] as number;
+      length = chunk.readInt32BE(pos + 1);
+      pos += HEADER_BYTES;
+    } else {
+      const take = Math.min(HEADER_BYTES - this.headerHave, chunk.length - pos);
+      chunk.copy(this.header, this.headerHave, pos, pos + take);
+      this.headerHave += take;
+      pos += take;
+      if (this.headerHave < HEADER_BYTES) return pos;
+      code = this.header[0] as number;
+      length = this.header.readInt32BE(1);
+    }
+    if (length < 4 || length + 1 > this.maxMessageBytes) {
+      throw upstreamProtocolViolation(`server sent a message of invalid length ${length}`);
+    }
+    this.headerHave = HEADER_BYTES;
+    this.lastCode = code;
+    this.remaining = length - 4;
+    return pos;
+  }
+}
