@@ -2,6 +2,7 @@ import type { Command } from '../cli.js';
 import { passwdCommand } from './passwd.js';
 import { searchCommand } from './search.js';
 import { sessionsCommand } from './sessions.js';
+import { startCommand } from './start.js';
 
 /** Every subcommand, in the order `pgtrail --help` lists them. Each lives in its own file beside this one. */
-export const commands: readonly Command[] = [passwdCommand, sessionsCommand, searchCommand];
+export const commands: readonly Command[] = [startCommand, passwdCommand, sessionsCommand, searchCommand];
