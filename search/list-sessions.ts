@@ -69,6 +69,8 @@ function collect(source: JournalSource, index: TrailIndex, filter: SessionFilter
       database: opened?.database ?? null,
       role: opened?.role ?? null,
       client: opened ? peerText(opened.client) : null,
+      // Journals written before SessionOpened carried the upstream have none.
+      upstream: opened?.upstream ? peerText(opened.upstream) : null,
       application: opened?.application ?? null,
       reason: s.reason,
       duration_ms: s.openedTs !== null && s.closedTs !== null ? s.closedTs - s.openedTs : null,

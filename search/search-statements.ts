@@ -20,15 +20,16 @@ export interface SearchOptions extends QueryOptions {
 export async function searchStatements(source: JournalSource, filter: StatementFilter, options: SearchOptions): Promise<StatementRow[]> {
   const opened = await openIndex(source, options.progress ? { progress: options.progress } : {});
   try {
-    return collect(source, opened.index, filter, options);
+    return statementsFromIndex(source, opened.index, filter, options);
   } catch (err) {
     if (!(err instanceof SearchError) || err.code !== 'SEARCH_INDEX_MISMATCH' || opened.origin === 'built') throw err;
     const rebuilt = await openIndex(source, { rebuild: true, ...(options.progress ? { progress: options.progress } : {}) });
-    return collect(source, rebuilt.index, filter, options);
+    return statementsFromIndex(source, rebuilt.index, filter, options);
   }
 }
 
-function collect(source: JournalSource, index: TrailIndex, filter: StatementFilter, options: SearchOptions): StatementRow[] {
+/** The matching statements of an index that is already up to date (searchStatements without opening the index). */
+export function statementsFromIndex(source: JournalSource, index: TrailIndex, filter: StatementFilter, options: SearchOptions): StatementRow[] {
   const rows: StatementRow[] = [];
   const sessions = new Map<number, SessionOpened | null>();
   const total = index.rowCount;

@@ -28,6 +28,10 @@ export interface StatementRow {
   readonly result_digest: string | null;
   readonly not_executed: boolean;
   readonly finished: boolean;
+  /** The first rows of the result as text, when the recorder captured them. */
+  readonly captured_rows: readonly (readonly (string | null)[])[] | null;
+  /** COPY direction, when the statement was a COPY with a data stream. */
+  readonly copy: 'in' | 'out' | null;
 }
 
 /** One session as `sessions` prints it. */
@@ -41,6 +45,8 @@ export interface SessionRow {
   readonly database: string | null;
   readonly role: string | null;
   readonly client: string | null;
+  /** address:port of the PostgreSQL server the session was forwarded to. */
+  readonly upstream: string | null;
   readonly application: string | null;
   readonly reason: SessionClosed['reason'] | null;
   readonly duration_ms: number | null;
@@ -92,5 +98,7 @@ export function statementRow(
     result_digest: finished?.resultDigest ?? null,
     not_executed: finished?.notExecuted ?? false,
     finished: finished !== null,
+    captured_rows: finished?.capturedRows ?? null,
+    copy: finished?.copy?.direction ?? null,
   };
 }

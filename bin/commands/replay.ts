@@ -1,0 +1,117 @@
+/** `pgtrail replay SESSION`: a session's timeline, paced or live; with --to, re-executed and compared. */
+import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
+import { oneLine } from '../../search/format-table.js';
+import { segmentSource } from '../../search/segment-source.js';
+import type { JournalSource } from '../../search/journal-source.js';
+import type { StatementRow } from '../../search/trail-rows.js';
+import { followSession } from '../../replay/follow-session.js';
+import { formatSessionEnd, formatSessionHeading, formatStatement } from '../../replay/format-timeline.js';
+import { paceDelayMs, sleep } from '../../replay/pace.js';
+import { reExecute } from '../../replay/re-execute.js';
+import { ReplayError } from '../../replay/replay-error.js';
+import { isRecordedUpstream, targetAddress } from '../../replay/replay-target.js';
+import { loadSessionTimeline, offsetMs } from '../../replay/session-timeline.js';
+import { journalDir, journalFlags } from './journal-options.js';
+
+const usage = `usage: pgtrail replay SESSION --journal DIR [--speed X] [--follow] [--to URL [--force]] [--json]
+
+Plays a recorded session back in time order: time since the session started, each statement with
+its parameters, its outcome, the SHA-256 of its result rows and the captured rows, if any.
+  --journal DIR   the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
+  --speed X       pace the replay at X times real time (gaps capped at 10 s); default: all at once
+  --follow        keep playing a session that is still live, until it closes (Ctrl-C stops)
+  --to URL        re-execute the statements in order on the database at this postgres:// URL and
+                  compare each outcome (command tag, rows, SQLSTATE, result digest) with the record;
+                  prints every divergence and exits 1 if there is any. Use a scratch database.
+  --force         allow --to to name the server the session was recorded against
+  --json          one JSON object per statement (with --to: recorded, replayed, divergences)
+`;
+
+async function run(ctx: CommandContext): Promise<ExitCode> {
+  const { values, positionals } = parseFlags(
+    ctx.argv,
+    {
+      ...journalFlags,
+      speed: { type: 'string' },
+      follow: { type: 'boolean' },
+      to: { type: 'string' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    true,
+  );
+  const [session, ...extra] = positionals;
+  if (session === undefined || extra.length > 0) throw new UsageError('expected exactly one SESSION');
+  let speed: number | null = null;
+  if (values.speed !== undefined) {
+    speed = Number(values.speed);
+    if (!Number.isFinite(speed) || speed <= 0) throw new UsageError('--speed must be a positive number');
+  }
+  if (values.to !== undefined && values.follow) throw new UsageError('--to and --follow cannot be combined');
+  if (values.force && values.to === undefined) throw new UsageError('--force only applies to --to');
+  const source = segmentSource(journalDir(values, ctx));
+  try {
+    if (values.to !== undefined) return await reExecuteSession(ctx, source, session, values.to, values.force === true, values.json === true);
+    return await playSession(ctx, source, session, speed, values.follow === true, values.json === true);
+  } finally {
+    source.close();
+  }
+}
+
+async function playSession(ctx: CommandContext, source: JournalSource, session: string, speed: number | null, follow: boolean, json: boolean): Promise<ExitCode> {
+  const timeline = await loadSessionTimeline(source, session);
+  if (!json) ctx.stdout.write(formatSessionHeading(timeline.session));
+  const rows: AsyncIterable<StatementRow> | readonly StatementRow[] = follow ? followSession(source, session, { pollMs: 250 }) : timeline.statements;
+  let first: StatementRow | undefined;
+  let previous: number | null = null;
+  for await (const row of rows) {
+    first ??= row;
+    const at = offsetMs(timeline, first, row);
+    // Live rows are shown as they come; pacing applies to a recorded session.
+    if (!follow) await sleep(paceDelayMs(previous ?? 0, at, speed));
+    previous = at;
+    ctx.stdout.write(json ? `${JSON.stringify({ offset_ms: at, ...row })}\n` : formatStatement(row, at));
+  }
+  if (!json) ctx.stdout.write(formatSessionEnd(follow ? (await loadSessionTimeline(source, session)).session : timeline.session));
+  return ExitCode.ok;
+}
+
+async function reExecuteSession(ctx: CommandContext, source: JournalSource, session: string, url: string, force: boolean, json: boolean): Promise<ExitCode> {
+  const target = targetAddress(url);
+  const timeline = await loadSessionTimeline(source, session);
+  if (!force && timeline.session.upstream !== null && (await isRecordedUpstream(url, timeline.session.upstream))) {
+    throw new ReplayError('REPLAY_TARGET_IS_UPSTREAM', `the target ${target.host}:${target.port} is the server this session was recorded against; use --force to replay into it anyway`);
+  }
+  if (!json) ctx.stdout.write(`replaying session ${session} (${timeline.statements.length} statements) on ${target.host}:${target.port}\n`);
+  let diverged = 0;
+  let skipped = 0;
+  for await (const step of reExecute(timeline.statements, url)) {
+    const { row } = step;
+    if (step.skipped !== null) skipped++;
+    if (step.divergences.length > 0) diverged++;
+    if (json) {
+      ctx.stdout.write(
+        `${JSON.stringify({
+          seq: row.seq,
+          statement: row.statement,
+          sql: row.sql,
+          recorded: { command: row.command, rows: row.rows, error: row.error?.code ?? null, result_digest: row.result_digest },
+          replayed: step.outcome && { command: step.outcome.command, rows: step.outcome.rows, error: step.outcome.errorCode, result_digest: step.outcome.resultDigest },
+          skipped: step.skipped,
+          divergences: step.divergences,
+        })}\n`,
+      );
+      continue;
+    }
+    const verdict = step.skipped !== null ? `skipped: ${step.skipped}` : step.divergences.length > 0 ? 'DIVERGES' : 'same';
+    ctx.stdout.write(`#${row.statement} (seq ${row.seq})  ${oneLine(row.sql).slice(0, 100)}  -> ${verdict}\n`);
+    for (const d of step.divergences) ctx.stdout.write(`    ${d.field}: recorded ${JSON.stringify(d.recorded)}, replayed ${JSON.stringify(d.replayed)}\n`);
+  }
+  const summary = `${timeline.statements.length} statements: ${diverged} diverged, ${skipped} skipped`;
+  if (json) ctx.stderr.write(`${summary}\n`);
+  else ctx.stdout.write(`${summary}\n`);
+  return diverged > 0 ? ExitCode.checkFailed : ExitCode.ok;
+}
+
+/** The replay command. */
+export const replayCommand: Command = { name: 'replay', summary: 'play a session back, or re-execute it elsewhere and compare', usage, run };

@@ -1,0 +1,44 @@
+import { oneLine } from '../search/format-table.js';
+import type { SessionRow, StatementRow } from '../search/trail-rows.js';
+
+const indent = '           ';
+
+/** The heading of a replay: who, where from, to which database, when. */
+export function formatSessionHeading(s: SessionRow): string {
+  return [
+    `session ${s.session}: ${s.user ?? '?'} on ${s.database ?? '?'} as role ${s.role ?? '?'}`,
+    `  from ${s.client ?? '?'} (${s.application || 'no application name'}) to ${s.upstream ?? '?'}`,
+    `  opened ${s.opened ?? '?'}${s.closed ? `, closed ${s.closed} (${s.reason ?? '?'})` : ', still open'}; ${s.statements} statements, ${s.errors} failed`,
+    '',
+  ].join('\n');
+}
+
+/** One statement of the timeline: offset since the session's start, SQL, parameters, outcome, digest, captured rows. */
+export function formatStatement(row: StatementRow, offsetMs: number): string {
+  const lines = [`${formatOffset(offsetMs).padStart(10)} #${row.statement}  ${row.sql.trimEnd()}`.replace(/\n/g, `\n${indent}`)];
+  if (row.params !== null) lines.push(`${indent}params: ${JSON.stringify(row.params)}`);
+  if (row.role !== row.user) lines.push(`${indent}role: ${row.role}`);
+  lines.push(`${indent}-> ${outcome(row)}`);
+  if (row.result_digest !== null) lines.push(`${indent}result sha256 ${row.result_digest}`);
+  for (const r of row.captured_rows ?? []) lines.push(`${indent}| ${r.map((v) => (v === null ? 'NULL' : oneLine(v))).join(' | ')} |`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The closing line of a replay. */
+export function formatSessionEnd(s: SessionRow): string {
+  if (s.closed === null) return 'session still open\n';
+  return `${formatOffset(s.duration_ms ?? 0).padStart(10)} session closed: ${s.reason ?? '?'}\n`;
+}
+
+function outcome(row: StatementRow): string {
+  if (row.not_executed) return 'not executed (an earlier statement of its batch failed)';
+  if (!row.finished) return 'no outcome recorded (still running, or the session was cut)';
+  const ms = row.duration_ms === null ? '' : `, ${row.duration_ms.toFixed(3)} ms`;
+  if (row.error) return `ERROR ${row.error.code}: ${row.error.message}${ms}`;
+  return `${row.command ?? '(empty query)'}${row.rows === null ? '' : ` (${row.rows} rows)`}${ms}`;
+}
+
+/** +SSS.mmms since the session started. */
+export function formatOffset(ms: number): string {
+  return `+${(ms / 1000).toFixed(3)}s`;
+}

@@ -1,0 +1,97 @@
+import { createHash, type Hash } from 'node:crypto';
+
+/** What one statement came to on the target, as the server's messages said. */
+export interface ReplayedOutcome {
+  /** CommandComplete's tag, null on error or EmptyQueryResponse. */
+  readonly command: string | null;
+  readonly rows: number | null;
+  /** SQLSTATE of the ErrorResponse, or null. */
+  readonly errorCode: string | null;
+  /** SHA-256 (hex) over the DataRow bodies in order, or null when there were none (as the recorder computes it). */
+  readonly resultDigest: string | null;
+}
+
+// Backend message types (PostgreSQL docs, "Message Formats").
+const DataRow = 0x44; // 'D'
+const CommandComplete = 0x43; // 'C'
+const ErrorResponse = 0x45; // 'E'
+const ReadyForQuery = 0x5a; // 'Z'
+const headerBytes = 5; // type byte + int32 length (which counts itself, not the type byte)
+
+/**
+ * Reads the backend byte stream beside the client library that drives the connection and computes
+ * each statement's outcome from the raw messages, so that the result digest is exactly the
+ * recorder's: SHA-256 over the concatenated DataRow bodies (without type byte and length word).
+ * One outcome per ReadyForQuery. Attach it at a message boundary (when the connection is idle).
+ */
+export class OutcomeTap {
+  private pending = Buffer.alloc(0);
+  private command: string | null = null;
+  private errorCode: string | null = null;
+  private digest: Hash | null = null;
+  private readonly done: ReplayedOutcome[] = [];
+
+  /** Feeds bytes as the socket delivered them. */
+  push(chunk: Buffer): void {
+    const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    let at = 0;
+    while (data.length - at >= headerBytes) {
+      const length = data.readInt32BE(at + 1);
+      if (data.length - at < 1 + length) break;
+      this.message(data[at] as number, data.subarray(at + headerBytes, at + 1 + length));
+      at += 1 + length;
+    }
+    this.pending = at === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(at));
+  }
+
+  /** The outcome of the oldest completed exchange, or null when none has completed. */
+  take(): ReplayedOutcome | null {
+    return this.done.shift() ?? null;
+  }
+
+  private message(type: number, body: Buffer): void {
+    switch (type) {
+      case DataRow:
+        (this.digest ??= createHash('sha256')).update(body);
+        return;
+      case CommandComplete:
+        this.command = body.toString('utf8', 0, Math.max(0, body.indexOf(0)));
+        return;
+      case ErrorResponse:
+        this.errorCode = errorField(body, 0x43 /* 'C': SQLSTATE */);
+        return;
+      case ReadyForQuery:
+        this.done.push({
+          command: this.errorCode === null ? this.command : null,
+          rows: this.errorCode === null && this.command !== null ? rowsOfTag(this.command) : null,
+          errorCode: this.errorCode,
+          resultDigest: this.digest === null ? null : this.digest.digest('hex'),
+        });
+        this.command = null;
+        this.errorCode = null;
+        this.digest = null;
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/** One field of an ErrorResponse body: a sequence of (type byte, C string), ended by a zero byte. */
+function errorField(body: Buffer, wanted: number): string | null {
+  let at = 0;
+  while (at < body.length && body[at] !== 0) {
+    const type = body[at] as number;
+    const end = body.indexOf(0, at + 1);
+    if (end < 0) return null;
+    if (type === wanted) return body.toString('utf8', at + 1, end);
+    at = end + 1;
+  }
+  return null;
+}
+
+/** The row count a command tag reports ('INSERT 0 3' -> 3, 'SELECT 5' -> 5, 'BEGIN' -> null). */
+export function rowsOfTag(tag: string): number | null {
+  const match = / (\d+)$/.exec(tag);
+  return match ? Number(match[1]) : null;
+}

@@ -1,0 +1,85 @@
+import pg from 'pg';
+import type { StatementRow } from '../search/trail-rows.js';
+import { OutcomeTap, type ReplayedOutcome } from './outcome-tap.js';
+import { ReplayError } from './replay-error.js';
+
+/** One way a replayed statement's outcome differs from the record. */
+export interface Divergence {
+  readonly field: 'command' | 'rows' | 'error' | 'result_digest';
+  readonly recorded: string | number | null;
+  readonly replayed: string | number | null;
+}
+
+/** One statement of a re-execution: what was recorded, what happened now, and how they differ. */
+export interface ReplayStep {
+  readonly row: StatementRow;
+  /** Null when the statement was not re-executed (see `skipped`). */
+  readonly outcome: ReplayedOutcome | null;
+  /** Why the statement was not re-executed or not compared, or null. */
+  readonly skipped: string | null;
+  readonly divergences: readonly Divergence[];
+}
+
+/** Compares a replayed outcome with the record; only what the record holds is compared. */
+export function compareOutcome(row: StatementRow, now: ReplayedOutcome): Divergence[] {
+  const out: Divergence[] = [];
+  const recordedError = row.error?.code ?? null;
+  if (recordedError !== now.errorCode) out.push({ field: 'error', recorded: recordedError, replayed: now.errorCode });
+  if (recordedError !== null || now.errorCode !== null) return out;
+  if (row.command !== now.command) out.push({ field: 'command', recorded: row.command, replayed: now.command });
+  if (row.rows !== null && row.rows !== now.rows) out.push({ field: 'rows', recorded: row.rows, replayed: now.rows });
+  if (row.result_digest !== now.resultDigest) out.push({ field: 'result_digest', recorded: row.result_digest, replayed: now.resultDigest });
+  return out;
+}
+
+function skipReason(row: StatementRow): string | null {
+  if (row.not_executed) return 'not executed when recorded';
+  if (row.protocol === 'function_call') return 'a fastpath function call is not re-executed';
+  if (row.copy === 'in' || (row.copy === null && /^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i.test(row.sql))) return 'COPY FROM STDIN data is not in the journal';
+  return null;
+}
+
+// Results are compared by digest over the raw bytes, so pg need not convert any value.
+const rawText = { getTypeParser: () => (value: string) => value };
+
+/**
+ * Re-executes a session's statements in order on the database at `url`, over one connection, and
+ * yields each one's outcome compared with the record. Outcomes are read from the raw backend
+ * messages (OutcomeTap), so the result digest is computed over exactly the bytes the recorder hashes;
+ * a statement recorded with binary result columns will differ, because pg asks for text.
+ */
+export async function* reExecute(rows: readonly StatementRow[], url: string): AsyncGenerator<ReplayStep> {
+  const client = new pg.Client({ connectionString: url, application_name: 'pgtrail replay' });
+  try {
+    await client.connect();
+  } catch (cause) {
+    throw new ReplayError('REPLAY_TARGET_UNREACHABLE', `cannot connect to the replay target: ${(cause as Error).message}`, { cause });
+  }
+  client.on('error', () => {}); // a lost connection surfaces as the next query's rejection
+  // pg keeps its socket (the TLS socket once TLS is up) on `connection.stream`; it is not in the typings.
+  const stream = (client as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection.stream;
+  const tap = new OutcomeTap();
+  const onData = (chunk: Buffer) => tap.push(chunk);
+  stream.on('data', onData);
+  try {
+    for (const row of rows) {
+      const skipped = skipReason(row);
+      if (skipped !== null) {
+        yield { row, outcome: null, skipped, divergences: [] };
+        continue;
+      }
+      try {
+        await client.query({ text: row.sql, ...(row.params !== null && { values: [...row.params] }), rowMode: 'array', types: rawText });
+      } catch {
+        // The error is in the outcome the tap read; anything else (a lost connection) shows as no outcome.
+      }
+      const outcome = tap.take();
+      if (outcome === null) throw new ReplayError('REPLAY_TARGET_UNREACHABLE', 'the replay target stopped answering');
+      if (!row.finished) yield { row, outcome, skipped: 'no outcome was recorded to compare with', divergences: [] };
+      else yield { row, outcome, skipped: null, divergences: compareOutcome(row, outcome) };
+    }
+  } finally {
+    stream.off('data', onData);
+    await client.end().catch(() => {});
+  }
+}
