@@ -16,7 +16,16 @@ export function startNodeRelay(upstreamHost: string, upstreamPort: number): Prom
   const server = createServer({ noDelay: true }, (client) => {
     const upstream = connect({ host: upstreamHost, port: upstreamPort, noDelay: true });
     open.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
+    const forward = (from: Socket, to: Socket): void => {
+      from.on('data', (chunk: Buffer) => {
+        if (!to.write(chunk)) {
+          from.pause();
+          to.once('drain', () => from.resume());
+        }
+      });
+    };
+    forward(client, upstream);
+    forward(upstream, client);
     const close = (): void => {
       open.delete(client);
       open.delete(upstream);

@@ -1,0 +1,33 @@
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** How many fdatasync/fsync calls this process has made through fs/promises FileHandles since counting began. */
+export interface FileSyncCounter {
+  readonly syncs: number;
+}
+
+/**
+ * Counts every FileHandle.datasync() and sync() in this process by wrapping them on FileHandle's
+ * prototype. For the benchmark's proxy process only, where the journal writer is the one caller:
+ * it tells how many statements one fdatasync covered without a counter in the writer's API.
+ * `scratchDir` must be writable; a probe file is created there (to reach the prototype) and removed.
+ */
+export async function countFileSyncs(scratchDir: string): Promise<FileSyncCounter> {
+  const probePath = join(scratchDir, '.sync-counter-probe');
+  const probe = await open(probePath, 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void>; sync: () => Promise<void> };
+  await probe.close();
+  await rm(probePath, { force: true });
+  const counter = { syncs: 0 };
+  const datasync = proto.datasync;
+  const sync = proto.sync;
+  proto.datasync = function countedDatasync(this: unknown) {
+    counter.syncs++;
+    return datasync.call(this);
+  };
+  proto.sync = function countedSync(this: unknown) {
+    counter.syncs++;
+    return sync.call(this);
+  };
+  return counter;
+}
