@@ -1,0 +1,62 @@
+/**
+ * Proxy-managed identity as a client authentication strategy (proxy/auth/client-auth.ts): the client
+ * proves who it is to pgtrail (ManagedIdentity), then pgtrail logs in upstream as the role of the
+ * credential the access policy chose, with that credential's password (SCRAM-SHA-256, -PLUS when the
+ * upstream leg is TLS, via authenticateUpstream). The client's other startup parameters (database,
+ * application_name, options, ...) are passed on unchanged; only `user` is replaced.
+ */
+import { BackendError } from '../backend-error.js';
+import type { AuthContext, AuthOutcome, AuthStrategySelector, ClientAuthStrategy } from '../auth/client-auth.js';
+import { passthroughAuth } from '../auth/passthrough.js';
+import { authenticateUpstream } from '../auth/upstream-password-auth.js';
+import type { AuthRefusal } from './auth-refusal.js';
+import type { ManagedIdentity } from './managed-identity.js';
+
+/**
+ * A refusal by proxy-managed identity: the client gets `message` with `sqlstate`; the
+ * session.auth_failed record gets `reason`, which says exactly what failed (e.g. 'token expired',
+ * 'unknown user') where the client is told only that authentication failed.
+ */
+export class IdentityRefusal extends BackendError {
+  readonly reason: string;
+  constructor(refusal: AuthRefusal) {
+    super(refusal.code === '08P01' ? 'PROTOCOL_VIOLATION' : 'AUTH_FAILED', refusal.code, refusal.message);
+    this.reason = refusal.reason;
+  }
+}
+
+/** The strategy of proxy-managed identities. */
+export function managedAuth(identity: ManagedIdentity): ClientAuthStrategy {
+  return {
+    name: 'managed',
+    async authenticate(ctx: AuthContext): Promise<AuthOutcome> {
+      const user = ctx.startup.params.get('user') ?? '';
+      const database = ctx.startup.params.get('database') ?? user;
+      const tls = ctx.clientTls === null ? null : { peerCertificateDer: ctx.clientCertificate };
+      const outcome = await identity.authenticate({ user, database, client: ctx.clientPeer, tls }, ctx.client);
+      if (!outcome.ok) {
+        ctx.logger.info({ user, database, client: ctx.clientPeer, code: outcome.refusal.code, reason: outcome.refusal.reason }, 'identity refused');
+        throw new IdentityRefusal(outcome.refusal);
+      }
+      const { credential } = outcome;
+      const params = new Map(ctx.startup.params);
+      params.set('user', credential.role);
+      params.set('database', database);
+      const upstream = await ctx.connectUpstream(params);
+      const password = Buffer.from(credential.password ?? '', 'utf8');
+      try {
+        await authenticateUpstream(upstream, credential.role, password);
+      } finally {
+        password.fill(0);
+      }
+      ctx.logger.info({ user: outcome.identity.user, method: outcome.identity.method.kind, role: credential.role, credential: credential.name }, 'identity accepted');
+      return { identity: outcome.identity, upstream };
+    },
+  };
+}
+
+/** Chooses managed identity for every session when it is configured, else passthrough. */
+export function identityStrategySelector(identity: ManagedIdentity | null): AuthStrategySelector {
+  const strategy = identity === null ? passthroughAuth : managedAuth(identity);
+  return () => strategy;
+}
