@@ -18,6 +18,7 @@ import type { CancelRegistry } from './cancel-registry.js';
 import { negotiateClientStartup } from './client-startup.js';
 import type { ClientTlsContext } from './client-tls.js';
 import { Forwarder, type ForwardEnd } from './forwarder.js';
+import { IdentityRefusal } from './identity/managed-auth-strategy.js';
 import { authenticationOk, backendKeyData, backendMessage, errorResponse, negotiateProtocolVersion } from './protocol/backend-messages.js';
 import { parseErrorFields } from './protocol/error-fields.js';
 import { BackendCode } from './protocol/message-codes.js';
@@ -101,7 +102,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     const failAuth = (err: BackendError): void => {
       const fields = err.serverBody ? parseErrorFields(err.serverBody) : { code: err.sqlstate, message: err.message };
       log.info({ user, database, code: fields.code, errorCode: err.code }, 'authentication failed');
-      void deps.sink.record({ type: 'session.auth_failed', ts: Date.now(), session: id, user, database, client: peer, application, code: fields.code, reason: fields.message })?.catch(() => {});
+      void deps.sink.record({ type: 'session.auth_failed', ts: Date.now(), session: id, user, database, client: peer, application, code: fields.code, reason: err instanceof IdentityRefusal ? err.reason : fields.message })?.catch(() => {});
     };
     try {
       if (deps.activeSessions() >= limits.maxConnections) {
