@@ -2,6 +2,9 @@
 import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.js';
 import { loadConfig, type Override } from '../../config/load-config.js';
 import { listenOverrides, upstreamUrlOverrides } from '../../config/parse-upstream-url.js';
+import { readFileSync } from 'node:fs';
+import { ManagedIdentity } from '../../proxy/identity/managed-identity.js';
+import { identityStrategySelector } from '../../proxy/identity/managed-auth-strategy.js';
 import { startProxy } from '../../proxy/server.js';
 import { silentObserver } from '../../proxy/traffic-observer.js';
 import { discardingSink } from '../../recorder/events.js';
@@ -36,7 +39,9 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   // The integrator swaps these two for the journal sink and the statement tracker.
   const sink = discardingSink;
   const observe = silentObserver;
-  const proxy = await startProxy({ config, logger, sink, observe });
+  // Proxy-managed identity when the config's identity section enables a method, else passthrough.
+  const selectStrategy = identityStrategySelector(ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env }));
+  const proxy = await startProxy({ config, logger, sink, observe, selectStrategy });
   ctx.stdout.write(`pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
