@@ -4,7 +4,8 @@
  *
  * Two modes:
  * - without an observer (nothing is recorded) every chunk is forwarded whole at once; the reader
- *   only walks the headers to enforce the size limit and reject malformed input, without allocating;
+ *   only walks the headers to enforce the size limit and reject malformed input, without allocating
+ *   (only a header split across chunks is held back until it is whole);
  * - with an observer, each whole message except CopyData is handed to `observer.clientMessage`
  *   before any of its bytes leave; when that returns a promise (strict durability), neither that
  *   message nor anything after it is forwarded until the promise settles. A message split across
@@ -56,7 +57,6 @@ export class ClientFrameReader {
   push(chunk: Buffer): Promise<void> | null {
     if (this.observer === null) {
       this.scan(chunk);
-      this.forward(chunk);
       return null;
     }
     return this.run(chunk, 0, this.observer);
@@ -78,10 +78,21 @@ export class ClientFrameReader {
     return this.headerHave === 0 && this.remaining === 0 && this.assembly === null;
   }
 
-  /** Headers only, no allocation: the mode without an observer. */
+  /**
+   * Headers only, forwarding whole chunks without allocating: the mode without an observer. Only a
+   * header split across chunks is held back (at most 4 bytes), so that a malformed one is never sent.
+   */
   private scan(chunk: Buffer): void {
     const n = chunk.length;
     let pos = 0;
+    let forwardFrom = 0;
+    if (this.headerHave > 0) {
+      pos = this.readHeader(chunk, 0);
+      if (this.headerHave < HEADER_BYTES) return;
+      this.headerHave = 0;
+      this.forward(Buffer.from(this.header));
+      forwardFrom = pos;
+    }
     while (pos < n) {
       if (this.remaining > 0) {
         const skip = Math.min(this.remaining, n - pos);
@@ -89,10 +100,15 @@ export class ClientFrameReader {
         this.remaining -= skip;
         continue;
       }
+      const start = pos;
       pos = this.readHeader(chunk, pos);
-      if (this.headerHave < HEADER_BYTES) return;
+      if (this.headerHave < HEADER_BYTES) {
+        if (start > forwardFrom) this.forward(chunk.subarray(forwardFrom, start));
+        return;
+      }
       this.headerHave = 0;
     }
+    if (forwardFrom < n) this.forward(forwardFrom === 0 ? chunk : chunk.subarray(forwardFrom));
   }
 
   /**

@@ -1,0 +1,228 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { TrafficObserver } from '../traffic-observer.js';
+import { BackendError } from '../backend-error.js';
+import { ClientFrameReader } from './client-frame-reader.js';
+import { FrontendCode } from './message-codes.js';
+
+interface Msg {
+  readonly code: number;
+  readonly body: Buffer;
+}
+
+function encode(msgs: readonly Msg[]): { bytes: Buffer; starts: number[] } {
+  const parts: Buffer[] = [];
+  const starts: number[] = [];
+  let at = 0;
+  for (const m of msgs) {
+    const b = Buffer.alloc(5 + m.body.length);
+    b[0] = m.code;
+    b.writeInt32BE(4 + m.body.length, 1);
+    m.body.copy(b, 5);
+    parts.push(b);
+    starts.push(at);
+    at += b.length;
+  }
+  return { bytes: Buffer.concat(parts), starts };
+}
+
+function chunksAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
+  const sorted = [...new Set(cuts.map((c) => Math.max(0, Math.min(bytes.length, c))))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const c of [...sorted, bytes.length]) {
+    if (c > prev) out.push(bytes.subarray(prev, c));
+    prev = c;
+  }
+  return out;
+}
+
+/** Feeds chunks through a reader with an observer that gates every `gateEvery`-th message; checks the durability rule as it goes. */
+async function run(msgs: readonly Msg[], cuts: readonly number[], gateEvery: number) {
+  const { bytes, starts } = encode(msgs);
+  const forwarded: Buffer[] = [];
+  let forwardedBytes = 0;
+  const delivered: Msg[] = [];
+  const copyBodies: Buffer[] = [];
+  let copyCurrent: Buffer[] = [];
+  let index = 0;
+  const violations: string[] = [];
+  const nonCopy = msgs.map((m, i) => ({ m, start: starts[i] as number })).filter((x) => x.m.code !== FrontendCode.CopyData);
+  const observer: TrafficObserver = {
+    clientMessage(code, body) {
+      const expected = nonCopy[delivered.length];
+      if (expected && forwardedBytes > expected.start) violations.push(`message ${delivered.length} forwarded before it was observed`);
+      if (copyCurrent.length > 0) {
+        copyBodies.push(Buffer.concat(copyCurrent));
+        copyCurrent = [];
+      }
+      delivered.push({ code, body: Buffer.from(body) });
+      index++;
+      if (gateEvery > 0 && index % gateEvery === 0) {
+        const start = expected?.start ?? 0;
+        return new Promise<void>((resolve) => {
+          setImmediate(() => {
+            if (forwardedBytes > start) violations.push(`gated message ${index} forwarded before its gate settled`);
+            resolve();
+          });
+        });
+      }
+      return null;
+    },
+    clientCopyData(piece) {
+      copyCurrent.push(Buffer.from(piece));
+    },
+    serverMessage() {},
+    serverDataPiece() {},
+    cancelRequested() {},
+    sessionEnded() {},
+    statementCount: 0,
+  };
+  const reader = new ClientFrameReader(1 << 20, observer, (b) => {
+    forwarded.push(Buffer.from(b));
+    forwardedBytes += b.length;
+  });
+  for (const chunk of chunksAt(bytes, cuts)) {
+    let gate = reader.push(chunk);
+    while (gate) {
+      await gate;
+      gate = reader.resume();
+    }
+  }
+  if (copyCurrent.length > 0) copyBodies.push(Buffer.concat(copyCurrent));
+  return { bytes, forwarded: Buffer.concat(forwarded), delivered, copyBodies, violations, reader };
+}
+
+const sample: Msg[] = [
+  { code: FrontendCode.Query, body: Buffer.from('select 1;\0') },
+  { code: FrontendCode.Parse, body: Buffer.from('s1\0select $1\0\0\0') },
+  { code: FrontendCode.Sync, body: Buffer.alloc(0) },
+  { code: FrontendCode.CopyData, body: Buffer.from('1\tone\n2\ttwo\n') },
+  { code: FrontendCode.CopyData, body: Buffer.alloc(0) },
+  { code: FrontendCode.CopyDone, body: Buffer.alloc(0) },
+  { code: FrontendCode.Flush, body: Buffer.alloc(0) },
+  { code: FrontendCode.Terminate, body: Buffer.alloc(0) },
+];
+
+const msgArb = fc.oneof(
+  fc.record({ code: fc.constantFrom(FrontendCode.Query, FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute, FrontendCode.Describe, FrontendCode.Close, FrontendCode.FunctionCall, FrontendCode.CopyFail), body: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)) }),
+  fc.record({ code: fc.constant(FrontendCode.CopyData), body: fc.uint8Array({ maxLength: 60 }).map((a) => Buffer.from(a)) }),
+  fc.record({ code: fc.constantFrom(FrontendCode.Sync, FrontendCode.Flush, FrontendCode.CopyDone), body: fc.constant(Buffer.alloc(0)) }),
+);
+
+function check(result: Awaited<ReturnType<typeof run>>, msgs: readonly Msg[]): void {
+  expect(result.violations).toEqual([]);
+  expect(result.forwarded.equals(result.bytes)).toBe(true);
+  expect(result.delivered).toEqual(msgs.filter((m) => m.code !== FrontendCode.CopyData));
+  const copies = msgs.filter((m) => m.code === FrontendCode.CopyData && m.body.length > 0).map((m) => m.body);
+  expect(Buffer.concat(result.copyBodies).equals(Buffer.concat(copies))).toBe(true);
+  expect(result.reader.atBoundary).toBe(true);
+}
+
+describe('ClientFrameReader with an observer', () => {
+  it('delivers and forwards the same bytes when split at every position', async () => {
+    const { bytes } = encode(sample);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      check(await run(sample, [cut], 0), sample);
+    }
+  });
+
+  it('never forwards a gated message, or anything after it, before the gate settles (split at every position)', async () => {
+    const { bytes } = encode(sample);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      check(await run(sample, [cut], 1), sample);
+      check(await run(sample, [cut, cut + 3], 2), sample);
+    }
+  });
+
+  it('holds for generated messages and chunkings', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(msgArb, { maxLength: 12 }), fc.array(fc.nat({ max: 600 }), { maxLength: 8 }), fc.nat({ max: 3 }), async (msgs, cuts, gateEvery) => {
+        check(await run(msgs, cuts, gateEvery), msgs);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('splits at every byte (one-byte chunks)', async () => {
+    const { bytes } = encode(sample);
+    const cuts = Array.from({ length: bytes.length }, (_, i) => i);
+    check(await run(sample, cuts, 1), sample);
+  });
+});
+
+describe('ClientFrameReader without an observer', () => {
+  function scan(bytes: Buffer, cuts: readonly number[], max = 1 << 20) {
+    const forwarded: Buffer[] = [];
+    const reader = new ClientFrameReader(max, null, (b) => forwarded.push(b));
+    for (const chunk of chunksAt(bytes, cuts)) expect(reader.push(chunk)).toBeNull();
+    return { forwarded: Buffer.concat(forwarded), reader };
+  }
+
+  it('forwards chunks unchanged and tracks the last message at every split position', () => {
+    const { bytes } = encode(sample);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const { forwarded, reader } = scan(bytes, [cut]);
+      expect(forwarded.equals(bytes)).toBe(true);
+      expect(reader.lastCode).toBe(FrontendCode.Terminate);
+      expect(reader.atBoundary).toBe(true);
+    }
+  });
+
+  it('forwards generated input unchanged', () => {
+    fc.assert(
+      fc.property(fc.array(msgArb, { maxLength: 12 }), fc.array(fc.nat({ max: 600 }), { maxLength: 8 }), (msgs, cuts) => {
+        const { bytes } = encode(msgs);
+        expect(scan(bytes, cuts).forwarded.equals(bytes)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('ClientFrameReader refuses malformed input', () => {
+  const malformed: [string, Buffer][] = [
+    ['an unknown type byte', Buffer.from([0x01, 0, 0, 0, 4])],
+    ['a length below 4', Buffer.from([FrontendCode.Query, 0, 0, 0, 3])],
+    ['a negative length', Buffer.from([FrontendCode.Query, 0xff, 0xff, 0xff, 0xff])],
+    ['a Sync with a body', Buffer.from([FrontendCode.Sync, 0, 0, 0, 5, 0])],
+    ['a message over the size limit', Buffer.from([FrontendCode.Query, 0, 0, 0x10, 0])],
+  ];
+  for (const [what, bytes] of malformed) {
+    for (const withObserver of [false, true]) {
+      it(`${what} (${withObserver ? 'observer' : 'headers only'}), at every split, with 08P01 and nothing forwarded`, () => {
+        for (let cut = 0; cut <= bytes.length; cut++) {
+          const forwarded: Buffer[] = [];
+          const observer: TrafficObserver | null = withObserver
+            ? { clientMessage: () => null, clientCopyData: () => {}, serverMessage: () => {}, serverDataPiece: () => {}, cancelRequested: () => {}, sessionEnded: () => {}, statementCount: 0 }
+            : null;
+          const reader = new ClientFrameReader(1024, observer, (b) => forwarded.push(b));
+          let error: unknown = null;
+          try {
+            for (const chunk of chunksAt(bytes, [cut])) reader.push(chunk);
+          } catch (err) {
+            error = err;
+          }
+          expect(error).toBeInstanceOf(BackendError);
+          expect((error as BackendError).sqlstate).toBe('08P01');
+          expect(Buffer.concat(forwarded).length).toBe(0);
+        }
+      });
+    }
+  }
+
+  it('never throws anything but BackendError on generated garbage', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.array(fc.nat({ max: 200 }), { maxLength: 5 }), fc.boolean(), (raw, cuts, withObserver) => {
+        const observer: TrafficObserver | null = withObserver
+          ? { clientMessage: () => null, clientCopyData: () => {}, serverMessage: () => {}, serverDataPiece: () => {}, cancelRequested: () => {}, sessionEnded: () => {}, statementCount: 0 }
+          : null;
+        const reader = new ClientFrameReader(1024, observer, () => {});
+        try {
+          for (const chunk of chunksAt(Buffer.from(raw), cuts)) reader.push(chunk);
+        } catch (err) {
+          expect(err).toBeInstanceOf(BackendError);
+        }
+      }),
+    );
+  });
+});
