@@ -169,14 +169,18 @@ describe('RFC 9162 proofs', () => {
     );
   });
 
-  test('all subtree hashes of trees up to 130 leaves roll up to the published digest', () => {
-    // testonly/vectors_test.go: for n in 1..130, append MTH(D[lo:hi]) of every subtree the proofs use;
-    // we reproduce the documented value by hashing each root of D[0:n] for d[i] = byte(i).
+  test('subtree hashes of trees up to 130 leaves roll up to the draft-ietf-plants-merkle-tree-certs digest', () => {
+    // transparency-dev/merkle testonly/vectors_test.go TestSubtreeHashVectors: for every valid subtree
+    // [start, end) (start a multiple of the power of two >= end - start) of d[i] = byte(i), hash the
+    // line "[start, end) <hex MTH(d[start:end])>\n" into one SHA-256.
     const data = Array.from({ length: 130 }, (_, i) => leafHash(sha256, new Uint8Array([i])));
-    const range = new CompactRange(sha256);
-    for (let n = 0; n < 130; n++) {
-      range.appendLeafHash(data[n]!);
-      expect(hex(range.root())).toBe(hex(rootOfLeafHashes(sha256, data.slice(0, n + 1))));
+    const bitCeil = (n: number) => 2 ** Math.ceil(Math.log2(n));
+    const lines: string[] = [];
+    for (let end = 1; end <= 130; end++) {
+      for (let start = 0; start < end; start++) {
+        if (start % bitCeil(end - start) === 0) lines.push(`[${start}, ${end}) ${hex(rootOfLeafHashes(sha256, data, start, end))}\n`);
+      }
     }
+    expect(hex(sha256(Buffer.from(lines.join(''))))).toBe('94a95384a8c69acea9b50d035a58285b3a777cb7a724005faa5e1f1e1190007f');
   });
 });
