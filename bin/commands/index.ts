@@ -1,9 +1,19 @@
 import type { Command } from '../cli.js';
+import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
 import { sessionsCommand } from './sessions.js';
 import { startCommand } from './start.js';
+import { verifyCommand } from './verify.js';
 
 /** Every subcommand, in the order `pgtrail --help` lists them. Each lives in its own file beside this one. */
-export const commands: readonly Command[] = [startCommand, passwdCommand, sessionsCommand, searchCommand, replayCommand];
+export const commands: readonly Command[] = [
+  startCommand,
+  keygenCommand,
+  verifyCommand,
+  passwdCommand,
+  sessionsCommand,
+  searchCommand,
+  replayCommand,
+];

@@ -1,0 +1,83 @@
+/** `pgtrail verify`: check a journal offline and report every finding with its location. */
+import { stat } from 'node:fs/promises';
+import { loadConfig } from '../../config/load-config.js';
+import { verifyJournalDir } from '../../recorder/verify-journal-dir.js';
+import type { Finding } from '../../recorder/verify/journal-finding.js';
+import type { JournalVerifyReport } from '../../recorder/verify/journal-verifier.js';
+import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
+
+const usage = `usage: pgtrail verify --journal DIR [--vkey VKEY] [--state FILE] [--json] [--config F]
+
+Checks every record, the hash chain, the Merkle tree against every checkpoint, every signature and the
+continuity of segments. Exit 0: intact. Exit 1: findings (each names segment, line, offset, index).
+Exit 2: usage or I/O error.
+  --journal DIR   journal directory (default: journal.dir of --config, else ./pgtrail-journal)
+  --vkey VKEY     the verifier key to trust (from pgtrail keygen); repeatable. Without it the key the
+                  journal names is trusted, which proves integrity but not authorship
+  --state FILE    remember the last verified checkpoint in FILE and prove that the journal still
+                  extends it: a rollback to an older copy or a rewritten history is a finding
+  --json          one JSON object per line: each finding ("kind":"finding"), then "kind":"summary"
+`;
+
+function where(f: Finding): string {
+  const parts: string[] = [];
+  if (f.segment !== null) parts.push(f.segment);
+  if (f.line !== null) parts.push(`line ${f.line}`);
+  if (f.offset !== null) parts.push(`offset ${f.offset}`);
+  if (f.index !== null) parts.push(`index ${f.index}`);
+  return parts.length === 0 ? 'journal' : parts.join(' ');
+}
+
+function summary(report: JournalVerifyReport) {
+  return {
+    kind: 'summary',
+    intact: report.intact,
+    findings: report.findings.length + report.findingsOmitted,
+    records: report.records,
+    segments: report.segments,
+    checkpoints: report.checkpoints,
+    keyRotations: report.keyRotations,
+    recoveries: report.recoveries,
+    origin: report.origin,
+    keys: report.keys,
+    keyPinned: report.keyPinned,
+    lastCheckpoint: report.lastCheckpoint,
+    unsealedRecords: report.unsealedRecords,
+  };
+}
+
+async function run(ctx: CommandContext): Promise<ExitCode> {
+  const { values } = parseFlags(ctx.argv, {
+    journal: { type: 'string' },
+    config: { type: 'string' },
+    vkey: { type: 'string', multiple: true },
+    state: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const dir = values.journal ?? loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir;
+  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  if (!isDir) throw new UsageError(`no journal directory at ${dir}`);
+  const pinnedKeys = values.vkey === undefined || values.vkey.length === 0 ? null : values.vkey;
+  const report = await verifyJournalDir(dir, { pinnedKeys, stateFile: values.state ?? null });
+
+  if (values.json === true) {
+    for (const f of report.findings) ctx.stdout.write(`${JSON.stringify({ kind: 'finding', ...f })}\n`);
+    ctx.stdout.write(`${JSON.stringify(summary(report))}\n`);
+  } else {
+    for (const f of report.findings) ctx.stdout.write(`${f.code} at ${where(f)}: ${f.message}\n`);
+    if (report.findingsOmitted > 0) ctx.stdout.write(`... and ${report.findingsOmitted} more findings\n`);
+    const s = summary(report);
+    ctx.stdout.write(
+      `${report.intact ? 'intact' : 'NOT INTACT'}: ${s.records} records in ${s.segments} segments, ${s.checkpoints} checkpoints, ` +
+        `${s.keyRotations} key rotations, ${s.recoveries} recoveries, ${s.findings} findings\n`,
+    );
+    if (report.lastCheckpoint !== null) {
+      ctx.stdout.write(`last checkpoint: size ${report.lastCheckpoint.size} root ${report.lastCheckpoint.root}; ${report.unsealedRecords} records after it\n`);
+    }
+  }
+  if (pinnedKeys === null) ctx.stderr.write('pgtrail verify: no --vkey given: trusted the key the journal names (integrity, not authorship)\n');
+  return report.intact ? ExitCode.ok : ExitCode.checkFailed;
+}
+
+/** The `verify` command. */
+export const verifyCommand: Command = { name: 'verify', summary: 'verify a journal offline; exit 1 on any finding', usage, run };
