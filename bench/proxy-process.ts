@@ -3,6 +3,17 @@
  * answers the harness over IPC (garbage collection for RSS readings, journal counters, stop).
  * Its one argument is a ProxyProcessSettings in JSON.
  */
+import { pino } from 'pino';
+import type { Config } from '../config/config.js';
+import { defaultConfig } from '../config/defaults.js';
+import { startProxy } from '../proxy/server.js';
+import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
+import { silentObserver } from '../proxy/traffic-observer.js';
+import { discardingSink } from '../recorder/events.js';
+import { createJournalSink } from '../recorder/journal-sink.js';
+import { openJournalWriter } from '../recorder/journal-writer.js';
+import { ensureSigningKey } from '../recorder/signing-key.js';
+import { countFileSyncs } from './file-sync-counter.js';
 import { startNodeRelay } from './node-relay.js';
 import type { ProxyProcessReply, ProxyProcessRequest, ProxyProcessSettings } from './proxy-process-messages.js';
 import type { SyncCounters } from './pgbench-matrix.js';
@@ -24,9 +35,53 @@ async function startRelay(settings: ProxyProcessSettings): Promise<RunningProxy>
   return { host: relay.address.address, port: relay.address.port, counters: () => null, close: () => relay.close() };
 }
 
+function benchConfig(settings: ProxyProcessSettings): Config {
+  return {
+    ...defaultConfig,
+    listen: { host: '127.0.0.1', port: 0 },
+    // Plaintext on both legs, as for pgbouncer: the comparison is about forwarding, not TLS.
+    upstream: { ...defaultConfig.upstream, host: settings.upstreamHost, port: settings.upstreamPort, tls: { mode: 'disable', caFile: null, serverName: null } },
+    tls: { ...defaultConfig.tls, mode: 'disable' },
+    journal: { ...defaultConfig.journal, dir: settings.journalDir, durability: settings.mode === 'strict' ? 'strict' : 'batched' },
+    limits: { ...defaultConfig.limits, maxConnections: 2000, shutdownGraceMs: 1_000 },
+    log: { level: 'warn' },
+  };
+}
+
+/**
+ * pgtrail as `pgtrail start` assembles it: the proxy, and with recording on the statement observer
+ * and the journal sink over a writer. With recording off it forwards with discardingSink and
+ * silentObserver, which measures forwarding alone.
+ */
+async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProxy> {
+  const config = benchConfig(settings);
+  const logger = pino({ level: config.log.level }, pino.destination(2));
+  if (settings.mode === 'off') {
+    const proxy = await startProxy({ config, logger, sink: discardingSink, observe: silentObserver });
+    return { ...proxy.address, counters: () => null, close: () => proxy.close() };
+  }
+  await ensureSigningKey(config.journal.dir);
+  const syncs = await countFileSyncs(config.journal.dir);
+  const writer = await openJournalWriter(config.journal);
+  const proxy = await startProxy({
+    config,
+    logger,
+    sink: createJournalSink(writer, config.journal.durability),
+    observe: createStatementObserver({ recording: config.recording, clock: systemClock }),
+  });
+  return {
+    ...proxy.address,
+    counters: () => ({ syncs: syncs.syncs, records: writer.size }),
+    close: async () => {
+      await proxy.close();
+      await writer.close();
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as ProxyProcessSettings; // written by pgtrail-process.ts
-  const proxy = await startRelay(settings);
+  const proxy = settings.mode === 'relay' ? await startRelay(settings) : await startPgtrail(settings);
   process.on('message', (request: ProxyProcessRequest) => {
     switch (request.type) {
       case 'gc':

@@ -36,8 +36,8 @@ interface ProxyUnderTest extends BenchTarget {
   readonly journalDir?: string;
 }
 
-/** The proxy processes started, in this order; pgtrail's modes join when the proxy exists. */
-const proxyModes: readonly RecordingMode[] = ['relay'];
+/** The proxy processes started, in this order. */
+const proxyModes: readonly RecordingMode[] = ['relay', 'off', 'batched', 'strict'];
 const labels: Record<RecordingMode, string> = { relay: 'Node relay', off: 'pgtrail', batched: 'pgtrail batched', strict: 'pgtrail strict' };
 const keyOf = (mode: RecordingMode): string => (mode === 'relay' ? 'node-relay' : `pgtrail-${mode}`);
 
