@@ -1,0 +1,64 @@
+/**
+ * COPY with node-postgres, which has no COPY API of its own: a query object it submits like any other
+ * (the "submittable" interface pg-copy-streams uses), sending or collecting the CopyData itself.
+ */
+import type pg from 'pg';
+
+interface CopyConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+}
+
+/** Runs `COPY ... FROM STDIN` with the given chunks; resolves with the command tag. */
+export function copyIn(client: pg.Client, sql: string, chunks: readonly Buffer[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let tag = '';
+    let failed: unknown = null;
+    const submittable = {
+      submit(connection: CopyConnection) {
+        connection.query(sql);
+      },
+      handleCopyInResponse(connection: CopyConnection) {
+        for (const c of chunks) connection.sendCopyFromChunk(c);
+        connection.endCopyFrom();
+      },
+      handleCommandComplete(msg: { text: string }) {
+        tag = msg.text;
+      },
+      handleError(err: unknown) {
+        failed = err;
+      },
+      handleReadyForQuery() {
+        if (failed) reject(failed);
+        else resolve(tag);
+      },
+    };
+    void (client.query(submittable as unknown as pg.QueryConfig) as unknown);
+  });
+}
+
+/** Runs `COPY ... TO STDOUT`; resolves with all the data. */
+export function copyOut(client: pg.Client, sql: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let failed: unknown = null;
+    const submittable = {
+      submit(connection: CopyConnection) {
+        connection.query(sql);
+      },
+      handleCopyData(msg: { chunk: Buffer }) {
+        parts.push(msg.chunk);
+      },
+      handleCommandComplete() {},
+      handleError(err: unknown) {
+        failed = err;
+      },
+      handleReadyForQuery() {
+        if (failed) reject(failed);
+        else resolve(Buffer.concat(parts));
+      },
+    };
+    void (client.query(submittable as unknown as pg.QueryConfig) as unknown);
+  });
+}
