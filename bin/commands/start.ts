@@ -1,4 +1,4 @@
-/** `pgtrail start`: run the proxy (and, once wired, its recorder) until SIGTERM or SIGINT. */
+/** `pgtrail start`: run the proxy and its recorder in one process until SIGTERM or SIGINT. */
 import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.js';
 import { loadConfig, type Override } from '../../config/load-config.js';
 import { listenOverrides, upstreamUrlOverrides } from '../../config/parse-upstream-url.js';
@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { ManagedIdentity } from '../../proxy/identity/managed-identity.js';
 import { identityStrategySelector } from '../../proxy/identity/managed-auth-strategy.js';
 import { startProxy } from '../../proxy/server.js';
-import { silentObserver } from '../../proxy/traffic-observer.js';
-import { discardingSink } from '../../recorder/events.js';
+import { createStatementObserver, systemClock } from '../../proxy/statements/statement-observer.js';
+import { openRecorder } from '../../recorder/recorder.js';
 import { createRootLogger } from '../logger.js';
 
 const usage = `usage: pgtrail start [--config F] [--listen H:P] [--upstream URL] [--journal DIR] [--durability strict|batched]
@@ -36,9 +36,17 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   if (values.durability !== undefined) flags.push({ key: 'journal.durability', value: values.durability, source: 'flag --durability' });
   const config = loadConfig({ file: values.config ?? null, env: ctx.env, flags });
   const logger = createRootLogger(config.log);
-  // The integrator swaps these two for the journal sink and the statement tracker.
-  const sink = discardingSink;
-  const observe = silentObserver;
+  const recorder = await openRecorder(config.journal, config.recording, (error) => {
+    logger.error({ code: error.code }, 'journal failed closed');
+  });
+  if (recorder.keyCreated) ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir}\n`);
+  ctx.stdout.write(`pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`);
+  const sink = recorder.sink;
+  const observe = createStatementObserver({
+    recording: config.recording,
+    clock: systemClock,
+    onInternalError: (err) => logger.error({ err: err instanceof Error ? err.name : 'unknown' }, 'statement observer failed'),
+  });
   // Proxy-managed identity when the config's identity section enables a method, else passthrough.
   const selectStrategy = identityStrategySelector(ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env }));
   const proxy = await startProxy({ config, logger, sink, observe, selectStrategy });
@@ -49,6 +57,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   });
   logger.info({ signal }, 'shutting down');
   await proxy.close();
+  await recorder.close();
   logger.flush();
   return ExitCode.ok;
 }

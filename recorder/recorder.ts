@@ -1,0 +1,48 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JournalConfig, RecordingConfig } from '../config/config.js';
+import type { EventSink, TrailEvent } from './events.js';
+import type { JournalError } from './journal-error.js';
+import { createJournalSink } from './journal-sink.js';
+import { openJournalWriter, type JournalWriter } from './journal-writer.js';
+import { createRedactor } from './redaction.js';
+import { ensureSigningKey, signingKeyFile } from './signing-key.js';
+
+/** The recorder of one pgtrail process: redaction in front of the journal writer. */
+export interface Recorder {
+  /** Where the proxy sends its events: each is redacted, then appended (see createJournalSink for durability). */
+  readonly sink: EventSink;
+  readonly writer: JournalWriter;
+  /** The journal's verifier key, for `pgtrail verify --vkey`. */
+  readonly verifierKey: string;
+  /** Whether the signing key was created by this call (first use of the journal). */
+  readonly keyCreated: boolean;
+  /** Writes the final checkpoint and releases the journal. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the journal for recording: creates the signing key on first use, recovers or refuses a
+ * damaged journal (openJournalWriter), and puts redaction and password scrubbing in front of it, so
+ * nothing unredacted is ever written.
+ */
+export async function openRecorder(
+  journal: JournalConfig,
+  recording: RecordingConfig,
+  onFailure: (error: JournalError) => void,
+): Promise<Recorder> {
+  const hadKey = await hasKey(journal.dir);
+  const verifierKey = await ensureSigningKey(journal.dir);
+  const redactor = await createRedactor(recording.redaction);
+  const writer = await openJournalWriter({ ...journal, onFailure });
+  const journalSink = createJournalSink(writer, journal.durability);
+  const sink: EventSink = { record: (event: TrailEvent) => journalSink.record(redactor.redact(event)) };
+  return { sink, writer, verifierKey, keyCreated: !hadKey, close: () => writer.close() };
+}
+
+function hasKey(dir: string): Promise<boolean> {
+  return access(join(dir, signingKeyFile)).then(
+    () => true,
+    () => false,
+  );
+}
