@@ -1,13 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { formatScramVerifier, makeScramVerifier } from '../proxy/identity/scram-verifier.js';
 import type { IdentityMethod, SessionOpened } from '../recorder/events.js';
 import { viaPg, viaPostgresJs, viaPsql, type ClientResult, type Login } from './support/client-runs.js';
-import { AUDIENCE, certUser, identityProxyConfig, ISSUER, makeIdentityFixture, startIdentityProxy, type IdentityFixture, type IdentityProxy } from './support/identity-fixture.js';
+import { certUser, identityProxyConfig, ISSUER, makeIdentityFixture, standardIdentity, startIdentityProxy, tokenUser, type IdentityFixture, type IdentityProxy } from './support/identity-fixture.js';
 import { testRoles } from './support/test-roles.js';
-
-const tokenUser = 'carol@example.test';
 
 describe('proxy-managed identities with real clients', () => {
   const server = inject('postgres');
@@ -16,14 +13,7 @@ describe('proxy-managed identities with real clients', () => {
 
   beforeAll(async () => {
     fx = await makeIdentityFixture();
-    const config = identityProxyConfig(server, fx, {
-      users: [{ name: 'alice', verifier: formatScramVerifier(makeScramVerifier('alice-pw')) }],
-      certificate: { from: 'cn' },
-      jwt: { issuer: ISSUER, audience: AUDIENCE, jwksFile: null, jwksUrl: fx.jwksUrl, claim: 'email', clockSkewMs: 0, jwksTimeoutMs: 5_000, jwksCacheMs: 60_000 },
-      upstream: [{ name: 'app_rw', role: testRoles.scram.user, passwordFile: null, passwordEnv: 'APP_PASSWORD', certFile: null, keyFile: null }],
-      policy: [{ identities: ['alice', certUser, tokenUser], databases: ['app'], upstream: 'app_rw' }],
-      rateLimit: { maxFailures: 1000, windowMs: 60_000 },
-    });
+    const config = identityProxyConfig(server, fx, standardIdentity(fx, testRoles.scram.user));
     proxy = await startIdentityProxy(config, { APP_PASSWORD: testRoles.scram.password });
   });
   afterAll(async () => {

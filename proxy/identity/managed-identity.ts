@@ -9,10 +9,12 @@
  * 2. Certificates are enabled and the client presented one on TLS: that certificate decides (28000
  *    when it is not from the CA or names someone other than the startup user).
  * 3. The startup user is in identity.users: SCRAM-SHA-256 (-PLUS on TLS) against its verifier (28P01).
- * 4. SSO tokens are enabled: on TLS, the password asked for in clear (inside TLS) is the JWT (28P01
- *    when invalid); on plaintext, refused (28000), so a token never crosses the network in clear.
+ * 4. SSO tokens are enabled and the client leg is TLS: the password asked for in clear (inside TLS)
+ *    must be a valid JWT (28P01 when it is not; recorded as 'unknown user' when it is not even
+ *    shaped like a JWT).
  * 5. Otherwise a SCRAM exchange against a made-up verifier, refused as a wrong password (28P01), so
- *    unknown users look like known ones.
+ *    unknown users look like known ones. On plaintext this is also what a token user gets: the
+ *    token never crosses the network in clear (SCRAM sends only a proof derived from it).
  * Proven identities must match the startup user name. Failures of proof count against the address.
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
@@ -67,6 +69,9 @@ export interface IdentitySources {
   readonly readFile: (path: string) => Buffer;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
+
+/** header.payload.signature in base64url: what a password must look like to be taken for a token. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 type Proof = { readonly ok: true; readonly user: string; readonly method: IdentityMethod } | { readonly ok: false; readonly refusal: AuthRefusal; readonly counts: boolean };
 
@@ -170,17 +175,14 @@ export class ManagedIdentity {
     }
     const verifier = this.verifiers.get(ctx.user);
     if (verifier) return this.scram(ctx, channel, verifier);
-    if (this.jwt) {
-      if (ctx.tls === null) return refused(authorizationRefusal('SSO tokens are accepted only over TLS', 'token offered without tls'), false);
-      return this.token(ctx, channel, this.jwt);
-    }
-    if (this.certificates && this.verifiers.size === 0) {
+    if (this.jwt && ctx.tls !== null) return this.token(ctx, channel, this.jwt);
+    if (this.certificates && this.verifiers.size === 0 && !this.jwt) {
       return refused(authorizationRefusal(`connection requires a valid client certificate`, 'no client certificate'), true);
     }
-    return this.scram(ctx, channel, null);
+    return this.scram(ctx, channel, null, this.jwt ? 'unknown user (tokens need tls)' : 'unknown user');
   }
 
-  private async scram(ctx: ClientAuthContext, channel: ClientAuthChannel, verifier: ScramVerifier | null): Promise<Proof> {
+  private async scram(ctx: ClientAuthContext, channel: ClientAuthChannel, verifier: ScramVerifier | null, unknownReason = 'unknown user'): Promise<Proof> {
     const binding = ctx.tls === null ? null : this.channelBinding;
     const exchange = new ScramServerExchange(verifier, binding, { secret: this.unknownUserSecret, user: ctx.user });
     channel.write(authenticationSasl(exchange.mechanisms));
@@ -190,7 +192,7 @@ export class ManagedIdentity {
     if (!first.ok) return refused(passwordRefusal(ctx.user, first.reason), true);
     channel.write(authenticationSaslContinue(first.reply));
     const final = exchange.clientFinal(await readPasswordMessage(channel));
-    if (!final.ok) return refused(passwordRefusal(ctx.user, final.reason), true);
+    if (!final.ok) return refused(passwordRefusal(ctx.user, verifier === null ? unknownReason : final.reason), true);
     channel.write(authenticationSaslFinal(final.reply));
     return { ok: true, user: ctx.user, method: { kind: 'password' } };
   }
@@ -199,6 +201,7 @@ export class ManagedIdentity {
     channel.write(authenticationCleartextPassword());
     const token = parsePasswordMessage(await readPasswordMessage(channel));
     if (token === null) return refused(protocolRefusal('malformed PasswordMessage'), true);
+    if (!JWT_SHAPE.test(token)) return refused(passwordRefusal(ctx.user, 'unknown user'), true);
     const check = await jwt.verify(token);
     if (!check.ok) return refused(passwordRefusal(ctx.user, check.reason), true);
     if (check.identity.user !== ctx.user) return refused(passwordRefusal(ctx.user, 'token identity does not match user'), true);

@@ -16,6 +16,7 @@ import { makeTlsFiles, type TlsFiles } from '../../embedded/tls-files.js';
 import type { PostgresInfo } from '../../embedded/postgres-server.js';
 import { identityStrategySelector } from '../../proxy/identity/managed-auth-strategy.js';
 import { ManagedIdentity } from '../../proxy/identity/managed-identity.js';
+import { formatScramVerifier, makeScramVerifier } from '../../proxy/identity/scram-verifier.js';
 import { startProxy } from '../../proxy/server.js';
 import { silentObserver } from '../../proxy/traffic-observer.js';
 import type { TrailEvent } from '../../recorder/events.js';
@@ -89,6 +90,25 @@ export interface IdentityProxy {
   readonly port: number;
   readonly events: TrailEvent[];
   close(): Promise<void>;
+}
+
+/** The user of identity.users in the shared setup, and the identity that SSO tokens name. */
+export const passwordUser = { name: 'alice', password: 'alice-pw' } as const;
+export const tokenUser = 'carol@example.test';
+
+/**
+ * The identity section most tests use: every method on, one credential (the test role `app`, password
+ * from the environment variable APP_PASSWORD), and a policy granting database `app` to the three users.
+ */
+export function standardIdentity(fx: IdentityFixture, upstreamRole: string): Partial<IdentityConfig> {
+  return {
+    users: [{ name: passwordUser.name, verifier: formatScramVerifier(makeScramVerifier(passwordUser.password)) }],
+    certificate: { from: 'cn' },
+    jwt: { issuer: ISSUER, audience: AUDIENCE, jwksFile: null, jwksUrl: fx.jwksUrl, claim: 'email', clockSkewMs: 0, jwksTimeoutMs: 5_000, jwksCacheMs: 60_000 },
+    upstream: [{ name: 'app_rw', role: upstreamRole, passwordFile: null, passwordEnv: 'APP_PASSWORD', certFile: null, keyFile: null }],
+    policy: [{ identities: [passwordUser.name, certUser, tokenUser], databases: ['app'], upstream: 'app_rw' }],
+    rateLimit: { maxFailures: 1000, windowMs: 60_000 },
+  };
 }
 
 /** Client TLS on (allow) with pgtrail's certificate and the people CA; upstream over TLS. */
