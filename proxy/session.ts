@@ -119,8 +119,8 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
         clientTls: started.tls,
         clientCertificate: started.clientCertificate,
         clientPeer: peer,
-        connectUpstream: async (params) => {
-          upstreamLink = await connectUpstream(deps.upstream, params);
+        connectUpstream: async (params, clientCertificate) => {
+          upstreamLink = await connectUpstream(deps.upstream, params, clientCertificate ?? null);
           return upstreamLink;
         },
         logger: log,

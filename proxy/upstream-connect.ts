@@ -28,9 +28,18 @@ export function upstreamTarget(upstream: UpstreamConfig, keepaliveMs: number, ma
   return { upstream, keepaliveMs, maxMessageBytes, ca };
 }
 
-/** Connects, negotiates TLS and sends a StartupMessage with `params`; failures are BackendError 08006. */
-export async function connectUpstream(target: UpstreamTarget, params: ReadonlyMap<string, string>): Promise<UpstreamLink> {
-  const link = await openLink(target);
+/** A client certificate and key (PEM) that pgtrail presents on the upstream TLS leg. */
+export interface UpstreamClientCertificate {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/**
+ * Connects, negotiates TLS (presenting `clientCertificate` when given) and sends a StartupMessage
+ * with `params`; failures are BackendError 08006.
+ */
+export async function connectUpstream(target: UpstreamTarget, params: ReadonlyMap<string, string>, clientCertificate: UpstreamClientCertificate | null = null): Promise<UpstreamLink> {
+  const link = await openLink(target, clientCertificate);
   link.channel.write(startupMessage(params));
   return link;
 }
@@ -48,7 +57,7 @@ export async function sendUpstreamCancel(target: UpstreamTarget, pid: number, se
   });
 }
 
-async function openLink(target: UpstreamTarget): Promise<UpstreamLink> {
+async function openLink(target: UpstreamTarget, clientCertificate: UpstreamClientCertificate | null = null): Promise<UpstreamLink> {
   const { upstream } = target;
   const socket = await openTcp(target);
   const peer = { address: socket.remoteAddress ?? upstream.host, port: socket.remotePort ?? upstream.port };
@@ -80,7 +89,7 @@ async function openLink(target: UpstreamTarget): Promise<UpstreamLink> {
     socket.destroy();
     throw upstreamProtocolViolation('server sent an invalid answer to SSLRequest');
   }
-  const tls = await startTls(socket, target);
+  const tls = await startTls(socket, target, clientCertificate);
   return { socket: tls, peer, channel: new StartupChannel(tls, 'upstream', target.maxMessageBytes), tls: tlsInfo(tls, false), serverCertificate: peerCertificateDer(tls) };
 }
 
@@ -108,7 +117,7 @@ function openTcp(target: UpstreamTarget): Promise<Socket> {
   });
 }
 
-function startTls(socket: Socket, target: UpstreamTarget): Promise<TLSSocket> {
+function startTls(socket: Socket, target: UpstreamTarget, clientCertificate: UpstreamClientCertificate | null): Promise<TLSSocket> {
   const { tls, host } = target.upstream;
   const verify = tls.mode === 'verify-ca' || tls.mode === 'verify-full';
   const name = tls.serverName ?? host;
@@ -116,6 +125,7 @@ function startTls(socket: Socket, target: UpstreamTarget): Promise<TLSSocket> {
     const secure = tlsConnect({
       socket,
       ...(target.ca !== null ? { ca: target.ca } : {}),
+      ...(clientCertificate !== null ? { cert: clientCertificate.cert, key: clientCertificate.key } : {}),
       ...(isIP(name) === 0 ? { servername: name } : {}),
       rejectUnauthorized: verify,
       // verify-ca checks the chain only; verify-full also the name, as libpq does.

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { Identity, Peer, TlsInfo } from '../../recorder/events.js';
 import type { StartupMessage } from '../protocol/startup-packet.js';
 import type { StartupChannel } from '../startup-channel.js';
+import type { UpstreamClientCertificate } from '../upstream-connect.js';
 import type { UpstreamLink } from '../upstream-link.js';
 
 /** What a strategy may use for one session. */
@@ -29,8 +30,11 @@ export interface AuthContext {
   /** The DER certificate the client presented over TLS, or null. */
   readonly clientCertificate: Buffer | null;
   readonly clientPeer: Peer;
-  /** Connects to the upstream server and sends a StartupMessage with these parameters. */
-  connectUpstream(params: ReadonlyMap<string, string>): Promise<UpstreamLink>;
+  /**
+   * Connects to the upstream server and sends a StartupMessage with these parameters; presents
+   * `clientCertificate` on the upstream TLS leg when given (proxy-managed upstream credentials).
+   */
+  connectUpstream(params: ReadonlyMap<string, string>, clientCertificate?: UpstreamClientCertificate | null): Promise<UpstreamLink>;
   readonly logger: Logger;
 }
 
