@@ -40,9 +40,6 @@ export interface JournalWriterOptions extends JournalConfig {
   readonly onFailure?: (error: JournalError) => void;
 }
 
-/** Why a checkpoint was written; stored in the checkpoint record. */
-export type CheckpointReason = 'open' | 'records' | 'interval' | 'rotation' | 'key' | 'close' | 'request';
-
 /** An open journal. One per directory (lock file); see the module comment for durability. */
 export interface JournalWriter {
   readonly dir: string;
@@ -73,7 +70,7 @@ export interface JournalWriter {
 }
 
 type Marker =
-  | { readonly type: 'checkpoint'; readonly reason: CheckpointReason }
+  | { readonly type: 'checkpoint' }
   | { readonly type: 'record'; readonly kind: 'journal.started' | 'recovery'; readonly body: Readonly<Record<string, unknown>> }
   | { readonly type: 'rotate'; readonly key: SigningKey };
 
@@ -216,7 +213,7 @@ class Writer implements JournalWriter {
   }
 
   checkpoint(): Promise<void> {
-    return this.#enqueue({ type: 'checkpoint', reason: 'request' });
+    return this.#enqueue({ type: 'checkpoint' });
   }
 
   rotateKey(key: SigningKey): Promise<void> {
@@ -235,7 +232,7 @@ class Writer implements JournalWriter {
     if (this.#closed) return;
     clearInterval(this.#timer);
     if (this.#failure === null) {
-      await this.#enqueue({ type: 'checkpoint', reason: 'close' }).catch(() => undefined);
+      await this.#enqueue({ type: 'checkpoint' }).catch(() => undefined);
     }
     this.#closed = true;
     await this.#inflight?.catch(() => undefined);
@@ -267,7 +264,7 @@ class Writer implements JournalWriter {
     if (this.#failure !== null || this.#closed) return;
     if (Date.now() - this.#lastCheckpointAt < this.options.checkpointEveryMs) return;
     this.#lastCheckpointAt = Date.now();
-    this.#pending.push({ type: 'checkpoint', reason: 'interval' });
+    this.#pending.push({ type: 'checkpoint' });
     this.#schedule(true);
   }
 
@@ -322,7 +319,7 @@ class Writer implements JournalWriter {
     const add = (line: () => string, mayRotate: boolean) => {
       let buf = Buffer.from(`${line()}\n`, 'utf8');
       if (mayRotate && this.#segmentBytes > 0 && this.#segmentBytes + buf.length + checkpointReserveBytes > this.options.segmentMaxBytes) {
-        addCheckpoint('rotation');
+        addCheckpoint();
         this.#segment = segmentName(this.#size);
         this.#segmentBytes = 0;
         chunks.push({ segment: this.#segment, isNew: true, buffers: [] });
@@ -336,9 +333,11 @@ class Writer implements JournalWriter {
       this.#segmentBytes += buf.length;
       chunks[chunks.length - 1]!.buffers.push(buf);
     };
-    const addCheckpoint = (reason: CheckpointReason) => {
+    // A checkpoint record holds nothing but its note, so that every byte of it is checked even when it
+    // is the journal's last record, which no later checkpoint covers.
+    const addCheckpoint = () => {
       const note = signNote(formatCheckpoint(this.origin, this.#size, this.#range.root()), this.#key);
-      add(() => journalRecordLine(this.#size, this.#prev, RecordKind.checkpoint, { ts: Date.now(), reason, note }), false);
+      add(() => journalRecordLine(this.#size, this.#prev, RecordKind.checkpoint, { note }), false);
       this.#sinceCheckpoint = 0;
       this.#lastCheckpointAt = Date.now();
       latestNote = note;
@@ -346,9 +345,9 @@ class Writer implements JournalWriter {
     for (const item of items) {
       if (typeof item === 'string') {
         add(() => eventRecordLine(this.#size, this.#prev, item), true);
-        if (this.#sinceCheckpoint >= this.options.checkpointEveryRecords) addCheckpoint('records');
+        if (this.#sinceCheckpoint >= this.options.checkpointEveryRecords) addCheckpoint();
       } else if (item.type === 'checkpoint') {
-        addCheckpoint(item.reason);
+        addCheckpoint();
       } else if (item.type === 'record') {
         add(() => journalRecordLine(this.#size, this.#prev, item.kind, item.body), true);
       } else {
@@ -356,7 +355,7 @@ class Writer implements JournalWriter {
         const vkey = item.key.verifierKey;
         add(() => journalRecordLine(this.#size, this.#prev, RecordKind.keyRotated, { ts: Date.now(), vkey, note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey) }), true);
         this.#key = item.key;
-        addCheckpoint('key');
+        addCheckpoint();
       }
     }
     const size = this.#size;

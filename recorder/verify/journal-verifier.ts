@@ -109,6 +109,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   if (latest !== null) wanted.add(latest.size);
   if (input.remembered !== null) wanted.add(input.remembered.size);
   const rootsAt = new Map<number, Uint8Array>();
+  const checkpointNotes = new Map<number, string>();
 
   const range = new CompactRange(sha256);
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -120,6 +121,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   let recoveries = 0;
   let keyRotations = 0;
   let lastCheckpoint: { size: number; root: string } | null = null;
+  let rootDiffers = false;
 
   const named = input.segments
     .map((s) => ({ source: s, first: parseSegmentName(s.name) }))
@@ -181,7 +183,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
             where,
           );
         }
-        checkRecord(record, at);
+        checkRecord(record, text!, at);
       }
       range.appendLeafHash(leaf);
       prevHash = hash;
@@ -192,7 +194,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   }
   if (wanted.has(pos)) rootsAt.set(pos, range.root());
 
-  function checkRecord(record: ParsedRecordLine, at: Location): void {
+  function checkRecord(record: ParsedRecordLine, text: string, at: Location): void {
     const body = record.body;
     switch (record.kind) {
       case RecordKind.event: {
@@ -209,7 +211,6 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
           report(FindingCode.recordMalformed, 'journal.started must be the first record and name its origin and key', at);
           return;
         }
-        origin = name;
         let key: NoteVerifierKey;
         try {
           key = parseVerifierKey(vkey, sha256);
@@ -217,6 +218,9 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
           report(FindingCode.recordMalformed, 'journal.started names a malformed verifier key', at);
           return;
         }
+        // The origin is the key's name; checkpoints are held to the key's name so one altered byte here is one finding.
+        origin = key.name;
+        if (name !== key.name) report(FindingCode.recordMalformed, "journal.started's origin differs from its key's name", at);
         if (pinned === null) {
           trusted = [key];
           everTrusted.push(key);
@@ -232,13 +236,20 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
           return;
         }
         checkpoints++;
+        checkpointNotes.set(at.index, note);
+        if (text !== `{"i":${record.index},"prev":"${record.prev}","kind":"checkpoint","note":${JSON.stringify(note)}}`) {
+          // Nothing but the note is allowed, so every byte of a checkpoint record is checked.
+          report(FindingCode.recordMalformed, 'checkpoint record is not exactly its envelope and note', at);
+        }
         const checkpoint = openCheckpoint(note, trusted, at);
         if (checkpoint === null) return;
         const root = range.root();
         if (checkpoint.size !== at.index) {
           report(FindingCode.checkpointSizeMismatch, `checkpoint covers ${checkpoint.size} records but stands at position ${at.index}`, at);
         } else if (!equalBytes(checkpoint.root, root)) {
-          report(FindingCode.rootMismatch, `checkpoint root differs from the tree of the ${at.index} records before it`, at);
+          // Every later root differs too, as a consequence; the first one is the finding.
+          if (!rootDiffers) report(FindingCode.rootMismatch, `checkpoint root differs from the tree of the ${at.index} records before it`, at);
+          rootDiffers = true;
         }
         lastCheckpoint = { size: checkpoint.size, root: encodeBase64(checkpoint.root) };
         return;
@@ -294,12 +305,14 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   }
 
   if (latest !== null && input.latestCheckpoint !== null) {
-    if (latest.size > pos) {
-      report(FindingCode.truncated, `the latest checkpoint covers ${latest.size} records but the journal has ${pos}`, { index: pos });
+    // The writer replaces the file only after the checkpoint record at index `size` is durable.
+    if (latest.size >= pos) {
+      report(FindingCode.truncated, `the latest checkpoint is record ${latest.size} but the journal has ${pos} records`, { index: pos });
     } else if (openCheckpoint(input.latestCheckpoint, everTrusted, {}) !== null) {
       const root = rootsAt.get(latest.size);
-      if (root === undefined || !equalBytes(root, latest.root)) {
-        report(FindingCode.checkpointMismatch, `the latest-checkpoint file's root differs from the tree of the first ${latest.size} records`, {
+      const differs = root === undefined || !equalBytes(root, latest.root) || checkpointNotes.get(latest.size) !== input.latestCheckpoint;
+      if (differs && !rootDiffers) {
+        report(FindingCode.checkpointMismatch, `the latest-checkpoint file is not the checkpoint record at index ${latest.size}`, {
           index: latest.size,
         });
       }
