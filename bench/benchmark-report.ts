@@ -50,6 +50,8 @@ interface Summary {
   readonly failed: number;
   readonly transactions: number;
   readonly syncs: number | null;
+  /** Median of pgbench's initial connection time (all clients), NaN when pgbench did not print it. */
+  readonly connectMs: number;
   /** Proxy CPU microseconds per transaction over all samples, or null for direct. */
   readonly cpuUsPerTx: number | null;
 }
@@ -63,9 +65,10 @@ function summarise(result: MatrixResult): Summary | null {
     failed: result.samples.reduce((n, s) => n + s.failed, 0),
     transactions: result.samples.reduce((n, s) => n + s.transactions, 0),
     syncs,
-    cpuUsPerTx: result.samples.every((s) => s.proxyCpuSeconds !== null)
-      ? (result.samples.reduce((n, s) => n + (s.proxyCpuSeconds ?? 0), 0) * 1e6) / Math.max(1, result.samples.reduce((n, s) => n + s.transactions, 0))
+    cpuUsPerTx: result.samples.every((s) => s.proxyCpuSeconds !== null) && result.samples.some((s) => s.transactions > 0)
+      ? (result.samples.reduce((n, s) => n + (s.proxyCpuSeconds ?? 0), 0) * 1e6) / result.samples.reduce((n, s) => n + s.transactions, 0)
       : null,
+    connectMs: median(result.samples.map((s) => s.connectMs ?? Number.NaN).filter(Number.isFinite)),
   };
 }
 
@@ -86,10 +89,10 @@ function pgbenchSection(report: BenchReport): string {
     cellName(cell),
     ...report.targets.map((t) => {
       const s = lookup(report, t.key, cell);
-      return s ? `${s.tps.toFixed(0)} tps, ${ms(s.latencyMs)}${s.failed ? `, ${s.failed} failed` : ''}` : 'n/a';
+      return s ? `${s.tps.toFixed(0)} tps, ${ms(s.latencyMs)}${s.failed ? `, ${s.failed} failed` : ''}${Number.isFinite(s.connectMs) ? ` (connect ${s.connectMs.toFixed(0)} ms)` : ''}` : 'n/a';
     }),
   ]);
-  return `## pgbench -S (select-only): TPS and average latency\n\nMedian over ${report.facts.rounds} run(s) of ${report.facts.seconds} s each.\n\n${table(header, rows)}`;
+  return `## pgbench -S (select-only): TPS and average latency\n\nMedian over ${report.facts.rounds} run(s) of ${report.facts.seconds} s each: TPS without the initial connection time, average latency, and (in brackets) pgbench's initial connection time for all clients.\n\n${table(header, rows)}`;
 }
 
 function ratioSection(report: BenchReport): string {
@@ -155,8 +158,8 @@ function strictSection(report: BenchReport): string | null {
 
 function memorySection(report: BenchReport): string | null {
   if (report.connectionMemory.length === 0) return null;
-  const rows = report.connectionMemory.map((m) => [m.target, mb(m.idleRssBytes), `${mb(m.loadedRssBytes)} (${m.connections})`, kb(m.perConnectionBytes)]);
-  return `## Memory per connection\n\nRSS of the proxy process with no sessions and with N idle sessions (each ran \`select 1\`), after a warm-up; a Node process is garbage-collected before each reading.\n\n${table(['target', 'RSS, no sessions', 'RSS, N idle sessions (N)', 'per session'], rows)}`;
+  const rows = report.connectionMemory.map((m) => [m.target, mb(m.idleRssBytes), `${mb(m.loadedRssBytes)} (${m.connections})`, kb(m.perConnectionBytes), m.heapPerConnectionBytes === null ? 'n/a' : kb(m.heapPerConnectionBytes)]);
+  return `## Memory per connection\n\nRSS of the proxy process with no sessions and with N idle sessions (each ran \`select 1\`), after a warm-up; a Node process is garbage-collected before each reading, and its live JS heap + external buffers are read too (RSS of a garbage-collected process moves in pages and arenas, so small per-session figures are noisy).\n\n${table(['target', 'RSS, no sessions', 'RSS, N idle sessions (N)', 'RSS per session', 'JS heap + buffers per session'], rows)}`;
 }
 
 function slowClientSection(report: BenchReport): string | null {

@@ -9,6 +9,8 @@ export interface ConnectionMemory {
   readonly idleRssBytes: number;
   readonly loadedRssBytes: number;
   readonly perConnectionBytes: number;
+  /** For a Node process: live JS heap + external (Buffer) bytes per session after a GC; null otherwise. */
+  readonly heapPerConnectionBytes: number | null;
 }
 
 async function openClients(connection: PgbenchTarget, count: number): Promise<pg.Client[]> {
@@ -36,7 +38,7 @@ async function closeClients(clients: readonly pg.Client[]): Promise<void> {
 
 /**
  * Measures the RSS a proxy process adds per idle session: warms it up with a few sessions, lets it
- * settle (`settle` runs a garbage collection in a Node process), then reads RSS with none and with
+ * settle (`settle` runs a garbage collection in a Node process and returns its live heap), then reads RSS with none and with
  * `connections` idle sessions open.
  */
 export async function measureConnectionMemory(
@@ -44,16 +46,23 @@ export async function measureConnectionMemory(
   connection: PgbenchTarget,
   proxyPid: number,
   connections: number,
-  settle: () => Promise<void>,
+  settle: () => Promise<number | null>,
 ): Promise<ConnectionMemory> {
   await closeClients(await openClients(connection, 10));
-  await settle();
+  const idleHeap = await settle();
   const idleRssBytes = processMemory(proxyPid).rssBytes;
   const clients = await openClients(connection, connections);
   try {
-    await settle();
+    const loadedHeap = await settle();
     const loadedRssBytes = processMemory(proxyPid).rssBytes;
-    return { target: targetKey, connections, idleRssBytes, loadedRssBytes, perConnectionBytes: (loadedRssBytes - idleRssBytes) / connections };
+    return {
+      target: targetKey,
+      connections,
+      idleRssBytes,
+      loadedRssBytes,
+      perConnectionBytes: (loadedRssBytes - idleRssBytes) / connections,
+      heapPerConnectionBytes: idleHeap === null || loadedHeap === null ? null : (loadedHeap - idleHeap) / connections,
+    };
   } finally {
     await closeClients(clients);
   }

@@ -81,7 +81,7 @@ export async function runPgbenchMatrix(targets: readonly BenchTarget[], options:
         const key = keyOf(target.key, cell);
         samples.set(key, [...(samples.get(key) ?? []), sample]);
         done++;
-        options.log(`[${done}/${total}] -M ${cell.mode} -c ${cell.clients} ${target.key}: ${result.tps.toFixed(0)} tps, ${result.latencyAvgMs.toFixed(3)} ms${result.failed ? `, ${result.failed} failed` : ''}${sample.proxyCpuSeconds === null || result.transactions === 0 ? '' : `, proxy ${((sample.proxyCpuSeconds / result.transactions) * 1e6).toFixed(1)} us cpu/tx`}`);
+        options.log(`[${done}/${total}] -M ${cell.mode} -c ${cell.clients} ${target.key}: ${result.tps.toFixed(0)} tps, ${result.latencyAvgMs.toFixed(3)} ms${result.failed ? `, ${result.failed} failed` : ''}${result.connectMs === null ? '' : `, connect ${result.connectMs.toFixed(0)} ms`}${sample.proxyCpuSeconds === null || result.transactions === 0 ? '' : `, proxy ${((sample.proxyCpuSeconds / result.transactions) * 1e6).toFixed(1)} us cpu/tx`}`);
       }
     }
   }

@@ -25,6 +25,8 @@ export interface PgbenchResult {
   readonly latencyAvgMs: number;
   readonly transactions: number;
   readonly failed: number;
+  /** pgbench's "initial connection time": how long opening all the sessions took. */
+  readonly connectMs: number | null;
 }
 
 /** pgbench failed or printed something this parser does not understand. */
@@ -83,9 +85,10 @@ export async function runPgbench(target: PgbenchTarget, settings: PgbenchRun): P
   const transactions = number(stdout, /^number of transactions actually processed: (\d+)/m);
   const failed = number(stdout, /^number of failed transactions: (\d+)/m) ?? 0;
   // A run too short for its connections to finish processes nothing and prints neither tps nor latency.
-  if (transactions === 0) return { tps: 0, latencyAvgMs: Number.NaN, transactions: 0, failed };
+  const connectMs = number(stdout, /^initial connection time = ([\d.]+) ms/m);
+  if (transactions === 0) return { tps: 0, latencyAvgMs: Number.NaN, transactions: 0, failed, connectMs };
   if (tps === null || latencyAvgMs === null || transactions === null) {
     throw new PgbenchError('PGBENCH_OUTPUT_UNPARSED', 'pgbench output lacks tps, latency or transaction count', `${stdout}\n${stderr}`);
   }
-  return { tps, latencyAvgMs, transactions, failed };
+  return { tps, latencyAvgMs, transactions, failed, connectMs };
 }

@@ -14,8 +14,8 @@ export interface PgtrailProcess {
   readonly pid: number;
   /** The folder of its journal (a temporary one, removed by stop). */
   readonly journalDir: string;
-  /** Runs a full garbage collection in the process, so that an RSS reading is not mostly garbage. */
-  collectGarbage(): Promise<void>;
+  /** Runs a full garbage collection in the process and returns its live JS heap + external bytes after it. */
+  collectGarbage(): Promise<number>;
   /** The journal writer's fdatasync and record counters, or null when recording is off. */
   syncCounters(): Promise<SyncCounters | null>;
   stop(): Promise<void>;
@@ -59,7 +59,8 @@ export async function startPgtrailProcess(options: PgtrailProcessOptions): Promi
       pid,
       journalDir,
       collectGarbage: async () => {
-        await ask({ type: 'gc' });
+        const reply = await ask({ type: 'gc' });
+        return reply.type === 'gc' ? reply.heapBytes : Number.NaN;
       },
       syncCounters: async () => {
         const reply = await ask({ type: 'counters' });

@@ -17,7 +17,7 @@ export type ProxyProcessRequest = { readonly type: 'gc' } | { readonly type: 'co
 /** Proxy process to harness; each request gets one reply of its own type. */
 export type ProxyProcessReply =
   | { readonly type: 'ready'; readonly host: string; readonly port: number }
-  | { readonly type: 'gc' }
+  | { readonly type: 'gc'; readonly heapBytes: number }
   | { readonly type: 'counters'; readonly counters: SyncCounters | null }
   | { readonly type: 'stop' }
   | { readonly type: 'failed'; readonly message: string };

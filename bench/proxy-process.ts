@@ -26,6 +26,12 @@ interface RunningProxy {
   close(): Promise<void>;
 }
 
+// What a session keeps alive in JavaScript: heap objects plus Buffers outside the heap.
+function liveHeapBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
 const reply = (message: ProxyProcessReply): void => {
   process.send?.(message);
 };
@@ -86,7 +92,7 @@ async function main(): Promise<void> {
     switch (request.type) {
       case 'gc':
         globalThis.gc?.();
-        reply({ type: 'gc' });
+        reply({ type: 'gc', heapBytes: liveHeapBytes() });
         break;
       case 'counters':
         reply({ type: 'counters', counters: proxy.counters() });

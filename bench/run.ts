@@ -31,8 +31,8 @@ import { readSlowly, type SlowClientResult } from './slow-client.js';
 /** A proxy the benchmark measures: pgbouncer, the Node relay, or pgtrail in one recording mode. */
 interface ProxyUnderTest extends BenchTarget {
   readonly pid: number;
-  /** Lets the process settle before an RSS reading (a garbage collection for Node). */
-  readonly settle: () => Promise<void>;
+  /** Lets the process settle before an RSS reading (a garbage collection for Node, returning its live heap bytes). */
+  readonly settle: () => Promise<number | null>;
   readonly journalDir?: string;
 }
 
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     const proxies: ProxyUnderTest[] = [{
       key: 'pgbouncer', label: 'pgbouncer', pid: bouncer.pid,
       connection: { ...db.direct, host: bouncer.host, port: bouncer.port },
-      settle: () => new Promise((r) => setTimeout(r, 200)),
+      settle: () => new Promise((r) => setTimeout(() => r(null), 200)),
     }];
     const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'pgtrail-bench-profile-')) : null;
     for (const mode of proxyModes) {
