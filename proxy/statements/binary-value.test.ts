@@ -27,6 +27,10 @@ describe('binaryValueText', () => {
     expect(binaryValueText(TypeOid.int8, usecs('-9223372036854775808'))).toBe('-9223372036854775808');
     expect(binaryValueText(TypeOid.float4, buf((b) => b.writeFloatBE(0.1), 4))).toBe('0.1');
     expect(binaryValueText(TypeOid.float8, buf((b) => b.writeDoubleBE(-1.5e300), 8))).toBe('-1.5e+300');
+    expect(binaryValueText(TypeOid.float8, buf((b) => b.writeDoubleBE(1e15), 8))).toBe('1e+15');
+    expect(binaryValueText(TypeOid.float8, buf((b) => b.writeDoubleBE(123456789012345), 8))).toBe('123456789012345');
+    expect(binaryValueText(TypeOid.float8, buf((b) => b.writeDoubleBE(0.00001), 8))).toBe('1e-05');
+    expect(binaryValueText(TypeOid.float4, buf((b) => b.writeFloatBE(1e6), 4))).toBe('1e+06');
     expect(binaryValueText(TypeOid.float8, buf((b) => b.writeDoubleBE(NaN), 8))).toBe('NaN');
     expect(binaryValueText(TypeOid.bool, Buffer.from([1]))).toBe('t');
     expect(binaryValueText(TypeOid.bool, Buffer.from([0]))).toBe('f');

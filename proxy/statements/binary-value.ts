@@ -91,22 +91,30 @@ function decodeKnown(oid: number, v: Buffer): string | null {
   }
 }
 
-function floatText(x: number): string {
+/**
+ * A float as float8out / float4out write it (src/common/d2s.c, f2s.c): the shortest digits that read
+ * back to the same value, in fixed notation when the decimal exponent is in [-4, limit), else as
+ * d.ddde±XX with at least two exponent digits. limit is 15 for float8 and 6 for float4.
+ */
+function floatText(x: number, fixedLimit = 15): string {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
-  if (Object.is(x, -0)) return '-0';
-  return String(x);
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const [mantissa, exponentText] = x.toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  if (exponent >= -4 && exponent < fixedLimit) return String(x);
+  return `${mantissa}e${exponent < 0 ? '-' : '+'}${pad(Math.abs(exponent), 2)}`;
 }
 
-/** float4 with the fewest digits that read back to the same float4, as float4out does. */
+/** float4: the fewest digits that read back to the same float4, then written as floatText does. */
 function float4Text(x: number): string {
   if (!Number.isFinite(x) || x === 0) return floatText(x);
   for (let p = 1; p <= 9; p++) {
     const candidate = Number(x.toPrecision(p));
-    if (Math.fround(candidate) === x) return String(candidate);
+    if (Math.fround(candidate) === x) return floatText(candidate, 6);
   }
-  return String(x);
+  return floatText(x, 6);
 }
 
 function uuidText(v: Buffer): string {
