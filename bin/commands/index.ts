@@ -1,4 +1,5 @@
 import type { Command } from '../cli.js';
+import { demoCommand } from './demo.js';
 import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
 import { replayCommand } from './replay.js';
@@ -10,6 +11,7 @@ import { verifyCommand } from './verify.js';
 /** Every subcommand, in the order `pgtrail --help` lists them. Each lives in its own file beside this one. */
 export const commands: readonly Command[] = [
   startCommand,
+  demoCommand,
   keygenCommand,
   verifyCommand,
   passwdCommand,

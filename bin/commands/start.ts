@@ -2,13 +2,8 @@
 import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.js';
 import { loadConfig, type Override } from '../../config/load-config.js';
 import { listenOverrides, upstreamUrlOverrides } from '../../config/parse-upstream-url.js';
-import { readFileSync } from 'node:fs';
-import { ManagedIdentity } from '../../proxy/identity/managed-identity.js';
-import { identityStrategySelector } from '../../proxy/identity/managed-auth-strategy.js';
-import { startProxy } from '../../proxy/server.js';
-import { createStatementObserver, systemClock } from '../../proxy/statements/statement-observer.js';
-import { openRecorder } from '../../recorder/recorder.js';
 import { createRootLogger } from '../logger.js';
+import { runProxy, untilSignal } from '../run-proxy.js';
 
 const usage = `usage: pgtrail start [--config F] [--listen H:P] [--upstream URL] [--journal DIR] [--durability strict|batched]
 
@@ -36,28 +31,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   if (values.durability !== undefined) flags.push({ key: 'journal.durability', value: values.durability, source: 'flag --durability' });
   const config = loadConfig({ file: values.config ?? null, env: ctx.env, flags });
   const logger = createRootLogger(config.log);
-  const recorder = await openRecorder(config.journal, config.recording, (error) => {
-    logger.error({ code: error.code }, 'journal failed closed');
-  });
-  if (recorder.keyCreated) ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir}\n`);
-  ctx.stdout.write(`pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`);
-  const sink = recorder.sink;
-  const observe = createStatementObserver({
-    recording: config.recording,
-    clock: systemClock,
-    onInternalError: (err) => logger.error({ err: err instanceof Error ? err.name : 'unknown' }, 'statement observer failed'),
-  });
-  // Proxy-managed identity when the config's identity section enables a method, else passthrough.
-  const selectStrategy = identityStrategySelector(ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env }));
-  const proxy = await startProxy({ config, logger, sink, observe, selectStrategy });
-  ctx.stdout.write(`pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const running = await runProxy(config, logger, ctx);
+  const signal = await untilSignal();
   logger.info({ signal }, 'shutting down');
-  await proxy.close();
-  await recorder.close();
+  await running.stop();
   logger.flush();
   return ExitCode.ok;
 }
