@@ -1,8 +1,9 @@
 /**
  * Proxy-managed identity as a client authentication strategy (proxy/auth/client-auth.ts): the client
  * proves who it is to pgtrail (ManagedIdentity), then pgtrail logs in upstream as the role of the
- * credential the access policy chose, with that credential's password (SCRAM-SHA-256, -PLUS when the
- * upstream leg is TLS, via authenticateUpstream). The client's other startup parameters (database,
+ * credential the access policy chose, presenting its client certificate on the TLS leg when it has
+ * one, and answering with its password what the server asks (SCRAM-SHA-256, -PLUS when the upstream
+ * leg is TLS, via authenticateUpstream). The client's other startup parameters (database,
  * application_name, options, ...) are passed on unchanged; only `user` is replaced.
  */
 import { BackendError } from '../backend-error.js';
@@ -42,7 +43,8 @@ export function managedAuth(identity: ManagedIdentity): ClientAuthStrategy {
       const params = new Map(ctx.startup.params);
       params.set('user', credential.role);
       params.set('database', database);
-      const upstream = await ctx.connectUpstream(params);
+      const clientCertificate = credential.tlsCert !== null && credential.tlsKey !== null ? { cert: credential.tlsCert, key: credential.tlsKey } : null;
+      const upstream = await ctx.connectUpstream(params, clientCertificate);
       const password = Buffer.from(credential.password ?? '', 'utf8');
       try {
         await authenticateUpstream(upstream, credential.role, password);

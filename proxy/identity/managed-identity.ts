@@ -128,6 +128,9 @@ export class ManagedIdentity {
       jwt = createJwtVerifier(id.jwt, sources.readFile);
     }
     const credentials = resolveUpstreamCredentials(id.upstream, sources);
+    for (const c of credentials.values()) {
+      if (c.tlsCert !== null && config.upstream.tls.mode === 'disable') throw invalid(`identity.upstream ${JSON.stringify(c.name)} has a client certificate but upstream.tls.mode is disable`);
+    }
     if (id.policy.length === 0) throw invalid('identity.policy has no rules: every identity would be refused');
     id.policy.forEach((rule, i) => {
       if (!credentials.has(rule.upstream)) throw invalid(`identity.policy[${i}].upstream names no entry of identity.upstream`);
