@@ -12,7 +12,7 @@ export interface CertificateIdentity {
   readonly user: string;
   /** SHA-256 of the DER certificate, as `openssl x509 -fingerprint -sha256` prints it (AB:CD:...). */
   readonly fingerprint: string;
-  /** The subject, RFC 4514 style order as Node gives it, joined with ', '. */
+  /** The subject in certificate order, joined with ',' as session.opened's clientCertSubject is. */
   readonly subject: string;
 }
 
@@ -57,7 +57,7 @@ export class CertificateAuthority {
     if (cert.ca) return { ok: false, reason: 'certificate is a ca certificate' };
     const user = this.from === 'cn' ? commonName(cert) : subjectAltName(cert, SAN_PREFIX[this.from]);
     if (user === null) return { ok: false, reason: `certificate has no ${this.from === 'cn' ? 'common name' : this.from}` };
-    return { ok: true, identity: { user, fingerprint: cert.fingerprint256, subject: cert.subject.split('\n').join(', ') } };
+    return { ok: true, identity: { user, fingerprint: cert.fingerprint256, subject: cert.subject.split('\n').join(',') } };
   }
 }
 
