@@ -26,6 +26,8 @@ export interface Portal {
   columns: ResultColumns;
   /** The statement an Execute with a row limit started, until it completes: later Executes continue it. */
   activeRun: StatementRun | null;
+  /** How many ReadyForQuery-answered messages the client had sent before this Bind: the portal ends with that batch's transaction. */
+  readonly batch: number;
 }
 
 /**

@@ -280,6 +280,35 @@ describe('extended protocol', () => {
   });
 });
 
+describe('portals and sinks', () => {
+  it('forgets portals when their transaction ends, but not portals bound for a later batch', () => {
+    const o = observe();
+    o.client(serialize.parse({ name: 's', text: 'SELECT 1' }), serialize.bind({ statement: 's', portal: 'old' }), serialize.execute({ portal: 'old' }), serialize.sync());
+    o.client(serialize.bind({ statement: 's', portal: 'next' }), serialize.execute({ portal: 'next' }), serialize.sync());
+    o.server(T.ParseComplete);
+    o.server(T.BindComplete);
+    o.server(T.CommandComplete, b.commandComplete('SELECT 1'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    o.client(serialize.execute({ portal: 'old' }), serialize.execute({ portal: 'next' }), serialize.sync());
+    expect(started(o.sink.events).map((e) => [e.portal, e.sql])).toEqual([
+      ['old', 'SELECT 1'],
+      ['next', 'SELECT 1'],
+      ['old', ''],
+      ['next', 'SELECT 1'],
+    ]);
+  });
+
+  it('returns a rejected promise when the sink throws, so that the statement is not forwarded', async () => {
+    const o = observe({
+      gate: () => {
+        throw new Error('sink broken');
+      },
+    });
+    const [p] = o.client(serialize.query('SELECT 1'));
+    await expect(p).rejects.toThrow('sink broken');
+  });
+});
+
 describe('COPY, FunctionCall, roles, notifications, cancel', () => {
   it('hashes COPY FROM STDIN data as the client streams it', () => {
     const o = observe();

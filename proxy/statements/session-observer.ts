@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RecordingConfig } from '../../config/config.js';
-import type { CloseReason, Peer, RecordedText, StatementProtocol, TrailEvent } from '../../recorder/events.js';
+import type { CloseReason, Peer, RecordedText, StatementProtocol, StatementStarted, TrailEvent } from '../../recorder/events.js';
 import type { ObservedSession, TrafficObserver } from '../traffic-observer.js';
 import { ClientCode, decodeBind, decodeExecute, decodeFunctionCall, decodeParse, decodeQuery, decodeTarget, formatOf } from './client-messages.js';
 import { currentRun, type PendingMessage } from './pending-message.js';
@@ -59,6 +59,9 @@ export class SessionObserver implements TrafficObserver {
   private readonly roles: RoleTracker;
   private utf8: boolean;
   private lastStatement = 0;
+  /** Messages sent that the server answers with ReadyForQuery (Sync, Query, FunctionCall), and ReadyForQuery seen. */
+  private batchesSent = 0;
+  private readiesSeen = 0;
 
   constructor(
     private readonly session: ObservedSession,
@@ -150,6 +153,7 @@ export class SessionObserver implements TrafficObserver {
           for (const undo of this.deferredUndos.splice(0)) undo();
         }
         this.queue.push({ kind: 'sync' });
+        this.batchesSent++;
         return null;
       case ClientCode.FunctionCall:
         return this.onFunctionCall(body);
@@ -176,6 +180,7 @@ export class SessionObserver implements TrafficObserver {
       if (promise !== null) promises.push(promise);
     }
     const pending: PendingMessage = { kind: 'query', runs, next: 0 };
+    if (!this.skipping) this.batchesSent++;
     this.enqueue(pending);
     if (promises.length === 0) return null;
     return this.watchDurable(promises.length === 1 ? (promises[0] as Promise<void>) : Promise.all(promises).then(() => {}), runs, pending);
@@ -198,7 +203,14 @@ export class SessionObserver implements TrafficObserver {
     const bind = decodeBind(body);
     if (bind === null) return;
     const prepared = this.prepared.get(bind.statement) ?? null;
-    const portal: Portal = { name: bind.portal, prepared, params: recordBindParams(bind, prepared), columns: bindColumns(bind), activeRun: null };
+    const portal: Portal = {
+      name: bind.portal,
+      prepared,
+      params: recordBindParams(bind, prepared),
+      columns: bindColumns(bind),
+      activeRun: null,
+      batch: this.batchesSent,
+    };
     const previous = this.portals.get(bind.portal);
     if (bind.portal === '' || previous === undefined) {
       if (previous !== undefined) this.retirePortal(previous);
@@ -266,6 +278,7 @@ export class SessionObserver implements TrafficObserver {
     const params = call.args.map((a, i) => (a === null ? null : formatOf(call.argFormats, i) === 0 ? toValueText(a) : toHexText(a)));
     const { run, promise } = this.start('function_call', `FunctionCall ${call.functionOid}`, params, null, null);
     const pending: PendingMessage = { kind: 'function_call', run };
+    if (!this.skipping) this.batchesSent++;
     this.enqueue(pending);
     return promise === null ? null : this.watchDurable(promise, [run], pending);
   }
@@ -280,7 +293,7 @@ export class SessionObserver implements TrafficObserver {
     const ts = this.options.clock();
     const statement = ++this.count;
     const run = new StatementRun(this.session.session, statement, ts, typeof sql === 'string' ? sql : null, this.options.recording);
-    const promise = this.session.sink.record({
+    const event: StatementStarted = {
       type: 'statement.started',
       ts,
       session: this.session.session,
@@ -293,7 +306,14 @@ export class SessionObserver implements TrafficObserver {
       preparedName,
       portal,
       redaction: null,
-    });
+    };
+    let promise: Promise<void> | null;
+    try {
+      promise = this.session.sink.record(event);
+    } catch (err) {
+      // A sink that throws has not recorded the statement: the session must not forward it.
+      promise = Promise.reject(err);
+    }
     return { run, promise };
   }
 
@@ -539,6 +559,7 @@ export class SessionObserver implements TrafficObserver {
   }
 
   private onReadyForQuery(status: 'I' | 'T' | 'E' | null): void {
+    this.readiesSeen++;
     const index = this.queue.findIndex((p) => p.kind === 'query' || p.kind === 'sync' || p.kind === 'function_call');
     if (index >= 0) {
       // Anything before the message ReadyForQuery answers was not answered: finish it without an outcome.
@@ -558,7 +579,8 @@ export class SessionObserver implements TrafficObserver {
         ready.push(run);
       }
       this.suspended.clear();
-      for (const portal of this.portals.values()) if (portal.activeRun !== null && portal.activeRun.isComplete) portal.activeRun = null;
+      // The server dropped every portal of the ended transaction; keep only those bound in later batches.
+      for (const [name, portal] of this.portals) if (portal.batch < this.readiesSeen) this.portals.delete(name);
     }
     for (const run of ready) {
       if (run === this.copyIn) this.copyIn = null;
