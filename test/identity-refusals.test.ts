@@ -13,6 +13,7 @@ import {
   type IdentityFixture,
   type IdentityProxy,
 } from './support/identity-fixture.js';
+import { testProxyConfig } from './support/test-proxy.js';
 import { testRoles } from './support/test-roles.js';
 
 describe('proxy-managed identity refusals', () => {
@@ -104,9 +105,7 @@ describe('proxy-managed identity refusals', () => {
 
 describe('identity with nothing configured', () => {
   it('is passthrough: the database checks the password and the identity is the role it accepted', async () => {
-    const server = inject('postgres');
-    const fx = await makeIdentityFixture();
-    const p = await startIdentityProxy(identityProxyConfig(server, fx, {}), {});
+    const p = await startIdentityProxy(testProxyConfig(inject('postgres')), {});
     try {
       const l: Login = { host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', tls: 'off' };
       for (const client of [viaPg, viaPostgresJs, viaPsql]) expect(await client(l)).toEqual({ ok: true, currentUser: testRoles.scram.user });
@@ -115,7 +114,6 @@ describe('identity with nothing configured', () => {
       expect((await viaPg({ ...l, password: 'wrong' })).ok).toBe(false);
     } finally {
       await p.close();
-      await fx.cleanup();
     }
   });
 });
