@@ -128,6 +128,26 @@ describe('statement records through the proxy', () => {
     expect(cursor[0]?.finished?.error).toBeNull();
   });
 
+  it('links a CancelRequest to the statement it cancelled', async () => {
+    const sql = postgres({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', max: 1, onnotice: () => {} });
+    const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+    const sleeping = sql`SELECT pg_sleep(30)`;
+    const outcome = sleeping.then(() => 'finished', (e: { code?: string }) => e.code);
+    // Cancel once the statement has left pgtrail (its record exists), and give the server a moment to start it.
+    while (!p.events.some((e) => e.type === 'statement.started' && e.sql === 'SELECT pg_sleep(30)')) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    await sleeping.cancel();
+    expect(await outcome).toBe('57014');
+    await sql.end();
+
+    const { events, statements } = await sessionOf(pid);
+    const sleep = statements.find((s) => s.started.sql === 'SELECT pg_sleep(30)' && s.finished?.error !== null);
+    expect(sleep?.finished?.error?.code).toBe('57014');
+    const cancels = events.filter((e) => e.type === 'statement.cancel_requested');
+    expect(cancels).toHaveLength(1);
+    expect(cancels[0]).toMatchObject({ statement: sleep?.started.statement });
+  });
+
   it('decodes binary parameters exactly as PostgreSQL prints them', async () => {
     const values = binaryParameters();
     const { pid, frames } = await rawExtendedQuery(p.host, p.port, values);
