@@ -16,11 +16,12 @@ const sasl = createRequire(import.meta.url)('pg/lib/crypto/sasl.js') as PgSasl;
  * A client that answers the server's Authentication* requests as node-postgres would, in memory:
  * the decision logic is tested without sockets (the real clients are in test/identity-*.test.ts).
  */
-function scramClient(password: string): ClientAuthChannel & { serverFinalChecked: boolean } {
+function scramClient(password: string): ClientAuthChannel & { serverFinalChecked: boolean; serverFirst: string } {
   const pending: Promise<Buffer>[] = [];
   let session: { mechanism: string; response: string } | null = null;
   const client = {
     serverFinalChecked: false,
+    serverFirst: '',
     write(bytes: Buffer) {
       const request = bytes.readInt32BE(5);
       const data = bytes.subarray(9);
@@ -33,6 +34,7 @@ function scramClient(password: string): ClientAuthChannel & { serverFinalChecked
         pending.push(Promise.resolve(Buffer.concat([Buffer.from(`${s.mechanism}\0`), len, Buffer.from(s.response)])));
       } else if (request === 11 && session) {
         const s = session;
+        client.serverFirst = data.toString('utf8');
         pending.push(sasl.continueSession(s, password, data.toString('utf8')).then(() => Buffer.from(s.response)));
       } else if (request === 12 && session) {
         sasl.finalizeSession(session, data.toString('utf8'));
@@ -87,6 +89,14 @@ describe('ManagedIdentity', () => {
     const unknown = await identity.authenticate({ user: 'bob', database: 'app', client: from('10.0.0.3'), tls: null }, scramClient('nope'));
     expect(wrong).toEqual({ ok: false, refusal: { code: '28P01', message: 'password authentication failed for user "alice"', reason: 'wrong password' } });
     expect(unknown).toEqual({ ok: false, refusal: { code: '28P01', message: 'password authentication failed for user "bob"', reason: 'unknown user' } });
+  });
+
+  it('shows unknown users the iteration count of the configured users', async () => {
+    const users = [{ name: 'alice', verifier: formatScramVerifier(makeScramVerifier('alice-pw', 5000)) }];
+    const identity = ManagedIdentity.fromConfig(config({ users }), sources) as ManagedIdentity;
+    const client = scramClient('nope');
+    await identity.authenticate({ user: 'bob', database: 'app', client: from('10.0.0.7'), tls: null }, client);
+    expect(client.serverFirst).toMatch(/,i=5000$/);
   });
 
   it('denies a database the policy does not grant, with 28000', async () => {

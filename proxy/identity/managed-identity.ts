@@ -36,7 +36,7 @@ import { FailureRateLimiter } from './failure-rate-limiter.js';
 import { IdentityError } from './identity-error.js';
 import { createJwtVerifier, type JwtVerifier } from './jwt-verifier.js';
 import { ScramServerExchange } from './scram-server.js';
-import { parseScramVerifier, type ScramVerifier } from './scram-verifier.js';
+import { DEFAULT_SCRAM_ITERATIONS, parseScramVerifier, type ScramVerifier } from './scram-verifier.js';
 import { tlsServerEndPoint } from './tls-server-end-point.js';
 import { resolveUpstreamCredentials, type ResolvedCredential } from './upstream-credentials.js';
 
@@ -80,6 +80,8 @@ export class ManagedIdentity {
   private readonly limiter: FailureRateLimiter;
   /** Derives unknown users' SCRAM salts; random per process. */
   private readonly unknownUserSecret = randomBytes(32);
+  /** The iteration count unknown users are shown: the most common among configured users. */
+  private readonly unknownUserIterations: number;
 
   private constructor(
     private readonly config: Config,
@@ -91,6 +93,7 @@ export class ManagedIdentity {
     private readonly channelBinding: Buffer | null,
   ) {
     this.limiter = new FailureRateLimiter(config.identity.rateLimit.maxFailures, config.identity.rateLimit.windowMs);
+    this.unknownUserIterations = mostCommon([...verifiers.values()].map((v) => v.iterations)) ?? DEFAULT_SCRAM_ITERATIONS;
   }
 
   /**
@@ -187,7 +190,7 @@ export class ManagedIdentity {
 
   private async scram(ctx: ClientAuthContext, channel: ClientAuthChannel, verifier: ScramVerifier | null, unknownReason = 'unknown user'): Promise<Proof> {
     const binding = ctx.tls === null ? null : this.channelBinding;
-    const exchange = new ScramServerExchange(verifier, binding, { secret: this.unknownUserSecret, user: ctx.user });
+    const exchange = new ScramServerExchange(verifier, binding, { secret: this.unknownUserSecret, user: ctx.user, iterations: this.unknownUserIterations });
     channel.write(authenticationSasl(exchange.mechanisms));
     const initial = parseSaslInitialResponse(await readPasswordMessage(channel));
     if (!initial) return refused(protocolRefusal('malformed SASLInitialResponse'), true);
@@ -221,6 +224,14 @@ function serverChannelBinding(certFile: string, sources: IdentitySources): Buffe
     throw new IdentityError('IDENTITY_CONFIG_INVALID', `cannot read the certificate in tls.certFile ${certFile}`, { cause: err });
   }
   return tlsServerEndPoint(der);
+}
+
+function mostCommon(values: readonly number[]): number | null {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: number | null = null;
+  for (const [v, n] of counts) if (best === null || n > (counts.get(best) ?? 0)) best = v;
+  return best;
 }
 
 function refused(refusal: AuthRefusal, counts: boolean): Proof {

@@ -52,30 +52,30 @@ describe('SCRAM verifiers', () => {
 
 describe('ScramServerExchange against node-postgres', () => {
   it('accepts the right password, and the client accepts the server signature', async () => {
-    const result = await exchange(new ScramServerExchange(verifier, null, { secret, user: 'alice' }), 'correct horse');
+    const result = await exchange(new ScramServerExchange(verifier, null, { secret, user: 'alice', iterations: 4096 }), 'correct horse');
     expect(result).toEqual({ reason: null, clientAccepted: true });
   });
 
   it('refuses a wrong password', async () => {
-    const result = await exchange(new ScramServerExchange(verifier, null, { secret, user: 'alice' }), 'wrong');
+    const result = await exchange(new ScramServerExchange(verifier, null, { secret, user: 'alice', iterations: 4096 }), 'wrong');
     expect(result.reason).toBe('wrong password');
   });
 
   it('runs a full exchange for an unknown user with a stable salt, and refuses it at the proof', async () => {
     const serverFirst = (user: string) => {
-      const s = new ScramServerExchange(null, null, { secret, user });
+      const s = new ScramServerExchange(null, null, { secret, user, iterations: 4096 });
       const r = s.clientFirst(SCRAM_SHA_256, Buffer.from('n,,n=,r=abcdefgh'));
       if (!r.ok) throw new Error(r.reason);
       return r.reply.toString().replace(/^r=[^,]*,/, '');
     };
     expect(serverFirst('mallory')).toBe(serverFirst('mallory'));
     expect(serverFirst('mallory')).not.toBe(serverFirst('eve'));
-    const result = await exchange(new ScramServerExchange(null, null, { secret, user: 'mallory' }), 'anything');
+    const result = await exchange(new ScramServerExchange(null, null, { secret, user: 'mallory', iterations: 4096 }), 'anything');
     expect(result.reason).toBe('unknown user');
   });
 
   it('offers SCRAM-SHA-256-PLUS on TLS and binds to the certificate the client saw', async () => {
-    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), { secret, user: 'alice' });
+    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), { secret, user: 'alice', iterations: 4096 });
     expect(server.mechanisms).toEqual([SCRAM_SHA_256_PLUS, SCRAM_SHA_256]);
     const stream = { getPeerCertificate: () => ({ raw: certDer }) };
     expect(await exchange(server, 'correct horse', stream)).toEqual({ reason: null, clientAccepted: true });
@@ -83,21 +83,21 @@ describe('ScramServerExchange against node-postgres', () => {
 
   it('refuses a binding to another certificate (a man in the middle)', async () => {
     const other = new X509Certificate(readFileSync(makeTlsFiles(join(dir, 'other'), 'other').certFile)).raw;
-    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), { secret, user: 'alice' });
+    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), { secret, user: 'alice', iterations: 4096 });
     const result = await exchange(server, 'correct horse', { getPeerCertificate: () => ({ raw: other }) });
     expect(result.reason).toBe('scram channel binding does not match');
   });
 
   it('refuses a client that says the server cannot bind when it offered to (a downgrade)', () => {
-    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), { secret, user: 'alice' });
+    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), { secret, user: 'alice', iterations: 4096 });
     const r = server.clientFirst(SCRAM_SHA_256, Buffer.from('y,,n=,r=abcdefgh'));
     expect(r).toEqual({ ok: false, reason: 'channel binding downgrade detected' });
   });
 
   it('refuses malformed and out-of-order messages', () => {
-    const s = new ScramServerExchange(verifier, null, { secret, user: 'alice' });
+    const s = new ScramServerExchange(verifier, null, { secret, user: 'alice', iterations: 4096 });
     expect(s.clientFinal(Buffer.from('c=biws,r=x,p=AAAA')).ok).toBe(false);
-    const t = new ScramServerExchange(verifier, null, { secret, user: 'alice' });
+    const t = new ScramServerExchange(verifier, null, { secret, user: 'alice', iterations: 4096 });
     expect(t.clientFirst(SCRAM_SHA_256, Buffer.from('garbage')).ok).toBe(false);
     expect(t.clientFirst(SCRAM_SHA_256, Buffer.from('n,,n=,r=abc')).ok).toBe(false);
   });

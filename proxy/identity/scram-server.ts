@@ -40,12 +40,13 @@ export class ScramServerExchange {
    * @param verifier the user's verifier, or null for an unknown user (see the file comment)
    * @param channelBinding the tls-server-end-point hash of pgtrail's certificate on this session, or
    *   null on a plaintext client leg (then SCRAM-SHA-256-PLUS is not offered)
-   * @param unknownUserKey a per-process secret that derives unknown users' salts
+   * @param unknownUserKey a per-process secret that derives unknown users' salts, and the iteration
+   *   count to show them (that of the configured users, so that it gives nothing away)
    */
   constructor(
     private readonly verifier: ScramVerifier | null,
     private readonly channelBinding: Buffer | null,
-    private readonly unknownUserKey: { readonly secret: Buffer; readonly user: string },
+    private readonly unknownUserKey: { readonly secret: Buffer; readonly user: string; readonly iterations: number },
   ) {}
 
   /** Mechanisms for AuthenticationSASL, preferred first. */
@@ -107,7 +108,7 @@ export class ScramServerExchange {
 
   private unknownUserVerifier(): ScramVerifier {
     const derive = (label: string) => createHmac('sha256', this.unknownUserKey.secret).update(`${label}\0${this.unknownUserKey.user}`).digest();
-    return { iterations: 4096, salt: derive('salt').subarray(0, 16), storedKey: derive('stored'), serverKey: derive('server') };
+    return { iterations: this.unknownUserKey.iterations, salt: derive('salt').subarray(0, 16), storedKey: derive('stored'), serverKey: derive('server') };
   }
 }
 
