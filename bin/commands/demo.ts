@@ -54,6 +54,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
       ],
     });
     const logger = createRootLogger(config.log);
+    const signalled = untilSignal();
     const running = await runProxy(config, logger, ctx);
     const { host, port } = running.proxy.address;
     const dir = config.journal.dir;
@@ -74,7 +75,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         '',
       ].join('\n'),
     );
-    await untilSignal();
+    await signalled;
     ctx.stdout.write('pgtrail demo: stopping\n');
     await running.stop();
     logger.flush();

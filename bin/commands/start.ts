@@ -31,8 +31,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   if (values.durability !== undefined) flags.push({ key: 'journal.durability', value: values.durability, source: 'flag --durability' });
   const config = loadConfig({ file: values.config ?? null, env: ctx.env, flags });
   const logger = createRootLogger(config.log);
+  // Listen for signals before announcing the listener, so a SIGTERM right after it is not lost.
+  const signalled = untilSignal();
   const running = await runProxy(config, logger, ctx);
-  const signal = await untilSignal();
+  const signal = await signalled;
   logger.info({ signal }, 'shutting down');
   await running.stop();
   logger.flush();
