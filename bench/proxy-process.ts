@@ -3,16 +3,14 @@
  * answers the harness over IPC (garbage collection for RSS readings, journal counters, stop).
  * Its one argument is a ProxyProcessSettings in JSON.
  */
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Config } from '../config/config.js';
 import { defaultConfig } from '../config/defaults.js';
+import { runProxy } from '../bin/run-proxy.js';
 import { startProxy } from '../proxy/server.js';
-import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import { silentObserver } from '../proxy/traffic-observer.js';
 import { discardingSink } from '../recorder/events.js';
-import { createJournalSink } from '../recorder/journal-sink.js';
-import { openJournalWriter } from '../recorder/journal-writer.js';
-import { ensureSigningKey } from '../recorder/signing-key.js';
 import { countFileSyncs } from './file-sync-counter.js';
 import { startNodeRelay } from './node-relay.js';
 import type { ProxyProcessReply, ProxyProcessRequest, ProxyProcessSettings } from './proxy-process-messages.js';
@@ -55,9 +53,9 @@ function benchConfig(settings: ProxyProcessSettings): Config {
 }
 
 /**
- * pgtrail as `pgtrail start` assembles it: the proxy, and with recording on the statement observer
- * and the journal sink over a writer. With recording off it forwards with discardingSink and
- * silentObserver, which measures forwarding alone.
+ * pgtrail as `pgtrail start` runs it (bin/run-proxy.ts: recorder with redaction, statement observer,
+ * identity strategy), with recording on; with recording off, startProxy alone with discardingSink
+ * and silentObserver, which measures forwarding alone.
  */
 async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProxy> {
   const config = benchConfig(settings);
@@ -66,22 +64,14 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
     const proxy = await startProxy({ config, logger, sink: discardingSink, observe: silentObserver });
     return { ...proxy.address, counters: () => null, close: () => proxy.close() };
   }
-  await ensureSigningKey(config.journal.dir);
   const syncs = await countFileSyncs(config.journal.dir);
-  const writer = await openJournalWriter(config.journal);
-  const proxy = await startProxy({
-    config,
-    logger,
-    sink: createJournalSink(writer, config.journal.durability),
-    observe: createStatementObserver({ recording: config.recording, clock: systemClock }),
-  });
+  // runProxy prints a banner (listen address, verifier key) that the harness does not need.
+  const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const running = await runProxy(config, logger, { argv: [], env: {}, stdout: quiet, stderr: process.stderr });
   return {
-    ...proxy.address,
-    counters: () => ({ syncs: syncs.syncs, records: writer.size }),
-    close: async () => {
-      await proxy.close();
-      await writer.close();
-    },
+    ...running.proxy.address,
+    counters: () => ({ syncs: syncs.syncs, records: running.recorder.writer.size }),
+    close: () => running.stop(),
   };
 }
 
