@@ -112,8 +112,9 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
   }
 
   const latest = await readLatestCheckpointSize(dir);
-  if (latest !== null && latest > size) {
-    throw new JournalError(JournalErrorCode.shorterThanCheckpoint, `the journal has ${size} records but its latest checkpoint covers ${latest}`, {
+  // The checkpoint file is replaced only once the checkpoint record (at index `latest`) is durable.
+  if (latest !== null && latest >= size) {
+    throw new JournalError(JournalErrorCode.shorterThanCheckpoint, `the journal has ${size} records but its latest checkpoint is record ${latest}`, {
       index: size,
     });
   }
