@@ -38,11 +38,17 @@ describe('statement records through the proxy', () => {
     await admin.query('GRANT ALL ON rec_items TO PUBLIC');
     await admin.query(`DO $$ BEGIN CREATE ROLE rec_auditor; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
     await admin.query(`GRANT rec_auditor TO ${testRoles.scram.user}`);
+    await admin.query('DROP DATABASE IF EXISTS rec_bench');
+    await admin.query(`CREATE DATABASE rec_bench OWNER ${testRoles.scram.user}`);
     await admin.end();
   });
 
   afterAll(async () => {
     await p.close();
+    const admin = new pg.Client({ host: server.host, port: server.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'postgres' });
+    await admin.connect();
+    await admin.query('DROP DATABASE IF EXISTS rec_bench WITH (FORCE)');
+    await admin.end();
     expect(internalErrors).toEqual([]);
   });
 
@@ -126,6 +132,32 @@ describe('statement records through the proxy', () => {
     expect(cursor).toHaveLength(1);
     expect(cursor[0]?.finished?.rows).toBe(5);
     expect(cursor[0]?.finished?.error).toBeNull();
+  });
+
+  it('records every pgbench statement exactly once (COPY of pgbench -i, then -M prepared and -M simple)', async () => {
+    const env = { ...process.env, PGPASSWORD: testRoles.scram.password, PGSSLMODE: 'disable' };
+    const target = ['-h', p.host, '-p', String(p.port), '-U', testRoles.scram.user];
+    const before = p.events.length;
+    await run('pgbench', ['-i', '-q', '-s', '1', ...target, 'rec_bench'], { env });
+    for (const mode of ['prepared', 'simple']) await run('pgbench', ['-n', '-S', '-M', mode, '-c', '4', '-t', '50', ...target, 'rec_bench'], { env });
+    const deadline = Date.now() + 10_000;
+    const opened = (): number => p.events.slice(before).filter((e) => e.type === 'session.opened').length;
+    const closed = (): number => p.events.slice(before).filter((e) => e.type === 'session.closed').length;
+    while (closed() < opened() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const events = p.events.slice(before);
+    const started = events.filter((e): e is StatementStarted => e.type === 'statement.started');
+    const finished = events.filter((e): e is StatementFinished => e.type === 'statement.finished');
+    // Exactly one outcome per statement, none without a start.
+    expect(new Set(finished.map((f) => `${f.session}/${f.statement}`)).size).toBe(finished.length);
+    expect(finished.map((f) => `${f.session}/${f.statement}`).sort()).toEqual(started.map((s) => `${s.session}/${s.statement}`).sort());
+    const selects = started.filter((s) => typeof s.sql === 'string' && s.sql.startsWith('SELECT abalance FROM pgbench_accounts WHERE aid = '));
+    expect(selects).toHaveLength(2 * 4 * 50);
+    expect(selects.filter((s) => s.protocol === 'extended' && s.params?.length === 1)).toHaveLength(200);
+    const outcome = new Map(finished.map((f) => [`${f.session}/${f.statement}`, f]));
+    for (const s of selects) expect(outcome.get(`${s.session}/${s.statement}`)).toMatchObject({ command: 'SELECT 1', rows: 1, error: null, notExecuted: false });
+    const copy = finished.find((f) => f.copy !== null && f.rows === 100_000);
+    expect(copy?.copy).toMatchObject({ direction: 'in' });
+    expect(copy?.copy?.bytes).toBeGreaterThan(100_000);
   });
 
   it('links a CancelRequest to the statement it cancelled', async () => {
