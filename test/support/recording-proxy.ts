@@ -1,0 +1,49 @@
+/** A pgtrail proxy that records into a real journal, as `pgtrail start` does: for search and replay tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../../config/defaults.js';
+import type { PostgresInfo } from '../../embedded/postgres-server.js';
+import { createStatementObserver, systemClock } from '../../proxy/statements/statement-observer.js';
+import { createJournalSink } from '../../recorder/journal-sink.js';
+import { openJournalWriter, type JournalWriter } from '../../recorder/journal-writer.js';
+import { ensureSigningKey } from '../../recorder/signing-key.js';
+import { startTestProxy, type TestProxy } from './test-proxy.js';
+
+/** A recording proxy, its journal directory, and how to stop both (and remove the directory). */
+export interface RecordingProxy {
+  readonly proxy: TestProxy;
+  readonly journal: string;
+  readonly writer: JournalWriter;
+  /** Stops the proxy and closes the journal (a final checkpoint); the directory stays. */
+  stop(): Promise<void>;
+  /** Removes the journal directory. */
+  remove(): void;
+}
+
+/** Starts a proxy in front of `pg` recording into a fresh journal (batched, captureRows rows captured). */
+export async function startRecordingProxy(pg: PostgresInfo, options: { readonly captureRows?: number } = {}): Promise<RecordingProxy> {
+  const journal = mkdtempSync(join(tmpdir(), 'pgtrail-journal-'));
+  await ensureSigningKey(journal);
+  const writer = await openJournalWriter({ ...defaultConfig.journal, dir: journal, durability: 'batched', batchWindowMs: 5 });
+  const observe = createStatementObserver({
+    recording: { ...defaultConfig.recording, captureRows: options.captureRows ?? 0 },
+    clock: systemClock,
+  });
+  const proxy = await startTestProxy(pg, { observe, sink: createJournalSink(writer, 'batched') });
+  let stopped = false;
+  return {
+    proxy,
+    journal,
+    writer,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await proxy.close();
+      await writer.close();
+    },
+    remove() {
+      rmSync(journal, { recursive: true, force: true });
+    },
+  };
+}
