@@ -203,7 +203,7 @@ describe('extended protocol', () => {
     expect(started(o.sink.events)[2]?.sql).toBe('');
   });
 
-  it('resolves a named statement prepared long before, and keeps the first of two Parses with one name', () => {
+  it('resolves a named statement prepared long before, keeps it when a second Parse of the name is refused, and takes a new one after DEALLOCATE', () => {
     const o = observe();
     o.client(serialize.parse({ name: 's', text: 'SELECT 1' }), serialize.sync());
     o.server(T.ParseComplete);
@@ -217,7 +217,17 @@ describe('extended protocol', () => {
     o.server(T.ErrorResponse, b.error('42P05', 'prepared statement "s" already exists'));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
     o.client(serialize.bind({ statement: 's' }), serialize.execute(), serialize.sync());
-    expect(started(o.sink.events).map((e) => e.sql)).toEqual(['SELECT now()', 'SELECT now()', 'SELECT now()', 'SELECT 1', 'SELECT 1']);
+    o.server(T.BindComplete);
+    o.server(T.CommandComplete, b.commandComplete('SELECT 1'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    // After an SQL DEALLOCATE the name is free again: a new Parse with it is the statement from then on.
+    o.client(serialize.query('DEALLOCATE s'));
+    o.server(T.CommandComplete, b.commandComplete('DEALLOCATE'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    o.client(serialize.parse({ name: 's', text: 'SELECT 3' }), serialize.bind({ statement: 's' }), serialize.execute(), serialize.sync());
+    expect(started(o.sink.events).map((e) => e.sql)).toEqual(['SELECT now()', 'SELECT now()', 'SELECT now()', 'SELECT 2', 'SELECT 1', 'DEALLOCATE s', 'SELECT 3']);
+    // The client tried to run SELECT 2 under the taken name: that statement carries the server's refusal.
+    expect(finished(o.sink.events).find((f) => f.statement === 4)?.error?.code).toBe('42P05');
   });
 
   it('aggregates an Execute with a row limit and its PortalSuspended continuations into one statement', () => {

@@ -191,10 +191,14 @@ export class SessionObserver implements TrafficObserver {
     if (parse === null) return;
     const sql = toRecordedText(parse.query, this.utf8);
     const prepared: PreparedStatement = { name: parse.name, sql, sqlText: typeof sql === 'string' ? sql : null, paramTypes: parse.paramTypes, described: null };
-    // A named statement that exists already is not replaced: the server answers 42P05.
-    if (parse.name === '' || !this.prepared.has(parse.name)) this.prepared.set(parse.name, prepared);
+    // Replaced at once, as the server will (an SQL DEALLOCATE may have freed the name). If the server
+    // refuses (42P05: the name is taken), undo restores the old one; a failed unnamed Parse leaves none.
+    const previous = this.prepared.get(parse.name);
+    this.prepared.set(parse.name, prepared);
     const undo = (): void => {
-      if (this.prepared.get(parse.name) === prepared) this.prepared.delete(parse.name);
+      if (this.prepared.get(parse.name) !== prepared) return;
+      if (parse.name !== '' && previous !== undefined) this.prepared.set(parse.name, previous);
+      else this.prepared.delete(parse.name);
     };
     this.enqueue({ kind: 'parse', prepared, undo });
   }
@@ -212,12 +216,13 @@ export class SessionObserver implements TrafficObserver {
       batch: this.batchesSent,
     };
     const previous = this.portals.get(bind.portal);
-    if (bind.portal === '' || previous === undefined) {
-      if (previous !== undefined) this.retirePortal(previous);
-      this.portals.set(bind.portal, portal);
-    }
+    // The unnamed portal is replaced; a named one that exists makes the server refuse (42P03), and undo restores it.
+    if (bind.portal === '' && previous !== undefined) this.retirePortal(previous);
+    this.portals.set(bind.portal, portal);
     const undo = (): void => {
-      if (this.portals.get(bind.portal) === portal) this.portals.delete(bind.portal);
+      if (this.portals.get(bind.portal) !== portal) return;
+      if (bind.portal !== '' && previous !== undefined) this.portals.set(bind.portal, previous);
+      else this.portals.delete(bind.portal);
     };
     this.enqueue({ kind: 'bind', portal, undo });
   }
