@@ -141,11 +141,6 @@ export class ManagedIdentity {
     return new ManagedIdentity(config, verifiers, certificates, jwt, credentials, tlsOn ? serverChannelBinding(config.tls.certFile as string, sources) : null);
   }
 
-  /** Whether client certificates are asked for: the proxy's TLS server must then request them. */
-  get requestsClientCertificates(): boolean {
-    return this.certificates !== null;
-  }
-
   /** Authenticates one client (see the file comment). Rejects only when the channel fails. */
   async authenticate(ctx: ClientAuthContext, channel: ClientAuthChannel, nowMs = Date.now()): Promise<ManagedAuthOutcome> {
     const address = ctx.client.address;
