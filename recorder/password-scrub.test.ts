@@ -60,6 +60,7 @@ describe('scrubPasswords', () => {
     expect(scrub(`DO $x$ BEGIN EXECUTE format('ALTER ROLE a PASSWORD %L', 'hunter2'); END $x$`)).toBe(`DO '***'`);
     expect(scrub(`CREATE SUBSCRIPTION s CONNECTION 'host=h password=hunter2' PUBLICATION p`)).toBe(`CREATE SUBSCRIPTION s CONNECTION '***' PUBLICATION p`);
     expect(scrub(`SELECT dblink_connect('dbname=x password=hunter2')`)).toBe(`SELECT dblink_connect('***')`);
+    expect(scrub(`CREATE SUBSCRIPTION s CONNECTION 'postgresql://rep:hunter2@h/db' PUBLICATION p`)).toBe(`CREATE SUBSCRIPTION s CONNECTION '***' PUBLICATION p`);
   });
 
   it('leaves statements without passwords alone', () => {

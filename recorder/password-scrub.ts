@@ -9,8 +9,10 @@ import { scanSql, SqlTokenKind, wordEquals } from './sql-lexer.js';
  * - it starts with CREATE|ALTER ROLE|USER|GROUP|SERVER and contains the keyword PASSWORD outside
  *   quotes (... [ENCRYPTED] PASSWORD '...', including the md5 and SCRAM verifiers psql's \password
  *   sends, and USER MAPPING / SERVER options), or
- * - any of its string literals contains the word "password" (connection strings, DO blocks and
- *   functions that build such a statement).
+ * - any of its string literals contains the word "password" or a URI with credentials
+ *   (`postgresql://user:secret@host`): connection strings, DO blocks and functions that build such a
+ *   statement.
+ * Separately, a bound parameter value that holds such text is dropped on its own.
  * Scrubbing replaces every string literal ('...', E'...', U&'...', $tag$...$tag$) and the token right
  * after each PASSWORD keyword with `'***'`, and drops every bound parameter value. Quotes are read with
  * standard_conforming_strings on (the default since PostgreSQL 9.1); an unterminated literal runs to
@@ -56,7 +58,7 @@ export function scrubPasswords(sql: RecordedText): ScrubbedStatement | null {
       }
     } else if (kind === SqlTokenKind.string) {
       cuts.push({ start, end });
-      if (/password/i.test(bytes.subarray(start, end).toString('latin1'))) literalMentionsPassword = true;
+      if (holdsCredentials(bytes.subarray(start, end).toString('latin1'))) literalMentionsPassword = true;
     } else {
       words = Math.max(words, 2); // punctuation before the second word: not CREATE|ALTER <object>
     }
@@ -85,6 +87,14 @@ function literalBody(token: Buffer): string {
   const quote = text.indexOf("'");
   if (quote < 0) return text;
   return text.slice(quote + 1, text.endsWith("'") && text.length > quote + 1 ? -1 : undefined).replaceAll("''", "'");
+}
+
+/** Text that names a password or carries credentials in a URI (`scheme://user:secret@host`). */
+const CREDENTIALS = /password|:\/\/[^/\s:@]*:[^@\s]*@/i;
+
+/** True when a literal or parameter value looks like it holds credentials. */
+export function holdsCredentials(text: string): boolean {
+  return CREDENTIALS.test(text);
 }
 
 /** True when `message` contains any of `secrets` (an error that echoes a scrubbed literal). */

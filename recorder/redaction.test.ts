@@ -52,6 +52,13 @@ describe('createRedactor', () => {
     expect(r.redact(started('a', 2, 'CREATE USER x PASSWORD $1', ['hunter2']))).toMatchObject({ params: [null], redaction: 'password' });
   });
 
+  it('drops a parameter value that carries credentials, and only that one', async () => {
+    const r = await createRedactor([]);
+    expect(r.redact(started('a', 1, 'SELECT dblink_connect($1, $2)', ['c', 'host=h password=hunter2']))).toMatchObject({ params: ['c', null], redaction: 'password' });
+    expect(r.redact(started('a', 2, 'SELECT $1', ['postgres://u:hunter2@h/db']))).toMatchObject({ params: [null], redaction: 'password' });
+    expect(r.redact(started('a', 3, 'SELECT $1', ['https://example.com/x']))).toMatchObject({ params: ['https://example.com/x'], redaction: null });
+  });
+
   it('removes an error message that quotes a scrubbed password', async () => {
     const r = await createRedactor([]);
     r.redact(started('a', 1, `ALTER ROLE x PASSWORD 'hunter2-secret'`));

@@ -1,6 +1,6 @@
 import type { RedactionRule } from '../config/config.js';
 import type { RecordedText, StatementFinished, StatementStarted, TrailEvent } from './events.js';
-import { echoesSecret, PASSWORD_REDACTION, scrubPasswords } from './password-scrub.js';
+import { echoesSecret, holdsCredentials, PASSWORD_REDACTION, scrubPasswords } from './password-scrub.js';
 import { replaceLiterals } from './sql-literals.js';
 
 /**
@@ -75,6 +75,11 @@ class RuleRedactor implements Redactor {
       params = params === null ? null : params.map(() => null);
       applied.push(PASSWORD_REDACTION);
       if (scrubbed.secrets.length > 0) this.secrets.set(`${event.session}\u0000${event.statement}`, scrubbed.secrets);
+    }
+    if (scrubbed === null && params !== null && params.some((v) => v !== null && holdsCredentials(v))) {
+      // e.g. dblink_connect($1) with 'host=h password=...': that value alone is dropped.
+      params = params.map((v) => (v !== null && holdsCredentials(v) ? null : v));
+      applied.push(PASSWORD_REDACTION);
     }
     const facts = this.sessions.get(event.session);
     for (const rule of this.rules) {
