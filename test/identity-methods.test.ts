@@ -57,3 +57,25 @@ describe('proxy-managed identities with real clients', () => {
     await expectEveryClientIn(l, { kind: 'token', issuer: ISSUER, subject: `sub-${tokenUser}` }, () => [viaPsql(l), viaPg(l), viaPostgresJs(l)]);
   });
 });
+
+describe('proxy-managed identity against every PostgreSQL major', () => {
+  it('logs in upstream with the credential over TLS on each server', async () => {
+    const fx = await makeIdentityFixture();
+    try {
+      for (const server of inject('postgresMajors')) {
+        const proxy = await startIdentityProxy(identityProxyConfig(server, fx, standardIdentity(fx, testRoles.scram.user)), { APP_PASSWORD: testRoles.scram.password });
+        try {
+          const l: Login = { host: proxy.host, port: proxy.port, user: 'alice', password: 'alice-pw', database: 'app', tls: 'off' };
+          expect(await viaPg(l)).toEqual({ ok: true, currentUser: testRoles.scram.user });
+          const opened = proxy.events.find((e): e is SessionOpened => e.type === 'session.opened');
+          expect(opened?.serverVersion.startsWith(String(server.major))).toBe(true);
+          expect(opened?.role).toBe(testRoles.scram.user);
+        } finally {
+          await proxy.close();
+        }
+      }
+    } finally {
+      await fx.cleanup();
+    }
+  });
+});
