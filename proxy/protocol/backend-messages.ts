@@ -37,6 +37,16 @@ export function authenticationSasl(mechanisms: readonly string[]): Buffer {
   return backendMessage(BackendCode.Authentication, Buffer.concat([int32(AuthRequest.SASL), ...names, Buffer.from([0])]));
 }
 
+/** AuthenticationSASLContinue: 'R' Int32 len Int32(11), then the SASL server message (server-first-message). */
+export function authenticationSaslContinue(data: Buffer): Buffer {
+  return backendMessage(BackendCode.Authentication, Buffer.concat([int32(AuthRequest.SASLContinue), data]));
+}
+
+/** AuthenticationSASLFinal: 'R' Int32 len Int32(12), then the SASL outcome (server-final-message). */
+export function authenticationSaslFinal(data: Buffer): Buffer {
+  return backendMessage(BackendCode.Authentication, Buffer.concat([int32(AuthRequest.SASLFinal), data]));
+}
+
 /** BackendKeyData for protocol 3.0: 'K' Int32(12) Int32(pid) Int32(secret key). */
 export function backendKeyData(pid: number, secret: number): Buffer {
   const body = Buffer.allocUnsafe(8);
