@@ -3,6 +3,7 @@ import type { RecordingConfig } from '../../config/config.js';
 import type { CloseReason, Peer, RecordedText, StatementProtocol, StatementStarted, TrailEvent } from '../../recorder/events.js';
 import type { ObservedSession, TrafficObserver } from '../traffic-observer.js';
 import { ClientCode, decodeBind, decodeExecute, decodeFunctionCall, decodeParse, decodeQuery, decodeTarget, formatOf } from './client-messages.js';
+import { ClientNames } from './client-names.js';
 import { currentRun, type PendingMessage } from './pending-message.js';
 import { bindColumns, recordBindParams, type Portal, type PreparedStatement } from './prepared-statements.js';
 import { isUtf8Encoding, toRecordedText, toValueText, toHexText } from './recorded-text.js';
@@ -40,12 +41,14 @@ interface OrphanError {
  * Follows one session's traffic and turns it into statement events (see docs/recording.md). The
  * server answers client messages in order, so the observer keeps the client messages not yet
  * answered in a queue; each server message is about the queue's head. Outcomes wait for the next
- * ReadyForQuery, whose transaction status they carry.
+ * ReadyForQuery, whose transaction status they carry. This file is long for a reason: the queue, the
+ * skip-until-Sync state and the outcomes waiting for ReadyForQuery change together on almost every
+ * message, and one reader should see the whole state machine at once. Names live in ClientNames,
+ * outcomes in StatementRun, roles in RoleTracker.
  */
 export class SessionObserver implements TrafficObserver {
   private count = 0;
-  private readonly prepared = new Map<string, PreparedStatement>();
-  private readonly portals = new Map<string, Portal>();
+  private readonly names = new ClientNames();
   private readonly queue: PendingMessage[] = [];
   /** Statements with an outcome, waiting for ReadyForQuery. */
   private awaitingReady: StatementRun[] = [];
@@ -191,22 +194,14 @@ export class SessionObserver implements TrafficObserver {
     if (parse === null) return;
     const sql = toRecordedText(parse.query, this.utf8);
     const prepared: PreparedStatement = { name: parse.name, sql, sqlText: typeof sql === 'string' ? sql : null, paramTypes: parse.paramTypes, described: null };
-    // Replaced at once, as the server will (an SQL DEALLOCATE may have freed the name). If the server
-    // refuses (42P05: the name is taken), undo restores the old one; a failed unnamed Parse leaves none.
-    const previous = this.prepared.get(parse.name);
-    this.prepared.set(parse.name, prepared);
-    const undo = (): void => {
-      if (this.prepared.get(parse.name) !== prepared) return;
-      if (parse.name !== '' && previous !== undefined) this.prepared.set(parse.name, previous);
-      else this.prepared.delete(parse.name);
-    };
+    const undo = this.names.parse(prepared);
     this.enqueue({ kind: 'parse', prepared, undo });
   }
 
   private onBind(body: Buffer): void {
     const bind = decodeBind(body);
     if (bind === null) return;
-    const prepared = this.prepared.get(bind.statement) ?? null;
+    const prepared = this.names.statement(bind.statement);
     const portal: Portal = {
       name: bind.portal,
       prepared,
@@ -215,29 +210,22 @@ export class SessionObserver implements TrafficObserver {
       activeRun: null,
       batch: this.batchesSent,
     };
-    const previous = this.portals.get(bind.portal);
-    // The unnamed portal is replaced; a named one that exists makes the server refuse (42P03), and undo restores it.
-    if (bind.portal === '' && previous !== undefined) this.retirePortal(previous);
-    this.portals.set(bind.portal, portal);
-    const undo = (): void => {
-      if (this.portals.get(bind.portal) !== portal) return;
-      if (bind.portal !== '' && previous !== undefined) this.portals.set(bind.portal, previous);
-      else this.portals.delete(bind.portal);
-    };
+    const { undo, replaced } = this.names.bind(portal);
+    if (replaced !== null) this.retirePortal(replaced);
     this.enqueue({ kind: 'bind', portal, undo });
   }
 
   private onDescribe(body: Buffer): void {
     const target = decodeTarget(body);
     if (target === null) return;
-    if (target.kind === 'S') this.enqueue({ kind: 'describe', prepared: this.prepared.get(target.name) ?? null, portal: null });
-    else this.enqueue({ kind: 'describe', prepared: null, portal: this.portals.get(target.name) ?? null });
+    if (target.kind === 'S') this.enqueue({ kind: 'describe', prepared: this.names.statement(target.name), portal: null });
+    else this.enqueue({ kind: 'describe', prepared: null, portal: this.names.portal(target.name) });
   }
 
   private onExecute(body: Buffer): Promise<void> | null {
     const execute = decodeExecute(body);
     if (execute === null) return null;
-    const portal = this.portals.get(execute.portal) ?? null;
+    const portal = this.names.portal(execute.portal);
     const active = portal?.activeRun;
     if (portal !== null && active !== null && active !== undefined && !active.isComplete) {
       this.enqueue({ kind: 'execute', run: active, portal, continues: true });
@@ -259,19 +247,10 @@ export class SessionObserver implements TrafficObserver {
     const target = decodeTarget(body);
     if (target === null) return;
     if (target.kind === 'S') {
-      const old = this.prepared.get(target.name);
-      this.prepared.delete(target.name);
-      const undo = (): void => {
-        if (old !== undefined && !this.prepared.has(target.name)) this.prepared.set(target.name, old);
-      };
-      this.enqueue({ kind: 'close', undo });
+      this.enqueue({ kind: 'close', undo: this.names.closeStatement(target.name) });
     } else {
-      const old = this.portals.get(target.name);
-      if (old !== undefined) this.retirePortal(old);
-      this.portals.delete(target.name);
-      const undo = (): void => {
-        if (old !== undefined && !this.portals.has(target.name)) this.portals.set(target.name, old);
-      };
+      const { undo, closed } = this.names.closePortal(target.name);
+      if (closed !== null) this.retirePortal(closed);
       this.enqueue({ kind: 'close', undo });
     }
   }
@@ -507,7 +486,7 @@ export class SessionObserver implements TrafficObserver {
   private afterSuccess(run: StatementRun, tag: string | null): void {
     this.lastStatement = run.statement;
     if (tag === null) return;
-    if (tag === 'DEALLOCATE ALL' || tag === 'DISCARD ALL') this.prepared.clear();
+    if (tag === 'DEALLOCATE ALL' || tag === 'DISCARD ALL') this.names.forgetStatements();
     if (this.roles.statementSucceeded(tag, run.sqlText)) this.roleChanged(run.statement);
   }
 
@@ -584,8 +563,7 @@ export class SessionObserver implements TrafficObserver {
         ready.push(run);
       }
       this.suspended.clear();
-      // The server dropped every portal of the ended transaction; keep only those bound in later batches.
-      for (const [name, portal] of this.portals) if (portal.batch < this.readiesSeen) this.portals.delete(name);
+      this.names.forgetPortalsBefore(this.readiesSeen);
     }
     for (const run of ready) {
       if (run === this.copyIn) this.copyIn = null;
