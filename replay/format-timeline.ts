@@ -1,4 +1,5 @@
 import { oneLine } from '../search/format-table.js';
+import { rowsOfTag } from './outcome-tap.js';
 import type { SessionRow, StatementRow } from '../search/trail-rows.js';
 
 const indent = '           ';
@@ -33,9 +34,12 @@ export function formatSessionEnd(s: SessionRow): string {
 function outcome(row: StatementRow): string {
   if (row.not_executed) return 'not executed (an earlier statement of its batch failed)';
   if (!row.finished) return 'no outcome recorded (still running, or the session was cut)';
-  const ms = row.duration_ms === null ? '' : `, ${row.duration_ms.toFixed(3)} ms`;
+  const ms = row.duration_ms === null ? '' : ` (${row.duration_ms.toFixed(3)} ms)`;
   if (row.error) return `ERROR ${row.error.code}: ${row.error.message}${ms}`;
-  return `${row.command ?? '(empty query)'}${row.rows === null ? '' : ` (${row.rows} rows)`}${ms}`;
+  // The tag carries the row count, except for a portal read in pieces: then the rows are all it sent.
+  const tagRows = row.command === null ? null : rowsOfTag(row.command);
+  const rows = row.rows !== null && row.rows !== tagRows ? `, ${row.rows} rows` : '';
+  return `${row.command ?? '(empty query)'}${rows}${ms}`;
 }
 
 /** +SSS.mmms since the session started. */

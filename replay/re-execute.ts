@@ -73,8 +73,8 @@ export async function* reExecute(rows: readonly StatementRow[], url: string): As
       } catch {
         // The error is in the outcome the tap read; anything else (a lost connection) shows as no outcome.
       }
-      const outcome = tap.take();
-      if (outcome === null) throw new ReplayError('REPLAY_TARGET_UNREACHABLE', 'the replay target stopped answering');
+      // pg settles a failed query on ErrorResponse, possibly before ReadyForQuery has arrived.
+      const outcome = await nextOutcome(tap, stream);
       if (!row.finished) yield { row, outcome, skipped: 'no outcome was recorded to compare with', divergences: [] };
       else yield { row, outcome, skipped: null, divergences: compareOutcome(row, outcome) };
     }
@@ -82,4 +82,33 @@ export async function* reExecute(rows: readonly StatementRow[], url: string): As
     stream.off('data', onData);
     await client.end().catch(() => {});
   }
+}
+
+const answerTimeoutMs = 30_000;
+
+/** The outcome of the statement just run: at once when the tap has it, else once more bytes arrive. */
+async function nextOutcome(tap: OutcomeTap, stream: NodeJS.EventEmitter): Promise<ReplayedOutcome> {
+  const deadline = Date.now() + answerTimeoutMs;
+  for (;;) {
+    const outcome = tap.take();
+    if (outcome !== null) return outcome;
+    if (!(await moreData(stream, deadline - Date.now()))) throw new ReplayError('REPLAY_TARGET_UNREACHABLE', 'the replay target stopped answering');
+  }
+}
+
+/** True once the stream delivers more data (the tap, listening first, has it by then); false on close or timeout. */
+function moreData(stream: NodeJS.EventEmitter, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (arrived: boolean) => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      stream.off('close', onClose);
+      resolve(arrived);
+    };
+    const onData = () => done(true);
+    const onClose = () => done(false);
+    const timer = setTimeout(() => done(false), Math.max(0, timeoutMs));
+    stream.on('data', onData);
+    stream.on('close', onClose);
+  });
 }

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrailEvent } from '../recorder/events.js';
 import type { JournalEntry } from '../recorder/journal-entry.js';
-import { parseRecordLine, RecordKind } from '../recorder/verify/record-line.js';
+import { parseRecordEnvelope, RecordKind } from '../recorder/verify/record-line.js';
 import { parseSegmentName } from '../recorder/verify/segment-name.js';
 import { SearchError } from './search-error.js';
 import type { JournalSource, LocatedEntry, RecordLocation, ScanPosition, SegmentStat } from './journal-source.js';
@@ -54,11 +54,20 @@ export function segmentSource(dir: string): JournalSource & { close(): void } {
 }
 
 function decode(text: string, segment: string, line: number): JournalEntry | null {
-  const parsed = parseRecordLine(text);
-  if ('malformed' in parsed) return null;
-  // The event's shape is the writer's (recorder/events.ts); verify checks it, search reads it as is.
-  const event = parsed.kind === RecordKind.event ? (parsed.body['event'] as TrailEvent) : null;
-  return { index: parsed.index, segment, line, event };
+  const head = parseRecordEnvelope(text);
+  if (head === null) return null;
+  // The journal's own records (checkpoints, keys, recovery) carry no event: no need to parse them.
+  if (head.kind !== RecordKind.event) return { index: head.index, segment, line, event: null };
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const event = (record as { event?: unknown }).event;
+  if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string') return null;
+  // The event's shape is the writer's (recorder/events.ts); verify checks the bytes, search reads them as written.
+  return { index: head.index, segment, line, event: event as TrailEvent };
 }
 
 async function* scanSegments(dir: string, segments: readonly SegmentStat[], from: ScanPosition | null): AsyncGenerator<LocatedEntry> {
