@@ -20,24 +20,18 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import type { Config } from '../../config/config.js';
 import type { Identity, IdentityMethod, Peer } from '../../recorder/events.js';
+import { tlsServerEndPoint } from '../auth/tls-server-end-point.js';
+import { authenticationCleartextPassword, authenticationSasl, authenticationSaslContinue, authenticationSaslFinal } from '../protocol/backend-messages.js';
+import { FrontendCode } from '../protocol/message-codes.js';
 import { decideAccess } from './access-policy.js';
 import { authorizationRefusal, passwordRefusal, type AuthRefusal } from './auth-refusal.js';
-import {
-  authenticationCleartextPassword,
-  authenticationSasl,
-  authenticationSaslContinue,
-  authenticationSaslFinal,
-  parsePasswordMessage,
-  parseSaslInitialResponse,
-  PASSWORD_MESSAGE,
-} from './authentication-requests.js';
+import { parsePasswordMessage, parseSaslInitialResponse } from './password-messages.js';
 import { CertificateAuthority } from './certificate-identity.js';
 import { FailureRateLimiter } from './failure-rate-limiter.js';
 import { IdentityError } from './identity-error.js';
 import { createJwtVerifier, type JwtVerifier } from './jwt-verifier.js';
 import { ScramServerExchange } from './scram-server.js';
 import { DEFAULT_SCRAM_ITERATIONS, parseScramVerifier, type ScramVerifier } from './scram-verifier.js';
-import { tlsServerEndPoint } from './tls-server-end-point.js';
 import { resolveUpstreamCredentials, type ResolvedCredential } from './upstream-credentials.js';
 
 /** How identity reads and writes messages during authentication (the proxy's StartupChannel fits). */
@@ -210,8 +204,8 @@ export class ManagedIdentity {
   }
 }
 
-/** The binding data of the first (leaf) certificate in tls.certFile; null when it defines none. */
-function serverChannelBinding(certFile: string, sources: IdentitySources): Buffer | null {
+/** The binding data of the first (leaf) certificate in tls.certFile. */
+function serverChannelBinding(certFile: string, sources: IdentitySources): Buffer {
   let der: Buffer;
   try {
     der = new X509Certificate(sources.readFile(certFile)).raw;
@@ -241,5 +235,5 @@ function protocolRefusal(reason: string): AuthRefusal {
 /** Reads the next message; anything but a 'p' message yields an empty body, which no parser accepts. */
 async function readPasswordMessage(channel: ClientAuthChannel): Promise<Buffer> {
   const m = await channel.readMessage();
-  return m.code === PASSWORD_MESSAGE ? m.body : Buffer.alloc(0);
+  return m.code === FrontendCode.PasswordMessage ? m.body : Buffer.alloc(0);
 }

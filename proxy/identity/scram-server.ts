@@ -15,11 +15,9 @@
  * name, so a stranger cannot tell unknown users from wrong passwords; it always fails at the proof.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SCRAM_SHA_256, SCRAM_SHA_256_PLUS } from '../auth/scram-client.js';
 import type { ScramVerifier } from './scram-verifier.js';
 
-/** SASL mechanism names as PostgreSQL spells them. */
-export const SCRAM_SHA_256 = 'SCRAM-SHA-256';
-export const SCRAM_SHA_256_PLUS = 'SCRAM-SHA-256-PLUS';
 
 /** Outcome of one step: the bytes to send next, or why the exchange failed (never a secret). */
 export type ScramStep = { readonly ok: true; readonly reply: Buffer } | { readonly ok: false; readonly reason: string };
