@@ -23,6 +23,7 @@ import type { ScramVerifier } from './scram-verifier.js';
 export type ScramStep = { readonly ok: true; readonly reply: Buffer } | { readonly ok: false; readonly reason: string };
 
 const NONCE_BYTES = 18;
+/** Longest SCRAM client message accepted, in bytes; real ones are about 100. */
 const MAX_MESSAGE_CHARS = 1024;
 const CBIND_TYPE = 'tls-server-end-point';
 
@@ -57,8 +58,8 @@ export class ScramServerExchange {
     if (this.step !== 'first') return fail('out-of-order scram message');
     this.step = 'done';
     if (!this.mechanisms.includes(mechanism)) return fail('unsupported sasl mechanism');
+    if (data.length > MAX_MESSAGE_CHARS) return fail('malformed scram client-first-message');
     const text = data.toString('utf8');
-    if (text.length > MAX_MESSAGE_CHARS) return fail('malformed scram client-first-message');
     const m = /^(n|y|p=([^,]*)),(a=[^,]*)?,(.*)$/.exec(text);
     if (!m) return fail('malformed scram client-first-message');
     const [, flag, cbType, authzid, bare] = m as unknown as [string, string, string | undefined, string | undefined, string];
@@ -83,9 +84,10 @@ export class ScramServerExchange {
   clientFinal(data: Buffer): ScramStep {
     if (this.step !== 'final') return fail('out-of-order scram message');
     this.step = 'done';
+    if (data.length > MAX_MESSAGE_CHARS) return fail('malformed scram client-final-message');
     const text = data.toString('utf8');
     const m = /^c=([A-Za-z0-9+/=]*),r=([^,]*)(?:,[^p][^,]*)*,p=([A-Za-z0-9+/=]+)$/.exec(text);
-    if (!m || text.length > MAX_MESSAGE_CHARS) return fail('malformed scram client-final-message');
+    if (!m) return fail('malformed scram client-final-message');
     const [, cbind, nonce, proofB64] = m as unknown as [string, string, string, string];
     const expectedCbind = Buffer.concat([Buffer.from(this.gs2Header, 'utf8'), this.gs2Header.startsWith('p=') ? (this.channelBinding ?? Buffer.alloc(0)) : Buffer.alloc(0)]);
     if (!safeEqual(Buffer.from(cbind, 'base64'), expectedCbind)) return fail('scram channel binding does not match');
