@@ -29,7 +29,7 @@ import { parsePasswordMessage, parseSaslInitialResponse } from './password-messa
 import { CertificateAuthority } from './certificate-identity.js';
 import { FailureRateLimiter } from './failure-rate-limiter.js';
 import { IdentityError } from './identity-error.js';
-import { createJwtVerifier, type JwtVerifier } from './jwt-verifier.js';
+import { createJwtVerifier, MAX_TOKEN_CHARS, type JwtVerifier } from './jwt-verifier.js';
 import { ScramServerExchange } from './scram-server.js';
 import { DEFAULT_SCRAM_ITERATIONS, parseScramVerifier, type ScramVerifier } from './scram-verifier.js';
 import { resolveUpstreamCredentials, type ResolvedCredential } from './upstream-credentials.js';
@@ -196,7 +196,7 @@ export class ManagedIdentity {
     channel.write(authenticationCleartextPassword());
     const token = parsePasswordMessage(await readPasswordMessage(channel));
     if (token === null) return refused(protocolRefusal('malformed PasswordMessage'), true);
-    if (!JWT_SHAPE.test(token)) return refused(passwordRefusal(ctx.user, 'unknown user'), true);
+    if (token.length <= MAX_TOKEN_CHARS && !JWT_SHAPE.test(token)) return refused(passwordRefusal(ctx.user, 'unknown user'), true);
     const check = await jwt.verify(token);
     if (!check.ok) return refused(passwordRefusal(ctx.user, check.reason), true);
     if (check.identity.user !== ctx.user) return refused(passwordRefusal(ctx.user, 'token identity does not match user'), true);
