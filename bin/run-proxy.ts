@@ -21,6 +21,9 @@ export interface RunningProxy {
  * where it listens and the journal's verifier key.
  */
 export async function runProxy(config: Config, logger: Logger, ctx: CommandContext): Promise<RunningProxy> {
+  // Proxy-managed identity when the config's identity section enables a method, else passthrough.
+  // Built first: a bad identity section or an unreadable secret stops the start before the journal opens.
+  const identity = ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env });
   const recorder = await openRecorder(config.journal, config.recording, (error) => {
     logger.error({ code: error.code }, 'journal failed closed');
   });
@@ -31,8 +34,6 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
     clock: systemClock,
     onInternalError: (err) => logger.error({ err: err instanceof Error ? err.name : 'unknown' }, 'statement observer failed'),
   });
-  // Proxy-managed identity when the config's identity section enables a method, else passthrough.
-  const identity = ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env });
   let proxy: ProxyHandle;
   try {
     proxy = await startProxy({ config, logger, sink: recorder.sink, observe, selectStrategy: identityStrategySelector(identity) });
