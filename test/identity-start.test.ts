@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runProxy } from '../bin/run-proxy.js';
 import { loadConfig } from '../config/load-config.js';
@@ -11,6 +12,7 @@ import { formatScramVerifier, makeScramVerifier } from '../proxy/identity/scram-
 import type { TrailEvent } from '../recorder/events.js';
 import { readJournal } from '../recorder/journal-reader.js';
 import { viaPg } from './support/client-runs.js';
+import { runCommand } from './support/run-command.js';
 import { testRoles } from './support/test-roles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgtrail-idstart-'));
@@ -56,5 +58,15 @@ identity:
     expect(events.find((e) => e.type === 'session.opened')).toMatchObject({ identity: { user: 'alice', method: { kind: 'password' } }, role: testRoles.scram.user, database: 'app' });
     expect(events.find((e) => e.type === 'statement.started')).toMatchObject({ user: 'alice', role: testRoles.scram.user });
     expect(events.find((e) => e.type === 'session.auth_failed')).toMatchObject({ user: 'alice', code: '28P01', reason: 'wrong password' });
+  });
+
+  it('refuses to start on an inconsistent identity section, naming the problem, before the journal exists', async () => {
+    const file = join(dir, 'bad.yaml');
+    const journal = join(dir, 'bad-journal');
+    writeFileSync(file, `journal: { dir: ${journal} }\nidentity:\n  policy:\n    - { identities: [alice], databases: [app], upstream: app_rw }\n`);
+    const result = await runCommand('start', ['--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.thrown).toMatchObject({ code: 'IDENTITY_CONFIG_INVALID', message: expect.stringContaining('identity.policy') });
+    expect(existsSync(journal)).toBe(false);
   });
 });
