@@ -1,10 +1,7 @@
 /** What can go wrong in search/: a bad filter, or an index that does not match the journal. */
 export type SearchErrorCode =
   | 'SEARCH_BAD_TIME'
-  | 'SEARCH_BAD_REGEX'
-  | 'SEARCH_BAD_KIND'
   | 'SEARCH_INDEX_MISMATCH'
-  | 'SEARCH_SESSION_NOT_FOUND'
   | 'SEARCH_JOURNAL_MALFORMED'
   | 'SEARCH_JOURNAL_MISSING';
 
