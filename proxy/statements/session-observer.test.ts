@@ -140,11 +140,11 @@ describe('extended protocol', () => {
     o.server(T.ReadyForQuery, b.readyForQuery('T'));
     expect(o.sink.events).toEqual([
       {
-        type: 'statement.started', ts: 1001, session: 's1', statement: 1, user: 'alice', role: 'alice', protocol: 'extended',
+        type: 'statement.started', ts: 1000, session: 's1', statement: 1, user: 'alice', role: 'alice', protocol: 'extended',
         sql: 'INSERT INTO t VALUES ($1, $2, $3)', params: ['42', 'hi', '\\xcafe'], preparedName: 'ins', portal: 'p1', redaction: null,
       },
       {
-        type: 'statement.finished', ts: 1002, session: 's1', statement: 1, command: 'INSERT 0 1', rows: 1, error: null, durationMs: 1,
+        type: 'statement.finished', ts: 1001, session: 's1', statement: 1, command: 'INSERT 0 1', rows: 1, error: null, durationMs: 1,
         txStatus: 'T', resultDigest: null, notExecuted: false, copy: null, capturedRows: null,
       },
     ]);
@@ -418,7 +418,7 @@ describe('COPY, FunctionCall, roles, notifications, cancel', () => {
     expect(o.sink.events.filter((e) => e.type !== 'statement.started' && e.type !== 'statement.finished')).toEqual([
       { type: 'session.notified', ts: 1000, session: 's1', channel: 'jobs', senderPid: 77, payloadSha256: sha256(Buffer.from('secret payload')) },
       { type: 'statement.cancel_requested', ts: 1002, session: 's1', statement: 1, client: { address: '127.0.0.1', port: 6000 } },
-      { type: 'statement.cancel_requested', ts: 1005, session: 's1', statement: null, client: { address: '127.0.0.1', port: 6001 } },
+      { type: 'statement.cancel_requested', ts: 1004, session: 's1', statement: null, client: { address: '127.0.0.1', port: 6001 } },
     ]);
   });
 

@@ -544,16 +544,14 @@ export class SessionObserver implements TrafficObserver {
 
   private onReadyForQuery(status: 'I' | 'T' | 'E' | null): void {
     this.readiesSeen++;
-    const index = this.queue.findIndex((p) => p.kind === 'query' || p.kind === 'sync' || p.kind === 'function_call');
-    if (index >= 0) {
-      // Anything before the message ReadyForQuery answers was not answered: finish it without an outcome.
-      for (const pending of this.queue.splice(0, index + 1)) {
-        if (pending.kind === 'query') this.awaitingReady.push(...pending.runs);
-        else if (pending.kind === 'function_call' || (pending.kind === 'execute' && !pending.continues)) this.awaitingReady.push(pending.run);
-      }
+    const index = this.queue.findIndex(answeredByReadyForQuery);
+    // Anything before the message ReadyForQuery answers was not answered: it finishes without an outcome.
+    for (let i = 0; i <= index; i++) {
+      const pending = this.queue.shift() as PendingMessage;
+      if (pending.kind === 'query') this.awaitingReady.push(...pending.runs);
+      else if (pending.kind === 'function_call' || (pending.kind === 'execute' && !pending.continues)) this.awaitingReady.push(pending.run);
     }
     this.orphanError = null;
-    const now = this.options.clock();
     const ready = this.awaitingReady;
     this.awaitingReady = [];
     if (status === 'I') {
@@ -567,7 +565,7 @@ export class SessionObserver implements TrafficObserver {
     }
     for (const run of ready) {
       if (run === this.copyIn) this.copyIn = null;
-      this.emit(run.finish(run.completedAt ?? now, status));
+      this.emit(run.finish(run.completedAt ?? this.options.clock(), status));
     }
     if (status !== null && this.roles.readyForQuery(status)) this.roleChanged(this.lastStatement);
   }
@@ -601,4 +599,9 @@ export class SessionObserver implements TrafficObserver {
     const promise = this.session.sink.record(event);
     promise?.catch((err: unknown) => this.options.onInternalError?.(err));
   }
+}
+
+/** The messages the server answers with ReadyForQuery. */
+function answeredByReadyForQuery(pending: PendingMessage): boolean {
+  return pending.kind === 'query' || pending.kind === 'sync' || pending.kind === 'function_call';
 }
