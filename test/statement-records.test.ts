@@ -160,6 +160,28 @@ describe('statement records through the proxy', () => {
     expect(copy?.copy?.bytes).toBeGreaterThan(100_000);
   });
 
+  it('keeps pipelined postgres.js queries in step, an error affecting only its own batch', async () => {
+    const sql = postgres({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', max: 1, onnotice: () => {} });
+    const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+    const results = await Promise.allSettled([
+      sql`SELECT ${1}::int AS a`,
+      sql`SELECT ${1}::int / ${0}::int AS b`,
+      sql`SELECT ${'x'}::text AS c, generate_series(1, 3) AS d`,
+      sql`SELECT ${2}::int AS e`,
+    ]);
+    await sql.end();
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+
+    const { statements } = await sessionOf(pid);
+    const executed = statements.filter((s) => s.finished?.notExecuted === false && s.started.params !== null);
+    expect(executed.map((s) => [s.started.params, s.finished?.command ?? null, s.finished?.rows ?? null, s.finished?.error?.code ?? null])).toEqual([
+      [['1'], 'SELECT 1', 1, null],
+      [['1', '0'], null, null, '22012'],
+      [['x'], 'SELECT 3', 3, null],
+      [['2'], 'SELECT 1', 1, null],
+    ]);
+  });
+
   it('links a CancelRequest to the statement it cancelled', async () => {
     const sql = postgres({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', max: 1, onnotice: () => {} });
     const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
