@@ -50,7 +50,7 @@ export function formatScramVerifier(v: ScramVerifier): string {
   return `SCRAM-SHA-256$${v.iterations}:${v.salt.toString('base64')}$${v.storedKey.toString('base64')}:${v.serverKey.toString('base64')}`;
 }
 
-/** Parses the text form strictly: any deviation is IDENTITY_VERIFIER_INVALID naming the user. */
+/** Parses the text form strictly; every deviation is IDENTITY_VERIFIER_INVALID naming the user. */
 export function parseScramVerifier(text: string, user: string): ScramVerifier {
   const m = FORM.exec(text);
   const invalid = (why: string) => new IdentityError('IDENTITY_VERIFIER_INVALID', `verifier of user ${JSON.stringify(user)} is not valid: ${why}`);
