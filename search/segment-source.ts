@@ -8,7 +8,7 @@ import { parseSegmentName } from '../recorder/verify/segment-name.js';
 import { SearchError } from './search-error.js';
 import type { JournalSource, LocatedEntry, RecordLocation, ScanPosition, SegmentStat } from './journal-source.js';
 
-const chunkBytes = 8 * 1024 * 1024;
+const chunkBytes = 1024 * 1024;
 const newline = 0x0a;
 
 /**
@@ -20,6 +20,15 @@ const newline = 0x0a;
 export function segmentSource(dir: string): JournalSource & { close(): void } {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SearchError('SEARCH_JOURNAL_MISSING', `no journal directory at ${dir}`);
   const fds = new Map<string, number>();
+  const fdOf = (segment: string): number => {
+    let fd = fds.get(segment);
+    if (fd === undefined) {
+      fd = openSync(join(dir, segment), 'r');
+      fds.set(segment, fd);
+    }
+    return fd;
+  };
+  const window = new ReadWindow(fdOf);
   const listSegments = (): SegmentStat[] =>
     readdirSync(dir)
       .filter((name) => parseSegmentName(name) !== null)
@@ -33,31 +42,64 @@ export function segmentSource(dir: string): JournalSource & { close(): void } {
     segments: () => Promise.resolve(listSegments()),
     scan: (from) => scanSegments(dir, listSegments(), from),
     readAt(at: RecordLocation): JournalEntry {
-      let fd = fds.get(at.segment);
-      if (fd === undefined) {
-        fd = openSync(join(dir, at.segment), 'r');
-        fds.set(at.segment, fd);
-      }
-      const bytes = Buffer.allocUnsafe(at.length);
-      if (readSync(fd, bytes, 0, at.length, at.offset) !== at.length || bytes[at.length - 1] !== newline) {
-        throw new Error('no complete record at that offset');
-      }
-      const entry = decode(bytes.toString('utf8', 0, at.length - 1), at.segment, 0);
+      const bytes = window.slice(at);
+      if (bytes === null || bytes.length !== at.length || bytes[at.length - 1] !== newline) throw new Error('no complete record at that offset');
+      const entry = decode(bytes.toString('utf8', 0, at.length - 1), at.segment, 0, at.offset, at.length);
       if (entry === null) throw new Error('no well-formed record at that offset');
       return entry;
     },
     close() {
       for (const fd of fds.values()) closeSync(fd);
       fds.clear();
+      window.clear();
     },
   };
 }
 
-function decode(text: string, segment: string, line: number): JournalEntry | null {
+const windowBytes = 64 * 1024;
+
+/**
+ * Reads records by location through a 64 KiB window of the segment, so that a query returning many
+ * nearby records (the common case: a time range, a session) costs a few reads instead of one per
+ * record. The window ends at its last newline, so it only ever holds complete records, even of a
+ * segment being written.
+ */
+class ReadWindow {
+  private segment = '';
+  private start = 0;
+  private bytes: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly fdOf: (segment: string) => number) {}
+
+  slice(at: RecordLocation): Buffer | null {
+    const inside = at.segment === this.segment && at.offset >= this.start && at.offset + at.length <= this.start + this.bytes.length;
+    if (!inside) {
+      const size = Math.max(windowBytes, at.length);
+      // Reading backwards (newest first): place the window so that it ends at this record.
+      const backwards = at.segment === this.segment && at.offset < this.start;
+      const start = backwards ? Math.max(0, at.offset + at.length - size) : at.offset;
+      const buffer = Buffer.allocUnsafe(size);
+      const read = readSync(this.fdOf(at.segment), buffer, 0, size, start);
+      const end = read === 0 ? -1 : buffer.lastIndexOf(newline, read - 1);
+      this.segment = at.segment;
+      this.start = start;
+      this.bytes = buffer.subarray(0, end + 1);
+    }
+    const from = at.offset - this.start;
+    return from + at.length <= this.bytes.length ? this.bytes.subarray(from, from + at.length) : null;
+  }
+
+  clear(): void {
+    this.segment = '';
+    this.bytes = Buffer.alloc(0);
+  }
+}
+
+function decode(text: string, segment: string, line: number, offset: number, length: number): LocatedEntry | null {
   const head = parseRecordEnvelope(text);
   if (head === null) return null;
   // The journal's own records (checkpoints, keys, recovery) carry no event: no need to parse them.
-  if (head.kind !== RecordKind.event) return { index: head.index, segment, line, event: null };
+  if (head.kind !== RecordKind.event) return { index: head.index, segment, line, event: null, offset, length };
   let record: unknown;
   try {
     record = JSON.parse(text);
@@ -67,7 +109,7 @@ function decode(text: string, segment: string, line: number): JournalEntry | nul
   const event = (record as { event?: unknown }).event;
   if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string') return null;
   // The event's shape is the writer's (recorder/events.ts); verify checks the bytes, search reads them as written.
-  return { index: head.index, segment, line, event: event as TrailEvent };
+  return { index: head.index, segment, line, event: event as TrailEvent, offset, length };
 }
 
 async function* scanSegments(dir: string, segments: readonly SegmentStat[], from: ScanPosition | null): AsyncGenerator<LocatedEntry> {
@@ -85,23 +127,24 @@ async function* scanSegments(dir: string, segments: readonly SegmentStat[], from
     }
     const file = await open(join(dir, segment.name), 'r');
     try {
-      let carry = Buffer.alloc(0);
+      const chunk = Buffer.allocUnsafe(chunkBytes);
+      let carry: Buffer | null = null;
       let carryOffset = offset;
       for (;;) {
-        const chunk = Buffer.allocUnsafe(chunkBytes);
         const { bytesRead } = await file.read(chunk, 0, chunkBytes, offset);
         if (bytesRead === 0) break;
         offset += bytesRead;
-        const data = carry.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
+        const data: Buffer = carry === null ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
         let start = 0;
         for (let end = data.indexOf(newline, start); end >= 0; end = data.indexOf(newline, start)) {
           line++;
-          const entry = decode(data.toString('utf8', start, end), segment.name, line);
+          const entry = decode(data.toString('utf8', start, end), segment.name, line, carryOffset + start, end + 1 - start);
           if (entry === null) throw new SearchError('SEARCH_JOURNAL_MALFORMED', `malformed record in ${segment.name} line ${line} (run pgtrail verify)`);
-          yield { ...entry, offset: carryOffset + start, length: end + 1 - start };
+          yield entry;
           start = end + 1;
         }
-        carry = Buffer.from(data.subarray(start));
+        // Copy the unfinished line: the chunk is reused for the next read.
+        carry = start < data.length ? Buffer.from(data.subarray(start)) : null;
         carryOffset += start;
       }
     } finally {
