@@ -214,6 +214,24 @@ describe('statement records through the proxy', () => {
     expect(probe?.started.params).toContain('\\xdeadbeef');
   });
 
+  it('decodes binary parameters as every PostgreSQL major prints them', async () => {
+    for (const major of inject('postgresMajors')) {
+      const observe = createStatementObserver({ recording: { ...defaultConfig.recording, captureRows: 1 }, clock: systemClock, onInternalError: (e) => internalErrors.push(e) });
+      const proxy = await startTestProxy(major, { observe });
+      try {
+        await rawExtendedQuery(proxy.host, proxy.port, binaryParameters());
+        const deadline = Date.now() + 10_000;
+        while (!proxy.events.some((e) => e.type === 'session.closed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const started = proxy.events.find((e): e is StatementStarted => e.type === 'statement.started');
+        const finished = proxy.events.find((e): e is StatementFinished => e.type === 'statement.finished');
+        expect(finished?.error, `PostgreSQL ${major.major}`).toBeNull();
+        expect(started?.params, `PostgreSQL ${major.major}`).toEqual(finished?.capturedRows?.[0]);
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+
   it('records psql COPY, SET ROLE, NOTIFY and scrubs the password of ALTER ROLE', async () => {
     const env = { ...process.env, PGPASSWORD: testRoles.scram.password, PGAPPNAME: 'rec-psql', PGSSLMODE: 'disable' };
     const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', p.host, '-p', String(p.port), '-U', testRoles.scram.user, '-d', 'app'];
