@@ -88,7 +88,11 @@ export class SessionObserver implements TrafficObserver {
   }
 
   clientCopyData(piece: Buffer): void {
-    this.copyIn?.copyPiece(piece);
+    try {
+      this.copyIn?.copyPiece(piece);
+    } catch (err) {
+      this.options.onInternalError?.(err);
+    }
   }
 
   serverMessage(code: number, body: Buffer): void {
@@ -100,8 +104,12 @@ export class SessionObserver implements TrafficObserver {
   }
 
   serverDataPiece(code: number, piece: Buffer, first: boolean, last: boolean): void {
-    if (code === ServerCode.DataRow) currentRun(this.queue[0])?.dataRowPiece(piece, first, last);
-    else if (code === ServerCode.CopyData) this.copyOut?.copyPiece(piece);
+    try {
+      if (code === ServerCode.DataRow) currentRun(this.queue[0])?.dataRowPiece(piece, first, last);
+      else if (code === ServerCode.CopyData) this.copyOut?.copyPiece(piece);
+    } catch (err) {
+      this.options.onInternalError?.(err);
+    }
   }
 
   cancelRequested(client: Peer): void {

@@ -42,6 +42,8 @@ export class StatementRun {
   private copyDirection: 'in' | 'out' | null = null;
   private copyHash: Hash | null = null;
   private copyBytes = 0;
+  /** Set by finish(): the hashes are final, and anything arriving later is not this statement's. */
+  private finished = false;
 
   constructor(
     readonly session: string,
@@ -61,6 +63,7 @@ export class StatementRun {
 
   /** A piece of a DataRow body of this statement's result. */
   dataRowPiece(piece: Buffer, first: boolean, last: boolean): void {
+    if (this.finished) return;
     this.digest ??= createHash('sha256');
     this.digest.update(piece);
     if (last) this.dataRows++;
@@ -72,6 +75,7 @@ export class StatementRun {
 
   /** FunctionCallResponse: its body is the result; the digest covers it as it covers DataRow bodies. */
   resultBody(body: Buffer): void {
+    if (this.finished) return;
     this.digest ??= createHash('sha256');
     this.digest.update(body);
   }
@@ -119,6 +123,7 @@ export class StatementRun {
 
   /** The statement.finished record; the hashes are final after this call. */
   finish(ts: number, txStatus: 'I' | 'T' | 'E' | null): StatementFinished {
+    this.finished = true;
     const copy: CopyOutcome | null =
       this.copyDirection === null || this.copyHash === null
         ? null
