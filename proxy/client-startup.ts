@@ -31,6 +31,8 @@ export interface ClientStartupOptions {
   readonly mode: ClientTlsConfig['mode'];
   readonly tls: ClientTlsContext | null;
   readonly maxMessageBytes: number;
+  /** Called with each channel as negotiation opens it (plaintext, then TLS): the one to answer errors on. */
+  readonly onChannel: (channel: StartupChannel) => void;
 }
 
 const SSL_YES = Buffer.from('S');
@@ -39,6 +41,7 @@ const SSL_NO = Buffer.from('N');
 /** Runs the negotiation on a fresh client socket; throws BackendError for a client to be told, else other errors. */
 export async function negotiateClientStartup(socket: Socket, options: ClientStartupOptions): Promise<ClientStartup> {
   let channel = new StartupChannel(socket, 'client', options.maxMessageBytes);
+  options.onChannel(channel);
   let secure: Awaited<ReturnType<typeof upgradeClient>> | null = null;
   let gssAsked = false;
   const canTls = options.mode !== 'disable' && options.tls !== null;
@@ -50,6 +53,7 @@ export async function negotiateClientStartup(socket: Socket, options: ClientStar
     // Direct TLS without ALPN is refused, as PostgreSQL 17 does, so that TLS to some other service cannot be replayed at pgtrail.
     if (secure.alpnProtocol !== POSTGRES_ALPN) throw protocolViolation('direct tls requires the alpn protocol postgresql');
     channel = new StartupChannel(secure, 'client', options.maxMessageBytes);
+    options.onChannel(channel);
   }
 
   for (;;) {
@@ -67,6 +71,7 @@ export async function negotiateClientStartup(socket: Socket, options: ClientStar
         const rest = channel.detach();
         secure = await upgradeClient(socket, rest, options.tls);
         channel = new StartupChannel(secure, 'client', options.maxMessageBytes);
+        options.onChannel(channel);
         continue;
       }
       case 'GSSENCRequest':

@@ -88,14 +88,21 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
   };
 
   const run = async (): Promise<void> => {
-    const started = await negotiateClientStartup(socket, { mode: deps.config.tls.mode, tls: deps.clientTls, maxMessageBytes: limits.maxMessageBytes });
+    const started = await negotiateClientStartup(socket, {
+      mode: deps.config.tls.mode,
+      tls: deps.clientTls,
+      maxMessageBytes: limits.maxMessageBytes,
+      onChannel: (channel) => {
+        clientChannel = channel;
+      },
+    });
     if (started.kind === 'cancel') {
       handleCancel(started.request.pid, started.request.secret, peer, deps, log);
       started.socket.end();
       return;
     }
-    clientChannel = started.channel;
     const startup = started.startup;
+    const channel = started.channel;
     const user = startup.params.get('user') ?? '';
     const database = startup.params.get('database') ?? user;
     const application = startup.params.get('application_name') ?? '';
@@ -110,12 +117,12 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
       }
       if (startup.minor > 0 || startup.protocolOptions.length > 0) {
         // Sent exactly once, before authentication, as PostgreSQL does: pgtrail speaks 3.0 and no _pq_ options.
-        clientChannel.write(negotiateProtocolVersion(0, startup.protocolOptions));
+        channel.write(negotiateProtocolVersion(0, startup.protocolOptions));
       }
       const strategy = deps.selectStrategy(startup, started.tls);
       const outcome = await strategy.authenticate({
         startup,
-        client: clientChannel,
+        client: channel,
         clientTls: started.tls,
         clientCertificate: started.clientCertificate,
         clientPeer: peer,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { copyIn, copyOut } from './support/pg-copy.js';
 import { sendCancel } from './support/raw-cancel.js';
 import { testRoles } from './support/test-roles.js';
+import { waitForRunningQuery } from './support/wait-for-query.js';
 import { startTestProxy, type TestProxy } from './support/test-proxy.js';
 
 describe('node-postgres through pgtrail', () => {
@@ -55,8 +56,9 @@ describe('node-postgres through pgtrail', () => {
     const blob = randomBytes(4096);
     const r = await client.query({ text: 'select $1::bytea as b, length($1::bytea) as n', values: [blob] });
     expect(Buffer.compare(r.rows[0].b as Buffer, blob)).toBe(0);
-    // Results in binary format: pg decodes int4 and bytea from their binary representations.
-    const bin = await client.query({ text: 'select 42::int4 as v, length($1::bytea)::int4 as n', values: [blob], binary: true });
+    // Results in binary format: pg decodes int4 from its binary representation.
+    const binary: pg.QueryConfig = { text: 'select 42::int4 as v, length($1::bytea)::int4 as n', values: [blob], binary: true } as pg.QueryConfig;
+    const bin = await client.query(binary);
     expect(bin.rows[0]).toEqual({ v: 42, n: 4096 });
   });
 
@@ -105,8 +107,8 @@ describe('node-postgres through pgtrail', () => {
     const c = await connect();
     try {
       const { processID, secretKey } = c as unknown as { processID: number; secretKey: number };
-      const sleeping = c.query('select pg_sleep(30)');
-      await new Promise((r) => setTimeout(r, 300));
+      const sleeping = c.query('select pg_sleep(30) as pg_cancel_marker');
+      await waitForRunningQuery(server, 'pg_cancel_marker');
       await sendCancel(p.host, p.port, processID, secretKey);
       await expect(sleeping).rejects.toMatchObject({ code: '57014' });
       expect((await c.query('select 7 as v')).rows).toEqual([{ v: 7 }]);

@@ -4,6 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testRoles } from './support/test-roles.js';
+import { waitForRunningQuery } from './support/wait-for-query.js';
 import { startTestProxy, type TestProxy } from './support/test-proxy.js';
 
 describe('postgres.js through pgtrail', () => {
@@ -107,9 +108,9 @@ describe('postgres.js through pgtrail', () => {
     const one = open(1);
     try {
       const [before] = await one`select pg_backend_pid() as pid`;
-      const sleeping = one`select pg_sleep(30)`;
+      const sleeping = one`select pg_sleep(30) as pgjs_cancel_marker`;
       const result = sleeping.then(() => 'finished', (err: { code?: string }) => err.code);
-      await new Promise((r) => setTimeout(r, 300));
+      await waitForRunningQuery(server, 'pgjs_cancel_marker');
       sleeping.cancel();
       expect(await result).toBe('57014');
       const [after] = await one`select pg_backend_pid() as pid`;

@@ -51,7 +51,8 @@ export const passthroughAuth: ClientAuthStrategy = {
           ctx.client.write(authenticationCleartextPassword());
           const password = await readPassword(ctx.client);
           try {
-            await authenticateUpstream(upstream, user, password, message);
+            const method = await authenticateUpstream(upstream, user, password, message);
+            ctx.logger.debug({ method }, 'authenticated upstream for a tls client');
           } finally {
             password.fill(0);
           }

@@ -10,16 +10,21 @@ import { passwordMessage, saslInitialResponse, saslResponse } from '../protocol/
 import { AuthRequest, BackendCode } from '../protocol/message-codes.js';
 import type { Message } from '../startup-channel.js';
 import type { UpstreamLink } from '../upstream-link.js';
-import { ScramClient, ScramError } from './scram-client.js';
+import { SCRAM_SHA_256_PLUS, ScramClient, ScramError } from './scram-client.js';
 import { tlsServerEndPoint } from './tls-server-end-point.js';
 
+/** How pgtrail proved the password upstream: the server's method, with the SASL mechanism chosen. */
+export type UpstreamAuthMethod = 'trust' | 'password' | 'md5' | 'SCRAM-SHA-256' | 'SCRAM-SHA-256-PLUS';
+
 /**
- * Runs the server's authentication requests to completion; returns when it has sent (and this has
- * consumed) AuthenticationOk. `first` is a request already read from the server, if any. A server
- * ErrorResponse is thrown as BackendError UPSTREAM_ERROR carrying the server's own fields.
+ * Runs the server's authentication requests to completion; returns, with the method used, when it
+ * has sent (and this has consumed) AuthenticationOk. `first` is a request already read from the
+ * server, if any. A server ErrorResponse is thrown as BackendError UPSTREAM_ERROR carrying the
+ * server's own fields.
  */
-export async function authenticateUpstream(link: UpstreamLink, user: string, password: Buffer, first: Message | null = null): Promise<void> {
+export async function authenticateUpstream(link: UpstreamLink, user: string, password: Buffer, first: Message | null = null): Promise<UpstreamAuthMethod> {
   let scram: ScramClient | null = null;
+  let method: UpstreamAuthMethod = 'trust';
   let message = first ?? (await link.channel.readMessage());
   for (;;) {
     if (message.code === BackendCode.ErrorResponse) throw serverError(message.body);
@@ -34,12 +39,14 @@ export async function authenticateUpstream(link: UpstreamLink, user: string, pas
     const data = message.body.subarray(4);
     switch (request) {
       case AuthRequest.Ok:
-        return;
+        return method;
       case AuthRequest.CleartextPassword:
+        method = 'password';
         link.channel.write(passwordMessage(password));
         break;
       case AuthRequest.MD5Password:
         if (data.length !== 4) throw upstreamProtocolViolation('server sent a malformed md5 salt');
+        method = 'md5';
         link.channel.write(passwordMessage(md5Response(password, user, data)));
         break;
       case AuthRequest.SASL: {
@@ -47,6 +54,7 @@ export async function authenticateUpstream(link: UpstreamLink, user: string, pas
         const s = new ScramClient(password, binding);
         scram = s;
         const { mechanism, clientFirst } = scramStep(() => s.start(saslMechanisms(data)));
+        method = mechanism === SCRAM_SHA_256_PLUS ? 'SCRAM-SHA-256-PLUS' : 'SCRAM-SHA-256';
         link.channel.write(saslInitialResponse(mechanism, clientFirst));
         break;
       }
