@@ -7,15 +7,11 @@ import type { JournalWriter } from './journal-writer.js';
  * caller's path. Strict: it returns the promise of the event's batch, which settles when the record
  * is fsynced (and rejects when it cannot be, so the caller must not forward). Batched: it returns
  * null and the writer makes the record durable within the batch window; once the writer has failed
- * closed it returns the rejection instead. Returned promises are never unhandled rejections.
+ * closed (or was closed) it returns the rejection instead. Returned promises are never unhandled rejections.
  */
 export function createJournalSink(writer: JournalWriter, durability: Durability): EventSink {
   if (durability === 'strict') return { record: (event: TrailEvent) => writer.append(event) };
   return {
-    record(event: TrailEvent): Promise<void> | null {
-      if (writer.failure !== null) return writer.append(event);
-      writer.appendWithoutWaiting(event);
-      return null;
-    },
+    record: (event: TrailEvent) => writer.appendWithoutWaiting(event),
   };
 }

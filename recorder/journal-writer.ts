@@ -38,6 +38,8 @@ export interface JournalWriterOptions extends JournalConfig {
   readonly keyFile?: string;
   /** Told once when the writer fails closed (batched appends have no promise to reject). */
   readonly onFailure?: (error: JournalError) => void;
+  /** Opens segment files for appending; tests pass one that fails (ENOSPC, EIO) to check failing closed. */
+  readonly openSegment?: (path: string, flags: 'a' | 'ax') => Promise<FileHandle>;
 }
 
 /** An open journal. One per directory (lock file); see the module comment for durability. */
@@ -57,8 +59,11 @@ export interface JournalWriter {
    * every append of the same batch and is never an unhandled rejection when ignored.
    */
   append(event: TrailEvent): Promise<void>;
-  /** Appends an event without a promise (batched durability); a failure goes to onFailure. */
-  appendWithoutWaiting(event: TrailEvent): void;
+  /**
+   * Appends an event without waiting (batched durability): null when queued (a later disk failure
+   * goes to onFailure), or the rejection when the writer has failed or is closed.
+   */
+  appendWithoutWaiting(event: TrailEvent): Promise<void> | null;
   /** Resolves when everything appended so far is durable. */
   flush(): Promise<void>;
   /** Appends a checkpoint now and resolves when it is durable and the latest-checkpoint file names it. */
@@ -104,6 +109,10 @@ const checkpointReserveBytes = 1024;
 const arenaBytes = 1 << 20;
 // In batched durability, a batch this large is written without waiting for the window.
 const eagerFlushItems = 8192;
+
+function defaultOpenSegment(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {
+  return open(path, flags, 0o644);
+}
 
 async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
@@ -198,10 +207,12 @@ class Writer implements JournalWriter {
     return this.#waiter.promise;
   }
 
-  appendWithoutWaiting(event: TrailEvent): void {
-    if (this.#refusal() !== null) return;
+  appendWithoutWaiting(event: TrailEvent): Promise<void> | null {
+    const refused = this.#refusal();
+    if (refused !== null) return refused;
     this.#pending.push(JSON.stringify(event));
     this.#schedule();
+    return null;
   }
 
   flush(): Promise<void> {
@@ -384,7 +395,7 @@ class Writer implements JournalWriter {
     for (const chunk of chunks) {
       if (chunk.isNew) {
         await this.#handle?.close();
-        this.#handle = await open(join(this.dir, chunk.segment), 'ax', 0o644);
+        this.#handle = await this.#openSegment(join(this.dir, chunk.segment), 'ax');
       }
       if (this.#handle === null) throw new Error('no open segment');
       if (chunk.buffers.length > 0) await writeAll(this.#handle, chunk.buffers);
@@ -393,6 +404,10 @@ class Writer implements JournalWriter {
     }
     this.#durableSize = size;
     if (latestNote !== null) await this.#writeLatestCheckpoint(latestNote);
+  }
+
+  #openSegment(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {
+    return (this.options.openSegment ?? defaultOpenSegment)(path, flags);
   }
 
   async #writeLatestCheckpoint(note: string): Promise<void> {
@@ -444,7 +459,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     }
     const last = scanned.lastSegment;
     const segment = last?.name ?? segmentName(0);
-    const handle = last === null ? null : await open(join(dir, segment), 'a');
+    const handle = last === null ? null : await (options.openSegment ?? defaultOpenSegment)(join(dir, segment), 'a');
     const writer = new Writer(options, lock, {
       key: initialKey,
       origin,

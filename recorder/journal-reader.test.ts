@@ -1,0 +1,55 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import type { JournalEntry } from './journal-entry.js';
+import { readJournal } from './journal-reader.js';
+import { openJournalWriter } from './journal-writer.js';
+import { createSigningKey } from './signing-key.js';
+import { statementStarted } from './testing/sample-events.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pgtrail-reader-'));
+  await createSigningKey(dir);
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('follow: a reader tails a live journal across segment rotations until aborted', async () => {
+  const writer = await openJournalWriter({ dir, durability: 'strict', batchWindowMs: 10, checkpointEveryRecords: 50, checkpointEveryMs: 600_000, segmentMaxBytes: 4096 });
+  const controller = new AbortController();
+  const seen: JournalEntry[] = [];
+  const reading = (async () => {
+    for await (const e of readJournal(dir, { follow: true, signal: controller.signal, pollMs: 10 })) seen.push(e);
+  })();
+  for (let n = 1; n <= 120; n++) {
+    await writer.append(statementStarted('live', n));
+    if (n % 40 === 0) await new Promise((r) => setTimeout(r, 30));
+  }
+  const deadline = Date.now() + 10_000;
+  const statements = () => seen.flatMap((e) => (e.event?.type === 'statement.started' ? [e.event.statement] : []));
+  while (statements().length < 120 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  controller.abort();
+  await reading;
+  await writer.close();
+  expect(statements()).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+  expect(seen.map((e) => e.index)).toEqual(seen.map((_, i) => i));
+  expect(new Set(seen.map((e) => e.segment)).size).toBeGreaterThan(3);
+});
+
+test('fromSegment starts at a named segment; an unknown one is an error', async () => {
+  const writer = await openJournalWriter({ dir, durability: 'batched', batchWindowMs: 10, checkpointEveryRecords: 1000, checkpointEveryMs: 600_000, segmentMaxBytes: 4096 });
+  for (let n = 1; n <= 60; n++) writer.appendWithoutWaiting(statementStarted('seg', n));
+  await writer.close();
+  const all: JournalEntry[] = [];
+  for await (const e of readJournal(dir)) all.push(e);
+  const second = [...new Set(all.map((e) => e.segment))][1]!;
+  const from: JournalEntry[] = [];
+  for await (const e of readJournal(dir, { fromSegment: second })) from.push(e);
+  expect(from).toEqual(all.filter((e) => e.segment >= second));
+  await expect(async () => {
+    for await (const e of readJournal(dir, { fromSegment: 'segment-999999999999.jsonl' })) void e;
+  }).rejects.toMatchObject({ code: 'JOURNAL_READ_FAILED' });
+});

@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import type { Durability, JournalConfig } from '../config/config.js';
+import type { TrailEvent } from './events.js';
+import { readJournal } from './journal-reader.js';
+import { createJournalSink } from './journal-sink.js';
+import { openJournalWriter } from './journal-writer.js';
+import { createSigningKey } from './signing-key.js';
+import { statementStarted } from './testing/sample-events.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pgtrail-sink-'));
+  await createSigningKey(dir);
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const config = (durability: Durability): JournalConfig => ({ dir, durability, batchWindowMs: 20, checkpointEveryRecords: 1000, checkpointEveryMs: 600_000, segmentMaxBytes: 1 << 20 });
+
+async function recorded(): Promise<TrailEvent[]> {
+  const events: TrailEvent[] = [];
+  for await (const e of readJournal(dir)) if (e.event !== null) events.push(e.event);
+  return events;
+}
+
+test('strict: record() returns a promise that settles once the record is on disk', async () => {
+  const writer = await openJournalWriter(config('strict'));
+  const sink = createJournalSink(writer, 'strict');
+  const pending = sink.record(statementStarted('s', 1));
+  expect(pending).toBeInstanceOf(Promise);
+  expect(writer.durableSize).toBe(2);
+  await pending;
+  expect(writer.durableSize).toBe(3);
+  expect(await recorded()).toEqual([statementStarted('s', 1)]);
+  await writer.close();
+});
+
+test('batched: record() returns null and the record is durable within the batch window', async () => {
+  const writer = await openJournalWriter(config('batched'));
+  const sink = createJournalSink(writer, 'batched');
+  expect(sink.record(statementStarted('b', 1))).toBeNull();
+  expect(sink.record(statementStarted('b', 2))).toBeNull();
+  const deadline = Date.now() + 5_000;
+  while (writer.durableSize < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  expect(writer.durableSize).toBe(4);
+  expect(await recorded()).toEqual([statementStarted('b', 1), statementStarted('b', 2)]);
+  await writer.close();
+});
+
+test('a rejected record promise that the caller ignores is never an unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const listener = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', listener);
+  try {
+    const writer = await openJournalWriter(config('strict'));
+    await writer.close();
+    const strict = createJournalSink(writer, 'strict');
+    const batched = createJournalSink(writer, 'batched');
+    strict.record(statementStarted('x', 1)); // ignored on purpose
+    const refused = strict.record(statementStarted('x', 2));
+    await expect(refused).rejects.toMatchObject({ code: 'JOURNAL_CLOSED' });
+    batched.record(statementStarted('x', 3)); // ignored on purpose
+    await expect(batched.record(statementStarted('x', 4))).rejects.toMatchObject({ code: 'JOURNAL_CLOSED' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
+});
