@@ -604,8 +604,12 @@ export class SessionObserver implements TrafficObserver {
 
   /** Records an event that does not gate forwarding; a failure to record it is the recorder's to report. */
   private emit(event: TrailEvent): void {
-    const promise = this.session.sink.record(event);
-    promise?.catch((err: unknown) => this.options.onInternalError?.(err));
+    try {
+      const promise = this.session.sink.record(event);
+      promise?.catch((err: unknown) => this.options.onInternalError?.(err));
+    } catch (err) {
+      this.options.onInternalError?.(err);
+    }
   }
 }
 
