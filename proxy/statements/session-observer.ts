@@ -26,7 +26,7 @@ export interface StatementObserverOptions {
   readonly recording: RecordingConfig;
   /** Milliseconds since the Unix epoch, with sub-millisecond precision where available. */
   readonly clock: () => number;
-  /** Called when the observer hit a bug of its own; it never throws into the forwarding path. */
+  /** Called when the observer hit a bug of its own, or the sink failed an event that does not gate forwarding; the observer never throws into the forwarding path. */
   readonly onInternalError?: (err: unknown) => void;
 }
 
