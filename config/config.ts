@@ -132,9 +132,12 @@ export interface UpstreamCredential {
   /** The password, from a file (first line) or an environment variable named here; or neither. */
   readonly passwordFile: string | null;
   readonly passwordEnv: string | null;
-  /** A client certificate and key for the upstream TLS leg, instead of or besides a password. */
+  /** A client certificate and key (PEM) for the upstream TLS leg, instead of or besides a password ... */
   readonly certFile: string | null;
   readonly keyFile: string | null;
+  /** ... or from environment variables named here. */
+  readonly certEnv: string | null;
+  readonly keyEnv: string | null;
 }
 
 /** One access rule: these identities may use these databases, upstream as this credential. */

@@ -119,8 +119,17 @@ export const listKeys: Readonly<Record<string, ListSpec>> = {
   'recording.redaction': { keys: redactionKeys, defaults: { database: null, user: null }, required: ['name', 'action'] },
   'identity.users': { keys: { name: text, verifier: text }, defaults: {}, required: ['name', 'verifier'] },
   'identity.upstream': {
-    keys: { name: text, role: text, passwordFile: optionalPath, passwordEnv: optionalText, certFile: optionalPath, keyFile: optionalPath },
-    defaults: { passwordFile: null, passwordEnv: null, certFile: null, keyFile: null },
+    keys: {
+      name: text,
+      role: text,
+      passwordFile: optionalPath,
+      passwordEnv: optionalText,
+      certFile: optionalPath,
+      keyFile: optionalPath,
+      certEnv: optionalText,
+      keyEnv: optionalText,
+    },
+    defaults: { passwordFile: null, passwordEnv: null, certFile: null, keyFile: null, certEnv: null, keyEnv: null },
     required: ['name', 'role'],
   },
   'identity.policy': {
