@@ -52,7 +52,7 @@ identity:
     expect(config.identity.users).toEqual([{ name: 'alice', verifier: 'SCRAM-SHA-256$4096:c2FsdA==$a:b' }]);
     expect(config.identity.certificate.from).toBe('san-email');
     expect(config.identity.jwt).toMatchObject({ issuer: 'https://sso.example.test', audience: 'pgtrail', jwksFile: null, claim: 'email', clockSkewMs: 5000, jwksTimeoutMs: 5000 });
-    expect(config.identity.upstream).toEqual([{ name: 'app_rw', role: 'app', passwordFile: null, passwordEnv: 'APP_PASSWORD', certFile: null, keyFile: null }]);
+    expect(config.identity.upstream).toEqual([{ name: 'app_rw', role: 'app', passwordFile: null, passwordEnv: 'APP_PASSWORD', certFile: null, keyFile: null, certEnv: null, keyEnv: null }]);
     expect(config.identity.policy).toEqual([{ identities: ['alice', 'bob'], databases: ['*'], upstream: 'app_rw' }]);
     expect(config.identity.rateLimit).toEqual({ maxFailures: 3, windowMs: 60_000 });
   });

@@ -47,10 +47,11 @@ describe('upstream credential with a client certificate', () => {
   it('logs in upstream with the certificate alone; the user proved itself with a password', async () => {
     const identity = {
       ...standardIdentity(fx, testRoles.scram.user),
-      upstream: [{ name: 'by_cert', role: CERT_ROLE, passwordFile: null, passwordEnv: null, certFile: join(dir, `${CERT_ROLE}.crt`), keyFile: join(dir, `${CERT_ROLE}.key`) }],
+      upstream: [{ name: 'by_cert', role: CERT_ROLE, passwordFile: null, passwordEnv: null, certFile: null, keyFile: join(dir, `${CERT_ROLE}.key`), certEnv: 'UPSTREAM_CERT_PEM', keyEnv: null }],
       policy: [{ identities: [passwordUser.name], databases: ['app'], upstream: 'by_cert' }],
     };
-    const proxy = await startIdentityProxy(identityProxyConfig(server, fx, identity), {});
+    // The certificate comes from an environment variable, the key from a file.
+    const proxy = await startIdentityProxy(identityProxyConfig(server, fx, identity), { UPSTREAM_CERT_PEM: readFileSync(join(dir, `${CERT_ROLE}.crt`), 'utf8') });
     try {
       const result = await viaPg({ host: proxy.host, port: proxy.port, user: passwordUser.name, password: passwordUser.password, database: 'app', tls: 'off' });
       expect(result).toEqual({ ok: true, currentUser: CERT_ROLE });

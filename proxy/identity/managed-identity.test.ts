@@ -57,7 +57,7 @@ function config(identity: Partial<IdentityConfig>): Config {
     identity: {
       ...defaultConfig.identity,
       users: [{ name: 'alice', verifier: formatScramVerifier(makeScramVerifier('alice-pw')) }],
-      upstream: [{ name: 'app_rw', role: 'app', passwordFile: null, passwordEnv: 'APP_PW', certFile: null, keyFile: null }],
+      upstream: [{ name: 'app_rw', role: 'app', passwordFile: null, passwordEnv: 'APP_PW', certFile: null, keyFile: null, certEnv: null, keyEnv: null }],
       policy: [{ identities: ['alice'], databases: ['app'], upstream: 'app_rw' }],
       ...identity,
     },

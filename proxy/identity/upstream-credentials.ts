@@ -1,7 +1,8 @@
 /**
  * The credentials pgtrail uses upstream for proxy-managed identities, resolved once at start: a
  * password from a file (its first line) or from an environment variable whose name the config gives,
- * and/or a client certificate and key for the upstream TLS leg. bin/ reads process.env and passes it in.
+ * and/or a client certificate and key (PEM) for the upstream TLS leg, each from a file or an
+ * environment variable. bin/ reads process.env and passes it in.
  */
 import type { UpstreamCredential } from '../../config/config.js';
 import { IdentityError } from './identity-error.js';
@@ -32,23 +33,30 @@ export function resolveUpstreamCredentials(list: readonly UpstreamCredential[], 
     const at = `identity.upstream ${JSON.stringify(c.name)}`;
     if (out.has(c.name)) throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at} is defined twice`);
     if (c.passwordFile !== null && c.passwordEnv !== null) throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: set passwordFile or passwordEnv, not both`);
-    if ((c.certFile === null) !== (c.keyFile === null)) throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: certFile and keyFile go together`);
+    if (c.certFile !== null && c.certEnv !== null) throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: set certFile or certEnv, not both`);
+    if (c.keyFile !== null && c.keyEnv !== null) throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: set keyFile or keyEnv, not both`);
+    if ((c.certFile === null && c.certEnv === null) !== (c.keyFile === null && c.keyEnv === null)) {
+      throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: a client certificate and its key go together`);
+    }
     let password: string | null = null;
     if (c.passwordFile !== null) password = (readSecret(c.passwordFile, at, sources).toString('utf8').split('\n')[0] ?? '').replace(/\r$/, '');
-    if (c.passwordEnv !== null) {
-      password = sources.env[c.passwordEnv] ?? null;
-      if (password === null) throw new IdentityError('IDENTITY_CREDENTIAL_UNREADABLE', `${at}: environment variable ${c.passwordEnv} is not set`);
-    }
+    if (c.passwordEnv !== null) password = fromEnv(c.passwordEnv, at, sources);
     if (password === '') throw new IdentityError('IDENTITY_CREDENTIAL_UNREADABLE', `${at}: the password is empty`);
     out.set(c.name, {
       name: c.name,
       role: c.role,
       password,
-      tlsCert: c.certFile === null ? null : readSecret(c.certFile, at, sources),
-      tlsKey: c.keyFile === null ? null : readSecret(c.keyFile, at, sources),
+      tlsCert: c.certFile !== null ? readSecret(c.certFile, at, sources) : c.certEnv !== null ? Buffer.from(fromEnv(c.certEnv, at, sources)) : null,
+      tlsKey: c.keyFile !== null ? readSecret(c.keyFile, at, sources) : c.keyEnv !== null ? Buffer.from(fromEnv(c.keyEnv, at, sources)) : null,
     });
   }
   return out;
+}
+
+function fromEnv(name: string, at: string, sources: SecretSources): string {
+  const value = sources.env[name];
+  if (value === undefined) throw new IdentityError('IDENTITY_CREDENTIAL_UNREADABLE', `${at}: environment variable ${name} is not set`);
+  return value;
 }
 
 function readSecret(path: string, at: string, sources: SecretSources): Buffer {

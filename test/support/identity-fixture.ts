@@ -105,7 +105,7 @@ export function standardIdentity(fx: IdentityFixture, upstreamRole: string): Par
     users: [{ name: passwordUser.name, verifier: formatScramVerifier(makeScramVerifier(passwordUser.password)) }],
     certificate: { from: 'cn' },
     jwt: { issuer: ISSUER, audience: AUDIENCE, jwksFile: null, jwksUrl: fx.jwksUrl, claim: 'email', clockSkewMs: 0, jwksTimeoutMs: 5_000, jwksCacheMs: 60_000 },
-    upstream: [{ name: 'app_rw', role: upstreamRole, passwordFile: null, passwordEnv: 'APP_PASSWORD', certFile: null, keyFile: null }],
+    upstream: [{ name: 'app_rw', role: upstreamRole, passwordFile: null, passwordEnv: 'APP_PASSWORD', certFile: null, keyFile: null, certEnv: null, keyEnv: null }],
     policy: [{ identities: [passwordUser.name, certUser, tokenUser], databases: ['app'], upstream: 'app_rw' }],
     rateLimit: { maxFailures: 1000, windowMs: 60_000 },
   };
