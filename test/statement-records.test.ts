@@ -160,6 +160,35 @@ describe('statement records through the proxy', () => {
     expect(copy?.copy?.bytes).toBeGreaterThan(100_000);
   });
 
+  it('follows SET SESSION AUTHORIZATION through the ParameterStatus the server reports', async () => {
+    for (const major of inject('postgresMajors')) {
+      const observe = createStatementObserver({ recording: defaultConfig.recording, clock: systemClock, onInternalError: (e) => internalErrors.push(e) });
+      const proxy = await startTestProxy(major, { observe });
+      try {
+        const c = new pg.Client({ host: proxy.host, port: proxy.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'app' });
+        await c.connect();
+        await c.query(`SET SESSION AUTHORIZATION ${testRoles.scram.user}`);
+        expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe(testRoles.scram.user);
+        await c.query('BEGIN; RESET SESSION AUTHORIZATION; ROLLBACK');
+        await c.query('RESET SESSION AUTHORIZATION');
+        await c.end();
+        const deadline = Date.now() + 10_000;
+        while (!proxy.events.some((e) => e.type === 'session.closed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const changes = proxy.events.flatMap((e) => (e.type === 'session.role_changed' ? [[e.statement, e.role]] : []));
+        // The server reports session_authorization at ReadyForQuery, net of the transaction: the
+        // RESET that was rolled back is never reported, and no statement ran under it.
+        expect(changes, `PostgreSQL ${major.major}`).toEqual([
+          [1, testRoles.scram.user],
+          [6, testRoles.admin.user],
+        ]);
+        const roles = proxy.events.flatMap((e) => (e.type === 'statement.started' ? [e.role] : []));
+        expect(roles).toEqual([testRoles.admin.user, testRoles.scram.user, testRoles.scram.user, testRoles.scram.user, testRoles.scram.user, testRoles.scram.user]);
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+
   it('keeps pipelined postgres.js queries in step, an error affecting only its own batch', async () => {
     const sql = postgres({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', max: 1, onnotice: () => {} });
     const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
