@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { defaultConfig } from '../config/defaults.js';
 import type { SessionAuthFailed, SessionOpened } from '../recorder/events.js';
 import { viaPg, viaPostgresJs, viaPsql, type ClientResult, type Login } from './support/client-runs.js';
 import {
@@ -86,6 +87,16 @@ describe('proxy-managed identity refusals', () => {
   it('an identity denied a database: 28000, although its password was right', async () => {
     const r = await expectRefused(proxy, login({ password: passwordUser.password, database: 'postgres' }), '28000', 'denied by access policy');
     expect(r).toMatchObject({ message: `access to database "postgres" denied for "${passwordUser.name}"` });
+  });
+
+  it('with certificates as the only method, a client without one: 28000', async () => {
+    const certOnly = { ...standardIdentity(fx, testRoles.scram.user), users: [], jwt: { ...defaultConfig.identity.jwt } };
+    const p = await startIdentityProxy(identityProxyConfig(server, fx, certOnly), { APP_PASSWORD: testRoles.scram.password });
+    try {
+      await expectRefused(p, login({ host: p.host, port: p.port, user: certUser, password: 'x', tls: 'on' }), '28000', 'no client certificate');
+    } finally {
+      await p.close();
+    }
   });
 
   it('rate-limits an address after too many failures, even for the right password', async () => {
