@@ -160,6 +160,36 @@ describe('statement records through the proxy', () => {
     expect(copy?.copy?.bytes).toBeGreaterThan(100_000);
   });
 
+  it('records the role PostgreSQL itself reports, through SET ROLE, SET LOCAL ROLE and rollbacks', async () => {
+    const c = await pgClient();
+    const pid = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    const reported: string[] = [];
+    const whoami = async (): Promise<void> => {
+      reported.push((await c.query('SELECT current_user AS u')).rows[0].u as string);
+    };
+    const steps = [
+      'SET ROLE rec_auditor',
+      'RESET ROLE',
+      'BEGIN; SET ROLE rec_auditor; ROLLBACK',
+      'BEGIN; SET LOCAL ROLE rec_auditor',
+      'COMMIT',
+      'SET ROLE rec_auditor; SELECT 1/0',
+      'SET role TO rec_auditor',
+      'BEGIN; SET ROLE NONE; COMMIT',
+      'SET ROLE rec_auditor',
+      'DISCARD ALL',
+    ];
+    for (const step of steps) {
+      await c.query(step).catch(() => {});
+      await whoami();
+    }
+    await c.end();
+    const { statements } = await sessionOf(pid);
+    const recorded = statements.filter((s) => s.started.sql === 'SELECT current_user AS u').map((s) => s.started.role);
+    expect(recorded).toEqual(reported);
+    expect(new Set(reported)).toEqual(new Set([testRoles.scram.user, 'rec_auditor']));
+  });
+
   it('follows SET SESSION AUTHORIZATION through the ParameterStatus the server reports', async () => {
     for (const major of inject('postgresMajors')) {
       const observe = createStatementObserver({ recording: defaultConfig.recording, clock: systemClock, onInternalError: (e) => internalErrors.push(e) });
