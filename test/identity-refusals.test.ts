@@ -99,6 +99,16 @@ describe('proxy-managed identity refusals', () => {
     }
   });
 
+  it('a credential the server refuses: 28000 without the upstream role in the message, the server\'s words on the record', async () => {
+    const p = await startIdentityProxy(identityProxyConfig(server, fx, standardIdentity(fx, testRoles.scram.user)), { APP_PASSWORD: 'stale-password' });
+    try {
+      const r = await expectRefused(p, login({ host: p.host, port: p.port, password: passwordUser.password }), '28000', `upstream refused credential "app_rw": 28P01 password authentication failed for user "${testRoles.scram.user}"`);
+      expect(r).toMatchObject({ message: 'pgtrail could not log in to the database for this identity' });
+    } finally {
+      await p.close();
+    }
+  });
+
   it('rate-limits an address after too many failures, even for the right password', async () => {
     const limited = await startIdentityProxy(
       identityProxyConfig(server, fx, { ...standardIdentity(fx, testRoles.scram.user), rateLimit: { maxFailures: 2, windowMs: 600_000 } }),

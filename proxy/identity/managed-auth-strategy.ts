@@ -10,6 +10,7 @@ import { BackendError } from '../backend-error.js';
 import type { AuthContext, AuthOutcome, AuthStrategySelector, ClientAuthStrategy } from '../auth/client-auth.js';
 import { passthroughAuth } from '../auth/passthrough.js';
 import { authenticateUpstream } from '../auth/upstream-password-auth.js';
+import { parseErrorFields } from '../protocol/error-fields.js';
 import type { AuthRefusal } from './auth-refusal.js';
 import type { ManagedIdentity } from './managed-identity.js';
 
@@ -48,6 +49,8 @@ export function managedAuth(identity: ManagedIdentity): ClientAuthStrategy {
       const password = Buffer.from(credential.password ?? '', 'utf8');
       try {
         await authenticateUpstream(upstream, credential.role, password);
+      } catch (err) {
+        throw hideUpstreamRefusal(err, credential.name);
       } finally {
         password.fill(0);
       }
@@ -55,6 +58,21 @@ export function managedAuth(identity: ManagedIdentity): ClientAuthStrategy {
       return { identity: outcome.identity, upstream };
     },
   };
+}
+
+/**
+ * The server refusing pgtrail's own credential (28xxx) is pgtrail's configuration problem, and its
+ * message would name the upstream role: the client gets a plain 28000, the record the server's words.
+ */
+function hideUpstreamRefusal(err: unknown, credential: string): unknown {
+  if (!(err instanceof BackendError) || err.serverBody === null) return err;
+  const fields = parseErrorFields(err.serverBody);
+  if (!fields.code.startsWith('28')) return err;
+  return new IdentityRefusal({
+    code: '28000',
+    message: 'pgtrail could not log in to the database for this identity',
+    reason: `upstream refused credential ${JSON.stringify(credential)}: ${fields.code} ${fields.message}`,
+  });
 }
 
 /** Chooses managed identity for every session when it is configured, else passthrough. */
