@@ -150,6 +150,18 @@ describe('extended protocol', () => {
     ]);
   });
 
+  it('captures binary result columns decoded by the types a Describe of the portal reported', () => {
+    const o = observe({ captureRows: 2 });
+    o.client(serialize.parse({ text: 'SELECT 42, 7' }), serialize.bind({ binary: true }), serialize.describe({ type: 'P', name: '' }), serialize.execute(), serialize.sync());
+    o.server(T.ParseComplete);
+    o.server(T.BindComplete);
+    o.server(T.RowDescription, b.rowDescription([{ name: 'a', typeOid: 23, format: 1 }, { name: 'b', typeOid: 600, format: 1 }]));
+    o.dataRow(b.dataRow([Buffer.from([0, 0, 0, 42]), Buffer.from([7])]));
+    o.server(T.CommandComplete, b.commandComplete('SELECT 1'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    expect(finished(o.sink.events)[0]?.capturedRows).toEqual([['42', '\\x07']]);
+  });
+
   it('records text parameters as sent, NULL as null, and non-UTF-8 text as hex', () => {
     const o = observe();
     o.client(

@@ -464,7 +464,10 @@ export class SessionObserver implements TrafficObserver {
       this.queue.shift();
       if (head.portal !== null && this.options.recording.captureRows > 0) {
         const columns = decodeRowDescriptionColumns(body);
-        if (columns !== null) head.portal.columns = columns;
+        if (columns === null) return;
+        head.portal.columns = columns;
+        // Executes sent right behind the Describe took the Bind's formats only: give them the types too.
+        for (const pending of this.queue) if (pending.kind === 'execute' && pending.portal === head.portal) pending.run.columns = columns;
       }
     } else if (head?.kind === 'query' && this.options.recording.captureRows > 0) {
       const run = currentRun(head);
