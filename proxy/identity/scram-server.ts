@@ -18,13 +18,12 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { SCRAM_SHA_256, SCRAM_SHA_256_PLUS } from '../auth/scram-client.js';
 import type { ScramVerifier } from './scram-verifier.js';
 
-
 /** Outcome of one step: the bytes to send next, or why the exchange failed (never a secret). */
 export type ScramStep = { readonly ok: true; readonly reply: Buffer } | { readonly ok: false; readonly reason: string };
 
 const NONCE_BYTES = 18;
 /** Longest SCRAM client message accepted, in bytes; real ones are about 100. */
-const MAX_MESSAGE_CHARS = 1024;
+const MAX_MESSAGE_BYTES = 1024;
 const CBIND_TYPE = 'tls-server-end-point';
 
 /** One exchange; create one per authentication attempt. */
@@ -58,7 +57,7 @@ export class ScramServerExchange {
     if (this.step !== 'first') return fail('out-of-order scram message');
     this.step = 'done';
     if (!this.mechanisms.includes(mechanism)) return fail('unsupported sasl mechanism');
-    if (data.length > MAX_MESSAGE_CHARS) return fail('malformed scram client-first-message');
+    if (data.length > MAX_MESSAGE_BYTES) return fail('malformed scram client-first-message');
     const text = data.toString('utf8');
     const m = /^(n|y|p=([^,]*)),(a=[^,]*)?,(.*)$/.exec(text);
     if (!m) return fail('malformed scram client-first-message');
@@ -84,7 +83,7 @@ export class ScramServerExchange {
   clientFinal(data: Buffer): ScramStep {
     if (this.step !== 'final') return fail('out-of-order scram message');
     this.step = 'done';
-    if (data.length > MAX_MESSAGE_CHARS) return fail('malformed scram client-final-message');
+    if (data.length > MAX_MESSAGE_BYTES) return fail('malformed scram client-final-message');
     const text = data.toString('utf8');
     const m = /^c=([A-Za-z0-9+/=]*),r=([^,]*)(?:,[^p][^,]*)*,p=([A-Za-z0-9+/=]+)$/.exec(text);
     if (!m) return fail('malformed scram client-final-message');
