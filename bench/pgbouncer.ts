@@ -8,6 +8,9 @@ import { freePort } from '../embedded/postgres-server.js';
 /** Where pgbouncer's executable is installed by the Debian package. */
 const pgbouncerPath = '/usr/sbin/pgbouncer';
 
+/** How long pgbouncer keeps an idle server connection; wait longer than this to get its slots back. */
+export const serverIdleTimeoutSeconds = 2;
+
 /** pgbouncer could not be installed or started. */
 export class PgbouncerError extends Error {
   override readonly name = 'PgbouncerError';
@@ -91,6 +94,9 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
     `auth_file = ${userlist}`,
     `max_client_conn = ${options.maxClients}`,
     `default_pool_size = ${options.maxClients}`,
+    // Idle server connections close soon, so that the pool does not hold PostgreSQL's connection slots
+    // while other targets are measured (the memory check opens hundreds of sessions).
+    `server_idle_timeout = ${serverIdleTimeoutSeconds}`,
     'server_tls_sslmode = disable',
     'client_tls_sslmode = disable',
     'log_connections = 0',

@@ -7,7 +7,9 @@
  * Flags (environment in brackets): --seconds N [BENCH_SECONDS] per pgbench run (default 10),
  * --rounds N [BENCH_ROUNDS] (default 2), --clients 8,64, --modes simple,prepared, --targets LIST,
  * --scale N (pgbench -i -s, default 10), --connections N (memory check, default 200),
- * --result-mb N (slow client, default 1000), --slow-mbps N (default 50), --no-docs, --profile.
+ * --result-mb N (slow client, default 1000), --slow-mbps N (default 50), --journal-records N
+ * (journal benchmark, default 300000; 0 skips it), --search-statements N (search benchmark, default
+ * 1000000; 0 skips it), --no-docs, --profile.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,9 +25,11 @@ import { renderReport, type BenchReport, type ExtraSection } from './benchmark-r
 import { measureConnectionMemory, type ConnectionMemory } from './connection-memory.js';
 import { measureFdatasyncLatency, type FdatasyncLatency } from './fdatasync-latency.js';
 import { runPgbenchMatrix, type BenchTarget, type MatrixCell } from './pgbench-matrix.js';
-import { ensurePgbouncer, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
+import { renderJournalBench, runJournalBench } from './journal-bench.js';
+import { ensurePgbouncer, serverIdleTimeoutSeconds, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
 import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
+import { renderSearchBench, runSearchBench } from './search-bench.js';
 import { readSlowly, type SlowClientResult } from './slow-client.js';
 
 /** A proxy the benchmark measures: pgbouncer, the Node relay, or pgtrail in one recording mode. */
@@ -60,6 +64,8 @@ function options() {
       connections: { type: 'string', default: '200' },
       'result-mb': { type: 'string', default: '1000' },
       'slow-mbps': { type: 'string', default: '50' },
+      'journal-records': { type: 'string', default: '300000' },
+      'search-statements': { type: 'string', default: '1000000' },
       'no-docs': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
     },
@@ -84,6 +90,8 @@ function options() {
     connections: int('connections', values.connections, 200),
     resultRows: int('result-mb', values['result-mb'], 1000) * 1000,
     slowMBps: int('slow-mbps', values['slow-mbps'], 50),
+    journalRecords: int('journal-records', values['journal-records'], 300_000),
+    searchStatements: int('search-statements', values['search-statements'], 1_000_000),
     writeDocs: !values['no-docs'],
     profile: values.profile,
   };
@@ -173,6 +181,8 @@ async function main(): Promise<void> {
       for (const p of proxies) {
         log(`memory per connection: ${p.key}, ${opts.connections} idle sessions`);
         connectionMemory.push(await measureConnectionMemory(p.key, p.connection, p.pid, opts.connections, p.settle));
+        // pgbouncer's pool keeps the server connections a while: let them go before the next target.
+        if (p.key === 'pgbouncer') await new Promise((r) => setTimeout(r, (serverIdleTimeoutSeconds + 1.5) * 1000));
       }
     }
 
@@ -189,6 +199,16 @@ async function main(): Promise<void> {
     }
 
     const extra: ExtraSection[] = [];
+    // The journal and search benchmarks need no server; they run last so as not to disturb the proxies.
+    if (opts.journalRecords > 0) {
+      log(`journal benchmark (${opts.journalRecords} records)`);
+      const journal = await runJournalBench({ records: opts.journalRecords, strictRecords: Math.max(1000, Math.floor(opts.journalRecords / 6)) });
+      extra.push({ title: 'Journal: append, read and verify against the machine\'s SHA-256 rate', markdown: renderJournalBench(journal) });
+    }
+    if (opts.searchStatements > 0) {
+      log(`search benchmark (${opts.searchStatements} statements)`);
+      extra.push({ title: 'Search over the journal', markdown: renderSearchBench(await runSearchBench({ statements: opts.searchStatements })) });
+    }
     const report: BenchReport = {
       facts: {
         date: new Date().toISOString(),
