@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -129,5 +129,42 @@ describe('journal writer', () => {
     const writer = await openJournalWriter(config());
     await writer.close();
     await expect(writer.append(sampleSession('c', 1)[0]!)).rejects.toBeInstanceOf(JournalError);
+  });
+
+  test('group commit: one fdatasync covers every append waiting for it', async () => {
+    await createSigningKey(dir);
+    let datasyncs = 0;
+    const counting = async (path: string, flags: 'a' | 'ax'): Promise<FileHandle> => {
+      const real = await open(path, flags, 0o644);
+      return new Proxy(real, {
+        get(target, prop) {
+          if (prop === 'datasync') return () => (datasyncs++, target.datasync());
+          const value: unknown = Reflect.get(target, prop);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    };
+    const writer = await openJournalWriter({ ...config(), checkpointEveryRecords: 1_000_000, openSegment: counting });
+    const before = datasyncs;
+    const events = sampleSession('g', 500);
+    await Promise.all(events.map((e) => writer.append(e)));
+    const used = datasyncs - before;
+    expect(used).toBeGreaterThanOrEqual(1);
+    expect(used).toBeLessThanOrEqual(5);
+    await writer.close();
+  });
+
+  test('an idle writer still writes checkpoints (heartbeat), each one verifiable', async () => {
+    const vkey = await createSigningKey(dir);
+    const writer = await openJournalWriter(config({ checkpointEveryMs: 20 }));
+    await writer.append(sampleSession('h', 1)[0]!);
+    const sizeAfterAppend = writer.durableSize;
+    const deadline = Date.now() + 10_000;
+    while (writer.durableSize < sizeAfterAppend + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await writer.close();
+    const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
+    expect(report.findings).toEqual([]);
+    expect(report.checkpoints).toBeGreaterThanOrEqual(5);
+    expect(report.records - report.checkpoints).toBe(2); // journal.started and the one event
   });
 });
