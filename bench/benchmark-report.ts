@@ -138,7 +138,7 @@ function strictSection(report: BenchReport): string | null {
   const f = report.fdatasync;
   if (!report.targets.some((t) => t.key === 'pgtrail-strict')) return null;
   const lines = ['## Strict durability'];
-  if (f) lines.push('', `fdatasync of a 512-byte append in the journal's folder, measured in this run: median ${f.medianMs.toFixed(3)} ms, mean ${f.meanMs.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms (${f.samples} samples).`);
+  if (f) lines.push('', `fdatasync of a 512-byte append in the journal's folder, measured in this run: median ${f.medianMs.toFixed(3)} ms, mean ${f.meanMs.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms (${f.samples} samples); CPU time per write + fdatasync ${f.cpuMsPerSync.toFixed(3)} ms.`);
   const rows = cells(report).map((cell) => {
     const strict = lookup(report, 'pgtrail-strict', cell);
     const off = lookup(report, 'pgtrail-off', cell);

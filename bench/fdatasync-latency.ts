@@ -7,6 +7,8 @@ export interface FdatasyncLatency {
   readonly medianMs: number;
   readonly meanMs: number;
   readonly p99Ms: number;
+  /** CPU time (user + system) this process spent per write + fdatasync, in ms: the kernel's work for one sync. */
+  readonly cpuMsPerSync: number;
 }
 
 /**
@@ -18,6 +20,7 @@ export function measureFdatasyncLatency(dir: string, durationMs: number, recordB
   const fd = openSync(join(work, 'probe'), 'a');
   const block = Buffer.alloc(recordBytes, 0x61);
   const times: number[] = [];
+  const cpuBefore = process.cpuUsage();
   try {
     const end = performance.now() + durationMs;
     while (performance.now() < end || times.length < 20) {
@@ -30,7 +33,8 @@ export function measureFdatasyncLatency(dir: string, durationMs: number, recordB
     closeSync(fd);
     rmSync(work, { recursive: true, force: true });
   }
+  const cpu = process.cpuUsage(cpuBefore);
   times.sort((a, b) => a - b);
   const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
-  return { samples: times.length, medianMs: at(0.5), meanMs: times.reduce((s, t) => s + t, 0) / times.length, p99Ms: at(0.99) };
+  return { samples: times.length, medianMs: at(0.5), meanMs: times.reduce((s, t) => s + t, 0) / times.length, p99Ms: at(0.99), cpuMsPerSync: (cpu.user + cpu.system) / 1000 / times.length };
 }
