@@ -97,6 +97,14 @@ export function holdsCredentials(text: string): boolean {
   return CREDENTIALS.test(text);
 }
 
+/** A stored password verifier as pg_authid.rolpassword holds it: SCRAM-SHA-256 or md5. */
+const VERIFIER = /^(SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+|md5[0-9a-f]{32})$/;
+
+/** True when a value is a password verifier (e.g. a captured row of pg_authid). */
+export function isPasswordVerifier(value: string): boolean {
+  return VERIFIER.test(value);
+}
+
 /** True when `message` contains any of `secrets` (an error that echoes a scrubbed literal). */
 export function echoesSecret(message: string, secrets: readonly string[]): boolean {
   return secrets.some((s) => message.includes(s));

@@ -1,6 +1,6 @@
 import type { RedactionRule } from '../config/config.js';
 import type { RecordedText, StatementFinished, StatementStarted, TrailEvent } from './events.js';
-import { echoesSecret, holdsCredentials, PASSWORD_REDACTION, scrubPasswords } from './password-scrub.js';
+import { echoesSecret, holdsCredentials, isPasswordVerifier, PASSWORD_REDACTION, scrubPasswords } from './password-scrub.js';
 import { replaceLiterals } from './sql-literals.js';
 
 /**
@@ -95,10 +95,16 @@ class RuleRedactor implements Redactor {
   private redactFinished(event: StatementFinished): StatementFinished {
     const key = `${event.session}\u0000${event.statement}`;
     const secrets = this.secrets.get(key);
-    if (secrets === undefined) return event;
     this.secrets.delete(key);
-    if (event.error === null || !echoesSecret(event.error.message, secrets)) return event;
-    return { ...event, error: { code: event.error.code, message: 'message removed: it quoted a scrubbed password' } };
+    let result = event;
+    if (secrets !== undefined && event.error !== null && echoesSecret(event.error.message, secrets)) {
+      result = { ...result, error: { code: event.error.code, message: 'message removed: it quoted a scrubbed password' } };
+    }
+    // Captured rows may hold password verifiers (SELECT rolpassword FROM pg_authid).
+    if (event.capturedRows !== null && event.capturedRows.some((row) => row.some((v) => v !== null && isPasswordVerifier(v)))) {
+      result = { ...result, capturedRows: event.capturedRows.map((row) => row.map((v) => (v !== null && isPasswordVerifier(v) ? null : v))) };
+    }
+    return result;
   }
 
   private normalizeSql(sql: RecordedText): RecordedText {
