@@ -136,7 +136,7 @@ describe('limits', () => {
       const busy = await connect(p);
       await busy.query('select pg_sleep(1)');
       const idle = await connect(p);
-      const error = new Promise<{ code?: string }>((resolve) => idle.on('error', resolve));
+      const error = new Promise<Error & { code?: string }>((resolve) => idle.on('error', resolve));
       expect((await error).code).toBe('57P05');
       expect(p.events.some((e) => e.type === 'session.closed' && e.reason === 'idle_timeout')).toBe(true);
       await busy.end().catch(() => {});
@@ -199,7 +199,7 @@ describe('session ends', () => {
   it('close() drains: sessions still open after shutdownGraceMs get 57P01', async () => {
     const p = await startTestProxy(server, { limits: { shutdownGraceMs: 200 } });
     const c = await connect(p);
-    const error = new Promise<{ code?: string }>((resolve) => c.on('error', resolve));
+    const error = new Promise<Error & { code?: string }>((resolve) => c.on('error', resolve));
     await p.close();
     expect((await error).code).toBe('57P01');
     expect(p.proxy.sessionCount).toBe(0);
