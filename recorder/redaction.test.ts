@@ -59,11 +59,11 @@ describe('createRedactor', () => {
     expect(r.redact(started('a', 3, 'SELECT $1', ['https://example.com/x']))).toMatchObject({ params: ['https://example.com/x'], redaction: null });
   });
 
-  it('drops captured values that are password verifiers', async () => {
+  it('drops captured values that are password verifiers or carry credentials', async () => {
     const r = await createRedactor([]);
     const scram = 'SCRAM-SHA-256$4096:c2FsdHNhbHQ=$c3RvcmVka2V5:c2VydmVya2V5';
-    const event: StatementFinished = { ...finished('a', 1, ''), error: null, capturedRows: [['app', scram], ['md5_user', 'md5d41d8cd98f00b204e9800998ecf8427e'], ['x', 'plain']] };
-    expect(r.redact(event)).toMatchObject({ capturedRows: [['app', null], ['md5_user', null], ['x', 'plain']] });
+    const event: StatementFinished = { ...finished('a', 1, ''), error: null, capturedRows: [['app', scram], ['md5_user', 'md5d41d8cd98f00b204e9800998ecf8427e'], ['x', 'plain'], ['m', '{user=u,password=hunter2}']] };
+    expect(r.redact(event)).toMatchObject({ capturedRows: [['app', null], ['md5_user', null], ['x', 'plain'], ['m', null]] });
   });
 
   it('removes an error message that quotes a scrubbed password', async () => {

@@ -100,9 +100,9 @@ class RuleRedactor implements Redactor {
     if (secrets !== undefined && event.error !== null && echoesSecret(event.error.message, secrets)) {
       result = { ...result, error: { code: event.error.code, message: 'message removed: it quoted a scrubbed password' } };
     }
-    // Captured rows may hold password verifiers (SELECT rolpassword FROM pg_authid).
-    if (event.capturedRows !== null && event.capturedRows.some((row) => row.some((v) => v !== null && isPasswordVerifier(v)))) {
-      result = { ...result, capturedRows: event.capturedRows.map((row) => row.map((v) => (v !== null && isPasswordVerifier(v) ? null : v))) };
+    // Captured rows may hold verifiers (SELECT rolpassword FROM pg_authid) or options with passwords (pg_user_mapping).
+    if (event.capturedRows !== null && event.capturedRows.some((row) => row.some(isSecretValue))) {
+      result = { ...result, capturedRows: event.capturedRows.map((row) => row.map((v) => (isSecretValue(v) ? null : v))) };
     }
     return result;
   }
@@ -117,6 +117,10 @@ class RuleRedactor implements Redactor {
     }
     return replaceLiterals(sql);
   }
+}
+
+function isSecretValue(v: string | null): boolean {
+  return v !== null && (isPasswordVerifier(v) || holdsCredentials(v));
 }
 
 /** A session nobody announced matches only rules that match everything. */
