@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort, superuser } from '../embedded/postgres-server.js';
+import { freePort, superuser, type PostgresInfo } from '../embedded/postgres-server.js';
 import { readJournal } from '../recorder/journal-reader.js';
 
 const pgtrailBin = join(import.meta.dirname, '..', 'dist', 'bin', 'pgtrail.js');
@@ -43,6 +43,23 @@ function stopped(child: ChildProcess): Promise<number | null> {
 /** The (tid, bid, aid, delta) of a pgbench_history INSERT as pgbench sends it in simple protocol. */
 const historyInsert = /^INSERT INTO pgbench_history \(tid, bid, aid, delta, mtime\) VALUES \((-?\d+), (-?\d+), (-?\d+), (-?\d+), CURRENT_TIMESTAMP\)/i;
 
+/** Waits until pgbench has committed at least `count` transactions (each adds a pgbench_history row). */
+async function untilCommitted(server: PostgresInfo, database: string, count: number): Promise<void> {
+  const client = new pg.Client({ host: server.host, port: server.port, user: superuser.user, password: superuser.password, database });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 50_000;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pgbench_history');
+      if ((rows[0]?.n ?? 0) >= count) return;
+      if (Date.now() > deadline) throw new Error('pgbench committed nothing through pgtrail');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 describe('crash under load in strict durability', () => {
   const server = inject('postgres');
   const database = 'crash_load';
@@ -68,9 +85,9 @@ describe('crash under load in strict durability', () => {
     const port = await freePort();
     const args = ['--listen', `127.0.0.1:${port}`, '--upstream', `postgres://${server.host}:${server.port}/?sslmode=disable`, '--journal', journal, '--durability', 'strict'];
     const first = await startPgtrail(args);
-    const bench = spawn('pgbench', ['-c', '8', '-j', '2', '-T', '30', '-n', '-h', '127.0.0.1', '-p', String(port), '-U', superuser.user, database], { env, stdio: 'ignore' });
-    // Let the load build up, then pull the plug on pgtrail mid-flight.
-    await new Promise((r) => setTimeout(r, 3_000));
+    const bench = spawn('pgbench', ['-c', '8', '-j', '2', '-T', '60', '-n', '-h', '127.0.0.1', '-p', String(port), '-U', superuser.user, database], { env, stdio: 'ignore' });
+    // Let the load build up (transactions are committing), then pull the plug on pgtrail mid-flight.
+    await untilCommitted(server, database, 100);
     first.child.kill('SIGKILL');
     await stopped(first.child);
     await stopped(bench);
