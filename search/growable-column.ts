@@ -11,16 +11,14 @@ export class GrowableColumn<T extends ColumnArray> {
     private readonly make: ColumnConstructor<T>,
     initial: T | null = null,
   ) {
-    this.data = new make(Math.max(1024, initial?.length ?? 0));
-    if (initial) {
-      this.data.set(initial);
-      this.length = initial.length;
-    }
+    // A loaded column is adopted as it is (no copy); the first push past its end copies it once.
+    this.data = initial ?? new make(1024);
+    this.length = initial?.length ?? 0;
   }
 
   push(value: number): number {
     if (this.length === this.data.length) {
-      const bigger = new this.make(this.data.length * 2);
+      const bigger = new this.make(Math.max(1024, this.data.length * 2));
       bigger.set(this.data);
       this.data = bigger;
     }

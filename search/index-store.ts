@@ -81,10 +81,7 @@ export function loadIndex(dir: string): StoredIndex | null {
       const width = type === 'f64' ? 8 : type === 'u32' ? 4 : 1;
       const bytes = header.rowCount * width;
       if (offset + bytes > body.length) return null;
-      // Copy into a fresh, aligned buffer: the file's buffer may not be aligned for Float64Array.
-      const copy = new Uint8Array(bytes);
-      copy.set(body.subarray(offset, offset + bytes));
-      columns[name] = type === 'f64' ? new Float64Array(copy.buffer) : type === 'u32' ? new Uint32Array(copy.buffer) : copy;
+      columns[name] = columnView(body, offset, header.rowCount, type);
       offset += bytes + ((8 - (bytes % 8)) % 8);
     }
     if (offset !== body.length) return null;
@@ -92,6 +89,22 @@ export function loadIndex(dir: string): StoredIndex | null {
   } catch {
     return null;
   }
+}
+
+/** A typed-array view of a column in the file's bytes; copied only when the bytes are not 8-aligned in memory. */
+function columnView(body: Buffer, offset: number, rows: number, type: 'f64' | 'u32' | 'u8'): Float64Array | Uint32Array | Uint8Array {
+  const width = type === 'f64' ? 8 : type === 'u32' ? 4 : 1;
+  let buffer = body.buffer;
+  let at = body.byteOffset + offset;
+  if (at % 8 !== 0) {
+    const copy = new Uint8Array(rows * width);
+    copy.set(body.subarray(offset, offset + rows * width));
+    buffer = copy.buffer;
+    at = 0;
+  }
+  if (type === 'f64') return new Float64Array(buffer, at, rows);
+  if (type === 'u32') return new Uint32Array(buffer, at, rows);
+  return new Uint8Array(buffer, at, rows);
 }
 
 function isHeader(value: unknown): value is Header {

@@ -56,10 +56,10 @@ export function segmentSource(dir: string): JournalSource & { close(): void } {
   };
 }
 
-const windowBytes = 64 * 1024;
+const windowBytes = 16 * 1024;
 
 /**
- * Reads records by location through a 64 KiB window of the segment, so that a query returning many
+ * Reads records by location through a 16 KiB window of the segment, so that a query returning many
  * nearby records (the common case: a time range, a session) costs a few reads instead of one per
  * record. The window ends at its last newline, so it only ever holds complete records, even of a
  * segment being written.

@@ -70,6 +70,7 @@ export class TrailIndex {
   private readonly sessionIds = new Map<string, number>();
   /** `session:statement` of statements not yet finished, to their row. */
   private readonly pending = new Map<string, number>();
+  private pendingKnown = true;
 
   constructor(state: TrailIndexState | null = null) {
     const make = (name: ColumnName) => {
@@ -91,12 +92,20 @@ export class TrailIndex {
     this.segmentNames.forEach((s, i) => this.segmentIds.set(s, i));
     this.sessions.push(...state.sessions.map((s) => ({ ...s })));
     this.sessions.forEach((s, i) => this.sessionIds.set(s.id, i));
-    const flags = this.columns.flags;
+    this.pendingKnown = false;
+  }
+
+  /** Statements still waiting for their finish, found in the columns only when the index is extended. */
+  private pendingRows(): Map<string, number> {
+    if (this.pendingKnown) return this.pending;
+    const flags = this.columns.flags.raw();
+    const session = this.columns.session.raw();
+    const statement = this.columns.statement.raw();
     for (let row = 0; row < this.rowCount; row++) {
-      if ((flags.get(row) & StatementFlag.finished) === 0) {
-        this.pending.set(`${this.columns.session.get(row)}:${this.columns.statement.get(row)}`, row);
-      }
+      if (((flags[row] as number) & StatementFlag.finished) === 0) this.pending.set(`${session[row]}:${statement[row]}`, row);
     }
+    this.pendingKnown = true;
+    return this.pending;
   }
 
   /** Number of statements indexed. */
@@ -168,15 +177,16 @@ export class TrailIndex {
         c.finishedSegment.push(0);
         c.finishedOffset.push(0);
         c.finishedLength.push(0);
-        this.pending.set(`${session}:${event.statement}`, row);
+        this.pendingRows().set(`${session}:${event.statement}`, row);
         return;
       }
       case 'statement.finished': {
         const session = this.sessionIds.get(event.session);
         const key = `${session}:${event.statement}`;
-        const row = this.pending.get(key);
+        const pending = this.pendingRows();
+        const row = pending.get(key);
         if (session === undefined || row === undefined) return; // a finish without its start: verify reports it
-        this.pending.delete(key);
+        pending.delete(key);
         const c = this.columns;
         let flags = StatementFlag.finished;
         if (event.error) {
