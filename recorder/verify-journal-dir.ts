@@ -6,6 +6,7 @@
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latestCheckpointFile } from './journal-files.js';
+import { lockFile } from './journal-lock.js';
 import { nodeSha256 } from './node-sha256.js';
 import { verifyJournal, type JournalVerifyReport, type VerifiedTree } from './verify/journal-verifier.js';
 import { parseSegmentName } from './verify/segment-name.js';
@@ -40,18 +41,32 @@ export async function readVerifyState(path: string): Promise<VerifiedTree | null
   return { size: state.size, root: state.root };
 }
 
+/** True when the journal's lock names a running process (the journal is being written). */
+async function isWriterRunning(dir: string): Promise<boolean> {
+  const pid = Number((await readFile(join(dir, lockFile), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Verifies the journal in `dir`; I/O errors and a malformed --vkey or --state throw. */
 export async function verifyJournalDir(dir: string, options: VerifyJournalDirOptions): Promise<JournalVerifyReport> {
-  const names = await readdir(dir);
-  const segments = names.filter((n) => parseSegmentName(n) !== null).map((name) => ({ name, read: () => readFile(join(dir, name)) }));
+  // The checkpoint file first, then the segments: a live writer only adds records after what the file names.
   let latestCheckpoint: string | null = null;
   try {
     latestCheckpoint = await readFile(join(dir, latestCheckpointFile), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+  const names = await readdir(dir);
+  const segments = names.filter((n) => parseSegmentName(n) !== null).map((name) => ({ name, read: () => readFile(join(dir, name)) }));
   const remembered = options.stateFile === null ? null : await readVerifyState(options.stateFile);
-  const report = await verifyJournal({ segments, latestCheckpoint, pinnedKeys: options.pinnedKeys, remembered, sha256: nodeSha256 });
+  const writerActive = await isWriterRunning(dir);
+  const report = await verifyJournal({ segments, latestCheckpoint, pinnedKeys: options.pinnedKeys, remembered, sha256: nodeSha256, writerActive });
   if (options.stateFile !== null && report.intact && report.verified !== null) {
     const tmp = `${options.stateFile}.tmp-${process.pid}`;
     await writeFile(tmp, `${JSON.stringify(report.verified)}\n`);

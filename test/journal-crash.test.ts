@@ -86,7 +86,7 @@ describe('crash recovery on open', () => {
       expect(after).toEqual(events.slice(0, -1));
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 240_000);
 
   test('a bad record followed by good ones refuses to open and says where', async () => {
     const dir = join(root, `bad-${n++}`);

@@ -110,7 +110,7 @@ describe('tamper matrix', () => {
         }
       }
     }
-  });
+  }, 240_000);
 
   test('a deleted record is found where it was', async () => {
     const lines = await journalLines(pristine);
@@ -155,6 +155,19 @@ describe('tamper matrix', () => {
     const report = await verify(dir);
     expect(codes(report.findings)).toEqual(['JOURNAL_TORN_TAIL', 'JOURNAL_TRUNCATED']);
     expect(report.findings.find((f) => f.code === 'JOURNAL_TORN_TAIL')!.index).toBe(lines.length - 1);
+  });
+
+  test('an unfinished last record is a write in progress while a writer runs, and a torn tail when none does', async () => {
+    const dir = await copyOfPristine();
+    const lines = await journalLines(pristine);
+    const last = lines[lines.length - 1]!.segment;
+    await writeFile(join(dir, last), `${await readFile(join(dir, last), 'utf8')}{"i":${lines.length},"prev":"`);
+    await writeFile(join(dir, 'lock'), `${process.pid}\n`); // a running process holds the lock
+    const live = await verify(dir);
+    expect(live.findings).toEqual([]);
+    expect(live.inProgressBytes).toBeGreaterThan(0);
+    await unlink(join(dir, 'lock'));
+    expect(codes((await verify(dir)).findings)).toEqual(['JOURNAL_TORN_TAIL']);
   });
 
   test('a truncated tail without its checkpoint file is found', async () => {

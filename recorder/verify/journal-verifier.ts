@@ -44,6 +44,8 @@ export interface JournalVerifyInput {
   readonly sha256?: Sha256;
   /** Findings beyond this many are counted, not listed. */
   readonly maxFindings?: number;
+  /** A writer is running: an unfinished last line is a write in progress, not a torn tail. */
+  readonly writerActive?: boolean;
 }
 
 /** The outcome of one verification. */
@@ -64,6 +66,8 @@ export interface JournalVerifyReport {
   readonly lastCheckpoint: { readonly size: number; readonly root: string } | null;
   /** Records after the last checkpoint: present, chained, but not yet signed. */
   readonly unsealedRecords: number;
+  /** Bytes of a record being written when the journal was read (writerActive only). */
+  readonly inProgressBytes: number;
   /** What to remember for the next run: the last checkpoint, or the old state when there are findings. */
   readonly verified: VerifiedTree | null;
 }
@@ -122,6 +126,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   let keyRotations = 0;
   let lastCheckpoint: { size: number; root: string } | null = null;
   let rootDiffers = false;
+  let inProgressBytes = 0;
 
   const named = input.segments
     .map((s) => ({ source: s, first: parseSegmentName(s.name) }))
@@ -151,7 +156,8 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
       line++;
       const at: Location = { segment: source.name, line, offset: start, index: pos };
       if (end < 0) {
-        if (isLast) report(FindingCode.tornTail, `the last segment ends in an unfinished record of ${bytes.length - start} bytes`, at);
+        if (isLast && input.writerActive === true) inProgressBytes = bytes.length - start;
+        else if (isLast) report(FindingCode.tornTail, `the last segment ends in an unfinished record of ${bytes.length - start} bytes`, at);
         else report(FindingCode.recordMalformed, 'segment ends in an unfinished record', at);
         break;
       }
@@ -345,6 +351,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
     keyPinned: pinned !== null,
     lastCheckpoint: sealed,
     unsealedRecords: sealed === null ? pos : pos - sealed.size - 1,
+    inProgressBytes,
     verified: intact && sealed !== null ? sealed : remembered,
   };
 }
