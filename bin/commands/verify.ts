@@ -43,6 +43,7 @@ function summary(report: JournalVerifyReport) {
     keyPinned: report.keyPinned,
     lastCheckpoint: report.lastCheckpoint,
     unsealedRecords: report.unsealedRecords,
+    inProgressBytes: report.inProgressBytes,
   };
 }
 
@@ -74,6 +75,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     if (report.lastCheckpoint !== null) {
       ctx.stdout.write(`last checkpoint: size ${report.lastCheckpoint.size} root ${report.lastCheckpoint.root}; ${report.unsealedRecords} records after it\n`);
     }
+    if (report.inProgressBytes > 0) ctx.stdout.write(`a writer is running: ${report.inProgressBytes} bytes of a record being written were not checked\n`);
   }
   if (pinnedKeys === null) ctx.stderr.write('pgtrail verify: no --vkey given: trusted the key the journal names (integrity, not authorship)\n');
   return report.intact ? ExitCode.ok : ExitCode.checkFailed;
