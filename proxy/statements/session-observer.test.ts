@@ -263,6 +263,35 @@ describe('extended protocol', () => {
     expect(finished(o.sink.events).map((e) => [e.statement, e.command, e.rows, e.resultDigest])).toEqual([[1, 'SELECT 1', 5, sha256(...rows)]]);
   });
 
+  it('aggregates fetches of a named portal across Syncs inside a transaction (JDBC fetchSize)', () => {
+    const o = observe();
+    const rows = ['1', '2', '3'].map((v) => b.dataRow([v]));
+    o.client(serialize.query('BEGIN'));
+    o.server(T.CommandComplete, b.commandComplete('BEGIN'));
+    o.server(T.ReadyForQuery, b.readyForQuery('T'));
+    o.client(serialize.parse({ name: 'S_1', text: 'SELECT x FROM big' }), serialize.bind({ statement: 'S_1', portal: 'C_1' }), serialize.execute({ portal: 'C_1', rows: 2 }), serialize.sync());
+    o.server(T.ParseComplete);
+    o.server(T.BindComplete);
+    o.dataRow(rows[0] as Buffer);
+    o.dataRow(rows[1] as Buffer);
+    o.server(T.PortalSuspended);
+    o.server(T.ReadyForQuery, b.readyForQuery('T'));
+    o.client(serialize.execute({ portal: 'C_1', rows: 2 }), serialize.sync());
+    o.dataRow(rows[2] as Buffer);
+    o.server(T.CommandComplete, b.commandComplete('SELECT 1'));
+    o.server(T.ReadyForQuery, b.readyForQuery('T'));
+    o.client(serialize.query('COMMIT'));
+    o.server(T.CommandComplete, b.commandComplete('COMMIT'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    expect(started(o.sink.events).map((e) => e.sql)).toEqual(['BEGIN', 'SELECT x FROM big', 'COMMIT']);
+    expect(finished(o.sink.events).map((e) => [e.statement, e.command, e.rows, e.txStatus])).toEqual([
+      [1, 'BEGIN', null, 'T'],
+      [2, 'SELECT 1', 3, 'T'],
+      [3, 'COMMIT', null, 'I'],
+    ]);
+    expect(finished(o.sink.events)[1]?.resultDigest).toBe(sha256(...rows));
+  });
+
   it('ends a suspended statement when its transaction ends', () => {
     const o = observe();
     const row = b.dataRow(['1']);
