@@ -61,10 +61,12 @@ export function saveIndex(dir: string, stored: StoredIndex): void {
       sessions: index.sessions,
     },
   };
-  writeFileSync(join(dir, `${columnsFile}.tmp`), body);
-  renameSync(join(dir, `${columnsFile}.tmp`), join(dir, columnsFile));
-  writeFileSync(join(dir, `${headerFile}.tmp`), JSON.stringify(header));
-  renameSync(join(dir, `${headerFile}.tmp`), join(dir, headerFile));
+  // Per-process temporary names: two searches saving at once must not interleave one file.
+  const tmp = `.tmp-${process.pid}`;
+  writeFileSync(join(dir, columnsFile + tmp), body);
+  renameSync(join(dir, columnsFile + tmp), join(dir, columnsFile));
+  writeFileSync(join(dir, headerFile + tmp), JSON.stringify(header));
+  renameSync(join(dir, headerFile + tmp), join(dir, headerFile));
 }
 
 /** Reads the index, or returns null when it is missing, of another version, or damaged in any way. */

@@ -40,7 +40,13 @@ export async function openIndex(
     origin = 'built';
   }
   const last = await scanInto(index, source, segments, options.progress);
-  if (dir !== null) saveIndex(dir, { index, segments, last: last ?? stored?.last ?? null });
+  if (dir !== null) {
+    try {
+      saveIndex(dir, { index, segments, last: last ?? stored?.last ?? null });
+    } catch {
+      // The index is a cache: a read-only journal (an auditor's copy) is searched without one.
+    }
+  }
   return { index, origin };
 }
 
