@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,23 @@ describe('CertificateAuthority', () => {
     const check = CertificateAuthority.fromPem(caPem, 'san-dns', ours.caFile).check(der(ours.certFile), new Date());
     expect(check.ok && check.identity.user).toBe('localhost');
     expect(CertificateAuthority.fromPem(caPem, 'san-email', ours.caFile).check(der(ours.certFile), new Date())).toEqual({ ok: false, reason: 'certificate has no san-email' });
+  });
+
+  it('reads email and URI subjectAltNames', () => {
+    const key = join(dir, 'bob.key');
+    const csr = join(dir, 'bob.csr');
+    const crt = join(dir, 'bob.crt');
+    const ext = join(dir, 'bob.ext');
+    writeFileSync(ext, 'subjectAltName=email:bob@example.test,URI:spiffe://example.test/bob\n');
+    const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+    run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Bob', '-keyout', key, '-out', csr]);
+    run(['x509', '-req', '-in', csr, '-CA', ours.caFile, '-CAkey', join(dir, 'ours', 'ca.key'), '-CAcreateserial', '-days', '1', '-extfile', ext, '-out', crt]);
+    const identityBy = (from: 'san-email' | 'san-uri') => {
+      const check = CertificateAuthority.fromPem(caPem, from, ours.caFile).check(der(crt), new Date());
+      return check.ok ? check.identity.user : check.reason;
+    };
+    expect(identityBy('san-email')).toBe('bob@example.test');
+    expect(identityBy('san-uri')).toBe('spiffe://example.test/bob');
   });
 
   it('refuses a certificate from another CA with the same name', () => {
