@@ -31,9 +31,12 @@ export interface ScrubbedStatement {
 
 const MASK = Buffer.from("'***'");
 const ROLE_OBJECTS = ['role', 'user', 'group', 'server'];
+const MAY_HOLD_PASSWORD = /password|:\/\//i;
 
 /** The statement with its secrets replaced, or null when it holds no password. */
 export function scrubPasswords(sql: RecordedText): ScrubbedStatement | null {
+  // Fast path: both conditions need the word "password" or a "://" somewhere in the text.
+  if (typeof sql === 'string' && !MAY_HOLD_PASSWORD.test(sql)) return null;
   const bytes = typeof sql === 'string' ? Buffer.from(sql, 'utf8') : Buffer.from(sql.base64, 'base64');
   const cuts: { start: number; end: number }[] = [];
   let words = 0;
