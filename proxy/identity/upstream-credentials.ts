@@ -46,11 +46,17 @@ export function resolveUpstreamCredentials(list: readonly UpstreamCredential[], 
       name: c.name,
       role: c.role,
       password,
-      tlsCert: c.certFile !== null ? readSecret(c.certFile, at, sources) : c.certEnv !== null ? Buffer.from(fromEnv(c.certEnv, at, sources)) : null,
-      tlsKey: c.keyFile !== null ? readSecret(c.keyFile, at, sources) : c.keyEnv !== null ? Buffer.from(fromEnv(c.keyEnv, at, sources)) : null,
+      tlsCert: fileOrEnv(c.certFile, c.certEnv, at, sources),
+      tlsKey: fileOrEnv(c.keyFile, c.keyEnv, at, sources),
     });
   }
   return out;
+}
+
+/** The contents of `file`, else the value of the variable `env` as bytes, else null. */
+function fileOrEnv(file: string | null, env: string | null, at: string, sources: SecretSources): Buffer | null {
+  if (file !== null) return readSecret(file, at, sources);
+  return env === null ? null : Buffer.from(fromEnv(env, at, sources), 'utf8');
 }
 
 function fromEnv(name: string, at: string, sources: SecretSources): string {
