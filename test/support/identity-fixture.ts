@@ -3,7 +3,7 @@
  * certificates and a stranger CA), an SSO issuer (signing keys and a JWKS served over HTTP on
  * 127.0.0.1), and a proxy started with identity configured, whose events land in an array.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,11 +20,11 @@ import { formatScramVerifier, makeScramVerifier } from '../../proxy/identity/scr
 import { startProxy } from '../../proxy/server.js';
 import { silentObserver } from '../../proxy/traffic-observer.js';
 import type { TrailEvent } from '../../recorder/events.js';
-import { readFileSync } from 'node:fs';
 import { testProxyConfig } from './test-proxy.js';
 
 /** The SSO issuer of the tests. */
 export const ISSUER = 'https://sso.pgtrail.test';
+/** The audience its tokens are for. */
 export const AUDIENCE = 'pgtrail';
 
 /** Files and keys, made once per test file. */
@@ -45,6 +45,7 @@ export interface IdentityFixture {
 /** The certificate user's name (the CN of `person`). */
 export const certUser = 'dave';
 
+/** Makes the TLS files and the issuer, and starts the JWKS server; `cleanup()` undoes it all. */
 export async function makeIdentityFixture(): Promise<IdentityFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'pgtrail-identity-'));
   const proxyTls = makeTlsFiles(join(dir, 'proxy'), 'localhost');
@@ -92,8 +93,9 @@ export interface IdentityProxy {
   close(): Promise<void>;
 }
 
-/** The user of identity.users in the shared setup, and the identity that SSO tokens name. */
+/** The user of identity.users in the shared setup. */
 export const passwordUser = { name: 'alice', password: 'alice-pw' } as const;
+/** The identity (email claim) of the SSO user. */
 export const tokenUser = 'carol@example.test';
 
 /**
