@@ -12,7 +12,7 @@ describe('pgtrail demo', () => {
   const work = mkdtempSync(join(tmpdir(), 'pgtrail-demo-test-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('prints a working connection URL and the commands that show what was recorded', async () => {
+  it('prints a working connection URL and the commands that show what was recorded', { timeout: 240_000 }, async () => {
     const port = await freePort();
     const journal = join(work, 'journal');
     const child = spawn(process.execPath, [pgtrailBin, 'demo', '--listen', `127.0.0.1:${port}`, '--journal', journal], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -21,7 +21,7 @@ describe('pgtrail demo', () => {
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`demo did not come up: ${out}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`demo did not come up: ${out}`)), 150_000);
       child.stdout.on('data', () => {
         if (out.includes('Ctrl-C')) {
           clearTimeout(timer);
