@@ -12,6 +12,7 @@
  * Checkpoints are appended after every `checkpointEveryRecords` records, every `checkpointEveryMs`
  * (also when idle, as a heartbeat), before a segment is rotated, after a key rotation and at close.
  */
+import { hash } from 'node:crypto';
 import { mkdir, open, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JournalConfig } from '../config/config.js';
@@ -26,7 +27,7 @@ import { eventRecordLine, journalRecordLine, zeroHashBase64 } from './record-for
 import { loadRetiredSigningKey, loadSigningKey, signingKeyFile, type SigningKey } from './signing-key.js';
 import { formatCheckpoint } from './verify/checkpoint.js';
 import { keyRotationText } from './verify/key-rotation.js';
-import { leafHash, type CompactRange } from './verify/merkle.js';
+import type { CompactRange } from './verify/merkle.js';
 import { parseVerifierKey } from './verify/note.js';
 import { RecordKind } from './verify/record-line.js';
 import { segmentName } from './verify/segment-name.js';
@@ -330,9 +331,11 @@ class Writer implements JournalWriter {
     let latestNote: string | null = null;
     // Records are encoded side by side into one arena buffer per batch (fewer allocations than a
     // Buffer per record); a full arena, or a new segment, closes the slice written so far.
+    // Byte 0 of an arena is never written out: it is the byte before the first record, which the
+    // leaf hash borrows (see add).
     let arena = Buffer.allocUnsafe(Math.min(arenaBytes, items.length * 600 + 4096));
-    let offset = 0;
-    let sliceStart = 0;
+    let offset = 1;
+    let sliceStart = 1;
     const closeSlice = () => {
       if (offset > sliceStart) chunks[chunks.length - 1]!.buffers.push(arena.subarray(sliceStart, offset));
       sliceStart = offset;
@@ -341,9 +344,9 @@ class Writer implements JournalWriter {
       // UTF-16 code units never take more than 3 bytes in UTF-8; +1 for the newline.
       if (offset + text.length * 3 + 1 > arena.length) {
         closeSlice();
-        arena = Buffer.allocUnsafe(Math.max(arenaBytes, text.length * 3 + 1));
-        offset = 0;
-        sliceStart = 0;
+        arena = Buffer.allocUnsafe(Math.max(arenaBytes, text.length * 3 + 2));
+        offset = 1;
+        sliceStart = 1;
       }
       return arena.write(text, offset, 'utf8');
     };
@@ -359,10 +362,15 @@ class Writer implements JournalWriter {
         length = encode(line());
       }
       arena[offset + length] = 0x0a;
-      const leaf = leafHash(nodeSha256, arena.subarray(offset, offset + length));
+      // Leaf hash = SHA-256(0x00 || line): borrow the byte before the line (the previous newline, or
+      // the arena's spare first byte) for the 0x00 instead of copying the line.
+      const before = arena[offset - 1]!;
+      arena[offset - 1] = 0x00;
+      const leaf = hash('sha256', arena.subarray(offset - 1, offset + length), 'buffer');
+      arena[offset - 1] = before;
       offset += length + 1;
       this.#range.appendLeafHash(leaf);
-      this.#prev = Buffer.from(leaf.buffer, leaf.byteOffset, leaf.byteLength).toString('base64');
+      this.#prev = leaf.toString('base64');
       this.#size++;
       this.#sinceCheckpoint++;
       this.#segmentBytes += length + 1;

@@ -18,7 +18,7 @@ import { parseSegmentName } from './segment-name.js';
 import { portableSha256, type Sha256 } from './sha256.js';
 import { VerifyError, VerifyErrorCode } from './verify-error.js';
 
-/** One segment file: its name and a way to read all of its bytes. */
+/** One segment file: its name and a way to read all of its bytes (which the verifier may briefly modify and restores). */
 export interface SegmentSource {
   readonly name: string;
   read(): Promise<Uint8Array>;
@@ -80,6 +80,20 @@ interface Location {
 }
 
 const zeroHash = encodeBase64(new Uint8Array(hashSize));
+
+/**
+ * SHA-256(0x00 || bytes[start:end]) without copying the record: the byte before it (the previous
+ * newline) stands in for the 0x00 during the synchronous hash and is put back at once.
+ */
+function leafHashInPlace(sha256: Sha256, bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const before = bytes[start - 1]!;
+  bytes[start - 1] = 0x00;
+  try {
+    return sha256(bytes.subarray(start - 1, end));
+  } finally {
+    bytes[start - 1] = before;
+  }
+}
 
 /** Verifies a journal; resolves with a report (findings, counts), rejects only on a malformed --vkey. */
 export async function verifyJournal(input: JournalVerifyInput): Promise<JournalVerifyReport> {
@@ -163,7 +177,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
       }
       if (wanted.has(pos)) rootsAt.set(pos, range.root());
       const raw = bytes.subarray(start, end);
-      const leaf = leafHash(sha256, raw);
+      const leaf = start > 0 ? leafHashInPlace(sha256, bytes, start, end) : leafHash(sha256, raw);
       const hash = encodeBase64(leaf);
       let text: string | null = null;
       try {
