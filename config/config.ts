@@ -49,6 +49,8 @@ export interface JournalConfig {
   readonly checkpointEveryMs: number;
   /** A segment is rotated when it would exceed this size. */
   readonly segmentMaxBytes: number;
+  /** The Ed25519 signing key file; null (the default) means `<dir>/signing-key`. */
+  readonly keyFile?: string | null;
 }
 
 /** Bounds that protect pgtrail and every other session from one bad client. */

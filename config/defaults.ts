@@ -17,6 +17,7 @@ export const defaultConfig: Config = {
     checkpointEveryRecords: 10_000,
     checkpointEveryMs: 10_000,
     segmentMaxBytes: 64 * 1024 * 1024,
+    keyFile: null,
   },
   limits: {
     maxMessageBytes: 64 * 1024 * 1024,

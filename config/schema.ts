@@ -75,6 +75,7 @@ export const scalarKeys: Readonly<Record<string, KeyRule>> = {
   'journal.checkpointEveryRecords': integer(1, 100_000_000),
   'journal.checkpointEveryMs': integer(10, 86_400_000),
   'journal.segmentMaxBytes': integer(4096, 2 ** 40),
+  'journal.keyFile': optionalPath,
   'limits.maxMessageBytes': integer(1024, 1024 * 1024 * 1024),
   'limits.maxConnections': integer(1, 1_000_000),
   'limits.idleSessionTimeoutMs': integer(0, 2 ** 31 - 1),
