@@ -36,7 +36,6 @@ import { segmentName } from './verify/segment-name.js';
 export interface JournalWriterOptions extends JournalConfig {
   /** The signing key; by default `keyFile`, else `<dir>/signing-key`, is loaded. */
   readonly signingKey?: SigningKey;
-  readonly keyFile?: string;
   /** Told once when the writer fails closed (batched appends have no promise to reject). */
   readonly onFailure?: (error: JournalError) => void;
   /** Opens segment files for appending; tests pass one that fails (ENOSPC, EIO) to check failing closed. */
