@@ -5,7 +5,7 @@ import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.
 
 const usage = `usage: pgtrail keygen --journal DIR [--rotate] [--config F]
 
-Creates the journal's Ed25519 signing key in DIR/signing-key (mode 0600) and prints its verifier key
+Creates the journal's Ed25519 signing key in DIR/signing-key, or journal.keyFile (mode 0600), and prints its verifier key
 (vkey) in signed-note form, NAME+KEYID+KEY. Give the vkey to auditors: pgtrail verify --vkey VKEY.
   --journal DIR   journal directory (default: journal.dir of --config, else ./pgtrail-journal)
   --rotate        replace an existing key; the old one is kept as signing-key.retired-KEYID and the
@@ -15,8 +15,12 @@ Refuses to overwrite an existing key without --rotate.
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
   const { values } = parseFlags(ctx.argv, { journal: { type: 'string' }, config: { type: 'string' }, rotate: { type: 'boolean' } });
-  const dir = values.journal ?? loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir;
-  const vkey = await createSigningKey(dir, { rotate: values.rotate === true });
+  const flags = values.journal === undefined ? [] : [{ key: 'journal.dir', value: values.journal, source: 'flag --journal' }];
+  const journal = loadConfig({ file: values.config ?? null, env: ctx.env, flags }).journal;
+  const vkey = await createSigningKey(journal.dir, {
+    rotate: values.rotate === true,
+    ...(journal.keyFile === null || journal.keyFile === undefined ? {} : { keyFile: journal.keyFile }),
+  });
   ctx.stdout.write(`${vkey}\n`);
   return ExitCode.ok;
 }
