@@ -14,7 +14,7 @@ export async function* followSession(
   session: string,
   options: { readonly pollMs: number; readonly signal?: AbortSignal },
 ): AsyncGenerator<StatementRow> {
-  const { index } = await openIndex(source);
+  const { index } = await openIndex(source, { complete: true });
   let shown = 0;
   for (;;) {
     const number = index.sessionNumber(session);

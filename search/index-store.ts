@@ -1,21 +1,25 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordLocation, SegmentStat } from './journal-source.js';
-import { columnNames, columnTypes, TrailIndex, type ColumnName, type TrailIndexState } from './trail-index.js';
+import { readRowLocation, RowLocationFile, rowLocationBytes, writeRowLocation } from './row-locations.js';
+import { columnTypes, filterColumnNames, TrailIndex, type ColumnName, type TrailIndexState } from './trail-index.js';
 
 /**
- * The index on disk, in DIR/index/: `statements.bin` holds the statement columns one after the other
- * (each padded to 8 bytes, little-endian as the machine writes them), and `search-index.json` holds
- * everything else plus the SHA-256 of statements.bin, the segments it was derived from, and the
- * location of the last record it took. The JSON is written last, so a half-written index never
- * matches its hash and is rebuilt. The index is a cache: deleting the directory is always safe.
+ * The index on disk, in DIR/index/. `statements.bin` holds first the filter columns (ts, session,
+ * user, kind, flags, errorCode) one after the other, each padded to 8 bytes, little-endian; then
+ * one 44-byte row location per statement (search/row-locations.ts). `search-index.json` holds
+ * everything else: the SHA-256 of each of the two parts, the segments the index was derived from,
+ * the location of the last record it took, users, SQLSTATEs, segment names and session summaries.
+ * A query loads only the filter columns (checked against their hash) and reads the row locations
+ * it needs; those are checked by reading the records they point to. The JSON is written last, so a
+ * half-written index never matches its hashes and is rebuilt. Deleting the directory is always safe.
  */
 
 const headerFile = 'search-index.json';
 const columnsFile = 'statements.bin';
 const format = 'pgtrail-search-index';
-const version = 1;
+const version = 2;
 
 /** The persisted index and what it was derived from. */
 export interface StoredIndex {
@@ -29,28 +33,40 @@ interface Header {
   readonly format: string;
   readonly version: number;
   readonly rowCount: number;
-  readonly columnsSha256: string;
+  readonly filtersBytes: number;
+  readonly filtersSha256: string;
+  readonly locationsSha256: string;
   readonly segments: readonly SegmentStat[];
   readonly last: RecordLocation | null;
-  readonly state: Omit<TrailIndexState, 'columns'>;
+  readonly state: Omit<TrailIndexState, 'columns' | 'locations'>;
 }
 
-/** Writes the index; replaces any earlier one. */
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const widthOf = (name: ColumnName) => ({ f64: 8, u32: 4, u8: 1 })[columnTypes[name]];
+const padded = (n: number) => n + ((8 - (n % 8)) % 8);
+
+/** Writes the index (which must be complete); replaces any earlier one. */
 export function saveIndex(dir: string, stored: StoredIndex): void {
   mkdirSync(dir, { recursive: true });
   const { index } = stored;
-  const parts: Buffer[] = [];
-  for (const name of columnNames) {
+  const rows = index.rowCount;
+  const filterParts: Buffer[] = [];
+  for (const name of filterColumnNames) {
     const view = index.columns[name].view();
     const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-    parts.push(bytes, Buffer.alloc((8 - (bytes.length % 8)) % 8));
+    filterParts.push(bytes, Buffer.alloc(padded(bytes.length) - bytes.length));
   }
-  const body = Buffer.concat(parts);
+  const filters = Buffer.concat(filterParts);
+  const locations = Buffer.alloc(rows * rowLocationBytes);
+  const view = new DataView(locations.buffer, locations.byteOffset, locations.length);
+  for (let row = 0; row < rows; row++) writeRowLocation(view, row * rowLocationBytes, index.location(row));
   const header: Header = {
     format,
     version,
-    rowCount: index.rowCount,
-    columnsSha256: createHash('sha256').update(body).digest('hex'),
+    rowCount: rows,
+    filtersBytes: filters.length,
+    filtersSha256: sha256(filters),
+    locationsSha256: sha256(locations),
     segments: stored.segments,
     last: stored.last,
     state: {
@@ -63,37 +79,77 @@ export function saveIndex(dir: string, stored: StoredIndex): void {
   };
   // Per-process temporary names: two searches saving at once must not interleave one file.
   const tmp = `.tmp-${process.pid}`;
-  writeFileSync(join(dir, columnsFile + tmp), body);
+  writeFileSync(join(dir, columnsFile + tmp), Buffer.concat([filters, locations]));
   renameSync(join(dir, columnsFile + tmp), join(dir, columnsFile));
   writeFileSync(join(dir, headerFile + tmp), JSON.stringify(header));
   renameSync(join(dir, headerFile + tmp), join(dir, headerFile));
 }
 
-/** Reads the index, or returns null when it is missing, of another version, or damaged in any way. */
-export function loadIndex(dir: string): StoredIndex | null {
+/**
+ * Reads the index, or returns null when it is missing, of another version, or damaged in any way.
+ * `complete` also loads every row location into memory, as extending the index needs.
+ */
+export function loadIndex(dir: string, options: { readonly complete?: boolean } = {}): StoredIndex | null {
   try {
     const header: unknown = JSON.parse(readFileSync(join(dir, headerFile), 'utf8'));
     if (!isHeader(header)) return null;
-    const body = readFileSync(join(dir, columnsFile));
-    if (createHash('sha256').update(body).digest('hex') !== header.columnsSha256) return null;
-    const columns = {} as Record<ColumnName, Float64Array | Uint32Array | Uint8Array>; // filled for every name below
+    const rows = header.rowCount;
+    const expectedFilters = filterColumnNames.reduce((sum, n) => sum + padded(rows * widthOf(n)), 0);
+    if (header.filtersBytes !== expectedFilters) return null;
+    const path = join(dir, columnsFile);
+    const filters = readPart(path, 0, expectedFilters);
+    if (filters === null || sha256(filters) !== header.filtersSha256) return null;
+    const columns: Partial<Record<ColumnName, Float64Array | Uint32Array | Uint8Array>> = {};
     let offset = 0;
-    for (const name of columnNames) {
-      const type = columnTypes[name];
-      const width = type === 'f64' ? 8 : type === 'u32' ? 4 : 1;
-      const bytes = header.rowCount * width;
-      if (offset + bytes > body.length) return null;
-      columns[name] = columnView(body, offset, header.rowCount, type);
-      offset += bytes + ((8 - (bytes % 8)) % 8);
+    for (const name of filterColumnNames) {
+      columns[name] = columnView(filters, offset, rows, columnTypes[name]);
+      offset += padded(rows * widthOf(name));
     }
-    if (offset !== body.length) return null;
-    return { index: new TrailIndex({ ...header.state, columns }), segments: header.segments, last: header.last };
+    const state = { ...header.state, columns };
+    if (options.complete !== true) {
+      return { index: new TrailIndex({ ...state, locations: new RowLocationFile(path, expectedFilters, rows) }), segments: header.segments, last: header.last };
+    }
+    const locations = readPart(path, expectedFilters, rows * rowLocationBytes);
+    if (locations === null || sha256(locations) !== header.locationsSha256) return null;
+    Object.assign(columns, locationColumns(locations, rows));
+    return { index: new TrailIndex(state), segments: header.segments, last: header.last };
   } catch {
     return null;
   }
 }
 
-/** A typed-array view of a column in the file's bytes; copied only when the bytes are not 8-aligned in memory. */
+function readPart(path: string, position: number, length: number): Buffer | null {
+  const bytes = Buffer.allocUnsafeSlow(length);
+  const fd = openSync(path, 'r');
+  try {
+    return readSync(fd, bytes, 0, length, position) === length ? bytes : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function locationColumns(bytes: Buffer, rows: number): Partial<Record<ColumnName, Float64Array | Uint32Array>> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const c = {
+    seq: new Float64Array(rows), statement: new Uint32Array(rows),
+    startedSegment: new Uint32Array(rows), startedOffset: new Float64Array(rows), startedLength: new Uint32Array(rows),
+    finishedSegment: new Uint32Array(rows), finishedOffset: new Float64Array(rows), finishedLength: new Uint32Array(rows),
+  };
+  for (let row = 0; row < rows; row++) {
+    const r = readRowLocation(view, row * rowLocationBytes);
+    c.seq[row] = r.seq;
+    c.statement[row] = r.statement;
+    c.startedSegment[row] = r.startedSegment;
+    c.startedOffset[row] = r.startedOffset;
+    c.startedLength[row] = r.startedLength;
+    c.finishedSegment[row] = r.finishedSegment;
+    c.finishedOffset[row] = r.finishedOffset;
+    c.finishedLength[row] = r.finishedLength;
+  }
+  return c;
+}
+
+/** A typed-array view of a column in the file's bytes; copied only when not 8-aligned in memory. */
 function columnView(body: Buffer, offset: number, rows: number, type: 'f64' | 'u32' | 'u8'): Float64Array | Uint32Array | Uint8Array {
   const width = type === 'f64' ? 8 : type === 'u32' ? 4 : 1;
   let buffer = body.buffer;
@@ -118,7 +174,9 @@ function isHeader(value: unknown): value is Header {
     typeof h.rowCount === 'number' &&
     Number.isInteger(h.rowCount) &&
     h.rowCount >= 0 &&
-    typeof h.columnsSha256 === 'string' &&
+    typeof h.filtersBytes === 'number' &&
+    typeof h.filtersSha256 === 'string' &&
+    typeof h.locationsSha256 === 'string' &&
     Array.isArray(h.segments) &&
     typeof h.state === 'object' &&
     h.state !== null &&

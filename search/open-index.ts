@@ -20,10 +20,12 @@ export interface OpenedIndex {
  * from are unchanged, extended by the records appended since, or a new one built by a full scan
  * when it is missing, damaged or stale (a segment shrank, vanished or changed time without growing,
  * or its last record is no longer where it was). A rebuilt or extended index is stored again.
+ * A loaded index reads row locations from its file as queries need them; `complete` loads them all,
+ * so that the caller can go on extending it with `add` (replay --follow).
  */
 export async function openIndex(
   source: JournalSource,
-  options: { readonly rebuild?: boolean; readonly progress?: ProgressListener } = {},
+  options: { readonly rebuild?: boolean; readonly progress?: ProgressListener; readonly complete?: boolean } = {},
 ): Promise<OpenedIndex> {
   const dir = source.indexDir === null ? null : join(source.indexDir);
   const segments = await source.segments();
@@ -31,9 +33,12 @@ export async function openIndex(
   const fresh = stored ? freshness(stored, segments, source) : 'stale';
   let index: TrailIndex;
   let origin: IndexOrigin;
-  if (stored && fresh === 'current') return { index: stored.index, origin: 'loaded' };
-  if (stored && fresh === 'grown') {
-    index = stored.index;
+  if (stored && fresh === 'current' && options.complete !== true) return { index: stored.index, origin: 'loaded' };
+  // Extending needs every row location in memory; a query alone reads the few it returns.
+  const complete = stored && fresh !== 'stale' && dir !== null ? loadIndex(dir, { complete: true }) : null;
+  if (complete && fresh === 'current') return { index: complete.index, origin: 'loaded' };
+  if (complete) {
+    index = complete.index;
     origin = 'extended';
   } else {
     index = new TrailIndex();

@@ -124,11 +124,22 @@ describe('the persisted index', () => {
     expect(grown.map((r) => r.seq)).toEqual(reference(events, query));
     expect(grown.length).toBeGreaterThan(first.length);
 
+    // A damaged filter column fails its hash: rebuilt at once.
     const bin = join(dir, 'statements.bin');
-    const bytes = readFileSync(bin);
-    bytes.writeUInt8(bytes.readUInt8(bytes.length >> 1) ^ 0xff, bytes.length >> 1);
+    let bytes = readFileSync(bin);
+    bytes.writeUInt8(bytes.readUInt8(3) ^ 0xff, 3);
     writeFileSync(bin, bytes);
     expect((await openIndex(source)).origin).toBe('built');
+
+    // Damaged row locations (the end of the file) are found when the records they point to are read.
+    bytes = readFileSync(bin);
+    bytes.fill(0x41, bytes.length - 44 * 50);
+    writeFileSync(bin, bytes);
+    expect((await openIndex(source)).origin).toBe('loaded');
+    const recent = { since: start + 10_000_000 } as const;
+    expect((await searchStatements(source, recent, { order: 'asc', limit: null })).map((r) => r.seq)).toEqual(reference(events, recent));
+    expect((await openIndex(source)).origin).toBe('loaded');
+    expect((await searchStatements(source, recent, { order: 'asc', limit: null })).map((r) => r.seq)).toEqual(reference(events, recent));
 
     writeFileSync(join(dir, 'search-index.json'), '{"format":');
     expect((await searchStatements(source, query, { order: 'asc', limit: null })).map((r) => r.seq)).toEqual(reference(events, query));

@@ -3,6 +3,7 @@ import type { JournalSource, RecordLocation } from './journal-source.js';
 import { openIndex, type ProgressListener } from './open-index.js';
 import { candidateRows, type QueryOptions, type StatementFilter } from './statement-filter.js';
 import { SearchError } from './search-error.js';
+import type { RowLocation } from './row-locations.js';
 import type { TrailIndex } from './trail-index.js';
 import { statementRow, type StatementRow } from './trail-rows.js';
 
@@ -37,20 +38,21 @@ export function statementsFromIndex(source: JournalSource, index: TrailIndex, fi
   for (const row of candidateRows(index, filter, options.order)) {
     if (options.limit !== null && rows.length >= options.limit) break;
     if (options.progress && filter.grep && ++seen % 65_536 === 0) options.progress({ records: seen, bytes: seen, totalBytes: total });
-    const started = readStarted(source, index, row);
+    const at = index.location(row);
+    const started = readStarted(source, index, row, at);
     const sql = started.sql;
     if (filter.grep) {
       filter.grep.lastIndex = 0;
       if (!filter.grep.test(typeof sql === 'string' ? sql : Buffer.from(sql.base64, 'base64').toString('utf8'))) continue;
     }
-    const finished = readFinished(source, index, row);
+    const finished = readFinished(source, index, row, at);
     const sessionNo = index.columns.session.get(row);
     let opened = sessions.get(sessionNo);
     if (opened === undefined) {
       opened = readOpened(source, index, sessionNo);
       sessions.set(sessionNo, opened);
     }
-    rows.push(statementRow(index.columns.seq.get(row), started, finished, opened));
+    rows.push(statementRow(at.seq, started, finished, opened));
   }
   return rows;
 }
@@ -70,15 +72,15 @@ function readEvent(source: JournalSource, at: RecordLocation, seq: number | null
   return { index: entry.index, event: entry.event };
 }
 
-function readStarted(source: JournalSource, index: TrailIndex, row: number): StatementStarted {
+function readStarted(source: JournalSource, index: TrailIndex, row: number, at: RowLocation): StatementStarted {
   const c = index.columns;
-  const seq = c.seq.get(row);
-  const { event } = readEvent(source, index.startedAt(row), seq);
+  const seq = at.seq;
+  const { event } = readEvent(source, index.startedAt(at), seq);
   const session = index.sessions[c.session.get(row)];
   if (
     event?.type !== 'statement.started' ||
     event.session !== session?.id ||
-    event.statement !== c.statement.get(row) ||
+    event.statement !== at.statement ||
     event.user !== index.users[c.user.get(row)] ||
     event.ts !== c.ts.get(row)
   ) {
@@ -87,15 +89,15 @@ function readStarted(source: JournalSource, index: TrailIndex, row: number): Sta
   return event;
 }
 
-function readFinished(source: JournalSource, index: TrailIndex, row: number): StatementFinished | null {
-  const at = index.finishedAt(row);
-  if (at === null) return null;
-  const { event, index: seq } = readEvent(source, at, null);
+function readFinished(source: JournalSource, index: TrailIndex, row: number, at: RowLocation): StatementFinished | null {
+  const where = index.finishedAt(row, at);
+  if (where === null) return null;
+  const { event, index: seq } = readEvent(source, where, null);
   const c = index.columns;
   if (
     event?.type !== 'statement.finished' ||
     event.session !== index.sessions[c.session.get(row)]?.id ||
-    event.statement !== c.statement.get(row)
+    event.statement !== at.statement
   ) {
     throw mismatch(`record ${seq}`);
   }

@@ -1,5 +1,6 @@
 import type { CloseReason } from '../recorder/events.js';
 import { GrowableColumn } from './growable-column.js';
+import type { RowLocation, RowLocationFile } from './row-locations.js';
 import { positionAfter, type LocatedEntry, type RecordLocation, type ScanPosition } from './journal-source.js';
 import { recordedTextToString } from './trail-rows.js';
 import { statementKind, statementKinds } from './statement-kind.js';
@@ -29,12 +30,16 @@ export interface SessionSummary {
   errors: number;
 }
 
-/** Names of the statement columns, in the order they are stored. */
+/** Names of the statement columns. */
 export const columnNames = [
   'seq', 'ts', 'session', 'statement', 'user', 'kind', 'flags', 'errorCode',
   'startedSegment', 'startedOffset', 'startedLength', 'finishedSegment', 'finishedOffset', 'finishedLength',
 ] as const;
 export type ColumnName = (typeof columnNames)[number];
+
+/** The columns every query scans; the others are row locations (search/row-locations.ts). */
+export const filterColumnNames = ['ts', 'session', 'user', 'kind', 'flags', 'errorCode'] as const;
+export type FilterColumnName = (typeof filterColumnNames)[number];
 
 /** The typed array type of each column. */
 export const columnTypes: Readonly<Record<ColumnName, 'f64' | 'u32' | 'u8'>> = {
@@ -52,7 +57,9 @@ export interface TrailIndexState {
   readonly errorCodes: readonly string[];
   readonly segmentNames: readonly string[];
   readonly sessions: readonly SessionSummary[];
-  readonly columns: Readonly<Record<ColumnName, Float64Array | Uint32Array | Uint8Array>>;
+  /** Every column, or only the filter columns when `locations` reads the rest from the file. */
+  readonly columns: Readonly<Partial<Record<ColumnName, Float64Array | Uint32Array | Uint8Array>>>;
+  readonly locations?: RowLocationFile;
 }
 
 /** The index being built or queried; `add` takes the journal's entries in order. */
@@ -71,6 +78,8 @@ export class TrailIndex {
   /** `session:statement` of statements not yet finished, to their row. */
   private readonly pending = new Map<string, number>();
   private pendingKnown = true;
+  /** Set when the index was loaded for querying only: row locations come from the file. */
+  private readonly locationFile: RowLocationFile | null;
 
   constructor(state: TrailIndexState | null = null) {
     const make = (name: ColumnName) => {
@@ -81,6 +90,7 @@ export class TrailIndex {
       return new GrowableColumn(Uint8Array, initial as Uint8Array | null);
     };
     this.columns = Object.fromEntries(columnNames.map((n) => [n, make(n)])) as Columns; // keys are columnNames
+    this.locationFile = state?.locations ?? null;
     if (!state) return;
     this.position = state.position;
     this.users.push(...state.users);
@@ -110,7 +120,28 @@ export class TrailIndex {
 
   /** Number of statements indexed. */
   get rowCount(): number {
-    return this.columns.seq.length;
+    return this.columns.ts.length;
+  }
+
+  /** Journal index, statement number and record locations of a row. */
+  location(row: number): RowLocation {
+    if (this.locationFile !== null) return this.locationFile.get(row);
+    const c = this.columns;
+    return {
+      seq: c.seq.get(row),
+      statement: c.statement.get(row),
+      startedSegment: c.startedSegment.get(row),
+      startedOffset: c.startedOffset.get(row),
+      startedLength: c.startedLength.get(row),
+      finishedSegment: c.finishedSegment.get(row),
+      finishedOffset: c.finishedOffset.get(row),
+      finishedLength: c.finishedLength.get(row),
+    };
+  }
+
+  /** True when every column is in memory, as extending and saving need. */
+  get isComplete(): boolean {
+    return this.locationFile === null;
   }
 
   /** The session's number in `sessions`, or undefined. */
@@ -124,20 +155,19 @@ export class TrailIndex {
   }
 
   /** Where the statement.started record of a row lies. */
-  startedAt(row: number): RecordLocation {
-    const c = this.columns;
-    return { segment: this.segmentNames[c.startedSegment.get(row)] ?? '', offset: c.startedOffset.get(row), length: c.startedLength.get(row) };
+  startedAt(at: RowLocation): RecordLocation {
+    return { segment: this.segmentNames[at.startedSegment] ?? '', offset: at.startedOffset, length: at.startedLength };
   }
 
   /** Where the statement.finished record of a row lies, or null when it has none yet. */
-  finishedAt(row: number): RecordLocation | null {
-    const c = this.columns;
-    if ((c.flags.get(row) & StatementFlag.finished) === 0) return null;
-    return { segment: this.segmentNames[c.finishedSegment.get(row)] ?? '', offset: c.finishedOffset.get(row), length: c.finishedLength.get(row) };
+  finishedAt(row: number, at: RowLocation): RecordLocation | null {
+    if ((this.columns.flags.get(row) & StatementFlag.finished) === 0) return null;
+    return { segment: this.segmentNames[at.finishedSegment] ?? '', offset: at.finishedOffset, length: at.finishedLength };
   }
 
   /** Takes the next journal entry into the index. */
   add(entry: LocatedEntry): void {
+    if (this.locationFile !== null) throw new Error('an index loaded for querying only cannot be extended');
     const event = entry.event;
     this.position = positionAfter(entry);
     if (event === null) return;
