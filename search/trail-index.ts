@@ -39,7 +39,6 @@ export type ColumnName = (typeof columnNames)[number];
 
 /** The columns every query scans; the others are row locations (search/row-locations.ts). */
 export const filterColumnNames = ['ts', 'session', 'user', 'kind', 'flags', 'errorCode'] as const;
-export type FilterColumnName = (typeof filterColumnNames)[number];
 
 /** The typed array type of each column. */
 export const columnTypes: Readonly<Record<ColumnName, 'f64' | 'u32' | 'u8'>> = {
