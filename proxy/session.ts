@@ -12,19 +12,17 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { CloseReason, EventSink, Peer, SessionOpened } from '../recorder/events.js';
 import type { AuthStrategySelector } from './auth/client-auth.js';
-import { serverError } from './auth/upstream-password-auth.js';
-import { BackendError, upstreamProtocolViolation } from './backend-error.js';
+import { BackendError } from './backend-error.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import { negotiateClientStartup } from './client-startup.js';
 import type { ClientTlsContext } from './client-tls.js';
 import { Forwarder, type ForwardEnd } from './forwarder.js';
 import { IdentityRefusal } from './identity/managed-auth-strategy.js';
-import { authenticationOk, backendKeyData, backendMessage, errorResponse, negotiateProtocolVersion } from './protocol/backend-messages.js';
+import { authenticationOk, backendKeyData, errorResponse, negotiateProtocolVersion } from './protocol/backend-messages.js';
 import { parseErrorFields } from './protocol/error-fields.js';
-import { BackendCode } from './protocol/message-codes.js';
-import type { StartupMessage } from './protocol/startup-packet.js';
 import { newSessionId } from './session-id.js';
 import { ChannelClosedError, type StartupChannel } from './startup-channel.js';
+import { readStartupRest, type StartupRest } from './startup-rest.js';
 import type { ObserverFactory, TrafficObserver } from './traffic-observer.js';
 import { connectUpstream, sendUpstreamCancel, type UpstreamTarget } from './upstream-connect.js';
 import type { UpstreamLink } from './upstream-link.js';
@@ -160,7 +158,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
         }
       }
       log.info({ user: outcome.identity.user, database, client: peer, application: opened.application, clientTls: started.tls?.version ?? null, upstreamTls: outcome.upstream.tls?.version ?? null, backendPid: rest.pid, strategy: strategy.name }, 'session opened');
-      startForwarding(startup, opened, outcome.upstream, rest, secret);
+      startForwarding(opened, outcome.upstream, rest, secret);
     } catch (err) {
       if (err instanceof BackendError) failAuth(err);
       throw err;
@@ -170,7 +168,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
   let observer: TrafficObserver | null = null;
   let cancelTarget: (from: Peer) => void = () => {};
 
-  const startForwarding = (startup: StartupMessage, opened: SessionOpened, upstream: UpstreamLink, rest: StartupRest, secret: number): void => {
+  const startForwarding = (opened: SessionOpened, upstream: UpstreamLink, rest: StartupRest, secret: number): void => {
     const started = Date.now();
     const client = clientChannel as StartupChannel;
     observer = deps.observe?.({
@@ -214,7 +212,6 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     forwarder = new Forwarder(client.socket, upstream.socket, observer, deps.config.limits.maxMessageBytes, onEnd);
     forwarder.start(clientBytes, upstreamBytes);
     if (stopRequest) forwarder.stop(stopRequest.reason, stopRequest.error);
-    void startup;
   };
 
   const timeout = setTimeout(() => {
@@ -255,44 +252,6 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     },
     done,
   };
-}
-
-/** What the server sent after AuthenticationOk, up to ReadyForQuery. */
-interface StartupRest {
-  readonly params: Map<string, string>;
-  /** ParameterStatus and NoticeResponse messages to pass on to the client, in order. */
-  readonly relay: Buffer[];
-  readonly pid: number;
-  readonly secret: number;
-  readonly readyForQuery: Buffer;
-}
-
-async function readStartupRest(upstream: UpstreamLink): Promise<StartupRest> {
-  const params = new Map<string, string>();
-  const relay: Buffer[] = [];
-  let key: { pid: number; secret: number } | null = null;
-  for (;;) {
-    const { code, body } = await upstream.channel.readMessage();
-    if (code === BackendCode.ParameterStatus) {
-      const nameEnd = body.indexOf(0);
-      const valueEnd = body.indexOf(0, nameEnd + 1);
-      if (nameEnd < 0 || valueEnd < 0) throw upstreamProtocolViolation('server sent a malformed ParameterStatus');
-      params.set(body.toString('utf8', 0, nameEnd), body.toString('utf8', nameEnd + 1, valueEnd));
-      relay.push(backendMessage(code, body));
-    } else if (code === BackendCode.NoticeResponse) {
-      relay.push(backendMessage(code, body));
-    } else if (code === BackendCode.BackendKeyData) {
-      if (body.length !== 8) throw upstreamProtocolViolation('server sent a malformed BackendKeyData');
-      key = { pid: body.readInt32BE(0), secret: body.readInt32BE(4) };
-    } else if (code === BackendCode.ErrorResponse) {
-      throw serverError(body);
-    } else if (code === BackendCode.ReadyForQuery) {
-      if (key === null) throw upstreamProtocolViolation('server sent no BackendKeyData');
-      return { params, relay, pid: key.pid, secret: key.secret, readyForQuery: backendMessage(code, body) };
-    } else {
-      throw upstreamProtocolViolation('server sent an unexpected message during startup');
-    }
-  }
 }
 
 function handleCancel(pid: number, secret: Buffer, peer: Peer, deps: SessionDeps, log: Logger): void {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import type { SessionClosed, SessionOpened } from '../recorder/events.js';
-import { RawClient, frontendMessage, sqlstateOf, startupMessage, startupPacket } from './support/raw-client.js';
+import { RawClient, sqlstateOf, startupMessage, startupPacket } from './support/raw-client.js';
 import { testRoles } from './support/test-roles.js';
 import { startTestProxy, type TestProxy } from './support/test-proxy.js';
 import { waitForBackendGone, waitForRunningQuery } from './support/wait-for-query.js';

@@ -32,8 +32,6 @@ export class ClientFrameReader {
   private headerHave = 0;
   /** Body bytes of the current message still to come (0 at a message boundary). */
   private remaining = 0;
-  /** Whether the current message's body streams (CopyData, or every message without an observer). */
-  private streaming = false;
   /** A whole message being assembled across chunks: header and body. */
   private assembly: Buffer | null = null;
   private assemblyHave = 0;
