@@ -39,6 +39,7 @@ describe('replay of a recorded session', () => {
   const suffix = `${process.pid}_${Date.now() % 100000}`;
   const fresh = `replay_fresh_${suffix}`;
   const differing = `replay_diff_${suffix}`;
+  const overTls = `replay_tls_${suffix}`;
   let rec: RecordingProxy;
   let id = '';
   let admin: pg.Client;
@@ -59,6 +60,7 @@ describe('replay of a recorded session', () => {
     id = (JSON.parse(list.stdout.trim().split('\n').at(-1) ?? '{}') as { session: string }).session;
     await admin.query(`create database ${fresh} owner app`);
     await admin.query(`create database ${differing} owner app`);
+    await admin.query(`create database ${overTls} owner app`);
     const diff = new pg.Client({ host: server.host, port: server.port, user: testRoles.scram.user, password: testRoles.scram.password, database: differing });
     await diff.connect();
     // The only difference: one extra row that the recorded session never saw.
@@ -70,6 +72,7 @@ describe('replay of a recorded session', () => {
     await admin.query('drop table if exists replay_items').catch(() => {});
     await admin.query(`drop database if exists ${fresh} with (force)`).catch(() => {});
     await admin.query(`drop database if exists ${differing} with (force)`).catch(() => {});
+    await admin.query(`drop database if exists ${overTls} with (force)`).catch(() => {});
     await admin.end();
     await rec?.stop();
     rec?.remove();
@@ -104,6 +107,13 @@ describe('replay of a recorded session', () => {
     expect(steps[4]?.recorded.result_digest).toMatch(/^[0-9a-f]{64}$/);
     expect(steps[6]?.replayed?.error).toBe('23505');
     expect(r.stderr).toContain(`${session.length} statements: 0 diverged, 0 skipped`);
+  });
+
+  it('reads outcomes beside a TLS connection as well (the digest is over the decrypted messages)', async () => {
+    const r = await runCommand('replay', [id, '--journal', rec.journal, '--to', `${target(overTls)}?sslmode=no-verify`, '--force']);
+    expect(r.thrown).toBeNull();
+    expect(r.stdout).toMatch(/12 statements: 0 diverged, 0 skipped\n$/);
+    expect(r.code).toBe(0);
   });
 
   it('reports a database that differs as diverging, at the first statement that sees the difference', async () => {
