@@ -13,14 +13,16 @@
  * (also when idle, as a heartbeat), before a segment is rotated, after a key rotation and at close.
  */
 import { hash } from 'node:crypto';
-import { mkdir, open, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JournalConfig } from '../config/config.js';
 import type { TrailEvent } from './events.js';
-import { latestCheckpointFile, tornBytesFile } from './journal-files.js';
+import { latestCheckpointFile } from './journal-files.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { acquireJournalLock, type JournalLock } from './journal-lock.js';
+import { cutTornWrite } from './journal-recovery.js';
 import { scanJournal } from './journal-scan.js';
+import { fsyncDir, openSegmentFile, writeAll } from './segment-io.js';
 import { nodeSha256 } from './node-sha256.js';
 import { signNote } from './note-signer.js';
 import { eventRecordLine, journalRecordLine, zeroHashBase64 } from './record-format.js';
@@ -109,39 +111,6 @@ const checkpointReserveBytes = 1024;
 const arenaBytes = 1 << 20;
 // In batched durability, a batch this large is written without waiting for the window.
 const eagerFlushItems = 8192;
-
-function defaultOpenSegment(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {
-  return open(path, flags, 0o644);
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
-  let rest = buffers;
-  while (rest.length > 0) {
-    const total = rest.reduce((n, b) => n + b.length, 0);
-    const { bytesWritten } = await handle.writev(rest);
-    if (bytesWritten === total) return;
-    // A short write: continue with what was not written.
-    let skip = bytesWritten;
-    const next: Buffer[] = [];
-    for (const b of rest) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        next.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    rest = next;
-  }
-}
 
 class Writer implements JournalWriter {
   readonly dir: string;
@@ -414,7 +383,7 @@ class Writer implements JournalWriter {
   }
 
   #openSegment(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {
-    return (this.options.openSegment ?? defaultOpenSegment)(path, flags);
+    return (this.options.openSegment ?? openSegmentFile)(path, flags);
   }
 
   async #writeLatestCheckpoint(note: string): Promise<void> {
@@ -445,14 +414,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
   const lock = await acquireJournalLock(dir);
   try {
     const scanned = await scanJournal(dir);
-    if (scanned.torn !== null) {
-      const { segment, offset, bytes } = scanned.torn;
-      await writeFile(join(dir, tornBytesFile(segment, offset)), bytes, { flag: 'w', mode: 0o644 });
-      await truncate(join(dir, segment), offset);
-      const handle = await open(join(dir, segment), 'r+');
-      await handle.sync().finally(() => handle.close());
-      await fsyncDir(dir);
-    }
+    const recovery = scanned.torn === null ? null : await cutTornWrite(dir, scanned.torn);
     const origin = scanned.origin ?? key.name;
     const journalKey = scanned.verifierKey === null ? null : parseVerifierKey(scanned.verifierKey, nodeSha256);
     let initialKey = key;
@@ -466,7 +428,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     }
     const last = scanned.lastSegment;
     const segment = last?.name ?? segmentName(0);
-    const handle = last === null ? null : await (options.openSegment ?? defaultOpenSegment)(join(dir, segment), 'a');
+    const handle = last === null ? null : await (options.openSegment ?? openSegmentFile)(join(dir, segment), 'a');
     const writer = new Writer(options, lock, {
       key: initialKey,
       origin,
@@ -482,17 +444,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       await writer.enqueueRecord(RecordKind.journalStarted, { ts: Date.now(), origin, vkey: key.verifierKey, format: 1 });
       await writer.checkpoint();
     }
-    if (scanned.torn !== null) {
-      const { segment: tornSegment, offset, bytes } = scanned.torn;
-      await writer.enqueueRecord(RecordKind.recovery, {
-        ts: Date.now(),
-        segment: tornSegment,
-        offset,
-        bytes: bytes.length,
-        sha256: Buffer.from(nodeSha256(bytes)).toString('hex'),
-        keptAs: tornBytesFile(tornSegment, offset),
-      });
-    }
+    if (recovery !== null) await writer.enqueueRecord(RecordKind.recovery, recovery);
     if (initialKey !== key) await writer.rotateKey(key);
     if (writer.failure !== null) throw writer.failure;
     return writer;
