@@ -39,40 +39,54 @@ export function scrubPasswords(sql: RecordedText): ScrubbedStatement | null {
   if (typeof sql === 'string' && !MAY_HOLD_PASSWORD.test(sql)) return null;
   const bytes = typeof sql === 'string' ? Buffer.from(sql, 'utf8') : Buffer.from(sql.base64, 'base64');
   const cuts: { start: number; end: number }[] = [];
-  let words = 0;
   let createsRole = false; // CREATE|ALTER ROLE|USER|GROUP|SERVER
-  let createOrAlter = false;
   let passwordKeyword = false;
   let literalMentionsPassword = false;
-  let afterPassword = false;
-  scanSql(bytes, (kind, start, end) => {
-    if (kind === SqlTokenKind.comment) return;
-    if (afterPassword) {
-      afterPassword = false;
-      if (!(kind === SqlTokenKind.word && wordEquals(bytes, start, end, 'null')) && kind !== SqlTokenKind.string) cuts.push({ start, end });
-    }
-    if (kind === SqlTokenKind.word) {
-      words++;
-      if (words === 1) createOrAlter = wordEquals(bytes, start, end, 'create') || wordEquals(bytes, start, end, 'alter');
-      if (words === 2 && createOrAlter) createsRole = ROLE_OBJECTS.some((w) => wordEquals(bytes, start, end, w));
-      if (wordEquals(bytes, start, end, 'password')) {
-        passwordKeyword = true;
-        afterPassword = true;
-      }
-    } else if (kind === SqlTokenKind.string) {
-      cuts.push({ start, end });
-      if (holdsCredentials(bytes.subarray(start, end).toString('latin1'))) literalMentionsPassword = true;
-    } else {
-      words = Math.max(words, 2); // punctuation before the second word: not CREATE|ALTER <object>
-    }
-  });
+  // The recorder does not know the session's standard_conforming_strings: read the text both ways and
+  // mask what is a literal in either reading, so that 'a\'b' hides its whole body whichever applied.
+  for (const standardConformingStrings of [true, false]) {
+    let words = 0;
+    let createOrAlter = false;
+    let afterPassword = false;
+    scanSql(
+      bytes,
+      (kind, start, end) => {
+        if (kind === SqlTokenKind.comment) return;
+        if (afterPassword) {
+          afterPassword = false;
+          if (!(kind === SqlTokenKind.word && wordEquals(bytes, start, end, 'null')) && kind !== SqlTokenKind.string) cuts.push({ start, end });
+        }
+        if (kind === SqlTokenKind.word) {
+          words++;
+          if (words === 1) createOrAlter = wordEquals(bytes, start, end, 'create') || wordEquals(bytes, start, end, 'alter');
+          if (words === 2 && createOrAlter && ROLE_OBJECTS.some((w) => wordEquals(bytes, start, end, w))) createsRole = true;
+          if (wordEquals(bytes, start, end, 'password')) {
+            passwordKeyword = true;
+            afterPassword = true;
+          }
+        } else if (kind === SqlTokenKind.string) {
+          cuts.push({ start, end });
+          if (holdsCredentials(bytes.subarray(start, end).toString('latin1'))) literalMentionsPassword = true;
+        } else {
+          words = Math.max(words, 2); // punctuation before the second word: not CREATE|ALTER <object>
+        }
+      },
+      standardConformingStrings,
+    );
+  }
   if (!literalMentionsPassword && !(createsRole && passwordKeyword)) return null;
   cuts.sort((a, b) => a.start - b.start);
+  // Overlapping cuts (from the two readings) merge into one masked run.
+  const merged: { start: number; end: number }[] = [];
+  for (const cut of cuts) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && cut.start < last.end) last.end = Math.max(last.end, cut.end);
+    else merged.push({ ...cut });
+  }
   const parts: Buffer[] = [];
   const secrets: string[] = [];
   let at = 0;
-  for (const cut of cuts) {
-    if (cut.start < at) continue;
+  for (const cut of merged) {
     parts.push(bytes.subarray(at, cut.start), MASK);
     secrets.push(literalBody(bytes.subarray(cut.start, cut.end)));
     at = cut.end;

@@ -70,8 +70,11 @@ function lower(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
 }
 
-/** Calls `visit` for every token of `sql` in order. */
-export function scanSql(sql: Uint8Array, visit: SqlTokenVisitor): void {
+/**
+ * Calls `visit` for every token of `sql` in order. With `standardConformingStrings` false (the
+ * session setting of that name is off), a backslash escapes the next byte in '...' strings too.
+ */
+export function scanSql(sql: Uint8Array, visit: SqlTokenVisitor, standardConformingStrings = true): void {
   const n = sql.length;
   let i = 0;
   while (i < n) {
@@ -89,7 +92,7 @@ export function scanSql(sql: Uint8Array, visit: SqlTokenVisitor): void {
       i = endOfBlockComment(sql, i + 2);
       visit(SqlTokenKind.comment, start, i);
     } else if (c === QUOTE) {
-      i = endOfQuoted(sql, i + 1, QUOTE, false);
+      i = endOfQuoted(sql, i + 1, QUOTE, !standardConformingStrings);
       visit(SqlTokenKind.string, start, i);
     } else if (c === DQUOTE) {
       i = endOfQuoted(sql, i + 1, DQUOTE, false);
@@ -116,7 +119,9 @@ export function scanSql(sql: Uint8Array, visit: SqlTokenVisitor): void {
       const prefixed = stringPrefixEnd(sql, i);
       if (prefixed > 0) {
         const quote = sql[prefixed] as number;
-        const escapes = quote === QUOTE && lower(c) === 0x65 && prefixed === i + 1; // E'...'
+        // E'...' always takes backslash escapes, N'...' as '...' does; B'', X'' and U&'' never do (scan.l).
+        const prefix = lower(c);
+        const escapes = quote === QUOTE && (prefix === 0x65 || (prefix === 0x6e && !standardConformingStrings));
         i = endOfQuoted(sql, prefixed + 1, quote, escapes);
         visit(quote === QUOTE ? SqlTokenKind.string : SqlTokenKind.quotedIdentifier, start, i);
       } else {

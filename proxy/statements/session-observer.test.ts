@@ -63,6 +63,13 @@ describe('simple Query', () => {
     ]);
   });
 
+  it('splits by the standard_conforming_strings the server reported', () => {
+    const o = observe();
+    o.server(T.ParameterStatus, b.parameterStatus('standard_conforming_strings', 'off'));
+    o.client(serialize.query(`SELECT 'a\\';b'; SELECT 2`));
+    expect(started(o.sink.events).map((e) => e.sql)).toEqual([`SELECT 'a\\';b'`, 'SELECT 2']);
+  });
+
   it('records an empty query string as one statement with no command', () => {
     const o = observe();
     o.client(serialize.query(' ; '));

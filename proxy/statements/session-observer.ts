@@ -61,6 +61,8 @@ export class SessionObserver implements TrafficObserver {
   private copyOut: StatementRun | null = null;
   private readonly roles: RoleTracker;
   private utf8: boolean;
+  /** The session's standard_conforming_strings (reported by the server): off makes \' an escape in '...'. */
+  private standardStrings: boolean;
   private lastStatement = 0;
   /** Messages sent that the server answers with ReadyForQuery (Sync, Query, FunctionCall), and ReadyForQuery seen. */
   private batchesSent = 0;
@@ -72,6 +74,7 @@ export class SessionObserver implements TrafficObserver {
   ) {
     this.roles = new RoleTracker(session.role);
     this.utf8 = isUtf8Encoding(session.serverParams.get('client_encoding'));
+    this.standardStrings = session.serverParams.get('standard_conforming_strings') !== 'off';
   }
 
   get statementCount(): number {
@@ -181,7 +184,7 @@ export class SessionObserver implements TrafficObserver {
     const query = decodeQuery(body);
     if (query === null) return null;
     // Fast path: without a ';' the string is one statement, recorded exactly as sent.
-    const ranges = query.includes(0x3b) ? splitStatements(query) : [];
+    const ranges = query.includes(0x3b) ? splitStatements(query, this.standardStrings) : [];
     const pieces = ranges.length <= 1 ? [query] : ranges.map((r) => query.subarray(r.start, r.end));
     const runs: StatementRun[] = [];
     const promises: Promise<void>[] = [];
@@ -598,6 +601,7 @@ export class SessionObserver implements TrafficObserver {
     const p = decodeParameterStatus(body);
     if (p === null) return;
     if (p.name === 'client_encoding') this.utf8 = isUtf8Encoding(p.value);
+    else if (p.name === 'standard_conforming_strings') this.standardStrings = p.value !== 'off';
     else if (p.name === 'session_authorization' && this.roles.sessionAuthorization(p.value)) this.roleChanged(this.lastStatement);
   }
 

@@ -46,6 +46,13 @@ describe('splitStatements', () => {
     expect(split(`${proc};BEGIN; SELECT 1; END`)).toEqual([proc, 'BEGIN', 'SELECT 1', 'END']);
   });
 
+  it('reads backslash escapes in plain strings when standard_conforming_strings is off', () => {
+    const sql = Buffer.from(`SELECT 'a\\';b'; SELECT 2`);
+    const text = (ranges: { start: number; end: number }[]): string[] => ranges.map((r) => sql.subarray(r.start, r.end).toString());
+    expect(text(splitStatements(sql, false))).toEqual([`SELECT 'a\\';b'`, 'SELECT 2']);
+    expect(text(splitStatements(sql, true))).toEqual([`SELECT 'a\\'`, `b'; SELECT 2`]);
+  });
+
   it('lets an unterminated quote run to the end', () => {
     expect(split(`SELECT 1; SELECT 'open; SELECT 2`)).toEqual(['SELECT 1', `SELECT 'open; SELECT 2`]);
   });

@@ -9,7 +9,7 @@ import { scanSql, SqlTokenKind, wordEquals } from '../../recorder/sql-lexer.js';
  * without its `;`; an empty array when the string holds no statement at all (the server answers
  * EmptyQueryResponse).
  */
-export function splitStatements(sql: Uint8Array): StatementRange[] {
+export function splitStatements(sql: Uint8Array, standardConformingStrings = true): StatementRange[] {
   const ranges: StatementRange[] = [];
   let parenDepth = 0;
   let beginDepth = 0;
@@ -52,7 +52,7 @@ export function splitStatements(sql: Uint8Array): StatementRange[] {
     if (start < 0) start = tokenStart;
     end = tokenEnd;
     if (kind !== SqlTokenKind.comment) hasCode = true;
-  });
+  }, standardConformingStrings);
   finish();
   return ranges;
 }
