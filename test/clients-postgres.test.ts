@@ -93,10 +93,11 @@ describe('postgres.js through pgtrail', () => {
   it('delivers LISTEN/NOTIFY', async () => {
     const listener = open();
     try {
+      let deliver: (payload: string) => void = () => {};
       const got = new Promise<string>((resolve) => {
-        void listener.listen('pgjs_channel', (payload) => resolve(payload));
+        deliver = resolve;
       });
-      await new Promise((r) => setTimeout(r, 200));
+      await listener.listen('pgjs_channel', (payload) => deliver(payload));
       await sql.notify('pgjs_channel', 'ping');
       expect(await got).toBe('ping');
     } finally {
