@@ -14,6 +14,12 @@ export interface JournalSource {
   scan(from: ScanPosition | null): AsyncIterable<LocatedEntry>;
   /** Reads the one record at a location the index remembered; throws when nothing decodable is there. */
   readAt(location: RecordLocation): JournalEntry;
+  /**
+   * Optional fast path for --grep: the SQL text of the statement.started record at `location`
+   * without parsing the whole record, or null when it cannot be had cheaply (then readAt is used).
+   * It must return null unless the record there is record `seq`.
+   */
+  peekSql?(location: RecordLocation, seq: number): string | null;
 }
 
 /** A segment file's identity for staleness checks. */

@@ -39,6 +39,12 @@ export function statementsFromIndex(source: JournalSource, index: TrailIndex, fi
     if (options.limit !== null && rows.length >= options.limit) break;
     if (options.progress && filter.grep && ++seen % 65_536 === 0) options.progress({ records: seen, bytes: seen, totalBytes: total });
     const at = index.location(row);
+    if (filter.grep && source.peekSql) {
+      // Most statements of a full --grep scan do not match: look at their SQL alone first.
+      const sql = source.peekSql(index.startedAt(at), at.seq);
+      filter.grep.lastIndex = 0;
+      if (sql !== null && !filter.grep.test(sql)) continue;
+    }
     const started = readStarted(source, index, row, at);
     const sql = started.sql;
     if (filter.grep) {

@@ -94,6 +94,26 @@ describe('segmentSource on a journal written by the journal writer', () => {
     source.close();
   });
 
+  it('peeks at the SQL of a started record exactly as JSON.parse reads it, and only at the record asked for', async () => {
+    const tricky = ['select "a""b", \'"sql":"x"\' from t', 'select E\'\\\\\', \'\\"\'', 'select 1\n\t-- "quoted" \u2603 ✓', 'select \'\\\''];
+    const session = 'tricky';
+    const events: TrailEvent[] = tricky.map((sql, i) => ({
+      type: 'statement.started', ts: start + i, session, statement: i + 1, user: 'u', role: 'u', protocol: 'simple',
+      sql, params: null, preparedName: null, portal: null, redaction: null,
+    }));
+    events.push({ ...(events[0] as Extract<TrailEvent, { type: 'statement.started' }>), statement: 99, sql: { base64: 'gA==' } });
+    await write(dir, events);
+    const source = segmentSource(dir);
+    const started = (await all(source.scan(null))).filter((e) => e.event?.type === 'statement.started' && e.event.session === session);
+    expect(started).toHaveLength(tricky.length + 1);
+    for (const [i, e] of started.entries()) {
+      const expected = i < tricky.length ? tricky[i] : null;
+      expect(source.peekSql?.(e, e.index)).toBe(expected);
+      expect(source.peekSql?.(e, e.index + 1)).toBeNull();
+    }
+    source.close();
+  });
+
   it('reports a missing journal directory', () => {
     expect(() => segmentSource(join(dir, 'nope'))).toThrow(expect.objectContaining({ code: 'SEARCH_JOURNAL_MISSING' }));
   });

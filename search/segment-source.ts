@@ -48,6 +48,11 @@ export function segmentSource(dir: string): JournalSource & { close(): void } {
       if (entry === null) throw new Error('no well-formed record at that offset');
       return entry;
     },
+    peekSql(at: RecordLocation, seq: number): string | null {
+      const bytes = window.slice(at);
+      if (bytes === null || bytes.length !== at.length) return null;
+      return sqlOfStartedLine(bytes.toString('utf8', 0, at.length - 1), seq);
+    },
     close() {
       for (const fd of fds.values()) closeSync(fd);
       fds.clear();
@@ -92,6 +97,35 @@ class ReadWindow {
   clear(): void {
     this.segment = '';
     this.bytes = Buffer.alloc(0);
+  }
+}
+
+const sqlKey = '"sql":"';
+
+/**
+ * The SQL of a statement.started record line, taken from its `"sql":"..."` member without parsing
+ * the rest. Sound because inside a JSON string every quote is escaped, so the bytes `"sql":"` can
+ * only be a key; the event is the only object with that key. Returns null for record `seq` not
+ * being this line, SQL recorded as base64, or anything unexpected.
+ */
+function sqlOfStartedLine(text: string, seq: number): string | null {
+  const head = parseRecordEnvelope(text);
+  if (head === null || head.index !== seq || head.kind !== RecordKind.event) return null;
+  const start = text.indexOf(sqlKey);
+  if (start < 0) return null;
+  let end = start + sqlKey.length;
+  for (;;) {
+    end = text.indexOf('"', end);
+    if (end < 0) return null;
+    let backslashes = 0;
+    while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) break;
+    end++;
+  }
+  try {
+    return JSON.parse(text.slice(start + sqlKey.length - 1, end + 1)) as string;
+  } catch {
+    return null;
   }
 }
 
