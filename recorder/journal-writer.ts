@@ -223,6 +223,15 @@ class Writer implements JournalWriter {
     await this.lock.release();
   }
 
+  /** Stops without a final checkpoint and without releasing the lock: for an open that failed half-way. */
+  async abandon(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#closed = true;
+    await this.#inflight?.catch(() => undefined);
+    await this.#handle?.close().catch(() => undefined);
+    this.#handle = null;
+  }
+
   #refusal(): Promise<void> | null {
     if (this.#failed !== null) return this.#failed;
     if (this.#closed) {
@@ -412,6 +421,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
   const keyPath = options.keyFile ?? join(dir, signingKeyFile);
   const key = options.signingKey ?? (await loadSigningKey(keyPath));
   const lock = await acquireJournalLock(dir);
+  let writer: Writer | null = null;
   try {
     const scanned = await scanJournal(dir);
     const recovery = scanned.torn === null ? null : await cutTornWrite(dir, scanned.torn);
@@ -429,7 +439,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     const last = scanned.lastSegment;
     const segment = last?.name ?? segmentName(0);
     const handle = last === null ? null : await (options.openSegment ?? openSegmentFile)(join(dir, segment), 'a');
-    const writer = new Writer(options, lock, {
+    writer = new Writer(options, lock, {
       key: initialKey,
       origin,
       size: scanned.size,
@@ -449,6 +459,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     if (writer.failure !== null) throw writer.failure;
     return writer;
   } catch (err) {
+    await writer?.abandon();
     await lock.release();
     throw err;
   }
