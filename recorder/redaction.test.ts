@@ -90,6 +90,12 @@ describe('createRedactor', () => {
 });
 
 describe('replaceLiterals', () => {
+  it('replaces what is a literal under either standard_conforming_strings setting', () => {
+    // Read with the setting on, the literal is 'a\' and an open quote runs to the end; off, it is 'a\'b'.
+    expect(replaceLiterals(`SELECT 'a\\'b' FROM t`)).toBe('SELECT $1');
+    expect(replaceLiterals(`SELECT 'a\\'b', 'c' FROM t WHERE x = 'd'`)).toBe(`SELECT $1`);
+  });
+
   it('replaces strings and numbers but not identifiers or parameters', () => {
     expect(replaceLiterals(`SELECT t1.a, 'x', E'y\\'', $$z$$, 3, .5 FROM t1 WHERE b = $2`)).toBe('SELECT t1.a, $3, $4, $5, $6, $7 FROM t1 WHERE b = $2');
   });
