@@ -19,7 +19,7 @@ describe('pgtrail start', () => {
     let printed = '';
     stdout.on('data', (d: Buffer) => (printed += d.toString()));
     const exit = startCommand.run({
-      argv: ['--config', configFile, '--listen', `127.0.0.1:${port}`, '--upstream', `postgres://${server.host}:${server.port}/?sslmode=verify-full&sslrootcert=${encodeURIComponent(server.caFile)}`],
+      argv: ['--config', configFile, '--journal', join(dir, 'journal'), '--listen', `127.0.0.1:${port}`, '--upstream', `postgres://${server.host}:${server.port}/?sslmode=verify-full&sslrootcert=${encodeURIComponent(server.caFile)}`],
       env: {},
       stdout,
       stderr: new PassThrough(),
