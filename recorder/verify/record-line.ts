@@ -40,11 +40,14 @@ export interface ParsedRecordLine {
 }
 
 /** The envelope of a record line, or null when it does not start with one of a known kind; the rest is not parsed. */
-export function parseRecordEnvelope(text: string): { readonly index: number; readonly prev: string; readonly kind: RecordKind } | null {
+export function parseRecordEnvelope(text: string): { readonly index: number; readonly prev: string; readonly kind: RecordKind; readonly length: number } | null {
   const match = envelope.exec(text);
   if (match === null || !kinds.has(match[3]!)) return null;
-  return { index: Number(match[1]), prev: match[2]!, kind: match[3] as RecordKind };
+  // length: where the envelope ends (at the ',' or '}' after the kind).
+  return { index: Number(match[1]), prev: match[2]!, kind: match[3] as RecordKind, length: match[0].length - 1 };
 }
+
+const emptyBody: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
  * Parses one record line (without its newline), or returns the reason it is malformed. Event
@@ -56,11 +59,10 @@ export function parseRecordLine(text: string): ParsedRecordLine | { readonly mal
   const head = parseRecordEnvelope(text);
   if (head === null) return { malformed: 'record does not start with the {"i","prev","kind"} envelope of a known kind' };
   if (head.kind === RecordKind.event) {
-    const bodyStart = text.indexOf('"kind":"event"') + '"kind":"event"'.length;
-    if (!text.startsWith(',"event":{', bodyStart) || !text.endsWith('}}')) {
+    if (!text.startsWith(',"event":{', head.length) || !text.endsWith('}}')) {
       return { malformed: 'event record is not {..."event":{...}}' };
     }
-    return { ...head, body: {} };
+    return { index: head.index, prev: head.prev, kind: head.kind, body: emptyBody };
   }
   let body: unknown;
   try {
@@ -69,5 +71,5 @@ export function parseRecordLine(text: string): ParsedRecordLine | { readonly mal
     return { malformed: 'record is not valid JSON' };
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { malformed: 'record is not a JSON object' };
-  return { ...head, body: body as Record<string, unknown> };
+  return { index: head.index, prev: head.prev, kind: head.kind, body: body as Record<string, unknown> };
 }
