@@ -70,6 +70,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
   let clientChannel: StartupChannel | null = null;
   let upstreamLink: UpstreamLink | null = null;
   let abortStartup: ((err: BackendError) => void) | null = null;
+  let startupAbandoned = false;
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -169,6 +170,12 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
   let cancelTarget: (from: Peer) => void = () => {};
 
   const startForwarding = (opened: SessionOpened, upstream: UpstreamLink, rest: StartupRest, secret: number): void => {
+    if (startupAbandoned) {
+      // The startup timed out or pgtrail shut down while this session was finishing authentication.
+      deps.cancels.unregister(rest.pid, secret);
+      upstream.socket.destroy();
+      return;
+    }
     const started = Date.now();
     const client = clientChannel as StartupChannel;
     observer = deps.observe?.({
@@ -231,6 +238,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     (err: unknown) => {
       clearTimeout(timeout);
       abortStartup = null;
+      startupAbandoned = true;
       if (err instanceof BackendError) {
         log.info({ code: err.code, sqlstate: err.sqlstate || undefined }, 'session refused');
         closeStartup(err);
