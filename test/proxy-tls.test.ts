@@ -116,6 +116,29 @@ describe('TLS on both legs', () => {
   });
 });
 
+describe('client certificates', () => {
+  it('records the subject of the certificate a client presents when tls.caFile is set', async () => {
+    const server = inject('postgres');
+    const dir = mkdtempSync(join(tmpdir(), 'pgtrail-clientcert-'));
+    const certs = makeTlsFiles(dir, 'localhost');
+    const alice = makeTlsFiles(join(dir, 'alice'), 'alice', { certFile: certs.caFile, keyFile: join(dir, 'ca.key') });
+    const p = await startTestProxy(server, { tls: { mode: 'require', certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile } });
+    try {
+      const c = new pg.Client({
+        host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app',
+        ssl: { ca: readFileSync(certs.caFile), servername: 'localhost', cert: readFileSync(alice.certFile), key: readFileSync(alice.keyFile) },
+      });
+      await c.connect();
+      await c.end();
+      const opened = p.events.find((e): e is SessionOpened => e.type === 'session.opened');
+      expect(opened?.clientTls?.clientCertSubject).toBe('CN=alice');
+    } finally {
+      await p.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('upstream TLS modes', () => {
   const server = inject('postgres');
 
