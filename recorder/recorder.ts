@@ -31,17 +31,18 @@ export async function openRecorder(
   recording: RecordingConfig,
   onFailure: (error: JournalError) => void,
 ): Promise<Recorder> {
-  const hadKey = await hasKey(journal.dir);
-  const verifierKey = await ensureSigningKey(journal.dir);
+  const keyFile = journal.keyFile ?? join(journal.dir, signingKeyFile);
+  const hadKey = await exists(keyFile);
+  const verifierKey = await ensureSigningKey(journal.dir, keyFile);
   const redactor = await createRedactor(recording.redaction);
-  const writer = await openJournalWriter({ ...journal, onFailure });
+  const writer = await openJournalWriter({ ...journal, keyFile, onFailure });
   const journalSink = createJournalSink(writer, journal.durability);
   const sink: EventSink = { record: (event: TrailEvent) => journalSink.record(redactor.redact(event)) };
   return { sink, writer, verifierKey, keyCreated: !hadKey, close: () => writer.close() };
 }
 
-function hasKey(dir: string): Promise<boolean> {
-  return access(join(dir, signingKeyFile)).then(
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
     () => true,
     () => false,
   );
