@@ -48,7 +48,8 @@ export function copyOut(client: pg.Client, sql: string): Promise<Buffer> {
         connection.query(sql);
       },
       handleCopyData(msg: { chunk: Buffer }) {
-        parts.push(msg.chunk);
+        // pg-protocol's chunk is a view of its read buffer, which it reuses: copy it.
+        parts.push(Buffer.from(msg.chunk));
       },
       handleCommandComplete() {},
       handleError(err: unknown) {
