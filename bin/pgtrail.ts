@@ -54,6 +54,14 @@ function describe(command: Command, err: unknown): string {
   return `pgtrail ${command.name}: ${String(err)}`;
 }
 
+// A reader that goes away (`pgtrail search --json | head -3`) is not an error of the command: its
+// output is dropped and its exit code still says what it found (verify | head still exits 1).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
