@@ -159,40 +159,20 @@ describe('node-postgres scenarios, as the journal records them', () => {
     expect(s.statements[0]?.finished?.resultDigest).toBe(direct.digest);
   });
 
-  it('records a single 20 MB value both ways: the result digest down, the parameter up', async () => {
-    const big = 'x'.repeat(20 * 1024 * 1024);
-    const c = await connect('rec-pg-20mb');
-    await c.query('select repeat($1::text, 20 * 1024 * 1024) as v', ['x']);
-    const up = await c.query('select length($1::text) as n, md5($1::text) as h', [big]);
-    await c.end();
-    expect(up.rows[0].n).toBe(big.length);
-    const s = await recorded('rec-pg-20mb');
-    expect(s.statements.map((x) => [x.finished?.command, x.finished?.rows, x.finished?.error])).toEqual([
-      ['SELECT 1', 1, null],
-      ['SELECT 1', 1, null],
-    ]);
-    expect(s.statements[0]?.started.params).toEqual(['x']);
-    expect(s.statements[0]?.finished?.resultDigest).toBe(oneColumnDigest([big]));
-    // The 20 MB parameter is recorded as sent: the journal line holding it reads back whole.
-    expect(s.statements[1]?.started.params?.length).toBe(1);
-    expect(s.statements[1]?.started.params?.[0]?.length).toBe(big.length);
-    expect(s.statements[1]?.started.params?.[0] === big).toBe(true);
-  });
-
   it('records LISTEN/NOTIFY: the notification with its sender and the SHA-256 of its payload', async () => {
     const listener = await connect('rec-pg-listen');
     const notifier = await connect('rec-pg-notify');
     const received = new Promise<pg.Notification>((resolve) => listener.on('notification', resolve));
-    await listener.query('listen pg_channel');
-    await notifier.query("select pg_notify('pg_channel', 'hello')");
+    await listener.query('listen rec_pg_channel');
+    await notifier.query("select pg_notify('rec_pg_channel', 'hello')");
     await received;
     await listener.end();
     await notifier.end();
     const l = await recorded('rec-pg-listen');
     const n = await recorded('rec-pg-notify');
-    expect(statementSummary(l)).toEqual([['listen pg_channel', null, 'LISTEN', null, null, false, 'I']]);
-    expect(statementSummary(n)).toEqual([["select pg_notify('pg_channel', 'hello')", null, 'SELECT 1', 1, null, false, 'I']]);
-    expect(l.notified).toMatchObject([{ channel: 'pg_channel', senderPid: n.opened?.backendPid, payloadSha256: sha256Hex('hello') }]);
+    expect(statementSummary(l)).toEqual([['listen rec_pg_channel', null, 'LISTEN', null, null, false, 'I']]);
+    expect(statementSummary(n)).toEqual([["select pg_notify('rec_pg_channel', 'hello')", null, 'SELECT 1', 1, null, false, 'I']]);
+    expect(l.notified).toMatchObject([{ channel: 'rec_pg_channel', senderPid: n.opened?.backendPid, payloadSha256: sha256Hex('hello') }]);
     expect(n.notified).toEqual([]);
   });
 
@@ -229,6 +209,27 @@ describe('node-postgres scenarios, as the journal records them', () => {
       expectSession(s!, 'rec-pg-50', logins[i % 4]!.user);
       expect(statementSummary(s!)).toEqual([['select pg_backend_pid() as pid, $1::int as i', [String(i)], 'SELECT 1', 1, null, false, 'I']]);
     });
+  });
+
+  // Last before the journal checks: every later read of the journal parses the 20 MB record.
+  it('records a single 20 MB value both ways: the result digest down, the parameter up', async () => {
+    const big = 'x'.repeat(20 * 1024 * 1024);
+    const c = await connect('rec-pg-20mb');
+    await c.query('select repeat($1::text, 20 * 1024 * 1024) as v', ['x']);
+    const up = await c.query('select length($1::text) as n, md5($1::text) as h', [big]);
+    await c.end();
+    expect(up.rows[0].n).toBe(big.length);
+    const s = await recorded('rec-pg-20mb');
+    expect(s.statements.map((x) => [x.finished?.command, x.finished?.rows, x.finished?.error])).toEqual([
+      ['SELECT 1', 1, null],
+      ['SELECT 1', 1, null],
+    ]);
+    expect(s.statements[0]?.started.params).toEqual(['x']);
+    expect(s.statements[0]?.finished?.resultDigest).toBe(oneColumnDigest([big]));
+    // The 20 MB parameter is recorded as sent: the journal line holding it reads back whole.
+    expect(s.statements[1]?.started.params?.length).toBe(1);
+    expect(s.statements[1]?.started.params?.[0]?.length).toBe(big.length);
+    expect(s.statements[1]?.started.params?.[0] === big).toBe(true);
   });
 
   it('leaves a journal that verifies and that search --json returns in full', async () => {
