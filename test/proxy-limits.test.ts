@@ -178,6 +178,25 @@ describe('session ends', () => {
     }
   });
 
+  it('a backend terminated by the server: the client gets the server\'s FATAL, the session closes as upstream_gone', async () => {
+    const p = await startTestProxy(server);
+    const admin = new pg.Client({ host: server.host, port: server.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'postgres' });
+    await admin.connect();
+    try {
+      const c = await connect(p);
+      const pid = (await c.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+      const error = new Promise<Error & { code?: string }>((resolve) => c.on('error', resolve));
+      await admin.query('select pg_terminate_backend($1)', [pid]);
+      expect((await error).code).toBe('57P01');
+      for (let i = 0; i < 200 && p.proxy.sessionCount > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(p.events.some((e) => e.type === 'session.closed' && e.reason === 'upstream_gone')).toBe(true);
+      expect(p.proxy.sessionCount).toBe(0);
+    } finally {
+      await admin.end();
+      await p.close();
+    }
+  });
+
   it('records session.opened and session.closed (client_quit) with the session facts', async () => {
     const p = await startTestProxy(server);
     try {
