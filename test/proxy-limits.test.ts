@@ -204,7 +204,7 @@ describe('session ends', () => {
       await c.connect();
       const pid = (await c.query('select pg_backend_pid() as pid')).rows[0].pid as number;
       await c.end();
-      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 200 && !p.events.some((e) => e.type === 'session.closed'); i++) await new Promise((r) => setTimeout(r, 25));
       const opened = p.events.find((e): e is SessionOpened => e.type === 'session.opened');
       expect(opened).toMatchObject({ database: 'app', role: 'app', application: 'limits-test', backendPid: pid, clientTls: null, upstreamTls: null, upstream: { port: server.port } });
       expect(opened?.session).toMatch(/^[0-9A-Z]{26}$/);
