@@ -260,7 +260,8 @@ describe('node-postgres scenarios, as the journal records them', () => {
 /** The session is closed, its identity is the role PostgreSQL accepted, and its records hold each statement once, in order. */
 function expectSession(s: JournalSession, application: string, user: string): void {
   expect(s.problems).toEqual([]);
-  expect(s.opened).toMatchObject({ identity: { user, method: { kind: 'passthrough' } }, database: 'app', role: user, application });
+  expect(s.opened).toMatchObject({ identity: { user, method: { kind: 'passthrough' } }, database: 'app', role: user, application, client: { address: '127.0.0.1' } });
+  expect(s.opened?.backendPid).toBeGreaterThan(0);
   for (const st of s.statements) expect(st.started).toMatchObject({ user, role: user });
   expect(s.closed).toMatchObject({ reason: 'client_quit', statements: s.statements.length });
 }

@@ -276,10 +276,10 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
 
   it('leaves a journal that verifies and that search --json returns in full', async () => {
     await stop();
-    const verify = await runCommand('verify', ['--journal', journal, '--json']);
+    const verify = await runCommand('verify', ['--journal', journal, '--json', '--vkey', recorder.verifierKey]);
     expect(verify.thrown).toBeNull();
     const summary = JSON.parse(verify.stdout.trim().split('\n').at(-1) ?? '{}') as { intact?: boolean; findings?: number };
-    expect(summary).toMatchObject({ intact: true, findings: 0 });
+    expect(summary).toMatchObject({ intact: true, findings: 0, keyPinned: true });
     expect(verify.code).toBe(0);
 
     const sessions = [...(await readJournalSessions(journal)).values()];
@@ -307,7 +307,8 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
  */
 function expectSession(s: JournalSession, application: string, user: string, typeLookup = true): void {
   expect(s.problems).toEqual([]);
-  expect(s.opened).toMatchObject({ identity: { user, method: { kind: 'passthrough' } }, database: 'app', role: user, application });
+  expect(s.opened).toMatchObject({ identity: { user, method: { kind: 'passthrough' } }, database: 'app', role: user, application, client: { address: '127.0.0.1' } });
+  expect(s.opened?.backendPid).toBeGreaterThan(0);
   for (const st of s.statements) expect(st.started).toMatchObject({ user, role: user });
   expect(s.closed).toMatchObject({ reason: 'client_quit', statements: s.statements.length });
   if (!typeLookup) return;
