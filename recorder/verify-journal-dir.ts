@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { latestCheckpointFile } from './journal-files.js';
 import { lockFile } from './journal-lock.js';
 import { nodeSha256 } from './node-sha256.js';
+import { readSegmentChunks } from './segment-chunks.js';
 import { verifyJournal, type JournalVerifyReport, type VerifiedTree } from './verify/journal-verifier.js';
 import { parseSegmentName } from './verify/segment-name.js';
 import { VerifyError, VerifyErrorCode } from './verify/verify-error.js';
@@ -63,7 +64,7 @@ export async function verifyJournalDir(dir: string, options: VerifyJournalDirOpt
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const names = await readdir(dir);
-  const segments = names.filter((n) => parseSegmentName(n) !== null).map((name) => ({ name, read: () => readFile(join(dir, name)) }));
+  const segments = names.filter((n) => parseSegmentName(n) !== null).map((name) => ({ name, read: () => readFile(join(dir, name)), chunks: () => readSegmentChunks(join(dir, name)) }));
   const remembered = options.stateFile === null ? null : await readVerifyState(options.stateFile);
   const writerActive = await isWriterRunning(dir);
   const report = await verifyJournal({ segments, latestCheckpoint, pinnedKeys: options.pinnedKeys, remembered, sha256: nodeSha256, writerActive });

@@ -22,6 +22,23 @@ import { VerifyError, VerifyErrorCode } from './verify-error.js';
 export interface SegmentSource {
   readonly name: string;
   read(): Promise<Uint8Array>;
+  /**
+   * Optional, preferred over read(): the bytes as consecutive chunks, each ending at a line end
+   * except possibly the last. A chunk may be reused for the next one once the next is asked for;
+   * reading a large segment into one fresh buffer costs more than verifying it (page faults).
+   */
+  chunks?(): AsyncIterable<Uint8Array>;
+}
+
+async function* wholeSegment(source: SegmentSource): AsyncIterable<Uint8Array> {
+  yield await source.read();
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 /** What a verifier remembers between runs (--state): the tree it last verified. */
@@ -162,54 +179,67 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
         index: pos,
       });
     }
-    const bytes = await source.read();
-    let start = 0;
     let line = 0;
-    while (start < bytes.length) {
-      const end = bytes.indexOf(0x0a, start);
-      line++;
-      const at: Location = { segment: source.name, line, offset: start, index: pos };
-      if (end < 0) {
-        if (isLast && input.writerActive === true) inProgressBytes = bytes.length - start;
-        else if (isLast) report(FindingCode.tornTail, `the last segment ends in an unfinished record of ${bytes.length - start} bytes`, at);
-        else report(FindingCode.recordMalformed, 'segment ends in an unfinished record', at);
-        break;
-      }
-      if (wanted.has(pos)) rootsAt.set(pos, range.root());
-      const raw = bytes.subarray(start, end);
-      const leaf = start > 0 ? leafHashInPlace(sha256, bytes, start, end) : leafHash(sha256, raw);
-      const hash = encodeBase64(leaf);
-      let text: string | null = null;
-      try {
-        text = decoder.decode(raw);
-      } catch {
-        report(FindingCode.recordMalformed, 'record is not valid UTF-8', at);
-      }
-      const record = text === null ? null : parseRecordLine(text);
-      if (record !== null && 'malformed' in record) report(FindingCode.recordMalformed, record.malformed, at);
-      else if (record !== null) {
-        const delta = record.index - pos;
-        if (delta !== lastDelta && delta !== 0) {
-          report(FindingCode.indexMismatch, `record says index ${record.index} but is at position ${pos}: records were removed, added or reordered`, at);
+    // Bytes of the segment before the current chunk, and an unfinished line carried over from it.
+    let base = 0;
+    let carry: Uint8Array | null = null;
+    for await (const chunk of source.chunks?.() ?? wholeSegment(source)) {
+      if (chunk.length === 0) continue;
+      // A source whose chunks end at line ends never takes this copy.
+      const bytes: Uint8Array = carry === null ? chunk : concatBytes(carry, chunk);
+      carry = null;
+      let start = 0;
+      while (start < bytes.length) {
+        const end = bytes.indexOf(0x0a, start);
+        if (end < 0) {
+          carry = bytes.slice(start);
+          break;
         }
-        lastDelta = delta;
-        if (record.prev !== prevHash) {
-          const where: Partial<Location> = prevLoc ?? at;
-          report(
-            FindingCode.chainBroken,
-            prevLoc === null
-              ? 'the first record does not start the chain (prev is not all zeros)'
-              : `this record's hash differs from the prev stored by the next record (position ${pos}): one of them was altered`,
-            where,
-          );
+        line++;
+        const at: Location = { segment: source.name, line, offset: base + start, index: pos };
+        if (wanted.has(pos)) rootsAt.set(pos, range.root());
+        const raw = bytes.subarray(start, end);
+        const leaf = start > 0 ? leafHashInPlace(sha256, bytes, start, end) : leafHash(sha256, raw);
+        const hash = encodeBase64(leaf);
+        let text: string | null = null;
+        try {
+          text = decoder.decode(raw);
+        } catch {
+          report(FindingCode.recordMalformed, 'record is not valid UTF-8', at);
         }
-        checkRecord(record, text!, at);
+        const record = text === null ? null : parseRecordLine(text);
+        if (record !== null && 'malformed' in record) report(FindingCode.recordMalformed, record.malformed, at);
+        else if (record !== null) {
+          const delta = record.index - pos;
+          if (delta !== lastDelta && delta !== 0) {
+            report(FindingCode.indexMismatch, `record says index ${record.index} but is at position ${pos}: records were removed, added or reordered`, at);
+          }
+          lastDelta = delta;
+          if (record.prev !== prevHash) {
+            const where: Partial<Location> = prevLoc ?? at;
+            report(
+              FindingCode.chainBroken,
+              prevLoc === null
+                ? 'the first record does not start the chain (prev is not all zeros)'
+                : `this record's hash differs from the prev stored by the next record (position ${pos}): one of them was altered`,
+              where,
+            );
+          }
+          checkRecord(record, text!, at);
+        }
+        range.appendLeafHash(leaf);
+        prevHash = hash;
+        prevLoc = at;
+        pos++;
+        start = end + 1;
       }
-      range.appendLeafHash(leaf);
-      prevHash = hash;
-      prevLoc = at;
-      pos++;
-      start = end + 1;
+      base += bytes.length - (carry?.length ?? 0);
+    }
+    if (carry !== null) {
+      const at: Location = { segment: source.name, line: line + 1, offset: base, index: pos };
+      if (isLast && input.writerActive === true) inProgressBytes = carry.length;
+      else if (isLast) report(FindingCode.tornTail, `the last segment ends in an unfinished record of ${carry.length} bytes`, at);
+      else report(FindingCode.recordMalformed, 'segment ends in an unfinished record', at);
     }
   }
   if (wanted.has(pos)) rootsAt.set(pos, range.root());
