@@ -8,9 +8,14 @@ import type { RecordKind } from './verify/record-line.js';
 /** Base64 of 32 zero bytes: the `prev` of record 0. */
 export const zeroHashBase64 = Buffer.alloc(32).toString('base64');
 
+/** The start of an event record's line (all ASCII): the event's JSON and a closing `}` follow. */
+export function eventRecordPrefix(index: number, prev: string): string {
+  return `{"i":${index},"prev":"${prev}","kind":"event","event":`;
+}
+
 /** The line (without newline) of an event record, given the event already serialised as JSON. */
 export function eventRecordLine(index: number, prev: string, eventJson: string): string {
-  return `{"i":${index},"prev":"${prev}","kind":"event","event":${eventJson}}`;
+  return `${eventRecordPrefix(index, prev)}${eventJson}}`;
 }
 
 /** The line (without newline) of one of the journal's own records; `body` must have at least one member. */
