@@ -16,6 +16,7 @@
 import type { TrafficObserver } from '../traffic-observer.js';
 import { BackendError, protocolViolation } from '../backend-error.js';
 import { FrontendCode, HEADER_BYTES } from './message-codes.js';
+import { FrameHeader } from './frame-header.js';
 
 /** Frontend type bytes valid after startup; anything else is a protocol violation. */
 const VALID_CODE = new Uint8Array(256);
@@ -27,9 +28,8 @@ for (const code of [FrontendCode.Sync, FrontendCode.Flush, FrontendCode.Terminat
 
 /** Streaming reader of client messages (see the file comment). */
 export class ClientFrameReader {
-  /** Header bytes of a message whose header was split across chunks. */
-  private readonly header = Buffer.alloc(HEADER_BYTES);
-  private headerHave = 0;
+  /** The current message's header, possibly split across chunks. */
+  private readonly head = new FrameHeader();
   /** Body bytes of the current message still to come (0 at a message boundary). */
   private remaining = 0;
   /** A whole message being assembled across chunks: header and body. */
@@ -73,7 +73,7 @@ export class ClientFrameReader {
 
   /** True between messages: nothing of a message has been seen without its end. */
   get atBoundary(): boolean {
-    return this.headerHave === 0 && this.remaining === 0 && this.assembly === null;
+    return this.head.have === 0 && this.remaining === 0 && this.assembly === null;
   }
 
   /**
@@ -84,11 +84,11 @@ export class ClientFrameReader {
     const n = chunk.length;
     let pos = 0;
     let forwardFrom = 0;
-    if (this.headerHave > 0) {
+    if (this.head.have > 0) {
       pos = this.readHeader(chunk, 0);
-      if (this.headerHave < HEADER_BYTES) return;
-      this.headerHave = 0;
-      this.forward(Buffer.from(this.header));
+      if (this.head.have < HEADER_BYTES) return;
+      this.head.have = 0;
+      this.forward(Buffer.from(this.head.bytes));
       forwardFrom = pos;
     }
     while (pos < n) {
@@ -100,39 +100,22 @@ export class ClientFrameReader {
       }
       const start = pos;
       pos = this.readHeader(chunk, pos);
-      if (this.headerHave < HEADER_BYTES) {
+      if (this.head.have < HEADER_BYTES) {
         if (start > forwardFrom) this.forward(chunk.subarray(forwardFrom, start));
         return;
       }
-      this.headerHave = 0;
+      this.head.have = 0;
     }
     if (forwardFrom < n) this.forward(forwardFrom === 0 ? chunk : chunk.subarray(forwardFrom));
   }
 
-  /**
-   * Reads (the rest of) a header at `pos`; sets lastCode and remaining once it is whole, with
-   * headerHave = HEADER_BYTES; returns the position after the bytes consumed.
-   */
+  /** Reads (the rest of) a header at `pos`; once it is whole, validates it and sets lastCode and remaining. */
   private readHeader(chunk: Buffer, pos: number): number {
-    let code: number;
-    let length: number;
-    if (this.headerHave === 0 && chunk.length - pos >= HEADER_BYTES) {
-      code = chunk[pos] as number;
-      length = chunk.readInt32BE(pos + 1);
-      pos += HEADER_BYTES;
-    } else {
-      const take = Math.min(HEADER_BYTES - this.headerHave, chunk.length - pos);
-      chunk.copy(this.header, this.headerHave, pos, pos + take);
-      this.headerHave += take;
-      pos += take;
-      if (this.headerHave < HEADER_BYTES) return pos;
-      code = this.header[0] as number;
-      length = this.header.readInt32BE(1);
-    }
-    this.headerHave = HEADER_BYTES;
-    this.validate(code, length);
-    this.lastCode = code;
-    this.remaining = length - 4;
+    pos = this.head.read(chunk, pos);
+    if (this.head.have < HEADER_BYTES) return pos;
+    this.validate(this.head.code, this.head.length);
+    this.lastCode = this.head.code;
+    this.remaining = this.head.length - 4;
     return pos;
   }
 
@@ -168,35 +151,35 @@ export class ClientFrameReader {
         observer.clientCopyData(chunk.subarray(pos, pos + take));
         pos += take;
         this.remaining -= take;
-        if (this.remaining === 0) this.headerHave = 0;
+        if (this.remaining === 0) this.head.have = 0;
         continue;
       }
       const start = pos;
-      const splitHeader = this.headerHave > 0 || n - pos < HEADER_BYTES;
-      if (splitHeader && this.headerHave === 0 && start > forwardFrom) {
+      const splitHeader = this.head.have > 0 || n - pos < HEADER_BYTES;
+      if (splitHeader && this.head.have === 0 && start > forwardFrom) {
         // A header starts at the end of this chunk: what came before it is complete.
         this.forward(chunk.subarray(forwardFrom, start));
         forwardFrom = start;
       }
       pos = this.readHeader(chunk, pos);
-      if (this.headerHave < HEADER_BYTES) {
-        forwardFrom = pos; // held in this.header
+      if (this.head.have < HEADER_BYTES) {
+        forwardFrom = pos; // held in this.head
         break;
       }
       const code = this.lastCode;
       if (code === FrontendCode.CopyData) {
         if (splitHeader) {
-          this.forward(Buffer.from(this.header));
+          this.forward(Buffer.from(this.head.bytes));
           forwardFrom = pos;
         }
-        if (this.remaining === 0) this.headerHave = 0;
+        if (this.remaining === 0) this.head.have = 0;
         continue;
       }
       if (!splitHeader && n - pos >= this.remaining) {
         const end = pos + this.remaining;
         const body = chunk.subarray(pos, end);
         this.remaining = 0;
-        this.headerHave = 0;
+        this.head.have = 0;
         pos = end;
         const gate = observer.clientMessage(code, body);
         if (gate) {
@@ -226,7 +209,7 @@ export class ClientFrameReader {
     const whole = this.assembly as Buffer;
     this.assembly = null;
     this.remaining = 0;
-    this.headerHave = 0;
+    this.head.have = 0;
     const gate = observer.clientMessage(whole[0] as number, whole.subarray(HEADER_BYTES));
     if (gate) return this.hold(whole, chunk, pos, gate);
     this.forward(whole);

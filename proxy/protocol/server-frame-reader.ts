@@ -8,13 +8,14 @@
 import type { TrafficObserver } from '../traffic-observer.js';
 import { upstreamProtocolViolation } from '../backend-error.js';
 import { BackendCode, HEADER_BYTES } from './message-codes.js';
+import { FrameHeader } from './frame-header.js';
 
 const EMPTY = Buffer.alloc(0);
 
 /** Streaming reader of server messages (see the file comment). */
 export class ServerFrameReader {
-  private readonly header = Buffer.alloc(HEADER_BYTES);
-  private headerHave = 0;
+  /** The current message's header, possibly split across chunks. */
+  private readonly head = new FrameHeader();
   /** Body bytes of the current message still to come. */
   private remaining = 0;
   /** True while a DataRow/CopyData body streams and none of it was delivered yet. */
@@ -32,7 +33,7 @@ export class ServerFrameReader {
 
   /** True between messages: the client may be sent a message of pgtrail's own here. */
   get atBoundary(): boolean {
-    return this.headerHave === 0 && this.remaining === 0 && this.assembly === null;
+    return this.head.have === 0 && this.remaining === 0 && this.assembly === null;
   }
 
   /** True when everything read so far ends with a whole ReadyForQuery: the server waits for the client. */
@@ -69,8 +70,8 @@ export class ServerFrameReader {
         continue;
       }
       pos = this.readHeader(chunk, pos);
-      if (this.headerHave < HEADER_BYTES) return;
-      this.headerHave = 0;
+      if (this.head.have < HEADER_BYTES) return;
+      this.head.have = 0;
       if (observer === null) continue;
       const code = this.lastCode;
       if (code === BackendCode.DataRow || code === BackendCode.CopyData) {
@@ -87,28 +88,15 @@ export class ServerFrameReader {
     }
   }
 
-  /** Reads (the rest of) a header; when whole, sets headerHave to HEADER_BYTES, lastCode and remaining. */
+  /** Reads (the rest of) a header; when whole, sets lastCode and remaining. */
   private readHeader(chunk: Buffer, pos: number): number {
-    let code: number;
-    let length: number;
-    if (this.headerHave === 0 && chunk.length - pos >= HEADER_BYTES) {
-      code = chunk[pos] as number;
-      length = chunk.readInt32BE(pos + 1);
-      pos += HEADER_BYTES;
-    } else {
-      const take = Math.min(HEADER_BYTES - this.headerHave, chunk.length - pos);
-      chunk.copy(this.header, this.headerHave, pos, pos + take);
-      this.headerHave += take;
-      pos += take;
-      if (this.headerHave < HEADER_BYTES) return pos;
-      code = this.header[0] as number;
-      length = this.header.readInt32BE(1);
-    }
+    pos = this.head.read(chunk, pos);
+    if (this.head.have < HEADER_BYTES) return pos;
+    const length = this.head.length;
     if (length < 4 || length + 1 > this.maxMessageBytes) {
       throw upstreamProtocolViolation(`server sent a message of invalid length ${length}`);
     }
-    this.headerHave = HEADER_BYTES;
-    this.lastCode = code;
+    this.lastCode = this.head.code;
     this.remaining = length - 4;
     return pos;
   }
