@@ -28,6 +28,22 @@ async function readAll(from = 0) {
   return entries;
 }
 
+/** An openSegment that counts the fdatasync calls made on the segments it opens. */
+function countingDatasyncs() {
+  const datasyncs = { count: 0 };
+  const counting = async (path: string, flags: 'a' | 'ax'): Promise<FileHandle> => {
+    const real = await open(path, flags, 0o644);
+    return new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'datasync') return () => (datasyncs.count++, target.datasync());
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  };
+  return { counting, datasyncs };
+}
+
 describe('journal writer', () => {
   test('appends events that read back in order and verify, with the key pinned', async () => {
     const vkey = await createSigningKey(dir);
@@ -133,24 +149,38 @@ describe('journal writer', () => {
 
   test('group commit: one fdatasync covers every append waiting for it', async () => {
     await createSigningKey(dir);
-    let datasyncs = 0;
-    const counting = async (path: string, flags: 'a' | 'ax'): Promise<FileHandle> => {
-      const real = await open(path, flags, 0o644);
-      return new Proxy(real, {
-        get(target, prop) {
-          if (prop === 'datasync') return () => (datasyncs++, target.datasync());
-          const value: unknown = Reflect.get(target, prop);
-          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-        },
-      });
-    };
+    const { counting, datasyncs } = countingDatasyncs();
     const writer = await openJournalWriter({ ...config(), checkpointEveryRecords: 1_000_000, openSegment: counting });
-    const before = datasyncs;
+    const before = datasyncs.count;
     const events = sampleSession('g', 500);
     await Promise.all(events.map((e) => writer.append(e)));
-    const used = datasyncs - before;
+    const used = datasyncs.count - before;
     expect(used).toBeGreaterThanOrEqual(1);
     expect(used).toBeLessThanOrEqual(5);
+    await writer.close();
+  });
+
+  test('batched: a steady trickle of appends is synced twice per window, not once per arrival, and becomes durable unasked', async () => {
+    await createSigningKey(dir);
+    const { counting, datasyncs } = countingDatasyncs();
+    const windowMs = 200;
+    const writer = await openJournalWriter({ ...config({ durability: 'batched', batchWindowMs: windowMs, checkpointEveryRecords: 1_000_000 }), openSegment: counting });
+    const before = datasyncs.count;
+    const started = Date.now();
+    let appended = 0;
+    for (const e of sampleSession('t', 150)) {
+      expect(writer.appendWithoutWaiting(e)).toBeNull();
+      appended++;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const elapsed = Date.now() - started;
+    // Without the half-window spacing every batch is followed at once by the next (one fdatasync
+    // per event or two at this pace); with it, at most one per half window, plus the one in flight.
+    expect(datasyncs.count - before).toBeLessThanOrEqual(Math.ceil(elapsed / (windowMs / 2)) + 2);
+    const target = writer.size;
+    while (writer.durableSize < target) await new Promise((r) => setTimeout(r, 10));
+    expect(writer.durableSize).toBe(target);
+    expect(appended).toBe(150);
     await writer.close();
   });
 
