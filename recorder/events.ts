@@ -188,7 +188,8 @@ export type TrailEvent =
 export interface EventSink {
   /**
    * Accepts an event. Returns null when the caller need not wait (batched durability, or an event
-   * that does not gate forwarding), or a promise that settles once the event is durable (strict).
+   * that does not gate forwarding), or a promise that settles once the event is durable (strict;
+   * batched too while more events wait for the disk than its bound allows, so the caller pauses).
    * The promise rejects when the event cannot be made durable; the caller must then not forward.
    */
   record(event: TrailEvent): Promise<void> | null;
