@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
@@ -6,7 +6,7 @@ import type { Durability, JournalConfig } from '../config/config.js';
 import type { TrailEvent } from './events.js';
 import { readJournal } from './journal-reader.js';
 import { createJournalSink } from './journal-sink.js';
-import { openJournalWriter } from './journal-writer.js';
+import { maxQueuedJsonBytes, openJournalWriter } from './journal-writer.js';
 import { createSigningKey } from './signing-key.js';
 import { statementStarted } from './testing/sample-events.js';
 
@@ -70,4 +70,76 @@ test('a rejected record promise that the caller ignores is never an unhandled re
   } finally {
     process.off('unhandledRejection', listener);
   }
+});
+
+/** An openSegment whose writes wait while the gate is held: a disk slower than the events. */
+function gatedSegments() {
+  let gate: Promise<void> = Promise.resolve();
+  let release = () => {};
+  let heldWrites = 0;
+  const openSegment = async (path: string, flags: 'a' | 'ax'): Promise<FileHandle> => {
+    const real = await open(path, flags, 0o644);
+    return new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'writev') {
+          return async (buffers: Buffer[]) => {
+            heldWrites++;
+            await gate;
+            return target.writev(buffers);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  };
+  return {
+    openSegment,
+    hold: () => {
+      heldWrites = 0;
+      gate = new Promise((r) => (release = r));
+    },
+    release: () => release(),
+    writesWaiting: () => heldWrites,
+  };
+}
+
+test('batched: past maxQueuedJsonBytes of queued JSON record() returns the batch promise, and null again once the disk caught up', async () => {
+  const segments = gatedSegments();
+  const writer = await openJournalWriter({ ...config('batched'), segmentMaxBytes: 1 << 30, openSegment: segments.openSegment });
+  const sink = createJournalSink(writer, 'batched');
+  segments.hold();
+  expect(sink.record(statementStarted('q', 0))).toBeNull();
+  const deadline = Date.now() + 5_000;
+  while (segments.writesWaiting() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  expect(segments.writesWaiting()).toBe(1);
+
+  // With the first batch stuck on the disk, events queue up until their JSON passes the bound.
+  const sql = 'x'.repeat(1 << 20);
+  let queued = 0;
+  let waitFor: Promise<void> | null = null;
+  let n = 0;
+  // Bounded, so that a sink that never pushes back fails here instead of filling memory.
+  while (waitFor === null && n < 100) {
+    const event = { ...statementStarted('q', ++n), sql };
+    queued += Buffer.byteLength(JSON.stringify(event));
+    waitFor = sink.record(event);
+    if (waitFor === null) expect(queued).toBeLessThanOrEqual(maxQueuedJsonBytes);
+  }
+  if (waitFor === null) throw new Error('record() returned null for 100 MiB of queued events');
+  expect(queued).toBeGreaterThan(maxQueuedJsonBytes);
+  // Every later event waits too, for the same batch, until the disk catches up.
+  expect(sink.record(statementStarted('q', ++n))).toBe(waitFor);
+  let settled = false;
+  void waitFor.then(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(settled).toBe(false);
+
+  segments.release();
+  await waitFor;
+  expect(writer.durableSize).toBe(2 + n + 1);
+  expect(sink.record(statementStarted('q', ++n))).toBeNull();
+  await writer.close();
+  const statements = (await recorded()).map((e) => (e.type === 'statement.started' ? e.statement : -1));
+  expect(statements).toEqual(Array.from({ length: n + 1 }, (_, i) => i));
 });

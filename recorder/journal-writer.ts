@@ -63,7 +63,9 @@ export interface JournalWriter {
   append(event: TrailEvent): Promise<void>;
   /**
    * Appends an event without waiting (batched durability): null when queued (a later disk failure
-   * goes to onFailure), or the rejection when the writer has failed or is closed.
+   * goes to onFailure); the batch's promise, as append() returns it, when the JSON queued for the
+   * next batch exceeds maxQueuedJsonBytes (the caller waits, which bounds the queue's memory when
+   * the disk is slower than the events); or the rejection when the writer has failed or is closed.
    */
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null;
   /** Resolves when everything appended so far is durable. */
@@ -109,8 +111,15 @@ function newWaiter(): Waiter {
 const checkpointReserveBytes = 1024;
 // Size of the buffers records are encoded into.
 const arenaBytes = 1 << 20;
+// Reusable buffers kept between batches, at most (json and arenas each): a burst's are let go.
+const keptBufferBytes = 16 * arenaBytes;
 // In batched durability, a batch this large is written without waiting for the window.
 const eagerFlushItems = 8192;
+/**
+ * Queued JSON beyond which appendWithoutWaiting returns the batch's promise instead of null: a
+ * bound on the memory held by records that are not yet written (docs/journal-format.md section 6).
+ */
+export const maxQueuedJsonBytes = 64 * 1024 * 1024;
 
 class Writer implements JournalWriter {
   readonly dir: string;
@@ -190,6 +199,12 @@ class Writer implements JournalWriter {
     const refused = this.#refusal();
     if (refused !== null) return refused;
     this.#queueEvent(event);
+    if (this.#jsonBytes > maxQueuedJsonBytes) {
+      // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
+      this.#waiter ??= newWaiter();
+      this.#schedule();
+      return this.#waiter.promise;
+    }
     this.#schedule();
     return null;
   }
@@ -318,6 +333,7 @@ class Writer implements JournalWriter {
       this.#waiter = null;
       try {
         await this.#writeBatch(items, json);
+        this.#trimBuffers(json);
         waiter?.resolve();
       } catch (err) {
         const failure = this.#fail(err);
@@ -452,6 +468,15 @@ class Writer implements JournalWriter {
     }
     this.#durableSize = size;
     if (latestNote !== null) await this.#writeLatestCheckpoint(latestNote);
+  }
+
+  /**
+   * After a batch far larger than usual (a burst up to maxQueuedJsonBytes), lets its buffers go:
+   * what is kept for reuse stays near a normal batch's size.
+   */
+  #trimBuffers(json: Buffer): void {
+    if (json.length > keptBufferBytes && this.#spareJson === json) this.#spareJson = Buffer.allocUnsafe(arenaBytes);
+    if (this.#arenas.length > keptBufferBytes / arenaBytes) this.#arenas.length = keptBufferBytes / arenaBytes;
   }
 
   /** The n-th reusable arena of a batch, at least `bytes` long. */
