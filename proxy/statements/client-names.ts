@@ -75,6 +75,15 @@ export class ClientNames {
 
   /** A transaction ended at the `batch`-th ReadyForQuery: the server dropped the portals bound before it. */
   forgetPortalsBefore(batch: number): void {
-    for (const [name, portal] of this.portals) if (portal.batch < batch) this.portals.delete(name);
+    // Runs at every idle ReadyForQuery: most sessions hold just the unnamed portal, checked without an iterator.
+    if (this.portals.size === 0) return;
+    if (this.portals.size === 1) {
+      const unnamed = this.portals.get('');
+      if (unnamed !== undefined) {
+        if (unnamed.batch < batch) this.portals.delete('');
+        return;
+      }
+    }
+    for (const portal of this.portals.values()) if (portal.batch < batch) this.portals.delete(portal.name);
   }
 }

@@ -88,6 +88,21 @@ describe('simple Query', () => {
     expect(started(o.sink.events)[0]?.sql).toEqual({ base64: query.toString('base64') });
   });
 
+  it('computes the digest over every row whether the result is small (hashed at the end) or large (streamed)', () => {
+    // Results up to 4 KiB are collected and hashed once; past that the digest streams: cross the boundary.
+    for (const count of [1, 42, 43, 44, 200]) {
+      const rows = Array.from({ length: count }, (_, i) => b.dataRow([`row ${i} `.padEnd(90, 'x')]));
+      const o = observe();
+      o.client(serialize.query('SELECT r'));
+      for (const row of rows) o.dataRow(row, [Math.floor(row.length / 2)]);
+      o.server(T.CommandComplete, b.commandComplete(`SELECT ${count}`));
+      o.server(T.ReadyForQuery, b.readyForQuery('I'));
+      const f = finished(o.sink.events)[0];
+      expect(f?.rows).toBe(count);
+      expect(f?.resultDigest).toBe(sha256(...rows));
+    }
+  });
+
   it('computes the same digest at every split of a DataRow into pieces', () => {
     const row = b.dataRow(['hello', null, 'wörld']);
     const expected = sha256(row);

@@ -558,7 +558,9 @@ export class SessionObserver implements TrafficObserver {
 
   private onReadyForQuery(status: 'I' | 'T' | 'E' | null): void {
     this.readiesSeen++;
-    const index = this.queue.findIndex(answeredByReadyForQuery);
+    let index = 0;
+    while (index < this.queue.length && !answeredByReadyForQuery(this.queue[index] as PendingMessage)) index++;
+    if (index === this.queue.length) index = -1;
     // Anything before the message ReadyForQuery answers was not answered: it finishes without an outcome.
     for (let i = 0; i <= index; i++) {
       const pending = this.queue.shift() as PendingMessage;
@@ -570,11 +572,13 @@ export class SessionObserver implements TrafficObserver {
     this.awaitingReady = [];
     if (status === 'I') {
       // Portals end with their transaction: statements suspended on them end here.
-      for (const run of this.suspended) {
-        run.suspended = false;
-        ready.push(run);
+      if (this.suspended.size > 0) {
+        for (const run of this.suspended) {
+          run.suspended = false;
+          ready.push(run);
+        }
+        this.suspended.clear();
       }
-      this.suspended.clear();
       this.names.forgetPortalsBefore(this.readiesSeen);
     }
     for (const run of ready) {

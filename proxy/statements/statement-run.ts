@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash, type Hash } from 'node:crypto';
 import type { CopyOutcome, StatementFinished } from '../../recorder/events.js';
 import { RowCapture, type ResultColumns } from './row-capture.js';
 
@@ -37,7 +37,10 @@ export class StatementRun {
   private dataRows = 0;
   private rowsFromTag: number | null = null;
   private wasSuspended = false;
+  /** The result digest so far: small results are collected (one one-shot hash at the end), larger ones stream. */
   private digest: Hash | null = null;
+  private resultBytes: Buffer | null = null;
+  private resultLength = 0;
   private capture: RowCapture | null = null;
   private copyDirection: 'in' | 'out' | null = null;
   private copyHash: Hash | null = null;
@@ -64,8 +67,7 @@ export class StatementRun {
   /** A piece of a DataRow body of this statement's result. */
   dataRowPiece(piece: Buffer, first: boolean, last: boolean): void {
     if (this.finished) return;
-    this.digest ??= createHash('sha256');
-    this.digest.update(piece);
+    this.digestPiece(piece);
     if (last) this.dataRows++;
     if (this.limits.captureRows > 0) {
       this.capture ??= new RowCapture(this.limits.captureRows, this.limits.captureBytes, this.columns);
@@ -76,8 +78,41 @@ export class StatementRun {
   /** FunctionCallResponse: its body is the result; the digest covers it as it covers DataRow bodies. */
   resultBody(body: Buffer): void {
     if (this.finished) return;
-    this.digest ??= createHash('sha256');
-    this.digest.update(body);
+    this.digestPiece(body);
+  }
+
+  /**
+   * Adds bytes to the result digest. Most results are a few rows: their bytes are collected and
+   * hashed once at the end (a one-shot hash costs a fraction of a streaming Hash object); past
+   * smallResultBytes the digest streams, so memory stays bounded.
+   */
+  private digestPiece(piece: Buffer): void {
+    if (this.digest !== null) {
+      this.digest.update(piece);
+      return;
+    }
+    const length = this.resultLength + piece.length;
+    if (length > smallResultBytes) {
+      this.digest = createHash('sha256');
+      if (this.resultBytes !== null) this.digest.update(this.resultBytes.subarray(0, this.resultLength));
+      this.digest.update(piece);
+      this.resultBytes = null;
+      return;
+    }
+    if (this.resultBytes === null || length > this.resultBytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.min(smallResultBytes, Math.max(256, length * 2)));
+      this.resultBytes?.copy(bigger, 0, 0, this.resultLength);
+      this.resultBytes = bigger;
+    }
+    piece.copy(this.resultBytes, this.resultLength);
+    this.resultLength = length;
+  }
+
+  /** The result digest in hex, or null when no result bytes were seen. */
+  private resultDigest(): string | null {
+    if (this.digest !== null) return this.digest.digest('hex');
+    if (this.resultBytes === null) return null;
+    return hash('sha256', this.resultBytes.subarray(0, this.resultLength), 'hex');
   }
 
   /** CommandComplete (or EmptyQueryResponse when tag is null) ended one execution. */
@@ -141,7 +176,7 @@ export class StatementRun {
       error: this.error,
       durationMs: this.notExecuted || this.completedAt === null ? 0 : Math.max(0, this.completedAt - this.sentAt),
       txStatus,
-      resultDigest: this.digest === null ? null : this.digest.digest('hex'),
+      resultDigest: this.resultDigest(),
       notExecuted: this.notExecuted,
       copy,
       capturedRows: this.capture === null ? null : this.capture.rows,
@@ -159,6 +194,9 @@ export function rowsOfTag(tag: string): number | null {
   if (!ROW_COUNT_VERBS.has(verb)) return null;
   return Number(last);
 }
+
+/** Result bytes up to which the digest is computed in one go at the end (see digestPiece). */
+const smallResultBytes = 4096;
 
 /** Commands whose tag ends in a row count (CommandComplete in the protocol docs). */
 const ROW_COUNT_VERBS = new Set(['INSERT', 'DELETE', 'UPDATE', 'MERGE', 'SELECT', 'MOVE', 'FETCH', 'COPY']);
