@@ -1,13 +1,14 @@
 /**
  * Runs the verifier (verify/journal-verifier.ts) over a journal directory on disk, with
- * node:crypto's SHA-256, and keeps the --state file: what was verified last time, so that a
+ * node:crypto's SHA-256 and node:buffer's UTF-8 check, and keeps the --state file: what was verified last time, so that a
  * rollback or a rewritten history is caught the next time.
  */
+import { isUtf8 } from 'node:buffer';
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latestCheckpointFile } from './journal-files.js';
 import { lockFile } from './journal-lock.js';
-import { nodeSha256 } from './node-sha256.js';
+import { nodeSha256, nodeSha256Into } from './node-sha256.js';
 import { readSegmentChunks } from './segment-chunks.js';
 import { verifyJournal, type JournalVerifyReport, type VerifiedTree } from './verify/journal-verifier.js';
 import { parseSegmentName } from './verify/segment-name.js';
@@ -67,7 +68,7 @@ export async function verifyJournalDir(dir: string, options: VerifyJournalDirOpt
   const segments = names.filter((n) => parseSegmentName(n) !== null).map((name) => ({ name, read: () => readFile(join(dir, name)), chunks: () => readSegmentChunks(join(dir, name)) }));
   const remembered = options.stateFile === null ? null : await readVerifyState(options.stateFile);
   const writerActive = await isWriterRunning(dir);
-  const report = await verifyJournal({ segments, latestCheckpoint, pinnedKeys: options.pinnedKeys, remembered, sha256: nodeSha256, writerActive });
+  const report = await verifyJournal({ segments, latestCheckpoint, pinnedKeys: options.pinnedKeys, remembered, sha256: nodeSha256, sha256Into: nodeSha256Into, isUtf8, writerActive });
   if (options.stateFile !== null && report.intact && report.verified !== null) {
     const tmp = `${options.stateFile}.tmp-${process.pid}`;
     await writeFile(tmp, `${JSON.stringify(report.verified)}\n`);

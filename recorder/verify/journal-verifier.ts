@@ -7,15 +7,15 @@
  * This file and everything it imports run in a browser: no node: modules, bytes in, findings out.
  * It shares no code with the writer; docs/journal-format.md is the only contract between them.
  */
-import { encodeBase64 } from './base64.js';
+import { encodeBase64, encodeBase64Into } from './base64.js';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
 import { FindingCode, type Finding } from './journal-finding.js';
 import { keyRotationText } from './key-rotation.js';
-import { CompactRange, equalBytes, hashSize, leafHash } from './merkle.js';
+import { CompactRange, equalBytes, hashSize } from './merkle.js';
 import { openNote, parseNoteUnverified, parseVerifierKey, type NoteVerifierKey } from './note.js';
-import { parseRecordLine, RecordKind, type ParsedRecordLine } from './record-line.js';
+import { EventEnvelopeReader, parseRecordLine, RecordKind, type ParsedRecordLine } from './record-line.js';
 import { parseSegmentName } from './segment-name.js';
-import { portableSha256, type Sha256 } from './sha256.js';
+import { portableSha256, sha256IntoFrom, type Sha256, type Sha256Into } from './sha256.js';
 import { VerifyError, VerifyErrorCode } from './verify-error.js';
 
 /** One segment file: its name and a way to read all of its bytes (which the verifier may briefly modify and restores). */
@@ -59,6 +59,13 @@ export interface JournalVerifyInput {
   /** The tree a previous run verified, or null. */
   readonly remembered: VerifiedTree | null;
   readonly sha256?: Sha256;
+  /** The same SHA-256 writing into memory (faster per record); by default derived from `sha256`. */
+  readonly sha256Into?: Sha256Into;
+  /**
+   * Whether bytes are valid UTF-8, exactly as a fatal TextDecoder decides (Node: buffer.isUtf8, which
+   * makes no string); by default a fatal TextDecoder.
+   */
+  readonly isUtf8?: (bytes: Uint8Array) => boolean;
   /** Findings beyond this many are counted, not listed. */
   readonly maxFindings?: number;
   /** A writer is running: an unfinished last line is a write in progress, not a torn tail. */
@@ -96,25 +103,47 @@ interface Location {
   readonly index: number;
 }
 
-const zeroHash = encodeBase64(new Uint8Array(hashSize));
+/** Base64 of a hash, as text and as ASCII bytes. */
+const base64Length = 44;
 
 /**
- * SHA-256(0x00 || bytes[start:end]) without copying the record: the byte before it (the previous
- * newline) stands in for the 0x00 during the synchronous hash and is put back at once.
+ * SHA-256(0x00 || bytes[start:end]) into `out`, without copying the record when it can: the byte
+ * before it (the previous newline) stands in for the 0x00 during the synchronous hash and is put
+ * back at once. A record at the very start of a chunk is copied.
  */
-function leafHashInPlace(sha256: Sha256, bytes: Uint8Array, start: number, end: number): Uint8Array {
+function leafHashInto(sha256Into: Sha256Into, bytes: Uint8Array, start: number, end: number, out: Uint8Array): void {
+  if (start === 0) {
+    const input = new Uint8Array(end + 1);
+    input.set(bytes.subarray(0, end), 1);
+    sha256Into(input, out, 0);
+    return;
+  }
   const before = bytes[start - 1]!;
   bytes[start - 1] = 0x00;
   try {
-    return sha256(bytes.subarray(start - 1, end));
+    sha256Into(bytes.subarray(start - 1, end), out, 0);
   } finally {
     bytes[start - 1] = before;
   }
 }
 
+function fatalUtf8Check(): (bytes: Uint8Array) => boolean {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  return (bytes) => {
+    try {
+      decoder.decode(bytes);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
 /** Verifies a journal; resolves with a report (findings, counts), rejects only on a malformed --vkey. */
 export async function verifyJournal(input: JournalVerifyInput): Promise<JournalVerifyReport> {
   const sha256 = input.sha256 ?? portableSha256;
+  const sha256Into = input.sha256Into ?? sha256IntoFrom(sha256);
+  const isUtf8 = input.isUtf8 ?? fatalUtf8Check();
   const maxFindings = input.maxFindings ?? 1000;
   const findings: Finding[] = [];
   let omitted = 0;
@@ -146,11 +175,19 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   const rootsAt = new Map<number, Uint8Array>();
   const checkpointNotes = new Map<number, string>();
 
-  const range = new CompactRange(sha256);
+  const range = new CompactRange(sha256, sha256Into);
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  const envelope = new EventEnvelopeReader();
   let pos = 0;
-  let prevHash = zeroHash;
-  let prevLoc: Location | null = null;
+  // The previous record's leaf hash, and its base64 as the next record's `prev` must spell it (ASCII).
+  // Both are reused: the per-record loop allocates neither digests nor strings for event records.
+  const leaf = new Uint8Array(hashSize);
+  const prevBase64 = new Uint8Array(base64Length);
+  encodeBase64Into(leaf, prevBase64, 0);
+  // Where the previous record is (for a broken chain); its segment is null before the first record.
+  let prevSegment: string | null = null;
+  let prevLine = 0;
+  let prevOffset = 0;
   let lastDelta = 0;
   let checkpoints = 0;
   let recoveries = 0;
@@ -196,40 +233,57 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
           break;
         }
         line++;
-        const at: Location = { segment: source.name, line, offset: base + start, index: pos };
         if (wanted.has(pos)) rootsAt.set(pos, range.root());
         const raw = bytes.subarray(start, end);
-        const leaf = start > 0 ? leafHashInPlace(sha256, bytes, start, end) : leafHash(sha256, raw);
-        const hash = encodeBase64(leaf);
+        // An event record is checked on its bytes (EventEnvelopeReader); anything else, or anything
+        // that reader refuses, is decoded and parsed as text, which also names what is wrong.
+        let index = -1;
+        let chained = false;
+        let record: ParsedRecordLine | null = null;
         let text: string | null = null;
-        try {
-          text = decoder.decode(raw);
-        } catch {
-          report(FindingCode.recordMalformed, 'record is not valid UTF-8', at);
+        let at: Location | null = null;
+        const location = (): Location => (at ??= { segment: source.name, line, offset: base + start, index: pos });
+        if (isUtf8(raw) && envelope.read(bytes, start, end)) {
+          index = envelope.index;
+          chained = true;
+          for (let i = 0; i < base64Length; i++) if (bytes[envelope.prevStart + i] !== prevBase64[i]) chained = false;
+        } else {
+          try {
+            text = decoder.decode(raw);
+          } catch {
+            report(FindingCode.recordMalformed, 'record is not valid UTF-8', location());
+          }
+          const parsed = text === null ? null : parseRecordLine(text);
+          if (parsed !== null && 'malformed' in parsed) report(FindingCode.recordMalformed, parsed.malformed, location());
+          else if (parsed !== null) {
+            record = parsed;
+            index = parsed.index;
+            chained = parsed.prev === encodeBase64(leaf);
+          }
         }
-        const record = text === null ? null : parseRecordLine(text);
-        if (record !== null && 'malformed' in record) report(FindingCode.recordMalformed, record.malformed, at);
-        else if (record !== null) {
-          const delta = record.index - pos;
+        if (index >= 0) {
+          const delta = index - pos;
           if (delta !== lastDelta && delta !== 0) {
-            report(FindingCode.indexMismatch, `record says index ${record.index} but is at position ${pos}: records were removed, added or reordered`, at);
+            report(FindingCode.indexMismatch, `record says index ${index} but is at position ${pos}: records were removed, added or reordered`, location());
           }
           lastDelta = delta;
-          if (record.prev !== prevHash) {
-            const where: Partial<Location> = prevLoc ?? at;
+          if (!chained) {
             report(
               FindingCode.chainBroken,
-              prevLoc === null
+              prevSegment === null
                 ? 'the first record does not start the chain (prev is not all zeros)'
                 : `this record's hash differs from the prev stored by the next record (position ${pos}): one of them was altered`,
-              where,
+              prevSegment === null ? location() : { segment: prevSegment, line: prevLine, offset: prevOffset, index: pos - 1 },
             );
           }
-          checkRecord(record, text!, at);
+          if (record !== null) checkRecord(record, text!, location());
         }
+        leafHashInto(sha256Into, bytes, start, end, leaf);
         range.appendLeafHash(leaf);
-        prevHash = hash;
-        prevLoc = at;
+        encodeBase64Into(leaf, prevBase64, 0);
+        prevSegment = source.name;
+        prevLine = line;
+        prevOffset = base + start;
         pos++;
         start = end + 1;
       }

@@ -11,7 +11,7 @@
  * (inclusion) and 2.1.4.2 (consistency) step by step. Hashes are 32-byte Uint8Arrays; anything
  * of another length is rejected, never truncated or padded.
  */
-import type { Sha256 } from './sha256.js';
+import { sha256IntoFrom, type Sha256, type Sha256Into } from './sha256.js';
 
 /** Size in bytes of every hash in the tree. */
 export const hashSize = 32;
@@ -60,35 +60,59 @@ function splitPoint(n: number): number {
  * The right edge of a growing tree: one subtree root per set bit of its size, largest first.
  * Appending is O(1) amortised and the root costs at most log2(n) node hashes, so a verifier can
  * stream millions of records and still compute the root at every checkpoint.
+ *
+ * The roots ("peaks") live side by side in one reused buffer and node hashes are written straight
+ * into it: per record, no digest is allocated (a measurable share of verifying and appending).
  */
 export class CompactRange {
   #size = 0;
-  readonly #peaks: Uint8Array[] = [];
+  #peaks = 0;
+  // Peak k is at bytes [1 + 32k, 33 + 32k). Byte 0 is spare: merging peak k with peak k + 1 hashes
+  // bytes [32k, 32k + 65) with byte 32k (the previous peak's last byte, or the spare) set to 0x01
+  // for the duration of the hash, so the node input is never copied. 64 peaks cover any size < 2^64.
+  readonly #stack = new Uint8Array(1 + hashSize * 65);
+  readonly #into: Sha256Into;
 
-  constructor(private readonly sha256: Sha256) {}
+  /** `sha256Into`, when given, must be the same function as `sha256` writing into memory (faster). */
+  constructor(
+    private readonly sha256: Sha256,
+    sha256Into?: Sha256Into,
+  ) {
+    this.#into = sha256Into ?? sha256IntoFrom(sha256);
+  }
 
   /** Number of leaves appended so far. */
   get size(): number {
     return this.#size;
   }
 
-  /** Appends one leaf, given as its leaf hash. */
+  /** Appends one leaf, given as its leaf hash (copied: the caller may reuse `hash`). */
   appendLeafHash(hash: Uint8Array): void {
-    let h = hash;
-    for (let s = this.#size; (s & 1) === 1; s = Math.floor(s / 2)) {
-      const left = this.#peaks.pop();
-      if (left === undefined) throw new Error('compact range is inconsistent with its size');
-      h = nodeHash(this.sha256, left, h);
+    if (hash.length !== hashSize) throw new RangeError('a leaf hash is 32 bytes');
+    const stack = this.#stack;
+    let top = this.#peaks;
+    stack.set(hash, 1 + hashSize * top);
+    // Each trailing 1 bit of the old size is a peak of the new leaf's height: merge it (RFC 9162 2.1.1
+    // node hash, left peak first). Math.floor keeps sizes above 2^31 exact.
+    for (let s = this.#size; s % 2 === 1; s = Math.floor(s / 2)) {
+      if (top === 0) throw new Error('compact range is inconsistent with its size');
+      top--;
+      const at = hashSize * top;
+      const borrowed = stack[at]!;
+      stack[at] = 0x01;
+      this.#into(stack.subarray(at, at + 1 + 2 * hashSize), stack, at + 1);
+      stack[at] = borrowed;
     }
-    this.#peaks.push(h);
+    this.#peaks = top + 1;
     this.#size++;
   }
 
   /** The Merkle tree head of the leaves appended so far. */
   root(): Uint8Array {
-    let r = this.#peaks[this.#peaks.length - 1];
-    if (r === undefined) return emptyRoot(this.sha256);
-    for (let i = this.#peaks.length - 2; i >= 0; i--) r = nodeHash(this.sha256, this.#peaks[i]!, r);
+    if (this.#peaks === 0) return emptyRoot(this.sha256);
+    const peak = (k: number) => this.#stack.slice(1 + hashSize * k, 1 + hashSize * (k + 1));
+    let r: Uint8Array = peak(this.#peaks - 1);
+    for (let k = this.#peaks - 2; k >= 0; k--) r = nodeHash(this.sha256, peak(k), r);
     return r;
   }
 }

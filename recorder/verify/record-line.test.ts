@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { envelopePattern, parseRecordEnvelope, RecordKind } from './record-line.js';
+import { envelopePattern, EventEnvelopeReader, parseRecordEnvelope, parseRecordLine, RecordKind } from './record-line.js';
 
 // What the regular expression says about a line, in parseRecordEnvelope's terms.
 function byPattern(text: string) {
@@ -25,4 +25,33 @@ test('the envelope parser accepts exactly what the envelope pattern matches', ()
   );
   expect(parseRecordEnvelope(`{"i":12,"prev":"${prev}","kind":"event","event":{}}`)).toEqual({ index: 12, prev, kind: 'event', length: 76 });
   expect(parseRecordEnvelope(`{"i":01,"prev":"${prev}","kind":"event"}`)).toBeNull();
+});
+
+test('the byte reader of event envelopes accepts exactly the event records parseRecordLine accepts', () => {
+  const pieces = fc.constantFrom('{"i":', '0', '7', '12345678901234567', '9007199254740993', ',"prev":"', prev, 'A+/z9', '=', '","kind":"', 'event', 'checkpoint', '","event":{', '"event":', '{', '}', '}}', '"', ',', 'é', '');
+  const valid = fc
+    .tuple(fc.oneof(fc.constant(0), fc.nat(), fc.constant(9_999_999_999_999_999)), fc.constantFrom('event', 'checkpoint', 'recovery'), fc.constantFrom('{}}', '{"sql":"é"}}', '{}', '}}', '{"a":1}}x'))
+    .map(([i, kind, rest]) => `{"i":${i},"prev":"${prev}","kind":"${kind}","event":${rest}`);
+  const line = fc.oneof(fc.array(pieces, { maxLength: 14 }).map((p) => p.join('')), valid, valid.chain((v) => fc.nat(v.length).chain((cut) => fc.string({ maxLength: 3 }).map((s) => v.slice(0, cut) + s + v.slice(cut + s.length)))));
+  const reader = new EventEnvelopeReader();
+  fc.assert(
+    fc.property(line, fc.string({ maxLength: 4 }), fc.string({ maxLength: 60 }), (text, before, after) => {
+      // The line sits inside a larger buffer, as in a segment chunk, between other bytes.
+      const lineBytes = Buffer.from(text);
+      const bytes = Buffer.concat([Buffer.from(before), lineBytes, Buffer.from(after)]);
+      const start = Buffer.byteLength(before);
+      const parsed = parseRecordLine(text);
+      const isEvent = !('malformed' in parsed) && parsed.kind === RecordKind.event;
+      expect(reader.read(bytes, start, start + lineBytes.length)).toBe(isEvent);
+      if (isEvent) {
+        expect(reader.index).toBe(parsed.index);
+        expect(bytes.toString('latin1', reader.prevStart, reader.prevStart + 44)).toBe(parsed.prev);
+      }
+    }),
+    { numRuns: 5000 },
+  );
+  const good = Buffer.from(`{"i":12,"prev":"${prev}","kind":"event","event":{}}`);
+  expect(reader.read(good, 0, good.length)).toBe(true);
+  expect(reader.index).toBe(12);
+  expect(reader.read(good, 0, good.length - 1)).toBe(false);
 });

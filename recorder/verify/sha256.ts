@@ -15,3 +15,15 @@ export const portableSha256: Sha256 = (...parts) => {
   for (const part of parts) h.update(part);
   return h.digest();
 };
+
+/**
+ * SHA-256 of `data` written as 32 bytes into `out` at `offset`. Lets the verifier's per-record loop
+ * and the Merkle tree hash into memory they reuse instead of allocating a digest per hash; `out` may
+ * overlap `data` (the digest is complete before it is written).
+ */
+export type Sha256Into = (data: Uint8Array, out: Uint8Array, offset: number) => void;
+
+/** A Sha256Into from any Sha256: one copy of each digest. */
+export function sha256IntoFrom(sha256: Sha256): Sha256Into {
+  return (data, out, offset) => out.set(sha256(data), offset);
+}
