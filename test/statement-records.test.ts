@@ -7,12 +7,14 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { serialize } from 'pg-protocol';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultConfig } from '../config/defaults.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import type { SessionOpened, StatementFinished, StatementStarted, TrailEvent } from '../recorder/events.js';
 import { createRedactor } from '../recorder/redaction.js';
+import { RawClient, frontendMessage, startupMessage } from './support/raw-client.js';
 import { startTestProxy, type TestProxy } from './support/test-proxy.js';
 import { testRoles } from './support/test-roles.js';
 
@@ -289,6 +291,27 @@ describe('statement records through the proxy', () => {
         await proxy.close();
       }
     }
+  });
+
+  it('resolves a protocol Bind to a statement made by SQL PREPARE (one namespace on the server)', async () => {
+    const raw = await RawClient.open(p.host, p.port);
+    raw.write(startupMessage({ user: testRoles.trust.user, database: 'app' }));
+    await raw.untilReady();
+    raw.write(frontendMessage('Q', 'SELECT pg_backend_pid()\0'));
+    const pidRow = (await raw.untilReady()).find((m) => m.code === 0x44);
+    const pid = Number(pidRow?.body.subarray(6).toString());
+    raw.write(frontendMessage('Q', 'PREPARE Plus_One (int) AS SELECT $1 + 1 AS n\0'));
+    await raw.untilReady();
+    raw.write(Buffer.concat([serialize.bind({ statement: 'plus_one', values: ['41'] }), serialize.execute({}), serialize.sync()]));
+    const answer = await raw.untilReady();
+    expect(answer.find((m) => m.code === 0x44)?.body.subarray(6).toString()).toBe('42');
+    raw.write(frontendMessage('X'));
+    raw.end();
+
+    const { statements } = await sessionOf(pid);
+    const bound = statements.find((s) => s.started.protocol === 'extended');
+    expect(bound?.started).toMatchObject({ sql: 'SELECT $1 + 1 AS n', preparedName: 'plus_one', params: ['41'] });
+    expect(bound?.finished).toMatchObject({ command: 'SELECT 1', rows: 1, error: null });
   });
 
   it('records psql COPY, SET ROLE, NOTIFY and scrubs the password of ALTER ROLE', async () => {

@@ -264,6 +264,36 @@ describe('extended protocol', () => {
     expect(finished(o.sink.events).find((f) => f.statement === 4)?.error?.code).toBe('42P05');
   });
 
+  it('resolves a Bind to a statement made by SQL PREPARE, and forgets it after DEALLOCATE', () => {
+    const o = observe();
+    o.client(serialize.query('PREPARE By_Id (int) AS SELECT * FROM t WHERE id = $1'));
+    o.server(T.CommandComplete, b.commandComplete('PREPARE'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    // A PREPARE the server refused names nothing.
+    o.client(serialize.query('PREPARE other AS SELEC 1'));
+    o.server(T.ErrorResponse, b.error('42601', 'syntax error at or near "SELEC"'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    o.client(serialize.bind({ statement: 'by_id', values: ['7'] }), serialize.execute(), serialize.sync());
+    o.server(T.BindComplete);
+    o.server(T.CommandComplete, b.commandComplete('SELECT 0'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    o.client(serialize.bind({ statement: 'other' }), serialize.execute(), serialize.sync());
+    o.server(T.ErrorResponse, b.error('26000', 'prepared statement "other" does not exist'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    o.client(serialize.query('DEALLOCATE PREPARE by_id'));
+    o.server(T.CommandComplete, b.commandComplete('DEALLOCATE'));
+    o.server(T.ReadyForQuery, b.readyForQuery('I'));
+    o.client(serialize.bind({ statement: 'by_id', values: ['8'] }), serialize.execute(), serialize.sync());
+    expect(started(o.sink.events).map((e) => [e.sql, e.preparedName, e.params])).toEqual([
+      ['PREPARE By_Id (int) AS SELECT * FROM t WHERE id = $1', null, null],
+      ['PREPARE other AS SELEC 1', null, null],
+      ['SELECT * FROM t WHERE id = $1', 'by_id', ['7']],
+      ['', null, null],
+      ['DEALLOCATE PREPARE by_id', null, null],
+      ['', null, ['8']],
+    ]);
+  });
+
   it('aggregates an Execute with a row limit and its PortalSuspended continuations into one statement', () => {
     const o = observe();
     const rows = ['1', '2', '3', '4', '5'].map((v) => b.dataRow([v]));

@@ -18,6 +18,7 @@ import {
   decodeRowDescriptionColumns,
   ServerCode,
 } from './server-messages.js';
+import { parseSqlDeallocate, parseSqlPrepare } from './sql-prepare.js';
 import { splitStatements } from './statement-splitter.js';
 import { StatementRun, type RecordedError } from './statement-run.js';
 
@@ -501,7 +502,20 @@ export class SessionObserver implements TrafficObserver {
     this.lastStatement = run.statement;
     if (tag === null) return;
     if (tag === 'DEALLOCATE ALL' || tag === 'DISCARD ALL') this.names.forgetStatements();
+    else if ((tag === 'PREPARE' || tag === 'DEALLOCATE') && run.sqlText !== null) this.followSqlPrepare(tag, run.sqlText);
     if (this.roles.statementSucceeded(tag, run.sqlText)) this.roleChanged(run.statement);
+  }
+
+  /** SQL PREPARE and DEALLOCATE share the protocol's statement names: a later Bind may name one. */
+  private followSqlPrepare(tag: 'PREPARE' | 'DEALLOCATE', sql: string): void {
+    if (tag === 'DEALLOCATE') {
+      const name = parseSqlDeallocate(sql);
+      if (name !== null) this.names.closeStatement(name);
+      return;
+    }
+    const prepared = parseSqlPrepare(sql);
+    // Its parameter types are SQL type names, not OIDs: binary parameters bound to it are recorded as hex.
+    if (prepared !== null) this.names.parse({ name: prepared.name, sql: prepared.body, sqlText: prepared.body, paramTypes: [], described: null });
   }
 
   private onError(head: PendingMessage | undefined, body: Buffer): void {
