@@ -144,6 +144,40 @@ describe('ClientFrameReader with an observer', () => {
     );
   });
 
+  it('sends the messages before a gated one in the same write as it, and a settled statement before the next gate', async () => {
+    const bind = { code: FrontendCode.Bind, body: Buffer.from('\0s\0\0\0\0\0\0\0') };
+    const execute = { code: FrontendCode.Execute, body: Buffer.from('\0\0\0\0\0') };
+    const sync = { code: FrontendCode.Sync, body: Buffer.alloc(0) };
+    const msgs = [bind, execute, sync, bind, execute, sync];
+    const { bytes, starts } = encode(msgs);
+    const writes: Buffer[] = [];
+    const gates: (() => void)[] = [];
+    const observer: TrafficObserver = {
+      clientMessage: (code) => (code === FrontendCode.Execute ? new Promise<void>((resolve) => gates.push(resolve)) : null),
+      clientCopyData: () => {},
+      serverMessage: () => {},
+      serverDataPiece: () => {},
+      cancelRequested: () => {},
+      sessionEnded: () => {},
+      statementCount: 0,
+    };
+    const reader = new ClientFrameReader(1 << 20, observer, (b) => writes.push(Buffer.from(b)));
+    const gate1 = reader.push(bytes);
+    expect(gate1).not.toBeNull();
+    expect(writes).toEqual([]); // Bind waits with its Execute
+    gates[0]?.();
+    await gate1;
+    const gate2 = reader.resume();
+    expect(gate2).not.toBeNull();
+    // The first statement (Bind, Execute, Sync) and the second Bind leave together; the second Execute waits.
+    expect(writes).toEqual([bytes.subarray(0, starts[4])]);
+    gates[1]?.();
+    await gate2;
+    expect(reader.resume()).toBeNull();
+    expect(writes).toEqual([bytes.subarray(0, starts[4]), bytes.subarray(starts[4])]);
+    expect(reader.atBoundary).toBe(true);
+  });
+
   it('splits at every byte (one-byte chunks)', async () => {
     const { bytes } = encode(sample);
     const cuts = Array.from({ length: bytes.length }, (_, i) => i);

@@ -8,7 +8,8 @@
  *   (only a header split across chunks is held back until it is whole);
  * - with an observer, each whole message except CopyData is handed to `observer.clientMessage`
  *   before any of its bytes leave; when that returns a promise (strict durability), neither that
- *   message nor anything after it is forwarded until the promise settles. A message split across
+ *   message nor anything after it is forwarded until the promise settles; the messages before it in
+ *   the same chunk wait with it, so that they reach the server in one write. A message split across
  *   chunks is assembled (bounded by maxMessageBytes) so that it can be held back. CopyData bodies
  *   stream: pieces go to `observer.clientCopyData` and are forwarded as they arrive.
  * A malformed header throws BackendError (08P01) before any byte of the offending chunk is forwarded.
@@ -35,9 +36,13 @@ export class ClientFrameReader {
   /** A whole message being assembled across chunks: header and body. */
   private assembly: Buffer | null = null;
   private assemblyHave = 0;
-  /** After a gate: bytes to forward once it settles, and where to continue. */
+  /**
+   * After a gate: an assembled message to forward once it settles, or the chunk whose bytes from
+   * heldFrom are held (the gated message ends at heldPos, where reading continues).
+   */
   private gatedBytes: Buffer | null = null;
   private heldChunk: Buffer | null = null;
+  private heldFrom = 0;
   private heldPos = 0;
   /** Type byte of the last message whose header was read. */
   lastCode = 0;
@@ -67,8 +72,12 @@ export class ClientFrameReader {
     this.gatedBytes = null;
     this.heldChunk = null;
     if (gated) this.forward(gated);
-    if (!chunk || this.heldPos >= chunk.length || this.observer === null) return null;
-    return this.run(chunk, this.heldPos, this.observer);
+    if (!chunk || this.observer === null) return null;
+    if (this.heldPos >= chunk.length) {
+      if (this.heldFrom < chunk.length) this.forward(chunk.subarray(this.heldFrom));
+      return null;
+    }
+    return this.run(chunk, this.heldPos, this.observer, this.heldFrom);
   }
 
   /** True between messages: nothing of a message has been seen without its end. */
@@ -128,11 +137,13 @@ export class ClientFrameReader {
     if (EMPTY_BODY[code] === 1 && length !== 4) throw protocolViolation('invalid message length');
   }
 
-  /** The observer mode; `from` is where unforwarded bytes of this chunk begin. */
-  private run(chunk: Buffer, from: number, observer: TrafficObserver): Promise<void> | null {
+  /**
+   * The observer mode: reads from `from`; `forwardFrom` is where unforwarded bytes of this chunk
+   * begin (before `from` after a gate: the held bytes, which leave with what follows them).
+   */
+  private run(chunk: Buffer, from: number, observer: TrafficObserver, forwardFrom = from): Promise<void> | null {
     const n = chunk.length;
     let pos = from;
-    let forwardFrom = from;
     while (pos < n) {
       if (this.assembly !== null) {
         const take = Math.min(this.assembly.length - this.assemblyHave, n - pos);
@@ -183,8 +194,17 @@ export class ClientFrameReader {
         pos = end;
         const gate = observer.clientMessage(code, body);
         if (gate) {
-          if (start > forwardFrom) this.forward(chunk.subarray(forwardFrom, start));
-          return this.hold(chunk.subarray(start, end), chunk, end, gate);
+          // The messages before it in this chunk wait with it (one write to the server, not two),
+          // unless they hold a statement whose gate has settled: that one leaves now.
+          if (forwardFrom < from) {
+            this.forward(chunk.subarray(forwardFrom, start));
+            forwardFrom = start;
+          }
+          this.gatedBytes = null;
+          this.heldChunk = chunk;
+          this.heldFrom = forwardFrom;
+          this.heldPos = end;
+          return gate;
         }
         continue;
       }
@@ -219,6 +239,7 @@ export class ClientFrameReader {
   private hold(gated: Buffer, chunk: Buffer, pos: number, gate: Promise<void>): Promise<void> {
     this.gatedBytes = gated;
     this.heldChunk = chunk;
+    this.heldFrom = pos;
     this.heldPos = pos;
     return gate;
   }
