@@ -13,7 +13,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latestCheckpointFile } from './journal-files.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
-import { nodeSha256 } from './node-sha256.js';
+import { nodeSha256, nodeSha256Into } from './node-sha256.js';
 import { parseCheckpoint } from './verify/checkpoint.js';
 import { CompactRange, equalBytes, leafHash } from './verify/merkle.js';
 import { parseNoteUnverified } from './verify/note.js';
@@ -48,7 +48,7 @@ export async function listSegments(dir: string): Promise<string[]> {
 /** Scans the journal in `dir`; throws JournalError when it is damaged beyond a torn final write. */
 export async function scanJournal(dir: string): Promise<ScannedJournal> {
   const segments = await listSegments(dir);
-  const range = new CompactRange(nodeSha256);
+  const range = new CompactRange(nodeSha256, nodeSha256Into);
   let size = 0;
   let prevHash = Buffer.alloc(32).toString('base64');
   let origin: string | null = null;

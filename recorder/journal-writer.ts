@@ -23,10 +23,11 @@ import { acquireJournalLock, type JournalLock } from './journal-lock.js';
 import { cutTornWrite } from './journal-recovery.js';
 import { scanJournal } from './journal-scan.js';
 import { fsyncDir, openSegmentFile, writeAll } from './segment-io.js';
-import { nodeSha256, sha256Latin1 } from './node-sha256.js';
+import { nodeSha256, nodeSha256Into } from './node-sha256.js';
 import { signNote } from './note-signer.js';
-import { eventRecordPrefix, journalRecordLine, zeroHashBase64 } from './record-format.js';
+import { eventRecordPrefixMaxBytes, journalRecordLine, writeEventRecordPrefix } from './record-format.js';
 import { loadRetiredSigningKey, loadSigningKey, signingKeyFile, type SigningKey } from './signing-key.js';
+import { encodeBase64 } from './verify/base64.js';
 import { formatCheckpoint } from './verify/checkpoint.js';
 import { keyRotationText } from './verify/key-rotation.js';
 import type { CompactRange } from './verify/merkle.js';
@@ -127,7 +128,8 @@ class Writer implements JournalWriter {
   #key: SigningKey;
   #size: number;
   #durableSize: number;
-  #prev: string;
+  // The last record's leaf hash: the next record's `prev` (written as base64 straight into its line).
+  readonly #prevHash = new Uint8Array(32);
   readonly #range: CompactRange;
   #segment: string;
   #segmentBytes: number;
@@ -156,14 +158,14 @@ class Writer implements JournalWriter {
   constructor(
     private readonly options: JournalWriterOptions,
     private readonly lock: JournalLock,
-    state: { key: SigningKey; origin: string; size: number; prev: string; range: CompactRange; segment: string; segmentBytes: number; handle: FileHandle | null; sinceCheckpoint: number },
+    state: { key: SigningKey; origin: string; size: number; prevHash: Uint8Array; range: CompactRange; segment: string; segmentBytes: number; handle: FileHandle | null; sinceCheckpoint: number },
   ) {
     this.dir = options.dir;
     this.origin = state.origin;
     this.#key = state.key;
     this.#size = state.size;
     this.#durableSize = state.size;
-    this.#prev = state.prev;
+    this.#prevHash.set(state.prevHash);
     this.#range = state.range;
     this.#segment = state.segment;
     this.#segmentBytes = state.segmentBytes;
@@ -393,14 +395,15 @@ class Writer implements JournalWriter {
       return arena.write(text, offset, 'utf8');
     };
     // An event line is its envelope, its JSON copied as bytes, and the closing brace (record-format.ts).
+    // Written as bytes: no string per record (the prefix's base64 comes straight from the hash).
     const encodeEvent = (start: number, end: number): number => {
-      const prefix = eventRecordPrefix(this.#size, this.#prev);
-      reserve(prefix.length + (end - start) + 1);
-      let length = arena.write(prefix, offset, 'latin1');
+      reserve(eventRecordPrefixMaxBytes + (end - start) + 1);
+      let length = writeEventRecordPrefix(arena, offset, this.#size, this.#prevHash);
       length += json.copy(arena, offset + length, start, end);
       arena[offset + length] = 0x7d;
       return length + 1;
     };
+    const prevBase64 = () => encodeBase64(this.#prevHash);
     // `line` builds the record from the current index and prev, so it is rebuilt after a rotation checkpoint.
     const add = (line: () => number, mayRotate: boolean) => {
       let length = line();
@@ -417,20 +420,18 @@ class Writer implements JournalWriter {
       // the arena's spare first byte) for the 0x00 instead of copying the line.
       const before = arena[offset - 1]!;
       arena[offset - 1] = 0x00;
-      // A latin1 string digest copied into a pooled Buffer costs half of a 'buffer' digest (node-sha256.ts).
-      const leaf = Buffer.allocUnsafe(32);
-      leaf.write(sha256Latin1(arena.subarray(offset - 1, offset + length)), 0, 'latin1');
+      // Hashed into the reused prev hash: no digest allocated per record (node-sha256.ts).
+      nodeSha256Into(arena.subarray(offset - 1, offset + length), this.#prevHash, 0);
       arena[offset - 1] = before;
       offset += length + 1;
-      this.#range.appendLeafHash(leaf);
-      this.#prev = leaf.toString('base64');
+      this.#range.appendLeafHash(this.#prevHash);
       this.#size++;
       this.#sinceCheckpoint++;
       this.#segmentBytes += length + 1;
     };
     const addCheckpoint = () => {
       const note = signNote(formatCheckpoint(this.origin, this.#size, this.#range.root()), this.#key);
-      add(() => encode(journalRecordLine(this.#size, this.#prev, RecordKind.checkpoint, { note })), false);
+      add(() => encode(journalRecordLine(this.#size, prevBase64(), RecordKind.checkpoint, { note })), false);
       this.#sinceCheckpoint = 0;
       this.#lastCheckpointAt = Date.now();
       latestNote = note;
@@ -445,11 +446,11 @@ class Writer implements JournalWriter {
       } else if (item.type === 'checkpoint') {
         addCheckpoint();
       } else if (item.type === 'record') {
-        add(() => encode(journalRecordLine(this.#size, this.#prev, item.kind, item.body)), true);
+        add(() => encode(journalRecordLine(this.#size, prevBase64(), item.kind, item.body)), true);
       } else {
         const oldKey = this.#key;
         const vkey = item.key.verifierKey;
-        add(() => encode(journalRecordLine(this.#size, this.#prev, RecordKind.keyRotated, { ts: Date.now(), vkey, note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey) })), true);
+        add(() => encode(journalRecordLine(this.#size, prevBase64(), RecordKind.keyRotated, { ts: Date.now(), vkey, note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey) })), true);
         this.#key = item.key;
         addCheckpoint();
       }
@@ -540,7 +541,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       key: initialKey,
       origin,
       size: scanned.size,
-      prev: scanned.size === 0 ? zeroHashBase64 : scanned.prevHash,
+      prevHash: Buffer.from(scanned.prevHash, 'base64'),
       range: scanned.range,
       segment,
       segmentBytes: last?.bytes ?? 0,

@@ -3,6 +3,7 @@
  * starts with the fixed envelope `{"i":<index>,"prev":"<base64 hash>","kind":"<kind>"` and is
  * followed by the kind's own members; the verifier (verify/record-line.ts) parses the same prefix.
  */
+import { encodeBase64Into } from './verify/base64.js';
 import type { RecordKind } from './verify/record-line.js';
 
 /** Base64 of 32 zero bytes: the `prev` of record 0. */
@@ -11,6 +12,30 @@ export const zeroHashBase64 = Buffer.alloc(32).toString('base64');
 /** The start of an event record's line (all ASCII): the event's JSON and a closing `}` follow. */
 export function eventRecordPrefix(index: number, prev: string): string {
   return `{"i":${index},"prev":"${prev}","kind":"event","event":`;
+}
+
+const prefixHead = Buffer.from('{"i":', 'latin1');
+const prefixPrev = Buffer.from(',"prev":"', 'latin1');
+const prefixTail = Buffer.from('","kind":"event","event":', 'latin1');
+
+/** The longest eventRecordPrefix: an index of 16 digits (the envelope allows no more). */
+export const eventRecordPrefixMaxBytes = prefixHead.length + 16 + prefixPrev.length + 44 + prefixTail.length;
+
+/**
+ * Writes eventRecordPrefix(index, base64 of `prevHash`) as bytes into `out` at `offset` and returns
+ * its length: the writer's per-record form, which makes no string (tested to equal eventRecordPrefix).
+ */
+export function writeEventRecordPrefix(out: Buffer, offset: number, index: number, prevHash: Uint8Array): number {
+  let o = offset + prefixHead.copy(out, offset);
+  let digits = 1;
+  for (let rest = Math.floor(index / 10); rest > 0; rest = Math.floor(rest / 10)) digits++;
+  // Math.floor instead of integer division: indexes above 2^31 stay exact.
+  for (let k = digits - 1, rest = index; k >= 0; k--, rest = Math.floor(rest / 10)) out[o + k] = 48 + (rest % 10);
+  o += digits;
+  o += prefixPrev.copy(out, o);
+  o += encodeBase64Into(prevHash, out, o);
+  o += prefixTail.copy(out, o);
+  return o - offset;
 }
 
 /** The line (without newline) of an event record, given the event already serialised as JSON. */
