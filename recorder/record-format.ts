@@ -25,16 +25,20 @@ export const eventRecordPrefixMaxBytes = prefixHead.length + 16 + prefixPrev.len
  * Writes eventRecordPrefix(index, base64 of `prevHash`) as bytes into `out` at `offset` and returns
  * its length: the writer's per-record form, which makes no string (tested to equal eventRecordPrefix).
  */
-export function writeEventRecordPrefix(out: Buffer, offset: number, index: number, prevHash: Uint8Array): number {
-  let o = offset + prefixHead.copy(out, offset);
+export function writeEventRecordPrefix(out: Uint8Array, offset: number, index: number, prevHash: Uint8Array): number {
+  // TypedArray set, not Buffer copy: copy's wrapper makes a view per call and cost more than these bytes.
+  out.set(prefixHead, offset);
+  let o = offset + prefixHead.length;
   let digits = 1;
   for (let rest = Math.floor(index / 10); rest > 0; rest = Math.floor(rest / 10)) digits++;
   // Math.floor instead of integer division: indexes above 2^31 stay exact.
   for (let k = digits - 1, rest = index; k >= 0; k--, rest = Math.floor(rest / 10)) out[o + k] = 48 + (rest % 10);
   o += digits;
-  o += prefixPrev.copy(out, o);
+  out.set(prefixPrev, o);
+  o += prefixPrev.length;
   o += encodeBase64Into(prevHash, out, o);
-  o += prefixTail.copy(out, o);
+  out.set(prefixTail, o);
+  o += prefixTail.length;
   return o - offset;
 }
 
