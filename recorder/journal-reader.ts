@@ -49,7 +49,9 @@ export async function* readJournal(dir: string, options: ReadJournalOptions = {}
     });
     try {
       const buffer = Buffer.allocUnsafe(chunkBytes);
-      let carry: Buffer | null = null;
+      // The pieces of a line longer than what was read so far, copied (the read buffer is reused):
+      // joined once when its newline arrives, so a long record costs linear time, not quadratic.
+      let partial: Buffer[] = [];
       let position = 0;
       let line = 0;
       for (;;) {
@@ -63,16 +65,30 @@ export async function* readJournal(dir: string, options: ReadJournalOptions = {}
           continue;
         }
         position += bytesRead;
-        const data: Buffer = carry === null ? buffer.subarray(0, bytesRead) : Buffer.concat([carry, buffer.subarray(0, bytesRead)]);
+        const data = buffer.subarray(0, bytesRead);
         let start = 0;
-        for (let end = data.indexOf(0x0a, start); end >= 0; end = data.indexOf(0x0a, start)) {
+        let end = data.indexOf(0x0a);
+        if (partial.length > 0) {
+          if (end < 0) {
+            partial.push(Buffer.from(data));
+            continue;
+          }
+          partial.push(data.subarray(0, end));
+          const text = Buffer.concat(partial).toString('utf8');
+          partial = [];
+          line++;
+          const entry = toEntry(text, segment, line);
+          start = end + 1;
+          end = data.indexOf(0x0a, start);
+          if (entry.index >= fromIndex) yield entry;
+        }
+        for (; end >= 0; end = data.indexOf(0x0a, start)) {
           line++;
           const entry = toEntry(data.toString('utf8', start, end), segment, line);
           start = end + 1;
           if (entry.index >= fromIndex) yield entry;
         }
-        // Copy the unfinished line: the read buffer is reused for the next chunk.
-        carry = start < data.length ? Buffer.from(data.subarray(start)) : null;
+        if (start < data.length) partial.push(Buffer.from(data.subarray(start)));
       }
     } finally {
       await handle.close();
