@@ -374,6 +374,8 @@ class Writer implements JournalWriter {
     // awaited below): a fresh megabyte per batch costs page faults and external-memory garbage collections.
     let arenaIndex = 0;
     let arena = this.#arena(arenaIndex, 0);
+    // A plain view of the arena for hashing: its subarrays cost less than a Buffer's.
+    let arenaView = new Uint8Array(arena.buffer, arena.byteOffset, arena.length);
     let offset = 1;
     let sliceStart = 1;
     const closeSlice = () => {
@@ -385,6 +387,7 @@ class Writer implements JournalWriter {
       if (offset + bytes + 1 > arena.length) {
         closeSlice();
         arena = this.#arena(++arenaIndex, bytes + 2);
+        arenaView = new Uint8Array(arena.buffer, arena.byteOffset, arena.length);
         offset = 1;
         sliceStart = 1;
       }
@@ -424,7 +427,7 @@ class Writer implements JournalWriter {
       const before = arena[offset - 1]!;
       arena[offset - 1] = 0x00;
       // Hashed into the reused prev hash: no digest allocated per record (node-sha256.ts).
-      nodeSha256Into(arena.subarray(offset - 1, offset + length), this.#prevHash, 0);
+      nodeSha256Into(arenaView.subarray(offset - 1, offset + length), this.#prevHash, 0);
       arena[offset - 1] = before;
       offset += length + 1;
       this.#range.appendLeafHash(this.#prevHash);
@@ -439,12 +442,15 @@ class Writer implements JournalWriter {
       this.#lastCheckpointAt = Date.now();
       latestNote = note;
     };
-    let jsonStart = 0;
+    // The event being added: one closure for all of them instead of one per event.
+    let eventStart = 0;
+    let eventEnd = 0;
+    const encodeQueuedEvent = () => encodeEvent(eventStart, eventEnd);
     for (const item of items) {
       if (typeof item === 'number') {
-        const start = jsonStart;
-        jsonStart = item;
-        add(() => encodeEvent(start, item), true);
+        eventStart = eventEnd;
+        eventEnd = item;
+        add(encodeQueuedEvent, true);
         if (this.#sinceCheckpoint >= this.options.checkpointEveryRecords) addCheckpoint();
       } else if (item.type === 'checkpoint') {
         addCheckpoint();
