@@ -71,6 +71,8 @@ export class CompactRange {
   // bytes [32k, 32k + 65) with byte 32k (the previous peak's last byte, or the spare) set to 0x01
   // for the duration of the hash, so the node input is never copied. 64 peaks cover any size < 2^64.
   readonly #stack = new Uint8Array(1 + hashSize * 65);
+  // The node input of merging peak k (bytes [32k, 32k + 65)), made once rather than a view per merge.
+  readonly #nodeInputs: Uint8Array[] = [];
   readonly #into: Sha256Into;
 
   /** `sha256Into`, when given, must be the same function as `sha256` writing into memory (faster). */
@@ -79,6 +81,7 @@ export class CompactRange {
     sha256Into?: Sha256Into,
   ) {
     this.#into = sha256Into ?? sha256IntoFrom(sha256);
+    for (let k = 0; k < 64; k++) this.#nodeInputs.push(this.#stack.subarray(hashSize * k, hashSize * k + 1 + 2 * hashSize));
   }
 
   /** Number of leaves appended so far. */
@@ -100,7 +103,7 @@ export class CompactRange {
       const at = hashSize * top;
       const borrowed = stack[at]!;
       stack[at] = 0x01;
-      this.#into(stack.subarray(at, at + 1 + 2 * hashSize), stack, at + 1);
+      this.#into(this.#nodeInputs[top]!, stack, at + 1);
       stack[at] = borrowed;
     }
     this.#peaks = top + 1;
