@@ -196,6 +196,85 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   let rootDiffers = false;
   let inProgressBytes = 0;
 
+  // Where the walk is: the segment being read, its last line number, and its bytes before the chunk.
+  let segment = '';
+  let line = 0;
+  let base = 0;
+
+  /**
+   * Checks every complete line of a chunk and returns the offset after the last one. Kept small and
+   * free of rare paths (those are calls): this is the function the JIT optimises for millions of
+   * records, and a rare path seen for the first time then costs a cheap recompilation of it.
+   */
+  function walkLines(bytes: Uint8Array): number {
+    let start = 0;
+    for (;;) {
+      const end = bytes.indexOf(0x0a, start);
+      if (end < 0) return start;
+      line++;
+      if (wanted.has(pos)) rootsAt.set(pos, range.root());
+      // An event record is checked on its bytes (EventEnvelopeReader); anything else, or anything
+      // that reader refuses, is decoded and parsed as text, which also names what is wrong.
+      if (isUtf8(bytes.subarray(start, end)) && envelope.read(bytes, start, end)) {
+        let chained = true;
+        for (let i = 0; i < base64Length; i++) if (bytes[envelope.prevStart + i] !== prevBase64[i]) chained = false;
+        if (envelope.index !== pos || !chained) checkPosition(envelope.index, chained, null, start);
+        else lastDelta = 0;
+      } else {
+        textRecord(bytes.subarray(start, end), start);
+      }
+      leafHashInto(sha256Into, bytes, start, end, leaf);
+      range.appendLeafHash(leaf);
+      encodeBase64Into(leaf, prevBase64, 0);
+      prevSegment = segment;
+      prevLine = line;
+      prevOffset = base + start;
+      pos++;
+      start = end + 1;
+    }
+  }
+
+  function locate(start: number): Location {
+    return { segment, line, offset: base + start, index: pos };
+  }
+
+  /** The record's index against its position, and its prev against the previous record's hash. */
+  function checkPosition(index: number, chained: boolean, at: Location | null, start: number): void {
+    const delta = index - pos;
+    if (delta !== lastDelta && delta !== 0) {
+      report(FindingCode.indexMismatch, `record says index ${index} but is at position ${pos}: records were removed, added or reordered`, at ?? locate(start));
+    }
+    lastDelta = delta;
+    if (!chained) {
+      report(
+        FindingCode.chainBroken,
+        prevSegment === null
+          ? 'the first record does not start the chain (prev is not all zeros)'
+          : `this record's hash differs from the prev stored by the next record (position ${pos}): one of them was altered`,
+        prevSegment === null ? (at ?? locate(start)) : { segment: prevSegment, line: prevLine, offset: prevOffset, index: pos - 1 },
+      );
+    }
+  }
+
+  /** A record checked as text: the journal's own records, and anything the byte reader refused. */
+  function textRecord(raw: Uint8Array, start: number): void {
+    const at = locate(start);
+    let text: string;
+    try {
+      text = decoder.decode(raw);
+    } catch {
+      report(FindingCode.recordMalformed, 'record is not valid UTF-8', at);
+      return;
+    }
+    const record = parseRecordLine(text);
+    if ('malformed' in record) {
+      report(FindingCode.recordMalformed, record.malformed, at);
+      return;
+    }
+    checkPosition(record.index, record.prev === encodeBase64(leaf), at, start);
+    checkRecord(record, text, at);
+  }
+
   const named = input.segments
     .map((s) => ({ source: s, first: parseSegmentName(s.name) }))
     .sort((a, b) => (a.first ?? -1) - (b.first ?? -1));
@@ -216,81 +295,21 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
         index: pos,
       });
     }
-    let line = 0;
-    // Bytes of the segment before the current chunk, and an unfinished line carried over from it.
-    let base = 0;
+    segment = source.name;
+    line = 0;
+    base = 0;
+    // An unfinished line carried over from the previous chunk.
     let carry: Uint8Array | null = null;
     for await (const chunk of source.chunks?.() ?? wholeSegment(source)) {
       if (chunk.length === 0) continue;
       // A source whose chunks end at line ends never takes this copy.
       const bytes: Uint8Array = carry === null ? chunk : concatBytes(carry, chunk);
-      carry = null;
-      let start = 0;
-      while (start < bytes.length) {
-        const end = bytes.indexOf(0x0a, start);
-        if (end < 0) {
-          carry = bytes.slice(start);
-          break;
-        }
-        line++;
-        if (wanted.has(pos)) rootsAt.set(pos, range.root());
-        const raw = bytes.subarray(start, end);
-        // An event record is checked on its bytes (EventEnvelopeReader); anything else, or anything
-        // that reader refuses, is decoded and parsed as text, which also names what is wrong.
-        let index = -1;
-        let chained = false;
-        let record: ParsedRecordLine | null = null;
-        let text: string | null = null;
-        let at: Location | null = null;
-        const location = (): Location => (at ??= { segment: source.name, line, offset: base + start, index: pos });
-        if (isUtf8(raw) && envelope.read(bytes, start, end)) {
-          index = envelope.index;
-          chained = true;
-          for (let i = 0; i < base64Length; i++) if (bytes[envelope.prevStart + i] !== prevBase64[i]) chained = false;
-        } else {
-          try {
-            text = decoder.decode(raw);
-          } catch {
-            report(FindingCode.recordMalformed, 'record is not valid UTF-8', location());
-          }
-          const parsed = text === null ? null : parseRecordLine(text);
-          if (parsed !== null && 'malformed' in parsed) report(FindingCode.recordMalformed, parsed.malformed, location());
-          else if (parsed !== null) {
-            record = parsed;
-            index = parsed.index;
-            chained = parsed.prev === encodeBase64(leaf);
-          }
-        }
-        if (index >= 0) {
-          const delta = index - pos;
-          if (delta !== lastDelta && delta !== 0) {
-            report(FindingCode.indexMismatch, `record says index ${index} but is at position ${pos}: records were removed, added or reordered`, location());
-          }
-          lastDelta = delta;
-          if (!chained) {
-            report(
-              FindingCode.chainBroken,
-              prevSegment === null
-                ? 'the first record does not start the chain (prev is not all zeros)'
-                : `this record's hash differs from the prev stored by the next record (position ${pos}): one of them was altered`,
-              prevSegment === null ? location() : { segment: prevSegment, line: prevLine, offset: prevOffset, index: pos - 1 },
-            );
-          }
-          if (record !== null) checkRecord(record, text!, location());
-        }
-        leafHashInto(sha256Into, bytes, start, end, leaf);
-        range.appendLeafHash(leaf);
-        encodeBase64Into(leaf, prevBase64, 0);
-        prevSegment = source.name;
-        prevLine = line;
-        prevOffset = base + start;
-        pos++;
-        start = end + 1;
-      }
-      base += bytes.length - (carry?.length ?? 0);
+      const done = walkLines(bytes);
+      carry = done < bytes.length ? bytes.slice(done) : null;
+      base += done;
     }
     if (carry !== null) {
-      const at: Location = { segment: source.name, line: line + 1, offset: base, index: pos };
+      const at: Location = { segment, line: line + 1, offset: base, index: pos };
       if (isLast && input.writerActive === true) inProgressBytes = carry.length;
       else if (isLast) report(FindingCode.tornTail, `the last segment ends in an unfinished record of ${carry.length} bytes`, at);
       else report(FindingCode.recordMalformed, 'segment ends in an unfinished record', at);
