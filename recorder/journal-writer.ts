@@ -153,6 +153,15 @@ class Writer implements JournalWriter {
   #failed: Promise<void> | null = null;
   #closed = false;
   readonly #arenas: Buffer[] = [];
+  // The batch being encoded (#encodeBatch and the methods after it).
+  #chunks: SegmentChunk[] = [];
+  #latestNote: string | null = null;
+  #batchJson: Uint8Array = new Uint8Array(0);
+  #arenaIndex = 0;
+  #arenaBuffer: Buffer = Buffer.alloc(0);
+  #arenaView: Uint8Array = new Uint8Array(0);
+  #offset = 1;
+  #sliceStart = 1;
   readonly #timer: NodeJS.Timeout;
 
   constructor(
@@ -364,107 +373,10 @@ class Writer implements JournalWriter {
 
   /** Encodes `items` (events as end offsets into `json`), synchronously, then writes and syncs them. */
   async #writeBatch(items: readonly (number | Marker)[], json: Buffer): Promise<void> {
-    const chunks: SegmentChunk[] = [{ segment: this.#segment, isNew: this.#handle === null, buffers: [] }];
-    let latestNote: string | null = null;
-    // Records are encoded side by side into one arena buffer per batch (fewer allocations than a
-    // Buffer per record); a full arena, or a new segment, closes the slice written so far.
-    // Byte 0 of an arena is never written out: it is the byte before the first record, which the
-    // leaf hash borrows (see add).
-    // Arenas are kept for the next batch (batches run one at a time and every write of this one is
-    // awaited below): a fresh megabyte per batch costs page faults and external-memory garbage collections.
-    let arenaIndex = 0;
-    let arena = this.#arena(arenaIndex, 0);
-    // A plain view of the arena for hashing: its subarrays cost less than a Buffer's.
-    let arenaView = new Uint8Array(arena.buffer, arena.byteOffset, arena.length);
-    let offset = 1;
-    let sliceStart = 1;
-    const closeSlice = () => {
-      if (offset > sliceStart) chunks[chunks.length - 1]!.buffers.push(arena.subarray(sliceStart, offset));
-      sliceStart = offset;
-    };
-    // Makes room for a line of at most `bytes` bytes and its newline.
-    const reserve = (bytes: number) => {
-      if (offset + bytes + 1 > arena.length) {
-        closeSlice();
-        arena = this.#arena(++arenaIndex, bytes + 2);
-        arenaView = new Uint8Array(arena.buffer, arena.byteOffset, arena.length);
-        offset = 1;
-        sliceStart = 1;
-      }
-    };
-    const encode = (text: string): number => {
-      // UTF-16 code units never take more than 3 bytes in UTF-8.
-      reserve(text.length * 3);
-      return arena.write(text, offset, 'utf8');
-    };
-    // An event line is its envelope, its JSON copied as bytes, and the closing brace (record-format.ts).
-    // A plain view of the queued JSON: its subarrays cost less than a Buffer's, and set() less than copy().
-    const jsonBytes = new Uint8Array(json.buffer, json.byteOffset, json.length);
-    // Written as bytes: no string per record (the prefix's base64 comes straight from the hash).
-    const encodeEvent = (start: number, end: number): number => {
-      reserve(eventRecordPrefixMaxBytes + (end - start) + 1);
-      let length = writeEventRecordPrefix(arena, offset, this.#size, this.#prevHash);
-      arena.set(jsonBytes.subarray(start, end), offset + length);
-      length += end - start;
-      arena[offset + length] = 0x7d;
-      return length + 1;
-    };
-    const prevBase64 = () => encodeBase64(this.#prevHash);
-    // `line` builds the record from the current index and prev, so it is rebuilt after a rotation checkpoint.
-    const add = (line: () => number, mayRotate: boolean) => {
-      let length = line();
-      if (mayRotate && this.#segmentBytes > 0 && this.#segmentBytes + length + 1 + checkpointReserveBytes > this.options.segmentMaxBytes) {
-        addCheckpoint();
-        closeSlice();
-        this.#segment = segmentName(this.#size);
-        this.#segmentBytes = 0;
-        chunks.push({ segment: this.#segment, isNew: true, buffers: [] });
-        length = line();
-      }
-      arena[offset + length] = 0x0a;
-      // Leaf hash = SHA-256(0x00 || line): borrow the byte before the line (the previous newline, or
-      // the arena's spare first byte) for the 0x00 instead of copying the line.
-      const before = arena[offset - 1]!;
-      arena[offset - 1] = 0x00;
-      // Hashed into the reused prev hash: no digest allocated per record (node-sha256.ts).
-      nodeSha256Into(arenaView.subarray(offset - 1, offset + length), this.#prevHash, 0);
-      arena[offset - 1] = before;
-      offset += length + 1;
-      this.#range.appendLeafHash(this.#prevHash);
-      this.#size++;
-      this.#sinceCheckpoint++;
-      this.#segmentBytes += length + 1;
-    };
-    const addCheckpoint = () => {
-      const note = signNote(formatCheckpoint(this.origin, this.#size, this.#range.root()), this.#key);
-      add(() => encode(journalRecordLine(this.#size, prevBase64(), RecordKind.checkpoint, { note })), false);
-      this.#sinceCheckpoint = 0;
-      this.#lastCheckpointAt = Date.now();
-      latestNote = note;
-    };
-    // The event being added: one closure for all of them instead of one per event.
-    let eventStart = 0;
-    let eventEnd = 0;
-    const encodeQueuedEvent = () => encodeEvent(eventStart, eventEnd);
-    for (const item of items) {
-      if (typeof item === 'number') {
-        eventStart = eventEnd;
-        eventEnd = item;
-        add(encodeQueuedEvent, true);
-        if (this.#sinceCheckpoint >= this.options.checkpointEveryRecords) addCheckpoint();
-      } else if (item.type === 'checkpoint') {
-        addCheckpoint();
-      } else if (item.type === 'record') {
-        add(() => encode(journalRecordLine(this.#size, prevBase64(), item.kind, item.body)), true);
-      } else {
-        const oldKey = this.#key;
-        const vkey = item.key.verifierKey;
-        add(() => encode(journalRecordLine(this.#size, prevBase64(), RecordKind.keyRotated, { ts: Date.now(), vkey, note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey) })), true);
-        this.#key = item.key;
-        addCheckpoint();
-      }
-    }
-    closeSlice();
+    this.#encodeBatch(items, json);
+    const chunks = this.#chunks;
+    const latestNote = this.#latestNote;
+    this.#chunks = [];
     const size = this.#size;
     for (const chunk of chunks) {
       if (chunk.isNew) {
@@ -480,6 +392,145 @@ class Writer implements JournalWriter {
     if (latestNote !== null) await this.#writeLatestCheckpoint(latestNote);
   }
 
+  // Encoding a batch. Records are encoded side by side into arena buffers (fewer allocations than a
+  // Buffer per record); a full arena, or a new segment, closes the slice written so far. Byte 0 of
+  // an arena is never written out: it is the byte before the first record, which the leaf hash
+  // borrows (#seal). Arenas are kept for the next batch (batches run one at a time and every write
+  // of one is awaited): a fresh megabyte per batch costs page faults and external-memory garbage
+  // collections. The state is in fields and the steps are methods, not closures made per batch: the
+  // JIT then keeps one optimised version of them (closures were recompiled for every batch).
+
+  #encodeBatch(items: readonly (number | Marker)[], json: Buffer): void {
+    this.#chunks = [{ segment: this.#segment, isNew: this.#handle === null, buffers: [] }];
+    this.#latestNote = null;
+    this.#arenaIndex = 0;
+    this.#useArena(this.#arenaAt(0, 0));
+    // A plain view of the queued JSON: its subarrays cost less than a Buffer's, and set() less than copy().
+    this.#batchJson = new Uint8Array(json.buffer, json.byteOffset, json.length);
+    let eventStart = 0;
+    for (const item of items) {
+      if (typeof item === 'number') {
+        this.#addEvent(eventStart, item);
+        eventStart = item;
+        if (this.#sinceCheckpoint >= this.options.checkpointEveryRecords) this.#addCheckpoint();
+      } else if (item.type === 'checkpoint') {
+        this.#addCheckpoint();
+      } else if (item.type === 'record') {
+        this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), item.kind, item.body), true);
+      } else {
+        const oldKey = this.#key;
+        const vkey = item.key.verifierKey;
+        this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.keyRotated, { ts: Date.now(), vkey, note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey) }), true);
+        this.#key = item.key;
+        this.#addCheckpoint();
+      }
+    }
+    this.#closeSlice();
+    this.#batchJson = new Uint8Array(0);
+  }
+
+  #useArena(arena: Buffer): void {
+    this.#arenaBuffer = arena;
+    // A plain view for hashing: its subarrays cost less than a Buffer's.
+    this.#arenaView = new Uint8Array(arena.buffer, arena.byteOffset, arena.length);
+    this.#offset = 1;
+    this.#sliceStart = 1;
+  }
+
+  #closeSlice(): void {
+    if (this.#offset > this.#sliceStart) this.#chunks[this.#chunks.length - 1]!.buffers.push(this.#arenaBuffer.subarray(this.#sliceStart, this.#offset));
+    this.#sliceStart = this.#offset;
+  }
+
+  /** Makes room for a line of at most `bytes` bytes and its newline. */
+  #reserve(bytes: number): void {
+    if (this.#offset + bytes + 1 > this.#arenaBuffer.length) {
+      this.#closeSlice();
+      this.#useArena(this.#arenaAt(++this.#arenaIndex, bytes + 2));
+    }
+  }
+
+  #prevBase64(): string {
+    return encodeBase64(this.#prevHash);
+  }
+
+  /** An event line is its envelope, its JSON copied as bytes, and the closing brace (record-format.ts); no string is made. */
+  #encodeEvent(start: number, end: number): number {
+    this.#reserve(eventRecordPrefixMaxBytes + (end - start) + 1);
+    const arena = this.#arenaBuffer;
+    const offset = this.#offset;
+    let length = writeEventRecordPrefix(arena, offset, this.#size, this.#prevHash);
+    arena.set(this.#batchJson.subarray(start, end), offset + length);
+    length += end - start;
+    arena[offset + length] = 0x7d;
+    return length + 1;
+  }
+
+  #encodeText(text: string): number {
+    // UTF-16 code units never take more than 3 bytes in UTF-8.
+    this.#reserve(text.length * 3);
+    return this.#arenaBuffer.write(text, this.#offset, 'utf8');
+  }
+
+  // A line is built from the current index and prev, so it is built again after a rotation checkpoint.
+  #addEvent(start: number, end: number): void {
+    let length = this.#encodeEvent(start, end);
+    if (this.#mustRotate(length)) {
+      this.#rotate();
+      length = this.#encodeEvent(start, end);
+    }
+    this.#seal(length);
+  }
+
+  #addText(line: () => string, mayRotate: boolean): void {
+    let length = this.#encodeText(line());
+    if (mayRotate && this.#mustRotate(length)) {
+      this.#rotate();
+      length = this.#encodeText(line());
+    }
+    this.#seal(length);
+  }
+
+  #mustRotate(length: number): boolean {
+    return this.#segmentBytes > 0 && this.#segmentBytes + length + 1 + checkpointReserveBytes > this.options.segmentMaxBytes;
+  }
+
+  /** Seals the segment with a checkpoint and starts the next one at the current index. */
+  #rotate(): void {
+    this.#addCheckpoint();
+    this.#closeSlice();
+    this.#segment = segmentName(this.#size);
+    this.#segmentBytes = 0;
+    this.#chunks.push({ segment: this.#segment, isNew: true, buffers: [] });
+  }
+
+  /** Ends the line just encoded (`length` bytes at the offset): newline, leaf hash, chain and tree. */
+  #seal(length: number): void {
+    const arena = this.#arenaBuffer;
+    const offset = this.#offset;
+    arena[offset + length] = 0x0a;
+    // Leaf hash = SHA-256(0x00 || line): borrow the byte before the line (the previous newline, or
+    // the arena's spare first byte) for the 0x00 instead of copying the line. Hashed into the reused
+    // prev hash: no digest allocated per record (node-sha256.ts).
+    const before = arena[offset - 1]!;
+    arena[offset - 1] = 0x00;
+    nodeSha256Into(this.#arenaView.subarray(offset - 1, offset + length), this.#prevHash, 0);
+    arena[offset - 1] = before;
+    this.#offset = offset + length + 1;
+    this.#range.appendLeafHash(this.#prevHash);
+    this.#size++;
+    this.#sinceCheckpoint++;
+    this.#segmentBytes += length + 1;
+  }
+
+  #addCheckpoint(): void {
+    const note = signNote(formatCheckpoint(this.origin, this.#size, this.#range.root()), this.#key);
+    this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.checkpoint, { note }), false);
+    this.#sinceCheckpoint = 0;
+    this.#lastCheckpointAt = Date.now();
+    this.#latestNote = note;
+  }
+
   /**
    * After a batch far larger than usual (a burst up to maxQueuedJsonBytes), lets its buffers go:
    * what is kept for reuse stays near a normal batch's size.
@@ -490,7 +541,7 @@ class Writer implements JournalWriter {
   }
 
   /** The n-th reusable arena of a batch, at least `bytes` long. */
-  #arena(n: number, bytes: number): Buffer {
+  #arenaAt(n: number, bytes: number): Buffer {
     const kept = this.#arenas[n];
     if (kept !== undefined && kept.length >= bytes) return kept;
     const arena = Buffer.allocUnsafe(Math.max(arenaBytes, bytes));
