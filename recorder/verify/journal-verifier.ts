@@ -103,7 +103,7 @@ interface Location {
   readonly index: number;
 }
 
-/** Base64 of a hash, as text and as ASCII bytes. */
+// Characters of a hash's base64 (`prev`), which are also the bytes of its ASCII spelling.
 const base64Length = 44;
 
 /**
