@@ -184,6 +184,19 @@ describe('journal writer', () => {
     await writer.close();
   });
 
+  test('batched: a flush, or a queue of 8192 events, does not wait for the half-window timer already set', async () => {
+    await createSigningKey(dir);
+    // A window of 60 s: the timer set by the first append would fire after 30 s, long after this test's timeout.
+    const writer = await openJournalWriter(config({ durability: 'batched', batchWindowMs: 60_000, checkpointEveryRecords: 1_000_000 }));
+    writer.appendWithoutWaiting(sampleSession('f', 2)[0]!);
+    await writer.flush();
+    expect(writer.durableSize).toBe(writer.size);
+    for (const e of sampleSession('q', 9000)) writer.appendWithoutWaiting(e);
+    while (writer.durableSize < writer.size - 1000) await new Promise((r) => setTimeout(r, 5));
+    expect(writer.durableSize).toBeGreaterThanOrEqual(8192);
+    await writer.close();
+  });
+
   test('an idle writer still writes checkpoints (heartbeat), each one verifiable', async () => {
     const vkey = await createSigningKey(dir);
     const writer = await openJournalWriter(config({ checkpointEveryMs: 20 }));

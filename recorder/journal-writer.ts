@@ -149,6 +149,8 @@ class Writer implements JournalWriter {
   #waiter: Waiter | null = null;
   #inflight: Promise<void> | null = null;
   #scheduled = false;
+  // The timer of a batch scheduled for later (batched durability), while it waits.
+  #batchTimer: NodeJS.Timeout | null = null;
   #failure: JournalError | null = null;
   #failed: Promise<void> | null = null;
   #closed = false;
@@ -308,14 +310,22 @@ class Writer implements JournalWriter {
   }
 
   #schedule(now = false): void {
-    if (this.#scheduled || this.#inflight !== null) return;
+    if (this.#inflight !== null) return;
+    const urgent = now || this.#urgent();
+    if (this.#scheduled) {
+      // A batch waiting for its half-window timer starts at once when it becomes urgent (a flush, a long queue).
+      if (!urgent || this.#batchTimer === null) return;
+      clearTimeout(this.#batchTimer);
+      this.#batchTimer = null;
+    }
     this.#scheduled = true;
     const run = () => {
+      this.#batchTimer = null;
       this.#scheduled = false;
       this.#inflight ??= this.#drain();
     };
-    if (now || this.#urgent()) setImmediate(run);
-    else setTimeout(run, Math.max(1, this.#lastBatchAt + Math.floor(this.options.batchWindowMs / 2) - Date.now()));
+    if (urgent) setImmediate(run);
+    else this.#batchTimer = setTimeout(run, Math.max(1, this.#lastBatchAt + Math.floor(this.options.batchWindowMs / 2) - Date.now()));
   }
 
   /**
