@@ -1,14 +1,15 @@
 /**
- * The journal writer: appends records to JSON Lines segment files, chains and tree-hashes them, and
- * seals them with signed checkpoints (docs/journal-format.md).
+ * The journal writer: appends records to JSON Lines segment files, chained, tree-hashed and sealed
+ * with signed checkpoints by its BatchEncoder (batch-encoder.ts; docs/journal-format.md).
  *
  * Durability: appends are collected and written in batches; one write and one fdatasync cover every
  * record waiting at that moment (group commit). In strict durability a batch starts as soon as the
  * event loop turns, so a caller waits for at most the fsync in progress plus its own; in batched
  * durability batches start half a window apart (sooner when someone waits on flush or the queue
- * is long), so a record is durable within the window and the disk sees two syncs per window. When a write or fsync fails the writer
- * fails closed: the batch and everything after it is rejected with JOURNAL_WRITE_FAILED and nothing
- * more is written, so what was sealed stays intact and the torn tail (if any) is cut on reopen.
+ * is long), so a record is durable within the window and the disk sees two syncs per window. When
+ * a write or fsync fails the writer fails closed: the batch and everything after it is rejected
+ * with JOURNAL_WRITE_FAILED and nothing more is written, so what was sealed stays intact and the
+ * torn tail (if any) is cut on reopen.
  *
  * Checkpoints are appended after every `checkpointEveryRecords` records, every `checkpointEveryMs`
  * (also when idle, as a heartbeat), before a segment is rotated, after a key rotation and at close.
@@ -16,6 +17,7 @@
 import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JournalConfig } from '../config/config.js';
+import { arenaBytes, BatchEncoder, type JournalPosition, type Marker } from './batch-encoder.js';
 import type { TrailEvent } from './events.js';
 import { latestCheckpointFile } from './journal-files.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
@@ -23,14 +25,8 @@ import { acquireJournalLock, type JournalLock } from './journal-lock.js';
 import { cutTornWrite } from './journal-recovery.js';
 import { scanJournal } from './journal-scan.js';
 import { fsyncDir, openSegmentFile, writeAll } from './segment-io.js';
-import { nodeSha256, nodeSha256Into } from './node-sha256.js';
-import { signNote } from './note-signer.js';
-import { eventRecordPrefixMaxBytes, journalRecordLine, writeEventRecordPrefix } from './record-format.js';
+import { nodeSha256 } from './node-sha256.js';
 import { loadRetiredSigningKey, loadSigningKey, signingKeyFile, type SigningKey } from './signing-key.js';
-import { encodeBase64 } from './verify/base64.js';
-import { formatCheckpoint } from './verify/checkpoint.js';
-import { keyRotationText } from './verify/key-rotation.js';
-import type { CompactRange } from './verify/merkle.js';
 import { parseVerifierKey } from './verify/note.js';
 import { RecordKind } from './verify/record-line.js';
 import { segmentName } from './verify/segment-name.js';
@@ -79,21 +75,10 @@ export interface JournalWriter {
   close(): Promise<void>;
 }
 
-type Marker =
-  | { readonly type: 'checkpoint' }
-  | { readonly type: 'record'; readonly kind: 'journal.started' | 'recovery'; readonly body: Readonly<Record<string, unknown>> }
-  | { readonly type: 'rotate'; readonly key: SigningKey };
-
 interface Waiter {
   readonly promise: Promise<void>;
   resolve(): void;
   reject(err: unknown): void;
-}
-
-interface SegmentChunk {
-  readonly segment: string;
-  readonly isNew: boolean;
-  readonly buffers: Buffer[];
 }
 
 function newWaiter(): Waiter {
@@ -108,10 +93,6 @@ function newWaiter(): Waiter {
   return { promise, resolve, reject };
 }
 
-// Room kept in a segment for the checkpoint written when it is rotated.
-const checkpointReserveBytes = 1024;
-// Size of the buffers records are encoded into.
-const arenaBytes = 1 << 20;
 // Reusable buffers kept between batches, at most (json and arenas each): a burst's are let go.
 const keptBufferBytes = 16 * arenaBytes;
 // In batched durability, a batch this large is written without waiting for the window.
@@ -125,17 +106,9 @@ export const maxQueuedJsonBytes = 64 * 1024 * 1024;
 class Writer implements JournalWriter {
   readonly dir: string;
   readonly origin: string;
-  #key: SigningKey;
-  #size: number;
+  readonly #encoder: BatchEncoder;
   #durableSize: number;
-  // The last record's leaf hash: the next record's `prev` (written as base64 straight into its line).
-  readonly #prevHash = new Uint8Array(32);
-  readonly #range: CompactRange;
-  #segment: string;
-  #segmentBytes: number;
   #handle: FileHandle | null;
-  #sinceCheckpoint: number;
-  #lastCheckpointAt = Date.now();
   // When the last batch started (ms): in batched durability the next starts half a window later.
   #lastBatchAt = 0;
   // An event is queued as the end offset of its JSON in #json (the previous event's end is its
@@ -154,43 +127,28 @@ class Writer implements JournalWriter {
   #failure: JournalError | null = null;
   #failed: Promise<void> | null = null;
   #closed = false;
-  readonly #arenas: Buffer[] = [];
-  // The batch being encoded (#encodeBatch and the methods after it).
-  #chunks: SegmentChunk[] = [];
-  #latestNote: string | null = null;
-  #batchJson: Uint8Array = new Uint8Array(0);
-  #arenaIndex = 0;
-  #arenaBuffer: Buffer = Buffer.alloc(0);
-  #arenaView: Uint8Array = new Uint8Array(0);
-  #offset = 1;
-  #sliceStart = 1;
   readonly #timer: NodeJS.Timeout;
 
   constructor(
     private readonly options: JournalWriterOptions,
     private readonly lock: JournalLock,
-    state: { key: SigningKey; origin: string; size: number; prevHash: Uint8Array; range: CompactRange; segment: string; segmentBytes: number; handle: FileHandle | null; sinceCheckpoint: number },
+    position: JournalPosition,
+    handle: FileHandle | null,
   ) {
     this.dir = options.dir;
-    this.origin = state.origin;
-    this.#key = state.key;
-    this.#size = state.size;
-    this.#durableSize = state.size;
-    this.#prevHash.set(state.prevHash);
-    this.#range = state.range;
-    this.#segment = state.segment;
-    this.#segmentBytes = state.segmentBytes;
-    this.#handle = state.handle;
-    this.#sinceCheckpoint = state.sinceCheckpoint;
+    this.origin = position.origin;
+    this.#encoder = new BatchEncoder(position, options);
+    this.#durableSize = position.size;
+    this.#handle = handle;
     this.#timer = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(options.checkpointEveryMs / 2)));
     this.#timer.unref();
   }
 
   get verifierKey(): string {
-    return this.#key.verifierKey;
+    return this.#encoder.key.verifierKey;
   }
   get size(): number {
-    return this.#size + this.#pending.length;
+    return this.#encoder.size + this.#pending.length;
   }
   get durableSize(): number {
     return this.#durableSize;
@@ -303,8 +261,8 @@ class Writer implements JournalWriter {
 
   #heartbeat(): void {
     if (this.#failure !== null || this.#closed) return;
-    if (Date.now() - this.#lastCheckpointAt < this.options.checkpointEveryMs) return;
-    this.#lastCheckpointAt = Date.now();
+    if (Date.now() - this.#encoder.lastCheckpointAt < this.options.checkpointEveryMs) return;
+    this.#encoder.lastCheckpointAt = Date.now();
     this.#pending.push({ type: 'checkpoint' });
     this.#schedule(true);
   }
@@ -383,11 +341,7 @@ class Writer implements JournalWriter {
 
   /** Encodes `items` (events as end offsets into `json`), synchronously, then writes and syncs them. */
   async #writeBatch(items: readonly (number | Marker)[], json: Buffer): Promise<void> {
-    this.#encodeBatch(items, json);
-    const chunks = this.#chunks;
-    const latestNote = this.#latestNote;
-    this.#chunks = [];
-    const size = this.#size;
+    const { chunks, latestNote, size } = this.#encoder.encode(items, json, this.#handle !== null);
     for (const chunk of chunks) {
       if (chunk.isNew) {
         await this.#handle?.close();
@@ -402,161 +356,13 @@ class Writer implements JournalWriter {
     if (latestNote !== null) await this.#writeLatestCheckpoint(latestNote);
   }
 
-  // Encoding a batch. Records are encoded side by side into arena buffers (fewer allocations than a
-  // Buffer per record); a full arena, or a new segment, closes the slice written so far. Byte 0 of
-  // an arena is never written out: it is the byte before the first record, which the leaf hash
-  // borrows (#seal). Arenas are kept for the next batch (batches run one at a time and every write
-  // of one is awaited): a fresh megabyte per batch costs page faults and external-memory garbage
-  // collections. The state is in fields and the steps are methods, not closures made per batch: the
-  // JIT then keeps one optimised version of them (closures were recompiled for every batch).
-
-  #encodeBatch(items: readonly (number | Marker)[], json: Buffer): void {
-    this.#chunks = [{ segment: this.#segment, isNew: this.#handle === null, buffers: [] }];
-    this.#latestNote = null;
-    this.#arenaIndex = 0;
-    this.#useArena(this.#arenaAt(0, 0));
-    // A plain view of the queued JSON: its subarrays cost less than a Buffer's, and set() less than copy().
-    this.#batchJson = new Uint8Array(json.buffer, json.byteOffset, json.length);
-    let eventStart = 0;
-    for (const item of items) {
-      if (typeof item === 'number') {
-        this.#addEvent(eventStart, item);
-        eventStart = item;
-        if (this.#sinceCheckpoint >= this.options.checkpointEveryRecords) this.#addCheckpoint();
-      } else if (item.type === 'checkpoint') {
-        this.#addCheckpoint();
-      } else if (item.type === 'record') {
-        this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), item.kind, item.body), true);
-      } else {
-        const oldKey = this.#key;
-        const vkey = item.key.verifierKey;
-        this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.keyRotated, { ts: Date.now(), vkey, note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey) }), true);
-        this.#key = item.key;
-        this.#addCheckpoint();
-      }
-    }
-    this.#closeSlice();
-    this.#batchJson = new Uint8Array(0);
-  }
-
-  #useArena(arena: Buffer): void {
-    this.#arenaBuffer = arena;
-    // A plain view for hashing: its subarrays cost less than a Buffer's.
-    this.#arenaView = new Uint8Array(arena.buffer, arena.byteOffset, arena.length);
-    this.#offset = 1;
-    this.#sliceStart = 1;
-  }
-
-  #closeSlice(): void {
-    if (this.#offset > this.#sliceStart) this.#chunks[this.#chunks.length - 1]!.buffers.push(this.#arenaBuffer.subarray(this.#sliceStart, this.#offset));
-    this.#sliceStart = this.#offset;
-  }
-
-  /** Makes room for a line of at most `bytes` bytes and its newline. */
-  #reserve(bytes: number): void {
-    if (this.#offset + bytes + 1 > this.#arenaBuffer.length) {
-      this.#closeSlice();
-      this.#useArena(this.#arenaAt(++this.#arenaIndex, bytes + 2));
-    }
-  }
-
-  #prevBase64(): string {
-    return encodeBase64(this.#prevHash);
-  }
-
-  /** An event line is its envelope, its JSON copied as bytes, and the closing brace (record-format.ts); no string is made. */
-  #encodeEvent(start: number, end: number): number {
-    this.#reserve(eventRecordPrefixMaxBytes + (end - start) + 1);
-    const arena = this.#arenaBuffer;
-    const offset = this.#offset;
-    let length = writeEventRecordPrefix(arena, offset, this.#size, this.#prevHash);
-    arena.set(this.#batchJson.subarray(start, end), offset + length);
-    length += end - start;
-    arena[offset + length] = 0x7d;
-    return length + 1;
-  }
-
-  #encodeText(text: string): number {
-    // UTF-16 code units never take more than 3 bytes in UTF-8.
-    this.#reserve(text.length * 3);
-    return this.#arenaBuffer.write(text, this.#offset, 'utf8');
-  }
-
-  // A line is built from the current index and prev, so it is built again after a rotation checkpoint.
-  #addEvent(start: number, end: number): void {
-    let length = this.#encodeEvent(start, end);
-    if (this.#mustRotate(length)) {
-      this.#rotate();
-      length = this.#encodeEvent(start, end);
-    }
-    this.#seal(length);
-  }
-
-  #addText(line: () => string, mayRotate: boolean): void {
-    let length = this.#encodeText(line());
-    if (mayRotate && this.#mustRotate(length)) {
-      this.#rotate();
-      length = this.#encodeText(line());
-    }
-    this.#seal(length);
-  }
-
-  #mustRotate(length: number): boolean {
-    return this.#segmentBytes > 0 && this.#segmentBytes + length + 1 + checkpointReserveBytes > this.options.segmentMaxBytes;
-  }
-
-  /** Seals the segment with a checkpoint and starts the next one at the current index. */
-  #rotate(): void {
-    this.#addCheckpoint();
-    this.#closeSlice();
-    this.#segment = segmentName(this.#size);
-    this.#segmentBytes = 0;
-    this.#chunks.push({ segment: this.#segment, isNew: true, buffers: [] });
-  }
-
-  /** Ends the line just encoded (`length` bytes at the offset): newline, leaf hash, chain and tree. */
-  #seal(length: number): void {
-    const arena = this.#arenaBuffer;
-    const offset = this.#offset;
-    arena[offset + length] = 0x0a;
-    // Leaf hash = SHA-256(0x00 || line): borrow the byte before the line (the previous newline, or
-    // the arena's spare first byte) for the 0x00 instead of copying the line. Hashed into the reused
-    // prev hash: no digest allocated per record (node-sha256.ts).
-    const before = arena[offset - 1]!;
-    arena[offset - 1] = 0x00;
-    nodeSha256Into(this.#arenaView.subarray(offset - 1, offset + length), this.#prevHash, 0);
-    arena[offset - 1] = before;
-    this.#offset = offset + length + 1;
-    this.#range.appendLeafHash(this.#prevHash);
-    this.#size++;
-    this.#sinceCheckpoint++;
-    this.#segmentBytes += length + 1;
-  }
-
-  #addCheckpoint(): void {
-    const note = signNote(formatCheckpoint(this.origin, this.#size, this.#range.root()), this.#key);
-    this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.checkpoint, { note }), false);
-    this.#sinceCheckpoint = 0;
-    this.#lastCheckpointAt = Date.now();
-    this.#latestNote = note;
-  }
-
   /**
    * After a batch far larger than usual (a burst up to maxQueuedJsonBytes), lets its buffers go:
    * what is kept for reuse stays near a normal batch's size.
    */
   #trimBuffers(json: Buffer): void {
     if (json.length > keptBufferBytes && this.#spareJson === json) this.#spareJson = Buffer.allocUnsafe(arenaBytes);
-    if (this.#arenas.length > keptBufferBytes / arenaBytes) this.#arenas.length = keptBufferBytes / arenaBytes;
-  }
-
-  /** The n-th reusable arena of a batch, at least `bytes` long. */
-  #arenaAt(n: number, bytes: number): Buffer {
-    const kept = this.#arenas[n];
-    if (kept !== undefined && kept.length >= bytes) return kept;
-    const arena = Buffer.allocUnsafe(Math.max(arenaBytes, bytes));
-    this.#arenas[n] = arena;
-    return arena;
+    this.#encoder.trimArenas(keptBufferBytes);
   }
 
   #openSegment(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {
@@ -607,7 +413,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     const last = scanned.lastSegment;
     const segment = last?.name ?? segmentName(0);
     const handle = last === null ? null : await (options.openSegment ?? openSegmentFile)(join(dir, segment), 'a');
-    writer = new Writer(options, lock, {
+    const position: JournalPosition = {
       key: initialKey,
       origin,
       size: scanned.size,
@@ -615,9 +421,9 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       range: scanned.range,
       segment,
       segmentBytes: last?.bytes ?? 0,
-      handle,
       sinceCheckpoint: scanned.sinceCheckpoint,
-    });
+    };
+    writer = new Writer(options, lock, position, handle);
     if (scanned.size === 0) {
       await writer.enqueueRecord(RecordKind.journalStarted, { ts: Date.now(), origin, vkey: key.verifierKey, format: 1 });
       await writer.checkpoint();

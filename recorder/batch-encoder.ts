@@ -1,0 +1,272 @@
+/**
+ * Encodes batches of queued records into journal lines (docs/journal-format.md): each record's
+ * envelope with its index and the previous record's hash, the leaf hash that chains it and grows
+ * the Merkle tree, checkpoints signed every `checkpointEveryRecords` records and at rotation, and
+ * the split into segment files. It holds the journal's position (size, prev hash, tree, segment);
+ * the writer (journal-writer.ts) does the queueing, the I/O and the durability.
+ */
+import type { JournalConfig } from '../config/config.js';
+import { nodeSha256Into } from './node-sha256.js';
+import { signNote } from './note-signer.js';
+import { eventRecordPrefixMaxBytes, journalRecordLine, writeEventRecordPrefix } from './record-format.js';
+import type { SigningKey } from './signing-key.js';
+import { encodeBase64 } from './verify/base64.js';
+import { formatCheckpoint } from './verify/checkpoint.js';
+import { keyRotationText } from './verify/key-rotation.js';
+import type { CompactRange } from './verify/merkle.js';
+import { RecordKind } from './verify/record-line.js';
+import { segmentName } from './verify/segment-name.js';
+
+/** What is queued besides events: a checkpoint, one of the journal's own records, or a key hand-over. */
+export type Marker =
+  | { readonly type: 'checkpoint' }
+  | { readonly type: 'record'; readonly kind: 'journal.started' | 'recovery'; readonly body: Readonly<Record<string, unknown>> }
+  | { readonly type: 'rotate'; readonly key: SigningKey };
+
+/** The encoded lines of one segment file, in order; `isNew` when the file must be created first. */
+export interface SegmentChunk {
+  readonly segment: string;
+  readonly isNew: boolean;
+  readonly buffers: Buffer[];
+}
+
+/** One encoded batch: its chunks, the last checkpoint note in it (if any) and the journal size after it. */
+export interface EncodedBatch {
+  readonly chunks: readonly SegmentChunk[];
+  readonly latestNote: string | null;
+  readonly size: number;
+}
+
+/** Where the journal stands when the encoder takes over (from journal-scan.ts, or a new journal). */
+export interface JournalPosition {
+  readonly key: SigningKey;
+  readonly origin: string;
+  readonly size: number;
+  readonly prevHash: Uint8Array;
+  readonly range: CompactRange;
+  readonly segment: string;
+  readonly segmentBytes: number;
+  readonly sinceCheckpoint: number;
+}
+
+// Room kept in a segment for the checkpoint written when it is rotated.
+const checkpointReserveBytes = 1024;
+/** Size of the buffers records are encoded into. */
+export const arenaBytes = 1 << 20;
+
+/** See the module comment. */
+export class BatchEncoder {
+  readonly origin: string;
+  #key: SigningKey;
+  #size: number;
+  // The last record's leaf hash: the next record's `prev` (written as base64 straight into its line).
+  readonly #prevHash = new Uint8Array(32);
+  readonly #range: CompactRange;
+  #segment: string;
+  #segmentBytes: number;
+  #sinceCheckpoint: number;
+  #lastCheckpointAt = Date.now();
+  readonly #arenas: Buffer[] = [];
+  // The batch being encoded (encode and the methods after it).
+  #chunks: SegmentChunk[] = [];
+  #latestNote: string | null = null;
+  #batchJson: Uint8Array = new Uint8Array(0);
+  #arenaIndex = 0;
+  #arenaBuffer: Buffer = Buffer.alloc(0);
+  #arenaView: Uint8Array = new Uint8Array(0);
+  #offset = 1;
+  #sliceStart = 1;
+
+  readonly #limits: Pick<JournalConfig, 'checkpointEveryRecords' | 'segmentMaxBytes'>;
+
+  constructor(position: JournalPosition, limits: Pick<JournalConfig, 'checkpointEveryRecords' | 'segmentMaxBytes'>) {
+    this.#limits = limits;
+    this.origin = position.origin;
+    this.#key = position.key;
+    this.#size = position.size;
+    this.#prevHash.set(position.prevHash);
+    this.#range = position.range;
+    this.#segment = position.segment;
+    this.#segmentBytes = position.segmentBytes;
+    this.#sinceCheckpoint = position.sinceCheckpoint;
+  }
+
+  /** Records encoded so far (the journal's size once they are written). */
+  get size(): number {
+    return this.#size;
+  }
+  /** The key that signs the next checkpoint. */
+  get key(): SigningKey {
+    return this.#key;
+  }
+  /** When the last checkpoint was encoded (ms); the heartbeat moves it when it queues one. */
+  get lastCheckpointAt(): number {
+    return this.#lastCheckpointAt;
+  }
+  set lastCheckpointAt(ms: number) {
+    this.#lastCheckpointAt = ms;
+  }
+
+  /** Lets go of arenas beyond `keep` bytes' worth (after a burst far larger than usual). */
+  trimArenas(keepBytes: number): void {
+    const keep = Math.floor(keepBytes / arenaBytes);
+    if (this.#arenas.length > keep) this.#arenas.length = keep;
+  }
+
+  // Encoding a batch. Records are encoded side by side into arena buffers (fewer allocations than a
+  // Buffer per record); a full arena, or a new segment, closes the slice written so far. Byte 0 of
+  // an arena is never written out: it is the byte before the first record, which the leaf hash
+  // borrows (#seal). Arenas are kept for the next batch (batches run one at a time and every write
+  // of one is awaited): a fresh megabyte per batch costs page faults and external-memory garbage
+  // collections. The state is in fields and the steps are methods, not closures made per batch: the
+  // JIT then keeps one optimised version of them (closures were recompiled for every batch).
+
+  /**
+   * Encodes `items` (events as end offsets into `json`, in order) and the checkpoints and rotations
+   * they call for; `segmentOpen` says whether the current segment file exists yet. Nothing is
+   * written: the caller writes the chunks in order and syncs them.
+   */
+  encode(items: readonly (number | Marker)[], json: Buffer, segmentOpen: boolean): EncodedBatch {
+    this.#chunks = [{ segment: this.#segment, isNew: !segmentOpen, buffers: [] }];
+    this.#latestNote = null;
+    this.#arenaIndex = 0;
+    this.#useArena(this.#arenaAt(0, 0));
+    // A plain view of the queued JSON: its subarrays cost less than a Buffer's, and set() less than copy().
+    this.#batchJson = new Uint8Array(json.buffer, json.byteOffset, json.length);
+    let eventStart = 0;
+    for (const item of items) {
+      if (typeof item === 'number') {
+        this.#addEvent(eventStart, item);
+        eventStart = item;
+        if (this.#sinceCheckpoint >= this.#limits.checkpointEveryRecords) this.#addCheckpoint();
+      } else if (item.type === 'checkpoint') {
+        this.#addCheckpoint();
+      } else if (item.type === 'record') {
+        this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), item.kind, item.body), true);
+      } else {
+        const oldKey = this.#key;
+        const vkey = item.key.verifierKey;
+        this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.keyRotated, { ts: Date.now(), vkey, note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey) }), true);
+        this.#key = item.key;
+        this.#addCheckpoint();
+      }
+    }
+    this.#closeSlice();
+    this.#batchJson = new Uint8Array(0);
+    const batch = { chunks: this.#chunks, latestNote: this.#latestNote, size: this.#size };
+    this.#chunks = [];
+    return batch;
+  }
+
+  #useArena(arena: Buffer): void {
+    this.#arenaBuffer = arena;
+    // A plain view for hashing: its subarrays cost less than a Buffer's.
+    this.#arenaView = new Uint8Array(arena.buffer, arena.byteOffset, arena.length);
+    this.#offset = 1;
+    this.#sliceStart = 1;
+  }
+
+  #closeSlice(): void {
+    if (this.#offset > this.#sliceStart) this.#chunks[this.#chunks.length - 1]!.buffers.push(this.#arenaBuffer.subarray(this.#sliceStart, this.#offset));
+    this.#sliceStart = this.#offset;
+  }
+
+  /** Makes room for a line of at most `bytes` bytes and its newline. */
+  #reserve(bytes: number): void {
+    if (this.#offset + bytes + 1 > this.#arenaBuffer.length) {
+      this.#closeSlice();
+      this.#useArena(this.#arenaAt(++this.#arenaIndex, bytes + 2));
+    }
+  }
+
+  #prevBase64(): string {
+    return encodeBase64(this.#prevHash);
+  }
+
+  /** An event line is its envelope, its JSON copied as bytes, and the closing brace (record-format.ts); no string is made. */
+  #encodeEvent(start: number, end: number): number {
+    this.#reserve(eventRecordPrefixMaxBytes + (end - start) + 1);
+    const arena = this.#arenaBuffer;
+    const offset = this.#offset;
+    let length = writeEventRecordPrefix(arena, offset, this.#size, this.#prevHash);
+    arena.set(this.#batchJson.subarray(start, end), offset + length);
+    length += end - start;
+    arena[offset + length] = 0x7d;
+    return length + 1;
+  }
+
+  #encodeText(text: string): number {
+    // UTF-16 code units never take more than 3 bytes in UTF-8.
+    this.#reserve(text.length * 3);
+    return this.#arenaBuffer.write(text, this.#offset, 'utf8');
+  }
+
+  // A line is built from the current index and prev, so it is built again after a rotation checkpoint.
+  #addEvent(start: number, end: number): void {
+    let length = this.#encodeEvent(start, end);
+    if (this.#mustRotate(length)) {
+      this.#rotate();
+      length = this.#encodeEvent(start, end);
+    }
+    this.#seal(length);
+  }
+
+  #addText(line: () => string, mayRotate: boolean): void {
+    let length = this.#encodeText(line());
+    if (mayRotate && this.#mustRotate(length)) {
+      this.#rotate();
+      length = this.#encodeText(line());
+    }
+    this.#seal(length);
+  }
+
+  #mustRotate(length: number): boolean {
+    return this.#segmentBytes > 0 && this.#segmentBytes + length + 1 + checkpointReserveBytes > this.#limits.segmentMaxBytes;
+  }
+
+  /** Seals the segment with a checkpoint and starts the next one at the current index. */
+  #rotate(): void {
+    this.#addCheckpoint();
+    this.#closeSlice();
+    this.#segment = segmentName(this.#size);
+    this.#segmentBytes = 0;
+    this.#chunks.push({ segment: this.#segment, isNew: true, buffers: [] });
+  }
+
+  /** Ends the line just encoded (`length` bytes at the offset): newline, leaf hash, chain and tree. */
+  #seal(length: number): void {
+    const arena = this.#arenaBuffer;
+    const offset = this.#offset;
+    arena[offset + length] = 0x0a;
+    // Leaf hash = SHA-256(0x00 || line): borrow the byte before the line (the previous newline, or
+    // the arena's spare first byte) for the 0x00 instead of copying the line. Hashed into the reused
+    // prev hash: no digest allocated per record (node-sha256.ts).
+    const before = arena[offset - 1]!;
+    arena[offset - 1] = 0x00;
+    nodeSha256Into(this.#arenaView.subarray(offset - 1, offset + length), this.#prevHash, 0);
+    arena[offset - 1] = before;
+    this.#offset = offset + length + 1;
+    this.#range.appendLeafHash(this.#prevHash);
+    this.#size++;
+    this.#sinceCheckpoint++;
+    this.#segmentBytes += length + 1;
+  }
+
+  #addCheckpoint(): void {
+    const note = signNote(formatCheckpoint(this.origin, this.#size, this.#range.root()), this.#key);
+    this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.checkpoint, { note }), false);
+    this.#sinceCheckpoint = 0;
+    this.#lastCheckpointAt = Date.now();
+    this.#latestNote = note;
+  }
+
+  /** The n-th reusable arena of a batch, at least `bytes` long. */
+  #arenaAt(n: number, bytes: number): Buffer {
+    const kept = this.#arenas[n];
+    if (kept !== undefined && kept.length >= bytes) return kept;
+    const arena = Buffer.allocUnsafe(Math.max(arenaBytes, bytes));
+    this.#arenas[n] = arena;
+    return arena;
+  }
+
+}
