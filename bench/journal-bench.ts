@@ -169,11 +169,12 @@ export async function runJournalBench(options: JournalBenchOptions = {}): Promis
 }
 
 /** The result as a Markdown table, for docs/benchmarks.md. */
-export function renderJournalBench(result: JournalBenchResult): string {
+export function renderJournalBench(result: JournalBenchResult, runs = 1): string {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const lines = [
+    ...(runs > 1 ? [`Each measurement is the median of ${runs} runs, each in a fresh Node process (as pgtrail starts its writer), one after another.`, ''] : []),
     `SHA-256 of 0x00 and one ${result.recordBytes}-byte record (node:crypto one-shot hash, string digest): ${fmt(result.sha256PerSecond)} per CPU second ` +
-      `(${fmt(result.sha256PerWallSecond)} per wall-clock second). Rates per CPU second are this process's CPU time (all threads), ` +
+      `(${fmt(result.sha256PerWallSecond)} per wall-clock second). Rates per CPU second are the process's CPU time (all threads), ` +
       'steady when other work shares the machine; the target is met when the CPU-second rate reaches it.',
     '',
     '| measurement | records | records / wall s | records / CPU s | ratio to SHA-256 (CPU) | target |',
@@ -188,10 +189,11 @@ export function renderJournalBench(result: JournalBenchResult): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { records: { type: 'string' }, 'strict-records': { type: 'string' } } });
+  const { values } = parseArgs({ options: { records: { type: 'string' }, 'strict-records': { type: 'string' }, json: { type: 'boolean', default: false } } });
   const result = await runJournalBench({
     ...(values.records === undefined ? {} : { records: Number(values.records) }),
     ...(values['strict-records'] === undefined ? {} : { strictRecords: Number(values['strict-records']) }),
   });
-  process.stdout.write(renderJournalBench(result));
+  // --json: the result for bench/journal-bench-runs.ts, which runs this file in fresh processes.
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : renderJournalBench(result));
 }

@@ -25,7 +25,8 @@ import { renderReport, type BenchReport, type ExtraSection } from './benchmark-r
 import { measureConnectionMemory, type ConnectionMemory } from './connection-memory.js';
 import { measureFdatasyncLatency, type FdatasyncLatency } from './fdatasync-latency.js';
 import { runPgbenchMatrix, type BenchTarget, type MatrixCell } from './pgbench-matrix.js';
-import { renderJournalBench, runJournalBench } from './journal-bench.js';
+import { renderJournalBench } from './journal-bench.js';
+import { runJournalBenchInProcesses } from './journal-bench-runs.js';
 import { ensurePgbouncer, serverIdleTimeoutSeconds, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
 import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
@@ -44,6 +45,9 @@ interface ProxyUnderTest extends BenchTarget {
 const proxyModes: readonly RecordingMode[] = ['relay', 'off', 'batched', 'strict'];
 const labels: Record<RecordingMode, string> = { relay: 'Node relay', off: 'pgtrail', batched: 'pgtrail batched', strict: 'pgtrail strict' };
 const keyOf = (mode: RecordingMode): string => (mode === 'relay' ? 'node-relay' : `pgtrail-${mode}`);
+
+/** Fresh-process runs of the journal benchmark, whose medians are reported (journal-bench-runs.ts). */
+const journalRuns = 3;
 
 const log = (line: string): void => {
   process.stderr.write(`bench: ${line}\n`);
@@ -201,9 +205,9 @@ async function main(): Promise<void> {
     const extra: ExtraSection[] = [];
     // The journal and search benchmarks need no server; they run last so as not to disturb the proxies.
     if (opts.journalRecords > 0) {
-      log(`journal benchmark (${opts.journalRecords} records)`);
-      const journal = await runJournalBench({ records: opts.journalRecords, strictRecords: Math.max(1000, Math.floor(opts.journalRecords / 6)) });
-      extra.push({ title: 'Journal: append, read and verify against the machine\'s SHA-256 rate', markdown: renderJournalBench(journal) });
+      log(`journal benchmark (${opts.journalRecords} records, ${journalRuns} fresh processes)`);
+      const journal = await runJournalBenchInProcesses({ records: opts.journalRecords, strictRecords: Math.max(1000, Math.floor(opts.journalRecords / 6)) }, journalRuns);
+      extra.push({ title: 'Journal: append, read and verify against the machine\'s SHA-256 rate', markdown: renderJournalBench(journal, journalRuns) });
     }
     if (opts.searchStatements > 0) {
       log(`search benchmark (${opts.searchStatements} statements)`);
