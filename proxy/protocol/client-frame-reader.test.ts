@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { TrafficObserver } from '../traffic-observer.js';
+import { silentObserver, type TrafficObserver } from '../traffic-observer.js';
 import { BackendError } from '../backend-error.js';
 import { ClientFrameReader } from './client-frame-reader.js';
 import { FrontendCode } from './message-codes.js';
@@ -24,6 +24,12 @@ function encode(msgs: readonly Msg[]): { bytes: Buffer; starts: number[] } {
     at += b.length;
   }
   return { bytes: Buffer.concat(parts), starts };
+}
+
+/** An observer that only answers clientMessage (as `clientMessage` says) and ignores the rest. */
+function observerOf(clientMessage: TrafficObserver['clientMessage']): TrafficObserver {
+  // silentObserver ignores the session it is given.
+  return { ...silentObserver(null as never), clientMessage };
 }
 
 function chunksAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
@@ -152,15 +158,7 @@ describe('ClientFrameReader with an observer', () => {
     const { bytes, starts } = encode(msgs);
     const writes: Buffer[] = [];
     const gates: (() => void)[] = [];
-    const observer: TrafficObserver = {
-      clientMessage: (code) => (code === FrontendCode.Execute ? new Promise<void>((resolve) => gates.push(resolve)) : null),
-      clientCopyData: () => {},
-      serverMessage: () => {},
-      serverDataPiece: () => {},
-      cancelRequested: () => {},
-      sessionEnded: () => {},
-      statementCount: 0,
-    };
+    const observer = observerOf((code) => (code === FrontendCode.Execute ? new Promise<void>((resolve) => gates.push(resolve)) : null));
     const reader = new ClientFrameReader(1 << 20, observer, (b) => writes.push(Buffer.from(b)));
     const gate1 = reader.push(bytes);
     expect(gate1).not.toBeNull();
@@ -227,7 +225,7 @@ describe('ClientFrameReader refuses malformed input', () => {
         for (let cut = 0; cut <= bytes.length; cut++) {
           const forwarded: Buffer[] = [];
           const observer: TrafficObserver | null = withObserver
-            ? { clientMessage: () => null, clientCopyData: () => {}, serverMessage: () => {}, serverDataPiece: () => {}, cancelRequested: () => {}, sessionEnded: () => {}, statementCount: 0 }
+            ? observerOf(() => null)
             : null;
           const reader = new ClientFrameReader(1024, observer, (b) => forwarded.push(b));
           let error: unknown = null;
@@ -248,7 +246,7 @@ describe('ClientFrameReader refuses malformed input', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), fc.array(fc.nat({ max: 200 }), { maxLength: 5 }), fc.boolean(), (raw, cuts, withObserver) => {
         const observer: TrafficObserver | null = withObserver
-          ? { clientMessage: () => null, clientCopyData: () => {}, serverMessage: () => {}, serverDataPiece: () => {}, cancelRequested: () => {}, sessionEnded: () => {}, statementCount: 0 }
+          ? observerOf(() => null)
           : null;
         const reader = new ClientFrameReader(1024, observer, () => {});
         try {
