@@ -102,6 +102,25 @@ describe('crash recovery on open', () => {
     await expect(stat(join(dir, 'lock'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  test('a changed byte inside an event, or in its prev, refuses to open at the record whose chain it breaks', async () => {
+    for (const [tamper, brokenLine] of [
+      // A byte of the event's JSON: its own envelope still reads, the next record's prev no longer matches.
+      [(line: string) => line.replace('"type":"statement', '"type":"Statement'), 12],
+      // Its prev: this very record does not chain.
+      [(line: string) => line.replace(/"prev":"(.)/, (_m, c: string) => `"prev":"${c === 'A' ? 'B' : 'A'}`), 11],
+    ] as const) {
+      const dir = join(root, `chain-${n++}`);
+      await cp(snapshot, dir, { recursive: true });
+      const segment = await lastSegment(dir);
+      const lines = (await readFile(join(dir, segment), 'utf8')).split('\n');
+      expect(lines[10]).toContain('"kind":"event"');
+      lines[10] = tamper(lines[10]!);
+      await writeFile(join(dir, segment), lines.join('\n'));
+      await expect(openJournalWriter(config(dir))).rejects.toMatchObject({ code: 'JOURNAL_CHAIN_BROKEN', segment, line: brokenLine });
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a journal shorter than its last signed checkpoint refuses to open', async () => {
     const dir = join(root, `short-${n++}`);
     await cp(snapshot, dir, { recursive: true });
