@@ -4,6 +4,7 @@ import { silentObserver, type TrafficObserver } from '../traffic-observer.js';
 import { BackendError } from '../backend-error.js';
 import { ClientFrameReader } from './client-frame-reader.js';
 import { FrontendCode } from './message-codes.js';
+import { chunksAt } from './testing/chunks-at.js';
 
 interface Msg {
   readonly code: number;
@@ -30,17 +31,6 @@ function encode(msgs: readonly Msg[]): { bytes: Buffer; starts: number[] } {
 function observerOf(clientMessage: TrafficObserver['clientMessage']): TrafficObserver {
   // silentObserver ignores the session it is given.
   return { ...silentObserver(null as never), clientMessage };
-}
-
-function chunksAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
-  const sorted = [...new Set(cuts.map((c) => Math.max(0, Math.min(bytes.length, c))))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...sorted, bytes.length]) {
-    if (c > prev) out.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  return out;
 }
 
 /** Feeds chunks through a reader with an observer that gates every `gateEvery`-th message; checks the durability rule as it goes. */

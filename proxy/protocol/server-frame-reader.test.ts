@@ -4,6 +4,7 @@ import type { TrafficObserver } from '../traffic-observer.js';
 import { BackendError } from '../backend-error.js';
 import { BackendCode } from './message-codes.js';
 import { ServerFrameReader } from './server-frame-reader.js';
+import { chunksAt } from './testing/chunks-at.js';
 
 interface Msg {
   readonly code: number;
@@ -20,17 +21,6 @@ function encode(msgs: readonly Msg[]): Buffer {
       return b;
     }),
   );
-}
-
-function chunksAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
-  const sorted = [...new Set(cuts.map((c) => Math.max(0, Math.min(bytes.length, c))))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...sorted, bytes.length]) {
-    if (c > prev) out.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  return out;
 }
 
 /** Runs the reader over chunks and rebuilds the messages from what the observer saw. */
