@@ -90,6 +90,32 @@ describe('TLS on both legs', () => {
     raw.end();
   });
 
+  it('serves pg and postgres.js clients on sslnegotiation=direct, and cancels over direct TLS', async () => {
+    const ca = readFileSync(certs.caFile);
+    const c = new pg.Client({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app', ssl: { ca, servername: 'localhost' }, sslnegotiation: 'direct' });
+    await c.connect();
+    const { rows } = await c.query<{ pid: number }>('select pg_backend_pid() as pid');
+    await c.end();
+    const opened = p.events.find((e): e is SessionOpened => e.type === 'session.opened' && e.backendPid === rows[0]?.pid);
+    expect(opened?.identity.user).toBe('app');
+    expect(opened?.clientTls?.version).toMatch(/^TLSv1\.[23]$/);
+
+    // postgres.js takes sslnegotiation from the URL; its CancelRequest goes over a new direct TLS connection.
+    const sql = postgres(`postgres://app:app-secret@${p.host}:${p.port}/app?sslnegotiation=direct`, { max: 1, ssl: { ca, servername: 'localhost' } });
+    try {
+      const [{ ssl }] = await sql<[{ ssl: boolean }]>`select ssl from pg_stat_ssl where pid = pg_backend_pid()`;
+      expect(ssl).toBe(true);
+      const sleeping = sql`select pg_sleep(30) as direct_tls_cancel_marker`;
+      const outcome = sleeping.then(() => 'finished', (err: { code?: string }) => err.code);
+      await waitForRunningQuery(server, 'direct_tls_cancel_marker');
+      sleeping.cancel();
+      expect(await outcome).toBe('57014');
+      expect(await sql`select 1 as v`).toEqual([{ v: 1 }]);
+    } finally {
+      await sql.end();
+    }
+  });
+
   it('refuses direct TLS without the postgresql ALPN', async () => {
     const raw = await RawClient.openDirectTls(p.host, p.port, readFileSync(certs.caFile), []).catch(() => null);
     if (raw !== null) {
