@@ -1,9 +1,12 @@
 import { open, rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 
 /** How many fdatasync/fsync calls this process has made through fs/promises FileHandles since counting began. */
 export interface FileSyncCounter {
   readonly syncs: number;
+  /** Milliseconds from each call to its settling, summed: the syncs' latency as the writer saw it under load. */
+  readonly syncMs: number;
 }
 
 /**
@@ -18,16 +21,24 @@ export async function countFileSyncs(scratchDir: string): Promise<FileSyncCounte
   const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void>; sync: () => Promise<void> };
   await probe.close();
   await rm(probePath, { force: true });
-  const counter = { syncs: 0 };
+  const counter = { syncs: 0, syncMs: 0 };
+  const timed = (call: () => Promise<void>): Promise<void> => {
+    counter.syncs++;
+    const start = performance.now();
+    const settle = () => {
+      counter.syncMs += performance.now() - start;
+    };
+    const done = call();
+    done.then(settle, settle);
+    return done;
+  };
   const datasync = proto.datasync;
   const sync = proto.sync;
   proto.datasync = function countedDatasync(this: unknown) {
-    counter.syncs++;
-    return datasync.call(this);
+    return timed(() => datasync.call(this));
   };
   proto.sync = function countedSync(this: unknown) {
-    counter.syncs++;
-    return sync.call(this);
+    return timed(() => sync.call(this));
   };
   return counter;
 }

@@ -4,6 +4,8 @@ import { runPgbench, type PgbenchResult, type PgbenchRun, type PgbenchTarget } f
 /** Counters of a journal writer, read before and after a run to tell how many records one fdatasync covered. */
 export interface SyncCounters {
   readonly syncs: number;
+  /** Milliseconds the writer's fdatasync calls took from call to completion, summed. */
+  readonly syncMs: number;
   readonly records: number;
 }
 
@@ -28,6 +30,7 @@ export interface MatrixCell {
 /** One pgbench run's result, with the journal's counters over the run when the target has them. */
 export interface MatrixSample extends PgbenchResult {
   readonly syncs: number | null;
+  readonly syncMs: number | null;
   readonly records: number | null;
   /** CPU seconds the proxy process used during the run (connections included), or null without a pid. */
   readonly proxyCpuSeconds: number | null;
@@ -75,6 +78,7 @@ export async function runPgbenchMatrix(targets: readonly BenchTarget[], options:
         const sample: MatrixSample = {
           ...result,
           syncs: before && after ? after.syncs - before.syncs : null,
+          syncMs: before && after ? after.syncMs - before.syncMs : null,
           records: before && after ? after.records - before.records : null,
           proxyCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
         };

@@ -70,7 +70,7 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
   const running = await runProxy(config, logger, { argv: [], env: {}, stdout: quiet, stderr: process.stderr });
   return {
     ...running.proxy.address,
-    counters: () => ({ syncs: syncs.syncs, records: running.recorder.writer.size }),
+    counters: () => ({ syncs: syncs.syncs, syncMs: syncs.syncMs, records: running.recorder.writer.size }),
     close: () => running.stop(),
   };
 }
