@@ -1,0 +1,112 @@
+/**
+ * docker-compose.yml cannot be started here (no Docker engine on the CI machine), so this test runs
+ * what its pgtrail service runs: the same `pgtrail start` arguments, read from the file, with only the
+ * addresses swapped for the test server's, then the login and the look at the journal that the
+ * file's comments promise. It fails when a flag the file uses is renamed, the upstream URL form stops
+ * parsing, the published port or the role in docker/ drift from what the comments say.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import { freePort } from '../embedded/postgres-server.js';
+
+const root = join(import.meta.dirname, '..');
+const pgtrailBin = join(root, 'dist', 'bin', 'pgtrail.js');
+
+interface ComposeService {
+  readonly command?: readonly string[];
+  readonly ports?: readonly string[];
+  readonly volumes?: readonly string[];
+}
+
+function service(name: string): ComposeService {
+  const file = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services?: Record<string, ComposeService> };
+  const found = file.services?.[name];
+  if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+}
+
+/** Splits the `exec node dist/bin/pgtrail.js ...` part of a `sh -c` script into arguments (double quotes only). */
+function pgtrailArgs(script: string): string[] {
+  const start = script.indexOf('exec node dist/bin/pgtrail.js ');
+  if (start < 0) throw new Error('the pgtrail service does not exec dist/bin/pgtrail.js');
+  const rest = script.slice(start + 'exec node dist/bin/pgtrail.js '.length);
+  return [...rest.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
+}
+
+function valueOf(args: readonly string[], flag: string): string {
+  const i = args.indexOf(flag);
+  const value = args[i + 1];
+  if (i < 0 || value === undefined) throw new Error(`the pgtrail service passes no ${flag}`);
+  return value;
+}
+
+describe('docker-compose.yml', () => {
+  const server = inject('postgres');
+  const journal = mkdtempSync(join(tmpdir(), 'pgtrail-compose-'));
+  afterAll(() => rmSync(journal, { recursive: true, force: true }));
+
+  it('runs its pgtrail command against a real PostgreSQL: app/app-secret logs in, search lists the statement, SIGTERM exits 0', async () => {
+    const pgtrail = service('pgtrail');
+    const script = pgtrail.command?.at(-1) ?? '';
+    const args = pgtrailArgs(script);
+    expect(args[0]).toBe('start');
+
+    // The published port is on 127.0.0.1 only and is the port pgtrail listens on inside the container.
+    const listen = valueOf(args, '--listen');
+    const containerPort = listen.split(':').at(-1);
+    expect(pgtrail.ports).toEqual([`127.0.0.1:${containerPort}:${containerPort}`]);
+    expect(pgtrail.volumes).toContain(`journal:${valueOf(args, '--journal')}`);
+
+    // The role the comments connect as is the one docker/ creates.
+    expect(readFileSync(join(root, 'docker', 'init-app-role.sql'), 'utf8')).toMatch(/CREATE ROLE app LOGIN PASSWORD 'app-secret'/);
+
+    const upstream = new URL(valueOf(args, '--upstream'));
+    expect(upstream.hostname).toBe('postgres');
+    upstream.hostname = server.host;
+    upstream.port = String(server.port);
+    const port = await freePort();
+    const swapped = args.map((a, i) => {
+      if (args[i - 1] === '--listen') return `127.0.0.1:${port}`;
+      if (args[i - 1] === '--upstream') return upstream.href;
+      if (args[i - 1] === '--journal') return journal;
+      return a;
+    });
+
+    const child = spawn(process.execPath, [pgtrailBin, ...swapped], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`pgtrail did not start: ${out}`)), 20_000);
+        child.stdout.on('data', () => {
+          if (out.includes('listening on')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        void exited.then((code) => reject(new Error(`pgtrail exited with ${code}: ${out}`)));
+      });
+      const client = new pg.Client({ host: '127.0.0.1', port, user: 'app', password: 'app-secret', database: 'app' });
+      await client.connect();
+      const { rows } = await client.query<{ u: string }>('select current_user as u, 1 as compose_marker');
+      await client.end();
+      expect(rows[0]?.u).toBe('app');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+
+    const search = spawnSync(process.execPath, [pgtrailBin, 'search', '--journal', journal, '--json', '--grep', 'compose_marker'], { encoding: 'utf8' });
+    expect(search.status, search.stderr).toBe(0);
+    const found = search.stdout.trim().split('\n').map((line) => JSON.parse(line) as { user: string; sql: string; command: string });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ user: 'app', command: 'SELECT 1' });
+  });
+});
