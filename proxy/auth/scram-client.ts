@@ -10,13 +10,15 @@
  *   server-first  = "r=" nonce ",s=" base64(salt) ",i=" iterations
  *   client-final  = "c=" base64(gs2-header || binding data) ",r=" nonce ",p=" base64(ClientProof)
  *   server-final  = "v=" base64(ServerSignature) | "e=" error
- * SaltedPassword = PBKDF2-HMAC-SHA-256(SASLprep(password), salt, iterations)
+ * SaltedPassword = PBKDF2-HMAC-SHA-256(SASLprep(password), salt, iterations), SASLprep as PostgreSQL
+ *                  does it (saslprep.ts), so the server's verifier of the same password matches
  * ClientKey = HMAC(SaltedPassword, "Client Key"); StoredKey = SHA-256(ClientKey)
  * AuthMessage = client-first-bare "," server-first "," client-final-without-proof
  * ClientProof = ClientKey XOR HMAC(StoredKey, AuthMessage)
  * ServerSignature = HMAC(HMAC(SaltedPassword, "Server Key"), AuthMessage)
  */
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { saslPrep } from './saslprep.js';
 
 /** Stable codes of SCRAM failures (docs/errors.md, section proxy/auth). */
 export type ScramErrorCode = 'SCRAM_NO_MECHANISM' | 'SCRAM_BAD_SERVER_MESSAGE' | 'SCRAM_SERVER_SIGNATURE_MISMATCH' | 'SCRAM_SERVER_ERROR';
@@ -86,7 +88,8 @@ export class ScramClient {
     const binding = Buffer.concat([Buffer.from(this.gs2Header, 'utf8'), this.gs2Header.startsWith('p=') ? (this.channelBinding as Buffer) : Buffer.alloc(0)]);
     const clientFinalWithoutProof = `c=${binding.toString('base64')},r=${nonce}`;
     const authMessage = `${this.clientFirstBare},${serverFirst},${clientFinalWithoutProof}`;
-    const salted = await pbkdf2Async(saslPrep(this.password), Buffer.from(salt, 'base64'), iterations);
+    const prepared = saslPrep(this.password);
+    const salted = await pbkdf2Async(prepared, Buffer.from(salt, 'base64'), iterations).finally(() => prepared.fill(0));
     const clientKey = hmac(salted, 'Client Key');
     const storedKey = createHash('sha256').update(clientKey).digest();
     const clientSignature = hmac(storedKey, authMessage);
@@ -127,16 +130,4 @@ function pbkdf2Async(password: Buffer, salt: Buffer, iterations: number): Promis
   return new Promise((resolve, reject) => {
     pbkdf2(password, salt, iterations, 32, 'sha256', (err, key) => (err ? reject(err) : resolve(key)));
   });
-}
-
-/**
- * SASLprep (RFC 4013), approximated as PostgreSQL's client does in spirit: ASCII passwords are used
- * as they are; other valid UTF-8 is NFKC-normalized; bytes that are not UTF-8 are used raw (the
- * server does the same when SASLprep fails).
- */
-function saslPrep(password: Buffer): Buffer {
-  if (password.every((b) => b < 0x80)) return password;
-  const text = password.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(password)) return password;
-  return Buffer.from(text.normalize('NFKC'), 'utf8');
 }

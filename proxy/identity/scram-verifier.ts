@@ -9,11 +9,13 @@
  * StoredKey      = SHA-256(ClientKey)
  * ServerKey      = HMAC-SHA-256(SaltedPassword, "Server Key")
  *
- * A verifier lets pgtrail check a password without ever holding it. The password goes through the
- * mapping and NFKC steps of SASLprep (RFC 4013 section 2.1-2.2), as libpq and node-postgres do, so a
- * non-ASCII password works from every client.
+ * A verifier lets pgtrail check a password without ever holding it. The password goes through
+ * SASLprep as PostgreSQL does it (proxy/auth/saslprep.ts), so the verifier equals the one PostgreSQL
+ * stores for the same password, salt and iterations, and a client that logs in to PostgreSQL with
+ * it (libpq, psql) logs in to pgtrail with it too.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { saslPrep } from '../auth/saslprep.js';
 import { IdentityError } from './identity-error.js';
 
 /** A parsed SCRAM-SHA-256 verifier. */
@@ -33,9 +35,11 @@ const MAX_ITERATIONS = 10_000_000;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const FORM = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/;
 
-/** Derives the verifier of `password` with a fresh random salt. */
-export function makeScramVerifier(password: string, iterations = DEFAULT_SCRAM_ITERATIONS, salt: Buffer = randomBytes(SALT_BYTES)): ScramVerifier {
-  const salted = pbkdf2Sync(Buffer.from(saslPrep(password), 'utf8'), salt, iterations, KEY_BYTES, 'sha256');
+/** Derives the verifier of `password` (a string is taken as its UTF-8 bytes) with a fresh random salt unless one is given. */
+export function makeScramVerifier(password: string | Uint8Array, iterations = DEFAULT_SCRAM_ITERATIONS, salt: Buffer = randomBytes(SALT_BYTES)): ScramVerifier {
+  const prepared = saslPrep(typeof password === 'string' ? Buffer.from(password, 'utf8') : password);
+  const salted = pbkdf2Sync(prepared, salt, iterations, KEY_BYTES, 'sha256');
+  prepared.fill(0);
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
   return {
     iterations,
@@ -63,13 +67,4 @@ export function parseScramVerifier(text: string, user: string): ScramVerifier {
   if (v.salt.length === 0) throw invalid('empty salt');
   if (v.storedKey.length !== KEY_BYTES || v.serverKey.length !== KEY_BYTES) throw invalid('keys must be 32 bytes');
   return v;
-}
-
-/** RFC 3454 table C.1.2 (non-ASCII spaces, mapped to a space) and B.1 (mapped to nothing). */
-const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
-const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/gu;
-
-/** The byte-changing steps of SASLprep; like libpq, prohibited characters are kept rather than refused. */
-function saslPrep(password: string): string {
-  return password.replace(NON_ASCII_SPACE, ' ').replace(MAPPED_TO_NOTHING, '').normalize('NFKC');
 }
