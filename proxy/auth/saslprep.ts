@@ -25,7 +25,7 @@ import * as tables from './saslprep-tables.js';
 const SPACE = 0x20;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The bytes PostgreSQL hashes into a SCRAM verifier for `password` (its bytes, no terminator). */
+/** The bytes PostgreSQL hashes into a SCRAM verifier for `password` (its bytes, no terminator), in a new buffer the caller may zero. */
 export function saslPrep(password: Uint8Array): Buffer {
   const raw = Buffer.from(password);
   if (raw.every((b) => b < 0x80)) return raw;
