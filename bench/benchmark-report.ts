@@ -159,8 +159,8 @@ function strictSection(report: BenchReport): string | null {
       strict?.records && strict.transactions ? (strict.records / strict.transactions).toFixed(2) : 'n/a',
     ];
   });
-  lines.push('', table(['setting', 'strict latency', 'recording off latency', 'added by strict', 'added / fdatasync median', 'writer\'s fdatasync under load (mean)', 'added / that', 'statements per fdatasync', 'journal records per statement'], rows));
-  lines.push('', 'pgbench -S sends one statement per transaction, so statements per fdatasync = transactions / fdatasync calls of the journal writer during the runs. Each statement is two records (started, finished); only the first is waited for. The writer\'s fdatasync under load is the mean time from each of its fdatasync calls to their completion during the strict runs, timed inside the proxy process: with group commit a statement waits for at most the sync in flight plus its own, so about 1-2x that is the floor.');
+  lines.push('', table(['setting', 'strict latency', 'recording off latency', 'added by strict', 'added / fdatasync median', 'writer\'s durable write under load (mean)', 'added / that', 'statements per durable write', 'journal records per statement'], rows));
+  lines.push('', 'The journal writer makes each batch durable with one write to a segment opened O_DSYNC (the same guarantee as write + fdatasync, in one call to the thread pool). pgbench -S sends one statement per transaction, so statements per durable write = transactions / the writer\'s durable writes during the runs. Each statement is two records (started, finished); only the first is waited for. The writer\'s durable write under load is the mean time from each such write to its completion during the strict runs, timed by the writer: with group commit a statement waits for at most the write in flight plus its own, so 1-2x that is the floor.');
   return lines.join('\n');
 }
 

@@ -1,10 +1,11 @@
 import { processCpuSeconds } from './process-cpu.js';
 import { runPgbench, type PgbenchResult, type PgbenchRun, type PgbenchTarget } from './pgbench.js';
 
-/** Counters of a journal writer, read before and after a run to tell how many records one fdatasync covered. */
+/** Counters of a journal writer, read before and after a run to tell how many records one durable write covered. */
 export interface SyncCounters {
+  /** Batches the writer made durable (one O_DSYNC write, or write + fdatasync, each). */
   readonly syncs: number;
-  /** Milliseconds the writer's fdatasync calls took from call to completion, summed. */
+  /** Milliseconds those durable writes took from call to completion, summed. */
   readonly syncMs: number;
   readonly records: number;
 }

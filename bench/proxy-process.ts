@@ -11,7 +11,6 @@ import { runProxy } from '../bin/run-proxy.js';
 import { startProxy } from '../proxy/server.js';
 import { silentObserver } from '../proxy/traffic-observer.js';
 import { discardingSink } from '../recorder/events.js';
-import { countFileSyncs } from './file-sync-counter.js';
 import { startNodeRelay } from './node-relay.js';
 import type { ProxyProcessReply, ProxyProcessRequest, ProxyProcessSettings } from './proxy-process-messages.js';
 import type { SyncCounters } from './pgbench-matrix.js';
@@ -64,13 +63,15 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
     const proxy = await startProxy({ config, logger, sink: discardingSink, observe: silentObserver });
     return { ...proxy.address, counters: () => null, close: () => proxy.close() };
   }
-  const syncs = await countFileSyncs(config.journal.dir);
   // runProxy prints a banner (listen address, verifier key) that the harness does not need.
   const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
   const running = await runProxy(config, logger, { argv: [], env: {}, stdout: quiet, stderr: process.stderr });
   return {
     ...running.proxy.address,
-    counters: () => ({ syncs: syncs.syncs, syncMs: syncs.syncMs, records: running.recorder.writer.size }),
+    counters: () => {
+      const { writer } = running.recorder;
+      return { syncs: writer.durableWrites.count, syncMs: writer.durableWrites.ms, records: writer.size };
+    },
     close: () => running.stop(),
   };
 }

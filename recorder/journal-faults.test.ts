@@ -1,6 +1,6 @@
 // When the disk fails the writer fails closed: the caller gets the error, nothing more is written,
 // and what was sealed stays intact (a torn write is cut on reopen).
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
@@ -11,6 +11,7 @@ import { openJournalWriter } from './journal-writer.js';
 import { createSigningKey } from './signing-key.js';
 import { statementStarted } from './testing/sample-events.js';
 import { verifyJournalDir } from './verify-journal-dir.js';
+import { openSegmentFile } from './segment-io.js';
 
 let dir: string;
 let vkey: string;
@@ -32,7 +33,7 @@ function errno(code: 'ENOSPC' | 'EIO'): NodeJS.ErrnoException {
 function failingAfter(okWrites: number, code: 'ENOSPC' | 'EIO', tearHalf: boolean) {
   let writes = 0;
   return async (path: string, flags: 'a' | 'ax'): Promise<FileHandle> => {
-    const real = await open(path, flags, 0o644);
+    const real = await openSegmentFile(path, flags);
     return new Proxy(real, {
       get(target, prop) {
         if (prop === 'writev') {

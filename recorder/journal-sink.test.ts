@@ -1,4 +1,4 @@
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
@@ -9,6 +9,7 @@ import { createJournalSink } from './journal-sink.js';
 import { maxQueuedJsonBytes, openJournalWriter } from './journal-writer.js';
 import { createSigningKey } from './signing-key.js';
 import { statementStarted } from './testing/sample-events.js';
+import { openSegmentFile } from './segment-io.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -78,7 +79,7 @@ function gatedSegments() {
   let release = () => {};
   let heldWrites = 0;
   const openSegment = async (path: string, flags: 'a' | 'ax'): Promise<FileHandle> => {
-    const real = await open(path, flags, 0o644);
+    const real = await openSegmentFile(path, flags);
     return new Proxy(real, {
       get(target, prop) {
         if (prop === 'writev') {

