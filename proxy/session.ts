@@ -178,6 +178,9 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     }
     const started = Date.now();
     const client = clientChannel as StartupChannel;
+    // The closures below live as long as the session: they take the backend's key, not `rest`, so
+    // that the startup messages relayed to the client (about 2 KiB per session) are let go.
+    const { pid, secret: backendSecret } = rest;
     observer = deps.observe?.({
       session: id,
       identity: opened.identity,
@@ -190,15 +193,15 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     cancelTarget = (from) => {
       log.info({ client: from }, 'cancel requested');
       observer?.cancelRequested(from);
-      void sendUpstreamCancel(deps.upstream, rest.pid, rest.secret).catch((err: unknown) => log.warn({ err: errorSummary(err) }, 'cancel not delivered'));
+      void sendUpstreamCancel(deps.upstream, pid, backendSecret).catch((err: unknown) => log.warn({ err: errorSummary(err) }, 'cancel not delivered'));
     };
     const clientBytes = client.detach();
     const upstreamBytes = upstream.channel.detach();
     const onEnd = (end: ForwardEnd): void => {
-      deps.cancels.unregister(rest.pid, secret);
+      deps.cancels.unregister(pid, secret);
       if (end.upstreamBusy) {
         // The backend may still be running what the vanished client sent: cancel it, Terminate follows.
-        void sendUpstreamCancel(deps.upstream, rest.pid, rest.secret).catch(() => {});
+        void sendUpstreamCancel(deps.upstream, pid, backendSecret).catch(() => {});
       }
       observer?.sessionEnded(end.reason);
       const durationMs = Date.now() - started;

@@ -25,9 +25,12 @@ export interface Message {
   readonly body: Buffer;
 }
 
+// Shared by every channel with nothing buffered (a zero-length Buffer cannot be written to).
+const EMPTY = Buffer.alloc(0);
+
 /** A socket read message by message (see the file comment). */
 export class StartupChannel {
-  private buffer: Buffer = Buffer.alloc(0);
+  private buffer: Buffer = EMPTY;
   private waiting: { need: number; resolve: () => void; reject: (err: unknown) => void } | null = null;
   private failure: Error | null = null;
   private readonly onData = (chunk: Buffer): void => {
@@ -103,7 +106,7 @@ export class StartupChannel {
     this.socket.off('close', this.onEnd);
     this.socket.off('error', this.onError);
     const rest = this.buffer;
-    this.buffer = Buffer.alloc(0);
+    this.buffer = EMPTY;
     return rest;
   }
 
