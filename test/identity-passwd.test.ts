@@ -3,6 +3,7 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import type { CommandContext } from '../bin/cli.js';
 import { runPasswd, type PasswordInput } from '../bin/commands/passwd.js';
+import { formatScramVerifier, makeScramVerifier, parseScramVerifier } from '../proxy/identity/scram-verifier.js';
 import { testRoles } from './support/test-roles.js';
 
 function capture(): { stream: Writable; text: () => string } {
@@ -40,6 +41,17 @@ describe('pgtrail passwd', () => {
       await admin.query(`DROP ROLE IF EXISTS ${role}`);
       await admin.end();
     }
+  });
+
+  it('hashes a password that is not UTF-8 as its raw bytes, as PostgreSQL does', async () => {
+    const latin1 = Buffer.from('p\xe4ssword', 'latin1'); // "pässword" in Latin-1: not valid UTF-8
+    const { code, stdout } = await passwd(['carol'], Readable.from([Buffer.concat([latin1, Buffer.from('\r\n')])]));
+    expect(code).toBe(0);
+    const printed = parseScramVerifier(stdout.trim(), 'carol');
+    const recompute = (password: string | Buffer) => formatScramVerifier(makeScramVerifier(password, printed.iterations, printed.salt));
+    expect(stdout.trim()).toBe(recompute(latin1));
+    // Decoding the line as UTF-8 first would have hashed U+FFFD in place of the byte 0xE4.
+    expect(stdout.trim()).not.toBe(recompute(latin1.toString('utf8')));
   });
 
   it('prompts twice on a terminal without echoing what is typed', async () => {

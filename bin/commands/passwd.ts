@@ -35,21 +35,26 @@ export async function runPasswd(ctx: CommandContext, input: PasswordInput): Prom
   if (user === undefined || user.length === 0 || extra.length > 0) throw new UsageError('expected exactly one USER');
   const iterations = values.iterations === undefined ? DEFAULT_SCRAM_ITERATIONS : Number(values.iterations);
   if (!Number.isInteger(iterations) || iterations < 1000 || iterations > 10_000_000) throw new UsageError('--iterations must be an integer from 1000 to 10000000');
-  let password: string;
+  // Bytes, not a string: a password that is not UTF-8 is hashed as its raw bytes, as PostgreSQL does.
+  let password: Buffer;
   if (input.isTTY && input.setRawMode) {
     password = await promptHidden(input, ctx.stderr, `password for ${user}: `);
     const again = await promptHidden(input, ctx.stderr, 'again: ');
-    if (again !== password) throw new UsageError('the passwords do not match');
+    const same = again.equals(password);
+    again.fill(0);
+    if (!same) throw new UsageError('the passwords do not match');
   } else {
     password = await firstLine(input);
   }
   if (password.length === 0) throw new UsageError('the password is empty');
-  ctx.stdout.write(`${formatScramVerifier(makeScramVerifier(password, iterations))}\n`);
+  const verifier = makeScramVerifier(password, iterations);
+  password.fill(0);
+  ctx.stdout.write(`${formatScramVerifier(verifier)}\n`);
   return ExitCode.ok;
 }
 
 /** Reads a line from a terminal in raw mode, so nothing typed is echoed. */
-function promptHidden(input: PasswordInput, prompt: NodeJS.WritableStream, question: string): Promise<string> {
+function promptHidden(input: PasswordInput, prompt: NodeJS.WritableStream, question: string): Promise<Buffer> {
   prompt.write(question);
   input.setRawMode?.(true);
   input.resume();
@@ -61,7 +66,7 @@ function promptHidden(input: PasswordInput, prompt: NodeJS.WritableStream, quest
       input.pause();
       prompt.write('\n');
       if (err) reject(err);
-      else resolve(Buffer.from(bytes).toString('utf8'));
+      else resolve(Buffer.from(bytes));
     };
     const onData = (chunk: Buffer | string) => {
       for (const b of Buffer.from(chunk)) {
@@ -76,7 +81,7 @@ function promptHidden(input: PasswordInput, prompt: NodeJS.WritableStream, quest
 }
 
 /** The first line of a non-terminal input, without its line ending; reads at most MAX_INPUT_BYTES. */
-async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
+async function firstLine(input: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of input) {
@@ -85,8 +90,13 @@ async function firstLine(input: NodeJS.ReadableStream): Promise<string> {
     size += buf.length;
     if (buf.includes(0x0a) || size >= MAX_INPUT_BYTES) break;
   }
-  const text = Buffer.concat(chunks).subarray(0, MAX_INPUT_BYTES).toString('utf8');
-  return (text.split('\n')[0] ?? '').replace(/\r$/, '');
+  const read = Buffer.concat(chunks).subarray(0, MAX_INPUT_BYTES);
+  const newline = read.indexOf(0x0a);
+  const line = newline < 0 ? read : read.subarray(0, newline);
+  const withoutCr = line.at(-1) === 0x0d ? line.subarray(0, -1) : line;
+  const password = Buffer.from(withoutCr);
+  for (const chunk of chunks) chunk.fill(0);
+  return password;
 }
 
 /** The `passwd` command. */
