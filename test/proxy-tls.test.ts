@@ -29,6 +29,16 @@ describe('TLS on both legs', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Cancels a pg_sleep named `marker` with postgres.js's cancel() (a CancelRequest on a new connection), then uses the connection again. */
+  const expectCancelThenReuse = async (sql: postgres.Sql, marker: string): Promise<void> => {
+    const sleeping = sql.unsafe(`select pg_sleep(30) as ${marker}`);
+    const outcome = sleeping.then(() => 'finished', (err: { code?: string }) => err.code);
+    await waitForRunningQuery(server, marker);
+    sleeping.cancel();
+    expect(await outcome).toBe('57014');
+    expect(await sql`select 1 as v`).toEqual([{ v: 1 }]);
+  };
+
   const tlsClient = (role: { user: string; password: string }) =>
     new pg.Client({ host: p.host, port: p.port, user: role.user, password: role.password, database: 'app', ssl: { ca: readFileSync(certs.caFile), servername: 'localhost' } });
 
@@ -68,12 +78,7 @@ describe('TLS on both legs', () => {
     const sql = postgres({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app', max: 1, ssl: { ca: readFileSync(certs.caFile), servername: 'localhost' } });
     try {
       await sql`select 1`;
-      const sleeping = sql`select pg_sleep(30) as tls_cancel_marker`;
-      const outcome = sleeping.then(() => 'finished', (err: { code?: string }) => err.code);
-      await waitForRunningQuery(server, 'tls_cancel_marker');
-      sleeping.cancel();
-      expect(await outcome).toBe('57014');
-      expect(await sql`select 1 as v`).toEqual([{ v: 1 }]);
+      await expectCancelThenReuse(sql, 'tls_cancel_marker');
     } finally {
       await sql.end();
     }
@@ -105,12 +110,7 @@ describe('TLS on both legs', () => {
     try {
       const [{ ssl }] = await sql<[{ ssl: boolean }]>`select ssl from pg_stat_ssl where pid = pg_backend_pid()`;
       expect(ssl).toBe(true);
-      const sleeping = sql`select pg_sleep(30) as direct_tls_cancel_marker`;
-      const outcome = sleeping.then(() => 'finished', (err: { code?: string }) => err.code);
-      await waitForRunningQuery(server, 'direct_tls_cancel_marker');
-      sleeping.cancel();
-      expect(await outcome).toBe('57014');
-      expect(await sql`select 1 as v`).toEqual([{ v: 1 }]);
+      await expectCancelThenReuse(sql, 'direct_tls_cancel_marker');
     } finally {
       await sql.end();
     }
