@@ -1,9 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeTlsFiles, type TlsFiles } from '../embedded/tls-files.js';
 import { authenticateUpstream, saslMechanisms } from '../proxy/auth/upstream-password-auth.js';
 import { BackendError } from '../proxy/backend-error.js';
 import { parseErrorFields } from '../proxy/protocol/error-fields.js';
@@ -11,7 +8,7 @@ import { connectUpstream, upstreamTarget } from '../proxy/upstream-connect.js';
 import type { SessionAuthFailed, SessionOpened } from '../recorder/events.js';
 import { RawClient, startupMessage, startupPacket } from './support/raw-client.js';
 import { testRoles } from './support/test-roles.js';
-import { startTestProxy, testProxyConfig, type TestProxy } from './support/test-proxy.js';
+import { startTlsTestProxy, testProxyConfig, type TlsTestProxy } from './support/test-proxy.js';
 
 const roles = [
   { method: 'scram-sha-256', ...testRoles.scram },
@@ -22,24 +19,16 @@ const roles = [
 
 describe('passthrough authentication through pgtrail', () => {
   const server = inject('postgres');
-  let dir: string;
-  let certs: TlsFiles;
-  let p: TestProxy;
+  let p: TlsTestProxy;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pgtrail-auth-'));
-    certs = makeTlsFiles(dir, 'localhost');
-    p = await startTestProxy(server, {
-      tls: { mode: 'allow', certFile: certs.certFile, keyFile: certs.keyFile },
-      upstreamTls: { mode: 'verify-full', caFile: server.caFile },
-    });
+    p = await startTlsTestProxy(server, 'allow');
   });
   afterAll(async () => {
     await p.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const client = (user: string, password: string, tls: boolean) =>
-    new pg.Client({ host: p.host, port: p.port, user, password, database: 'app', ssl: tls ? { ca: readFileSync(certs.caFile), servername: 'localhost' } : false });
+    new pg.Client({ host: p.host, port: p.port, user, password, database: 'app', ssl: tls ? { ca: readFileSync(p.caFile), servername: 'localhost' } : false });
 
   for (const role of roles) {
     for (const tls of [false, true]) {
@@ -84,7 +73,7 @@ describe('passthrough authentication through pgtrail', () => {
     const raw = await RawClient.open(p.host, p.port);
     raw.write(startupPacket(80877103));
     expect(String.fromCharCode(await raw.readByte())).toBe('S');
-    await raw.startTls(readFileSync(certs.caFile));
+    await raw.startTls(readFileSync(p.caFile));
     raw.write(startupMessage({ user: 'app', database: 'app' }));
     const m = await raw.next();
     expect(m.code).toBe(0x52);

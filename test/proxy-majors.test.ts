@@ -1,40 +1,29 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeTlsFiles, type TlsFiles } from '../embedded/tls-files.js';
 import type { SessionOpened } from '../recorder/events.js';
 import { copyIn, copyOut } from './support/pg-copy.js';
 import { sendCancel } from './support/raw-cancel.js';
 import { testRoles } from './support/test-roles.js';
-import { startTestProxy, type TestProxy } from './support/test-proxy.js';
+import { startTlsTestProxy, type TlsTestProxy } from './support/test-proxy.js';
 import { waitForRunningQuery } from './support/wait-for-query.js';
 
 const run = promisify(execFile);
 
 for (const server of inject('postgresMajors')) {
   describe(`core forwarding against PostgreSQL ${server.major}, TLS on both legs`, () => {
-    let dir: string;
-    let certs: TlsFiles;
-    let p: TestProxy;
+    let p: TlsTestProxy;
     let c: pg.Client;
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), `pgtrail-major${server.major}-`));
-      certs = makeTlsFiles(dir, 'localhost');
-      p = await startTestProxy(server, {
-        tls: { mode: 'allow', certFile: certs.certFile, keyFile: certs.keyFile },
-        upstreamTls: { mode: 'verify-full', caFile: server.caFile },
-      });
-      c = new pg.Client({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', ssl: { ca: readFileSync(certs.caFile), servername: 'localhost' } });
+      p = await startTlsTestProxy(server, 'allow');
+      c = new pg.Client({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', ssl: { ca: readFileSync(p.caFile), servername: 'localhost' } });
       await c.connect();
     });
     afterAll(async () => {
       await c.end();
       await p.close();
-      rmSync(dir, { recursive: true, force: true });
     });
 
     it('opens the session with the server version and TLS on both legs', async () => {
@@ -71,7 +60,7 @@ for (const server of inject('postgresMajors')) {
 
     it('runs a psql script over TLS', async () => {
       const { stdout } = await run('psql', ['-X', '-A', '-t', '-h', 'localhost', '-p', String(p.port), '-U', 'md5_user', '-d', 'app', '-c', 'select 40 + 2', '-c', 'select ssl from pg_stat_ssl where pid = pg_backend_pid()'], {
-        env: { ...process.env, PGPASSWORD: testRoles.md5.password, PGSSLMODE: 'verify-full', PGSSLROOTCERT: certs.caFile },
+        env: { ...process.env, PGPASSWORD: testRoles.md5.password, PGSSLMODE: 'verify-full', PGSSLROOTCERT: p.caFile },
       });
       expect(stdout.trim().split('\n')).toEqual(['42', 't']);
     });

@@ -4,29 +4,21 @@ import { join } from 'node:path';
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { makeTlsFiles, type TlsFiles } from '../embedded/tls-files.js';
+import { makeTlsFiles } from '../embedded/tls-files.js';
 import type { SessionOpened } from '../recorder/events.js';
 import { RawClient, frontendMessage, startupMessage, startupPacket } from './support/raw-client.js';
 import { testRoles } from './support/test-roles.js';
 import { waitForRunningQuery } from './support/wait-for-query.js';
-import { startTestProxy, type TestProxy } from './support/test-proxy.js';
+import { startTestProxy, startTlsTestProxy, type TlsTestProxy } from './support/test-proxy.js';
 
 describe('TLS on both legs', () => {
   const server = inject('postgres');
-  let dir: string;
-  let certs: TlsFiles;
-  let p: TestProxy;
+  let p: TlsTestProxy;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pgtrail-tls-'));
-    certs = makeTlsFiles(dir, 'localhost');
-    p = await startTestProxy(server, {
-      tls: { mode: 'require', certFile: certs.certFile, keyFile: certs.keyFile },
-      upstreamTls: { mode: 'verify-full', caFile: server.caFile },
-    });
+    p = await startTlsTestProxy(server, 'require');
   });
   afterAll(async () => {
     await p.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Cancels a pg_sleep named `marker` with postgres.js's cancel() (a CancelRequest on a new connection), then uses the connection again. */
@@ -40,7 +32,7 @@ describe('TLS on both legs', () => {
   };
 
   const tlsClient = (role: { user: string; password: string }) =>
-    new pg.Client({ host: p.host, port: p.port, user: role.user, password: role.password, database: 'app', ssl: { ca: readFileSync(certs.caFile), servername: 'localhost' } });
+    new pg.Client({ host: p.host, port: p.port, user: role.user, password: role.password, database: 'app', ssl: { ca: readFileSync(p.caFile), servername: 'localhost' } });
 
   it('serves a pg client over TLS to a TLS upstream, and records both legs on session.opened', async () => {
     const c = tlsClient(testRoles.scram);
@@ -67,7 +59,7 @@ describe('TLS on both legs', () => {
     const run = (sslmode: string) =>
       new Promise<string>((resolve, reject) =>
         execFile('psql', ['-X', '-A', '-t', '-h', 'localhost', '-p', String(p.port), '-U', 'app', '-d', 'app', '-c', 'select ssl from pg_stat_ssl where pid = pg_backend_pid()'],
-          { env: { ...process.env, PGPASSWORD: 'app-secret', PGSSLMODE: sslmode, PGSSLROOTCERT: certs.caFile } },
+          { env: { ...process.env, PGPASSWORD: 'app-secret', PGSSLMODE: sslmode, PGSSLROOTCERT: p.caFile } },
           (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout.trim()))),
       );
     expect(await run('prefer')).toBe('t');
@@ -75,7 +67,7 @@ describe('TLS on both legs', () => {
   });
 
   it('cancels over TLS (postgres.js sends its CancelRequest inside TLS)', async () => {
-    const sql = postgres({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app', max: 1, ssl: { ca: readFileSync(certs.caFile), servername: 'localhost' } });
+    const sql = postgres({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app', max: 1, ssl: { ca: readFileSync(p.caFile), servername: 'localhost' } });
     try {
       await sql`select 1`;
       await expectCancelThenReuse(sql, 'tls_cancel_marker');
@@ -85,7 +77,7 @@ describe('TLS on both legs', () => {
   });
 
   it('accepts PostgreSQL 17 direct TLS with ALPN postgresql', async () => {
-    const raw = await RawClient.openDirectTls(p.host, p.port, readFileSync(certs.caFile), ['postgresql']);
+    const raw = await RawClient.openDirectTls(p.host, p.port, readFileSync(p.caFile), ['postgresql']);
     raw.write(startupMessage({ user: testRoles.trust.user, database: 'app' }));
     const startup = await raw.untilReady();
     expect(startup[0]?.code).toBe(0x52); // AuthenticationOk
@@ -96,7 +88,7 @@ describe('TLS on both legs', () => {
   });
 
   it('serves pg and postgres.js clients on sslnegotiation=direct, and cancels over direct TLS', async () => {
-    const ca = readFileSync(certs.caFile);
+    const ca = readFileSync(p.caFile);
     const c = new pg.Client({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app', ssl: { ca, servername: 'localhost' }, sslnegotiation: 'direct' });
     await c.connect();
     const { rows } = await c.query<{ pid: number }>('select pg_backend_pid() as pid');
@@ -117,7 +109,7 @@ describe('TLS on both legs', () => {
   });
 
   it('refuses direct TLS without the postgresql ALPN', async () => {
-    const raw = await RawClient.openDirectTls(p.host, p.port, readFileSync(certs.caFile), []).catch(() => null);
+    const raw = await RawClient.openDirectTls(p.host, p.port, readFileSync(p.caFile), []).catch(() => null);
     if (raw !== null) {
       raw.write(startupMessage({ user: testRoles.trust.user, database: 'app' }));
       await expect(raw.untilReady()).rejects.toThrow();
@@ -134,7 +126,7 @@ describe('TLS on both legs', () => {
     expect(String.fromCharCode(await raw.readByte())).toBe('N');
     raw.write(startupPacket(80877103));
     expect(String.fromCharCode(await raw.readByte())).toBe('S');
-    await raw.startTls(readFileSync(certs.caFile));
+    await raw.startTls(readFileSync(p.caFile));
     raw.write(startupMessage({ user: testRoles.trust.user, database: 'app' }));
     const startup = await raw.untilReady();
     expect(startup.at(-1)?.code).toBe(0x5a);

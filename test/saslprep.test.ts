@@ -8,16 +8,14 @@
  * Roles are created per run and dropped afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { superuser, type PostgresInfo } from '../embedded/postgres-server.js';
-import { makeTlsFiles, type TlsFiles } from '../embedded/tls-files.js';
 import { formatScramVerifier, makeScramVerifier, parseScramVerifier } from '../proxy/identity/scram-verifier.js';
 import { frontendMessage, RawClient, startupMessage, startupPacket } from './support/raw-client.js';
-import { startTestProxy, type TestProxy } from './support/test-proxy.js';
+import { startTlsTestProxy, type TlsTestProxy } from './support/test-proxy.js';
 
 /** Passwords a `pg` client can send (JS strings), by what they exercise. */
 const textCases = [
@@ -43,17 +41,10 @@ describe.each(inject('postgresMajors').map((server) => [server.major, server] as
   const asciiDatabase = `${prefix}_sqlascii`;
   const roleOf = (i: number | string) => `${prefix}_${i}`;
   let admin: pg.Client;
-  let dir: string;
-  let certs: TlsFiles;
-  let proxy: TestProxy;
+  let proxy: TlsTestProxy;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pgtrail-saslprep-'));
-    certs = makeTlsFiles(dir, 'localhost');
-    proxy = await startTestProxy(server, {
-      tls: { mode: 'allow', certFile: certs.certFile, keyFile: certs.keyFile },
-      upstreamTls: { mode: 'verify-full', caFile: server.caFile },
-    });
+    proxy = await startTlsTestProxy(server, 'allow');
     admin = adminClient(server);
     await admin.connect();
     for (const [i, c] of textCases.entries()) {
@@ -62,7 +53,7 @@ describe.each(inject('postgresMajors').map((server) => [server.major, server] as
     // The server hashes the bytes of the literal as it receives them. In a SQL_ASCII database with a
     // SQL_ASCII client, psql passes a byte that is not UTF-8 through unchanged.
     await admin.query(`CREATE DATABASE ${asciiDatabase} ENCODING 'SQL_ASCII' LOCALE 'C' TEMPLATE template0`);
-    const script = join(dir, 'create-role.sql');
+    const script = join(proxy.dir, 'create-role.sql');
     writeFileSync(script, Buffer.concat([Buffer.from(`CREATE ROLE ${roleOf('invalid_utf8')} LOGIN PASSWORD '`), invalidUtf8, Buffer.from("';\n")]));
     execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', server.host, '-p', String(server.port), '-U', superuser.user, '-d', asciiDatabase, '-f', script], {
       env: { ...process.env, PGPASSWORD: superuser.password, PGCLIENTENCODING: 'SQL_ASCII' },
@@ -77,7 +68,6 @@ describe.each(inject('postgresMajors').map((server) => [server.major, server] as
       for (const i of [...textCases.keys(), 'invalid_utf8']) await admin.query(`DROP ROLE IF EXISTS ${roleOf(i)}`);
       await admin.end();
     }
-    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Recomputes PostgreSQL's stored verifier of `role` from `password` with its salt and iterations. */
@@ -89,7 +79,7 @@ describe.each(inject('postgresMajors').map((server) => [server.major, server] as
   };
 
   const pgClientThroughProxy = (user: string, password: string) =>
-    new pg.Client({ host: proxy.host, port: proxy.port, user, password, database: 'postgres', ssl: { ca: readFileSync(certs.caFile), servername: 'localhost' } });
+    new pg.Client({ host: proxy.host, port: proxy.port, user, password, database: 'postgres', ssl: { ca: readFileSync(proxy.caFile), servername: 'localhost' } });
 
   for (const [i, c] of textCases.entries()) {
     it(`${c.what}: pgtrail's verifier equals PostgreSQL's`, async () => {
@@ -117,7 +107,7 @@ describe.each(inject('postgresMajors').map((server) => [server.major, server] as
     try {
       raw.write(startupPacket(80877103));
       expect(String.fromCharCode(await raw.readByte())).toBe('S');
-      await raw.startTls(readFileSync(certs.caFile));
+      await raw.startTls(readFileSync(proxy.caFile));
       raw.write(startupMessage({ user: roleOf('invalid_utf8'), database: 'postgres' }));
       const ask = await raw.next();
       expect([ask.code, ask.body.readInt32BE(0)]).toEqual([0x52, 3]);

@@ -1,8 +1,12 @@
 /** Starts a pgtrail proxy in front of a test PostgreSQL, for the proxy integration tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import type { Config, LimitsConfig, ClientTlsConfig, UpstreamTlsConfig } from '../../config/config.js';
 import { defaultConfig } from '../../config/defaults.js';
 import type { PostgresInfo } from '../../embedded/postgres-server.js';
+import { makeTlsFiles } from '../../embedded/tls-files.js';
 import type { EventSink, TrailEvent } from '../../recorder/events.js';
 import { startProxy, type ProxyHandle } from '../../proxy/server.js';
 import { silentObserver, type ObserverFactory } from '../../proxy/traffic-observer.js';
@@ -54,4 +58,41 @@ export async function startTestProxy(pg: PostgresInfo, options: TestProxyOptions
   const logger = pino({ level: process.env.PGTRAIL_TEST_LOG ?? 'silent' });
   const proxy = await startProxy({ config: testProxyConfig(pg, options), logger, sink, observe: options.observe ?? silentObserver });
   return { proxy, host: proxy.address.host, port: proxy.address.port, events, close: () => proxy.close() };
+}
+
+/** A test proxy with TLS on both legs, the CA its certificate chains to, and its temporary folder. */
+export interface TlsTestProxy extends TestProxy {
+  /** The folder holding the proxy's TLS files (a test may put its own files there); removed by close(). */
+  readonly dir: string;
+  /** The CA that signed the proxy's certificate for `localhost`, for clients verifying it. */
+  readonly caFile: string;
+}
+
+/**
+ * Starts a proxy whose client leg offers TLS (`clientTls`: allow or require) with a fresh certificate
+ * for localhost, and whose upstream leg is TLS verify-full against the test server's CA. close()
+ * stops it and removes its folder.
+ */
+export async function startTlsTestProxy(pg: PostgresInfo, clientTls: 'allow' | 'require', options: TestProxyOptions = {}): Promise<TlsTestProxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'pgtrail-tls-proxy-'));
+  try {
+    const certs = makeTlsFiles(dir, 'localhost');
+    const proxy = await startTestProxy(pg, {
+      ...options,
+      tls: { mode: clientTls, certFile: certs.certFile, keyFile: certs.keyFile },
+      upstreamTls: { mode: 'verify-full', caFile: pg.caFile },
+    });
+    return {
+      ...proxy,
+      dir,
+      caFile: certs.caFile,
+      close: async () => {
+        await proxy.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
