@@ -14,6 +14,8 @@ export interface RunFacts {
   readonly seconds: number;
   readonly rounds: number;
   readonly scale: number;
+  /** Where the processes ran: all CPUs shared, or pinned (cpu-placement.ts). */
+  readonly placement: string;
 }
 
 /** A section written by another benchmark (journal, search), already in markdown. */
@@ -187,6 +189,7 @@ export function renderReport(report: BenchReport): string {
     ['pgbench', f.pgbench],
     ['pgbouncer', f.pgbouncer],
     ['pgbench settings', `-S -n, -T ${f.seconds}, ${f.rounds} round(s), scale ${f.scale}, plaintext client and upstream legs`],
+    ['CPU placement', f.placement],
   ]);
   const sections = [
     `## This run\n\n${facts}`,

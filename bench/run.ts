@@ -9,7 +9,8 @@
  * --scale N (pgbench -i -s, default 10), --connections N (memory check, default 200),
  * --result-mb N (slow client, default 1000), --slow-mbps N (default 50), --journal-records N
  * (journal benchmark, default 300000; 0 skips it), --search-statements N (search benchmark, default
- * 1000000; 0 skips it), --no-docs, --profile.
+ * 1000000; 0 skips it), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
+ * on CPU 1: see cpu-placement.ts; implies --no-docs, so docs/benchmarks.md keeps the shared run).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { prepareBenchDatabase } from './bench-database.js';
 import { renderReport, type BenchReport, type ExtraSection } from './benchmark-report.js';
 import { measureConnectionMemory, type ConnectionMemory } from './connection-memory.js';
 import { measureFdatasyncLatency, type FdatasyncLatency } from './fdatasync-latency.js';
+import { databaseCpu, pinningUnavailable, pinProcess, placementFact, proxyCpu } from './cpu-placement.js';
 import { runPgbenchMatrix, type BenchTarget, type MatrixCell } from './pgbench-matrix.js';
 import { renderJournalBench } from './journal-bench.js';
 import { runJournalBenchInProcesses } from './journal-bench-runs.js';
@@ -72,6 +74,7 @@ function options() {
       'search-statements': { type: 'string', default: '1000000' },
       'no-docs': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -96,8 +99,9 @@ function options() {
     slowMBps: int('slow-mbps', values['slow-mbps'], 50),
     journalRecords: int('journal-records', values['journal-records'], 300_000),
     searchStatements: int('search-statements', values['search-statements'], 1_000_000),
-    writeDocs: !values['no-docs'],
+    writeDocs: !values['no-docs'] && !values.pin,
     profile: values.profile,
+    pin: values.pin,
   };
 }
 
@@ -140,6 +144,13 @@ async function main(): Promise<void> {
   });
   try {
     ensurePgbouncer(log);
+    if (opts.pin) {
+      const unavailable = pinningUnavailable();
+      if (unavailable !== null) throw new Error(unavailable);
+      // Everything started from here on (PostgreSQL, pgbench, the proxies) inherits this CPU; the proxies are moved after they start.
+      pinProcess(process.pid, databaseCpu);
+      log(`pinned: PostgreSQL and pgbench on CPU ${databaseCpu}, proxies on CPU ${proxyCpu}`);
+    }
     log('starting PostgreSQL');
     const server = await startPostgres(embeddedBinaries());
     cleanups.push(() => server.stop());
@@ -151,6 +162,7 @@ async function main(): Promise<void> {
       user: db.direct.user, scramVerifier: db.scramVerifier, maxClients,
     });
     cleanups.push(() => bouncer.stop());
+    if (opts.pin) pinProcess(bouncer.pid, proxyCpu);
 
     const proxies: ProxyUnderTest[] = [{
       key: 'pgbouncer', label: 'pgbouncer', pid: bouncer.pid,
@@ -162,6 +174,7 @@ async function main(): Promise<void> {
       if (opts.targets && !opts.targets.includes(keyOf(mode))) continue;
       const child = await startPgtrailProcess({ mode, upstreamHost: server.host, upstreamPort: server.port, cpuProfileDir: mode === 'relay' ? null : profileDir });
       cleanups.push(() => child.stop());
+      if (opts.pin) pinProcess(child.pid, proxyCpu);
       proxies.push({
         key: keyOf(mode), label: labels[mode], pid: child.pid,
         connection: { ...db.direct, host: child.host, port: child.port },
@@ -224,6 +237,7 @@ async function main(): Promise<void> {
         seconds: opts.seconds,
         rounds: opts.rounds,
         scale: opts.scale,
+        placement: placementFact(opts.pin),
       },
       targets: targets.map((t) => ({ key: t.key, label: t.label })),
       matrix,
