@@ -43,7 +43,11 @@ const ms = (value: number): string => (Number.isFinite(value) ? `${value.toFixed
 const cellName = (cell: MatrixCell): string => `-M ${cell.mode}, ${cell.clients} clients`;
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 interface Summary {
@@ -63,18 +67,27 @@ interface Summary {
 
 function summarise(result: MatrixResult): Summary | null {
   if (result.samples.length === 0) return null;
-  const syncs = result.samples.every((s) => s.syncs !== null) ? result.samples.reduce((n, s) => n + (s.syncs ?? 0), 0) : null;
+  const syncs = result.samples.every((s) => s.syncs !== null)
+    ? result.samples.reduce((n, s) => n + (s.syncs ?? 0), 0)
+    : null;
   return {
     tps: median(result.samples.map((s) => s.tps)),
     latencyMs: median(result.samples.map((s) => s.latencyAvgMs).filter(Number.isFinite)),
     failed: result.samples.reduce((n, s) => n + s.failed, 0),
     transactions: result.samples.reduce((n, s) => n + s.transactions, 0),
     syncs,
-    syncMeanMs: syncs && result.samples.every((s) => s.syncMs !== null) ? result.samples.reduce((n, s) => n + (s.syncMs ?? 0), 0) / syncs : null,
-    records: result.samples.every((s) => s.records !== null) ? result.samples.reduce((n, s) => n + (s.records ?? 0), 0) : null,
-    cpuUsPerTx: result.samples.every((s) => s.proxyCpuSeconds !== null) && result.samples.some((s) => s.transactions > 0)
-      ? (result.samples.reduce((n, s) => n + (s.proxyCpuSeconds ?? 0), 0) * 1e6) / result.samples.reduce((n, s) => n + s.transactions, 0)
+    syncMeanMs:
+      syncs && result.samples.every((s) => s.syncMs !== null)
+        ? result.samples.reduce((n, s) => n + (s.syncMs ?? 0), 0) / syncs
+        : null,
+    records: result.samples.every((s) => s.records !== null)
+      ? result.samples.reduce((n, s) => n + (s.records ?? 0), 0)
       : null,
+    cpuUsPerTx:
+      result.samples.every((s) => s.proxyCpuSeconds !== null) && result.samples.some((s) => s.transactions > 0)
+        ? (result.samples.reduce((n, s) => n + (s.proxyCpuSeconds ?? 0), 0) * 1e6) /
+          result.samples.reduce((n, s) => n + s.transactions, 0)
+        : null,
     connectMs: median(result.samples.map((s) => s.connectMs ?? Number.NaN).filter(Number.isFinite)),
   };
 }
@@ -86,7 +99,9 @@ function cells(report: BenchReport): MatrixCell[] {
 }
 
 function lookup(report: BenchReport, target: string, cell: MatrixCell): Summary | null {
-  const found = report.matrix.find((r) => r.target === target && r.cell.mode === cell.mode && r.cell.clients === cell.clients);
+  const found = report.matrix.find(
+    (r) => r.target === target && r.cell.mode === cell.mode && r.cell.clients === cell.clients,
+  );
   return found ? summarise(found) : null;
 }
 
@@ -96,7 +111,9 @@ function pgbenchSection(report: BenchReport): string {
     cellName(cell),
     ...report.targets.map((t) => {
       const s = lookup(report, t.key, cell);
-      return s ? `${s.tps.toFixed(0)} tps, ${ms(s.latencyMs)}${s.failed ? `, ${s.failed} failed` : ''}${Number.isFinite(s.connectMs) ? ` (connect ${s.connectMs.toFixed(0)} ms)` : ''}` : 'n/a';
+      return s
+        ? `${s.tps.toFixed(0)} tps, ${ms(s.latencyMs)}${s.failed ? `, ${s.failed} failed` : ''}${Number.isFinite(s.connectMs) ? ` (connect ${s.connectMs.toFixed(0)} ms)` : ''}`
+        : 'n/a';
     }),
   ]);
   return `## pgbench -S (select-only): TPS and average latency\n\nMedian over ${report.facts.rounds} run(s) of ${report.facts.seconds} s each: TPS without the initial connection time, average latency, and (in brackets) pgbench's initial connection time for all clients.\n\n${table(header, rows)}`;
@@ -113,7 +130,10 @@ function ratioSection(report: BenchReport): string {
       cellName(cell),
       ...trails.flatMap((t) => {
         const s = lookup(report, t.key, cell);
-        return [ratio(s && direct ? s.tps / direct.tps : Number.NaN), ratio(s && bouncer ? s.tps / bouncer.tps : Number.NaN)];
+        return [
+          ratio(s && direct ? s.tps / direct.tps : Number.NaN),
+          ratio(s && bouncer ? s.tps / bouncer.tps : Number.NaN),
+        ];
       }),
     ];
   });
@@ -122,14 +142,20 @@ function ratioSection(report: BenchReport): string {
 
 function cpuSection(report: BenchReport): string {
   const proxies = report.targets.filter((t) => t.key !== 'direct');
-  const header = ['setting', ...proxies.map((t) => t.label), ...proxies.filter((t) => t.key !== 'pgbouncer').map((t) => `${t.label} / pgbouncer`)];
+  const header = [
+    'setting',
+    ...proxies.map((t) => t.label),
+    ...proxies.filter((t) => t.key !== 'pgbouncer').map((t) => `${t.label} / pgbouncer`),
+  ];
   const rows = cells(report).map((cell) => {
     const bouncer = lookup(report, 'pgbouncer', cell)?.cpuUsPerTx ?? null;
     const us = proxies.map((t) => lookup(report, t.key, cell)?.cpuUsPerTx ?? null);
     return [
       cellName(cell),
       ...us.map((u) => (u === null ? 'n/a' : `${u.toFixed(1)} µs`)),
-      ...proxies.flatMap((t, i) => (t.key === 'pgbouncer' ? [] : [ratio(bouncer && us[i] ? (us[i] ?? 0) / bouncer : Number.NaN)])),
+      ...proxies.flatMap((t, i) =>
+        t.key === 'pgbouncer' ? [] : [ratio(bouncer && us[i] ? (us[i] ?? 0) / bouncer : Number.NaN)],
+      ),
     ];
   });
   return `## Proxy CPU per transaction
@@ -143,7 +169,11 @@ function strictSection(report: BenchReport): string | null {
   const f = report.fdatasync;
   if (!report.targets.some((t) => t.key === 'pgtrail-strict')) return null;
   const lines = ['## Strict durability'];
-  if (f) lines.push('', `fdatasync of a 512-byte append in the journal's folder, measured in this run: median ${f.medianMs.toFixed(3)} ms, mean ${f.meanMs.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms (${f.samples} samples); CPU time per write + fdatasync ${f.cpuMsPerSync.toFixed(3)} ms.`);
+  if (f)
+    lines.push(
+      '',
+      `fdatasync of a 512-byte append in the journal's folder, measured in this run: median ${f.medianMs.toFixed(3)} ms, mean ${f.meanMs.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms (${f.samples} samples); CPU time per write + fdatasync ${f.cpuMsPerSync.toFixed(3)} ms.`,
+    );
   const rows = cells(report).map((cell) => {
     const strict = lookup(report, 'pgtrail-strict', cell);
     const off = lookup(report, 'pgtrail-off', cell);
@@ -161,36 +191,75 @@ function strictSection(report: BenchReport): string | null {
       strict?.records && strict.transactions ? (strict.records / strict.transactions).toFixed(2) : 'n/a',
     ];
   });
-  lines.push('', table(['setting', 'strict latency', 'recording off latency', 'added by strict', 'added / fdatasync median', 'writer\'s durable write under load (mean)', 'added / that', 'statements per durable write', 'journal records per statement'], rows));
-  lines.push('', 'The journal writer makes each batch durable with one write to a segment opened O_DSYNC (the same guarantee as write + fdatasync, in one call to the thread pool). pgbench -S sends one statement per transaction, so statements per durable write = transactions / the writer\'s durable writes during the runs. Each statement is two records (started, finished); only the first is waited for. The writer\'s durable write under load is the mean time from each such write to its completion during the strict runs, timed by the writer: with group commit a statement waits for at most the write in flight plus its own, so 1-2x that is the floor.');
+  lines.push(
+    '',
+    table(
+      [
+        'setting',
+        'strict latency',
+        'recording off latency',
+        'added by strict',
+        'added / fdatasync median',
+        "writer's durable write under load (mean)",
+        'added / that',
+        'statements per durable write',
+        'journal records per statement',
+      ],
+      rows,
+    ),
+  );
+  lines.push(
+    '',
+    "The journal writer makes each batch durable with one write to a segment opened O_DSYNC (the same guarantee as write + fdatasync, in one call to the thread pool). pgbench -S sends one statement per transaction, so statements per durable write = transactions / the writer's durable writes during the runs. Each statement is two records (started, finished); only the first is waited for. The writer's durable write under load is the mean time from each such write to its completion during the strict runs, timed by the writer: with group commit a statement waits for at most the write in flight plus its own, so 1-2x that is the floor.",
+  );
   return lines.join('\n');
 }
 
 function memorySection(report: BenchReport): string | null {
   if (report.connectionMemory.length === 0) return null;
-  const rows = report.connectionMemory.map((m) => [m.target, mb(m.idleRssBytes), `${mb(m.loadedRssBytes)} (${m.connections})`, kb(m.perConnectionBytes), m.heapPerConnectionBytes === null ? 'n/a' : kb(m.heapPerConnectionBytes)]);
+  const rows = report.connectionMemory.map((m) => [
+    m.target,
+    mb(m.idleRssBytes),
+    `${mb(m.loadedRssBytes)} (${m.connections})`,
+    kb(m.perConnectionBytes),
+    m.heapPerConnectionBytes === null ? 'n/a' : kb(m.heapPerConnectionBytes),
+  ]);
   return `## Memory per connection\n\nRSS of the proxy process with no sessions and with N idle sessions (each ran \`select 1\`), after a warm-up; a Node process is garbage-collected before each reading, and its live JS heap + external buffers are read too (RSS of a garbage-collected process moves in pages and arenas, so small per-session figures are noisy).\n\n${table(['target', 'RSS, no sessions', 'RSS, N idle sessions (N)', 'RSS per session', 'JS heap + buffers per session'], rows)}`;
 }
 
 function slowClientSection(report: BenchReport): string | null {
   if (report.slowClient.length === 0) return null;
-  const rows = report.slowClient.map((s) => [s.target, `${s.rows} rows, ${mb(s.receivedBytes)}`, `${s.readMBps.toFixed(1)} MB/s`, `${s.seconds.toFixed(1)} s`, mb(s.baselineRssBytes), mb(s.peakRssBytes), mb(s.peakRssBytes - s.baselineRssBytes)]);
+  const rows = report.slowClient.map((s) => [
+    s.target,
+    `${s.rows} rows, ${mb(s.receivedBytes)}`,
+    `${s.readMBps.toFixed(1)} MB/s`,
+    `${s.seconds.toFixed(1)} s`,
+    mb(s.baselineRssBytes),
+    mb(s.peakRssBytes),
+    mb(s.peakRssBytes - s.baselineRssBytes),
+  ]);
   return `## A large result to a slow client\n\n\`select repeat('x', 1000) from generate_series(1, N)\` read through the proxy by a client that pauses its socket to hold a fixed pace; the proxy's RSS is sampled every 50 ms. Bounded memory means the growth stays far below the result size.\n\n${table(['target', 'result', 'client pace', 'duration', 'RSS before', 'peak RSS', 'growth'], rows)}`;
 }
 
 /** The generated part of docs/benchmarks.md. */
 export function renderReport(report: BenchReport): string {
   const f = report.facts;
-  const facts = table(['', ''], [
-    ['date', f.date],
-    ['machine', f.machine],
-    ['Node', f.node],
-    ['PostgreSQL', f.postgres],
-    ['pgbench', f.pgbench],
-    ['pgbouncer', f.pgbouncer],
-    ['pgbench settings', `-S -n, -T ${f.seconds}, ${f.rounds} round(s), scale ${f.scale}, plaintext client and upstream legs`],
-    ['CPU placement', f.placement],
-  ]);
+  const facts = table(
+    ['', ''],
+    [
+      ['date', f.date],
+      ['machine', f.machine],
+      ['Node', f.node],
+      ['PostgreSQL', f.postgres],
+      ['pgbench', f.pgbench],
+      ['pgbouncer', f.pgbouncer],
+      [
+        'pgbench settings',
+        `-S -n, -T ${f.seconds}, ${f.rounds} round(s), scale ${f.scale}, plaintext client and upstream legs`,
+      ],
+      ['CPU placement', f.placement],
+    ],
+  );
   const sections = [
     `## This run\n\n${facts}`,
     pgbenchSection(report),

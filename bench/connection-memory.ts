@@ -18,12 +18,17 @@ async function openClients(connection: PgbenchTarget, count: number): Promise<pg
   try {
     // In batches, so that a proxy's connection limit or startup queue is not what is measured.
     for (let opened = 0; opened < count; opened += 20) {
-      const batch = Array.from({ length: Math.min(20, count - opened) }, () => new pg.Client({ ...connection, ssl: false }));
+      const batch = Array.from(
+        { length: Math.min(20, count - opened) },
+        () => new pg.Client({ ...connection, ssl: false }),
+      );
       clients.push(...batch);
-      await Promise.all(batch.map(async (c) => {
-        await c.connect();
-        await c.query('select 1');
-      }));
+      await Promise.all(
+        batch.map(async (c) => {
+          await c.connect();
+          await c.query('select 1');
+        }),
+      );
     }
     return clients;
   } catch (err) {

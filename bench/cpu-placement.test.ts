@@ -25,7 +25,8 @@ test('pinProcess moves every thread of a running process, a Node process with it
     const pid = child.pid;
     if (pid === undefined) throw new Error('no child pid');
     // Node starts its platform and thread-pool threads with the process: wait until there are several.
-    for (let i = 0; i < 50 && readdirSync(`/proc/${pid}/task`).length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && readdirSync(`/proc/${pid}/task`).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 20));
     pinProcess(pid, proxyCpu);
     const tasks = readdirSync(`/proc/${pid}/task`);
     expect(tasks.length).toBeGreaterThan(1);
@@ -39,7 +40,9 @@ test('a CPU that does not exist is an error that names the process and the CPU',
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
     const pid = child.pid ?? 0;
-    expect(() => pinProcess(pid, 4096)).toThrow(new CpuPlacementError(`taskset could not pin process ${pid} to CPU 4096`));
+    expect(() => pinProcess(pid, 4096)).toThrow(
+      new CpuPlacementError(`taskset could not pin process ${pid} to CPU 4096`),
+    );
   } finally {
     child.kill('SIGKILL');
   }

@@ -55,7 +55,12 @@ export function summariseCpuProfile(profile: CpuProfile, top: number): HotSpot[]
   return [...selfByName.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([name, us]) => ({ name, selfMs: us / 1000, selfShare: us / all, totalMs: (totalByName.get(name) ?? 0) / 1000 }));
+    .map(([name, us]) => ({
+      name,
+      selfMs: us / 1000,
+      selfShare: us / all,
+      totalMs: (totalByName.get(name) ?? 0) / 1000,
+    }));
 }
 
 if (process.argv[1]?.endsWith('cpu-profile-summary.js')) {
@@ -66,7 +71,9 @@ if (process.argv[1]?.endsWith('cpu-profile-summary.js')) {
   } else {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile; // V8 writes this shape
     for (const h of summariseCpuProfile(profile, Number(top ?? 30))) {
-      process.stdout.write(`${(h.selfShare * 100).toFixed(1).padStart(5)}%  self ${h.selfMs.toFixed(0).padStart(6)} ms  total ${h.totalMs.toFixed(0).padStart(6)} ms  ${h.name}\n`);
+      process.stdout.write(
+        `${(h.selfShare * 100).toFixed(1).padStart(5)}%  self ${h.selfMs.toFixed(0).padStart(6)} ms  total ${h.totalMs.toFixed(0).padStart(6)} ms  ${h.name}\n`,
+      );
     }
   }
 }

@@ -36,5 +36,11 @@ export function measureFdatasyncLatency(dir: string, durationMs: number, recordB
   const cpu = process.cpuUsage(cpuBefore);
   times.sort((a, b) => a - b);
   const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;
-  return { samples: times.length, medianMs: at(0.5), meanMs: times.reduce((s, t) => s + t, 0) / times.length, p99Ms: at(0.99), cpuMsPerSync: (cpu.user + cpu.system) / 1000 / times.length };
+  return {
+    samples: times.length,
+    medianMs: at(0.5),
+    meanMs: times.reduce((s, t) => s + t, 0) / times.length,
+    p99Ms: at(0.99),
+    cpuMsPerSync: (cpu.user + cpu.system) / 1000 / times.length,
+  };
 }

@@ -15,7 +15,12 @@ const scriptPath = fileURLToPath(new URL('./journal-bench.js', import.meta.url))
 function isResult(value: unknown): value is JournalBenchResult {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<Record<keyof JournalBenchResult, unknown>>;
-  return typeof v.recordBytes === 'number' && typeof v.sha256PerSecond === 'number' && typeof v.sha256PerWallSecond === 'number' && Array.isArray(v.rows);
+  return (
+    typeof v.recordBytes === 'number' &&
+    typeof v.sha256PerSecond === 'number' &&
+    typeof v.sha256PerWallSecond === 'number' &&
+    Array.isArray(v.rows)
+  );
 }
 
 function median<T>(items: readonly T[], key: (item: T) => number): T {
@@ -24,17 +29,34 @@ function median<T>(items: readonly T[], key: (item: T) => number): T {
 }
 
 /** `runs` fresh-process runs of the journal benchmark: per measurement, the run with the median rate per CPU second. */
-export async function runJournalBenchInProcesses(options: { readonly records: number; readonly strictRecords: number }, runs: number): Promise<JournalBenchResult> {
+export async function runJournalBenchInProcesses(
+  options: { readonly records: number; readonly strictRecords: number },
+  runs: number,
+): Promise<JournalBenchResult> {
   const results: JournalBenchResult[] = [];
   for (let i = 0; i < runs; i++) {
-    const { stdout } = await run(process.execPath, [scriptPath, '--records', String(options.records), '--strict-records', String(options.strictRecords), '--json'], { maxBuffer: 1 << 20 });
+    const { stdout } = await run(
+      process.execPath,
+      [scriptPath, '--records', String(options.records), '--strict-records', String(options.strictRecords), '--json'],
+      { maxBuffer: 1 << 20 },
+    );
     const parsed: unknown = JSON.parse(stdout);
     if (!isResult(parsed)) throw new Error('journal benchmark printed an unexpected result');
     results.push(parsed);
   }
   const first = results[0];
   if (first === undefined) throw new Error('at least one run is needed');
-  const rows: JournalBenchRow[] = first.rows.map((row, i) => median(results.map((r) => r.rows[i] ?? row), (r) => r.recordsPerCpuSecond));
+  const rows: JournalBenchRow[] = first.rows.map((row, i) =>
+    median(
+      results.map((r) => r.rows[i] ?? row),
+      (r) => r.recordsPerCpuSecond,
+    ),
+  );
   const sha = median(results, (r) => r.sha256PerSecond);
-  return { recordBytes: first.recordBytes, sha256PerSecond: sha.sha256PerSecond, sha256PerWallSecond: sha.sha256PerWallSecond, rows };
+  return {
+    recordBytes: first.recordBytes,
+    sha256PerSecond: sha.sha256PerSecond,
+    sha256PerWallSecond: sha.sha256PerWallSecond,
+    rows,
+  };
 }

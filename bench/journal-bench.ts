@@ -82,7 +82,10 @@ async function timed<T>(work: () => Promise<T> | T): Promise<Timing<T>> {
 // The machine's SHA-256 rate: one-shot node:crypto hashes of 0x00 || record, i.e. of exactly what a leaf hash takes.
 // The digest is returned as a string ('binary'), node:crypto's cheapest form: a 'buffer' digest
 // allocates an ArrayBuffer per call and costs about twice as much, which would flatter the ratios.
-async function measureSha256(recordBytes: Buffer, count = 300_000): Promise<{ perCpuSecond: number; perWallSecond: number }> {
+async function measureSha256(
+  recordBytes: Buffer,
+  count = 300_000,
+): Promise<{ perCpuSecond: number; perWallSecond: number }> {
   const input = Buffer.concat([Buffer.from([0]), recordBytes]);
   const t = await timed(() => {
     for (let i = 0; i < count; i++) hash('sha256', input, 'binary');
@@ -91,7 +94,14 @@ async function measureSha256(recordBytes: Buffer, count = 300_000): Promise<{ pe
 }
 
 async function open(dir: string, durability: 'strict' | 'batched'): Promise<JournalWriter> {
-  return openJournalWriter({ dir, durability, batchWindowMs: 20, checkpointEveryRecords: 10_000, checkpointEveryMs: 10_000, segmentMaxBytes: 64 * 1024 * 1024 });
+  return openJournalWriter({
+    dir,
+    durability,
+    batchWindowMs: 20,
+    checkpointEveryRecords: 10_000,
+    checkpointEveryMs: 10_000,
+    segmentMaxBytes: 64 * 1024 * 1024,
+  });
 }
 
 /** Runs the journal benchmark (see the module comment) and returns its rows. */
@@ -106,7 +116,8 @@ export async function runJournalBench(options: JournalBenchOptions = {}): Promis
     const shaBefore = await measureSha256(sample);
     const rows: JournalBenchRow[] = [];
     const timings: { name: string; count: number; t: Timing<unknown>; target: number | null }[] = [];
-    const row = (name: string, count: number, t: Timing<unknown>, target: number | null) => timings.push({ name, count, t, target });
+    const row = (name: string, count: number, t: Timing<unknown>, target: number | null) =>
+      timings.push({ name, count, t, target });
 
     const batchedDir = join(root, 'batched');
     const vkey = await createSigningKey(batchedDir);
@@ -162,7 +173,12 @@ export async function runJournalBench(options: JournalBenchOptions = {}): Promis
         target,
       });
     }
-    return { recordBytes: sample.length, sha256PerSecond, sha256PerWallSecond: (shaBefore.perWallSecond + shaAfter.perWallSecond) / 2, rows };
+    return {
+      recordBytes: sample.length,
+      sha256PerSecond,
+      sha256PerWallSecond: (shaBefore.perWallSecond + shaAfter.perWallSecond) / 2,
+      rows,
+    };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -172,7 +188,12 @@ export async function runJournalBench(options: JournalBenchOptions = {}): Promis
 export function renderJournalBench(result: JournalBenchResult, runs = 1): string {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const lines = [
-    ...(runs > 1 ? [`Each measurement is the median of ${runs} runs, each in a fresh Node process (as pgtrail starts its writer), one after another.`, ''] : []),
+    ...(runs > 1
+      ? [
+          `Each measurement is the median of ${runs} runs, each in a fresh Node process (as pgtrail starts its writer), one after another.`,
+          '',
+        ]
+      : []),
     `SHA-256 of 0x00 and one ${result.recordBytes}-byte record (node:crypto one-shot hash, string digest): ${fmt(result.sha256PerSecond)} per CPU second ` +
       `(${fmt(result.sha256PerWallSecond)} per wall-clock second). Rates per CPU second are the process's CPU time (all threads), ` +
       'steady when other work shares the machine; the target is met when the CPU-second rate reaches it.',
@@ -189,7 +210,13 @@ export function renderJournalBench(result: JournalBenchResult, runs = 1): string
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { records: { type: 'string' }, 'strict-records': { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string' },
+      'strict-records': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const result = await runJournalBench({
     ...(values.records === undefined ? {} : { records: Number(values.records) }),
     ...(values['strict-records'] === undefined ? {} : { strictRecords: Number(values['strict-records']) }),

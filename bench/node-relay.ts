@@ -37,12 +37,15 @@ export function startNodeRelay(upstreamHost: string, upstreamPort: number): Prom
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({
-      address: server.address() as AddressInfo, // a TCP listener's address is an AddressInfo
-      close: () => new Promise<void>((done) => {
-        server.close(() => done());
-        for (const socket of open) socket.destroy();
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        address: server.address() as AddressInfo, // a TCP listener's address is an AddressInfo
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            for (const socket of open) socket.destroy();
+          }),
       }),
-    }));
+    );
   });
 }

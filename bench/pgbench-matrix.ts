@@ -63,7 +63,10 @@ function rotate<T>(items: readonly T[], by: number): T[] {
  * each cell and their order rotates from round to round, so that drift on a shared machine (other
  * load, caches warming, the journal growing) spreads over all targets instead of biasing one.
  */
-export async function runPgbenchMatrix(targets: readonly BenchTarget[], options: MatrixOptions): Promise<MatrixResult[]> {
+export async function runPgbenchMatrix(
+  targets: readonly BenchTarget[],
+  options: MatrixOptions,
+): Promise<MatrixResult[]> {
   const samples = new Map<string, MatrixSample[]>();
   const keyOf = (target: string, cell: MatrixCell): string => `${target}|${cell.mode}|${cell.clients}`;
   const total = options.rounds * options.cells.length * targets.length;
@@ -73,7 +76,11 @@ export async function runPgbenchMatrix(targets: readonly BenchTarget[], options:
       for (const target of rotate(targets, round + c)) {
         const before = (await target.syncCounters?.()) ?? null;
         const cpuBefore = target.pid === undefined ? null : processCpuSeconds(target.pid);
-        const result = await runPgbench(target.connection, { ...cell, seconds: options.seconds, threads: options.threads });
+        const result = await runPgbench(target.connection, {
+          ...cell,
+          seconds: options.seconds,
+          threads: options.threads,
+        });
         const cpuAfter = target.pid === undefined ? null : processCpuSeconds(target.pid);
         const after = (await target.syncCounters?.()) ?? null;
         const sample: MatrixSample = {
@@ -86,11 +93,15 @@ export async function runPgbenchMatrix(targets: readonly BenchTarget[], options:
         const key = keyOf(target.key, cell);
         samples.set(key, [...(samples.get(key) ?? []), sample]);
         done++;
-        options.log(`[${done}/${total}] -M ${cell.mode} -c ${cell.clients} ${target.key}: ${result.tps.toFixed(0)} tps, ${result.latencyAvgMs.toFixed(3)} ms${result.failed ? `, ${result.failed} failed` : ''}${result.connectMs === null ? '' : `, connect ${result.connectMs.toFixed(0)} ms`}${sample.proxyCpuSeconds === null || result.transactions === 0 ? '' : `, proxy ${((sample.proxyCpuSeconds / result.transactions) * 1e6).toFixed(1)} us cpu/tx`}`);
+        options.log(
+          `[${done}/${total}] -M ${cell.mode} -c ${cell.clients} ${target.key}: ${result.tps.toFixed(0)} tps, ${result.latencyAvgMs.toFixed(3)} ms${result.failed ? `, ${result.failed} failed` : ''}${result.connectMs === null ? '' : `, connect ${result.connectMs.toFixed(0)} ms`}${sample.proxyCpuSeconds === null || result.transactions === 0 ? '' : `, proxy ${((sample.proxyCpuSeconds / result.transactions) * 1e6).toFixed(1)} us cpu/tx`}`,
+        );
       }
     }
   }
-  return options.cells.flatMap((cell) => targets.map((t) => ({ target: t.key, cell, samples: samples.get(keyOf(t.key, cell)) ?? [] })));
+  return options.cells.flatMap((cell) =>
+    targets.map((t) => ({ target: t.key, cell, samples: samples.get(keyOf(t.key, cell)) ?? [] })),
+  );
 }
 
 /** The median of a non-empty list (the mean of the middle two for an even count). */

@@ -43,17 +43,33 @@ export class PgbenchError extends Error {
 
 // The client leg is plaintext for every target, so that TLS cost never differs between them.
 function pgbenchEnv(target: PgbenchTarget): NodeJS.ProcessEnv {
-  return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', PGPASSWORD: target.password, PGSSLMODE: 'disable', PGCONNECT_TIMEOUT: '10' };
+  return {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    PGPASSWORD: target.password,
+    PGSSLMODE: 'disable',
+    PGCONNECT_TIMEOUT: '10',
+  };
 }
 
 function connectionArgs(target: PgbenchTarget): string[] {
   return ['-h', target.host, '-p', String(target.port), '-U', target.user, target.database];
 }
 
-function run(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
+function run(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile('pgbench', [...args], { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new PgbenchError('PGBENCH_FAILED', `pgbench exited with ${String(err.code ?? err.signal ?? 'an error')}`, stderr));
+      if (err)
+        reject(
+          new PgbenchError(
+            'PGBENCH_FAILED',
+            `pgbench exited with ${String(err.code ?? err.signal ?? 'an error')}`,
+            stderr,
+          ),
+        );
       else resolve({ stdout, stderr });
     });
   });
@@ -72,11 +88,16 @@ function number(output: string, pattern: RegExp): number | null {
 /** Runs the select-only script (pgbench -S) and parses TPS, average latency and the counts. */
 export async function runPgbench(target: PgbenchTarget, settings: PgbenchRun): Promise<PgbenchResult> {
   const args = [
-    '-S', '-n',
-    '-M', settings.mode,
-    '-c', String(settings.clients),
-    '-j', String(Math.min(settings.threads, settings.clients)),
-    '-T', String(settings.seconds),
+    '-S',
+    '-n',
+    '-M',
+    settings.mode,
+    '-c',
+    String(settings.clients),
+    '-j',
+    String(Math.min(settings.threads, settings.clients)),
+    '-T',
+    String(settings.seconds),
     ...connectionArgs(target),
   ];
   const { stdout, stderr } = await run(args, pgbenchEnv(target), (settings.seconds + 120) * 1000);
@@ -88,7 +109,11 @@ export async function runPgbench(target: PgbenchTarget, settings: PgbenchRun): P
   const connectMs = number(stdout, /^initial connection time = ([\d.]+) ms/m);
   if (transactions === 0) return { tps: 0, latencyAvgMs: Number.NaN, transactions: 0, failed, connectMs };
   if (tps === null || latencyAvgMs === null || transactions === null) {
-    throw new PgbenchError('PGBENCH_OUTPUT_UNPARSED', 'pgbench output lacks tps, latency or transaction count', `${stdout}\n${stderr}`);
+    throw new PgbenchError(
+      'PGBENCH_OUTPUT_UNPARSED',
+      'pgbench output lacks tps, latency or transaction count',
+      `${stdout}\n${stderr}`,
+    );
   }
   return { tps, latencyAvgMs, transactions, failed, connectMs };
 }

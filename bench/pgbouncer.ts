@@ -48,15 +48,20 @@ export interface PgbouncerOptions {
 export function ensurePgbouncer(log: (line: string) => void): void {
   if (existsSync(pgbouncerPath)) return;
   const howTo = 'apt-get update && apt-get install -y pgbouncer';
-  if (process.getuid?.() !== 0) throw new PgbouncerError('PGBOUNCER_MISSING', `pgbouncer is not installed; install it with: ${howTo}`);
+  if (process.getuid?.() !== 0)
+    throw new PgbouncerError('PGBOUNCER_MISSING', `pgbouncer is not installed; install it with: ${howTo}`);
   log('installing pgbouncer (Debian package)');
   try {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'pgbouncer'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'pgbouncer'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } catch {
     throw new PgbouncerError('PGBOUNCER_MISSING', `installing pgbouncer failed; install it with: ${howTo}`);
   }
-  if (!existsSync(pgbouncerPath)) throw new PgbouncerError('PGBOUNCER_MISSING', `pgbouncer is not installed; install it with: ${howTo}`);
+  if (!existsSync(pgbouncerPath))
+    throw new PgbouncerError('PGBOUNCER_MISSING', `pgbouncer is not installed; install it with: ${howTo}`);
 }
 
 // pgbouncer refuses to run as root; the embedded PostgreSQL already runs as `postgres`.
@@ -82,33 +87,39 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
   const userlist = join(dir, 'userlist.txt');
   writeFileSync(userlist, `"${options.user}" "${options.scramVerifier}"\n`, { mode: 0o644 });
   const ini = join(dir, 'pgbouncer.ini');
-  writeFileSync(ini, [
-    '[databases]',
-    `${options.database} = host=${options.upstreamHost} port=${options.upstreamPort} dbname=${options.database}`,
-    '[pgbouncer]',
-    'listen_addr = 127.0.0.1',
-    `listen_port = ${port}`,
-    "unix_socket_dir = ''",
-    'pool_mode = session',
-    'auth_type = scram-sha-256',
-    `auth_file = ${userlist}`,
-    `max_client_conn = ${options.maxClients}`,
-    `default_pool_size = ${options.maxClients}`,
-    // Idle server connections close soon, so that the pool does not hold PostgreSQL's connection slots
-    // while other targets are measured (the memory check opens hundreds of sessions).
-    `server_idle_timeout = ${serverIdleTimeoutSeconds}`,
-    'server_tls_sslmode = disable',
-    'client_tls_sslmode = disable',
-    'log_connections = 0',
-    'log_disconnections = 0',
-    'log_pooler_errors = 1',
-    'stats_period = 3600',
-    '',
-  ].join('\n'), { mode: 0o644 });
+  writeFileSync(
+    ini,
+    [
+      '[databases]',
+      `${options.database} = host=${options.upstreamHost} port=${options.upstreamPort} dbname=${options.database}`,
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${port}`,
+      "unix_socket_dir = ''",
+      'pool_mode = session',
+      'auth_type = scram-sha-256',
+      `auth_file = ${userlist}`,
+      `max_client_conn = ${options.maxClients}`,
+      `default_pool_size = ${options.maxClients}`,
+      // Idle server connections close soon, so that the pool does not hold PostgreSQL's connection slots
+      // while other targets are measured (the memory check opens hundreds of sessions).
+      `server_idle_timeout = ${serverIdleTimeoutSeconds}`,
+      'server_tls_sslmode = disable',
+      'client_tls_sslmode = disable',
+      'log_connections = 0',
+      'log_disconnections = 0',
+      'log_pooler_errors = 1',
+      'stats_period = 3600',
+      '',
+    ].join('\n'),
+    { mode: 0o644 },
+  );
   const owner = unprivilegedUser();
   const child = spawn(pgbouncerPath, [ini], { ...(owner ?? {}), stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
+  child.stderr?.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
   try {
     await waitListening(port, child, () => log);
   } catch (err) {
@@ -124,14 +135,19 @@ export async function startPgbouncer(options: PgbouncerOptions): Promise<Pgbounc
 async function waitListening(port: number, child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) throw new PgbouncerError('PGBOUNCER_START_FAILED', `pgbouncer exited with ${child.exitCode}: ${log().trim()}`);
+    if (child.exitCode !== null)
+      throw new PgbouncerError('PGBOUNCER_START_FAILED', `pgbouncer exited with ${child.exitCode}: ${log().trim()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new PgbouncerError('PGBOUNCER_START_FAILED', `pgbouncer did not listen: ${log().trim()}`);
+    if (Date.now() > deadline)
+      throw new PgbouncerError('PGBOUNCER_START_FAILED', `pgbouncer did not listen: ${log().trim()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SyncCounters } from './pgbench-matrix.js';
-import type { ProxyProcessReply, ProxyProcessRequest, ProxyProcessSettings, RecordingMode } from './proxy-process-messages.js';
+import type {
+  ProxyProcessReply,
+  ProxyProcessRequest,
+  ProxyProcessSettings,
+  RecordingMode,
+} from './proxy-process-messages.js';
 
 /** pgtrail running as its own process for the benchmark, with a handle to ask it things over IPC. */
 export interface PgtrailProcess {
@@ -39,9 +44,22 @@ const childPath = fileURLToPath(new URL('./proxy-process.js', import.meta.url));
  */
 export async function startPgtrailProcess(options: PgtrailProcessOptions): Promise<PgtrailProcess> {
   const journalDir = mkdtempSync(join(tmpdir(), `pgtrail-bench-journal-${options.mode}-`));
-  const settings: ProxyProcessSettings = { mode: options.mode, upstreamHost: options.upstreamHost, upstreamPort: options.upstreamPort, journalDir };
-  const execArgv = ['--expose-gc', ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=pgtrail-${options.mode}.cpuprofile`] : [])];
-  const child = fork(childPath, [JSON.stringify(settings)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const settings: ProxyProcessSettings = {
+    mode: options.mode,
+    upstreamHost: options.upstreamHost,
+    upstreamPort: options.upstreamPort,
+    journalDir,
+  };
+  const execArgv = [
+    '--expose-gc',
+    ...(options.cpuProfileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=pgtrail-${options.mode}.cpuprofile`]
+      : []),
+  ];
+  const child = fork(childPath, [JSON.stringify(settings)], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const replies = replyQueue(child);
   try {
     const ready = await replies.next('ready');
@@ -96,7 +114,8 @@ function replyQueue(child: ChildProcess) {
     for (const w of waiting.splice(0)) w.reject(new Error(`proxy process exited (${String(code ?? signal)})`));
   });
   return {
-    next: (type: string): Promise<ProxyProcessReply> => new Promise((resolve, reject) => waiting.push({ type, resolve, reject })),
+    next: (type: string): Promise<ProxyProcessReply> =>
+      new Promise((resolve, reject) => waiting.push({ type, resolve, reject })),
   };
 }
 

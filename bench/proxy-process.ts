@@ -43,9 +43,18 @@ function benchConfig(settings: ProxyProcessSettings): Config {
     ...defaultConfig,
     listen: { host: '127.0.0.1', port: 0 },
     // Plaintext on both legs, as for pgbouncer: the comparison is about forwarding, not TLS.
-    upstream: { ...defaultConfig.upstream, host: settings.upstreamHost, port: settings.upstreamPort, tls: { mode: 'disable', caFile: null, serverName: null } },
+    upstream: {
+      ...defaultConfig.upstream,
+      host: settings.upstreamHost,
+      port: settings.upstreamPort,
+      tls: { mode: 'disable', caFile: null, serverName: null },
+    },
     tls: { ...defaultConfig.tls, mode: 'disable' },
-    journal: { ...defaultConfig.journal, dir: settings.journalDir, durability: settings.mode === 'strict' ? 'strict' : 'batched' },
+    journal: {
+      ...defaultConfig.journal,
+      dir: settings.journalDir,
+      durability: settings.mode === 'strict' ? 'strict' : 'batched',
+    },
     limits: { ...defaultConfig.limits, maxConnections: 2000, shutdownGraceMs: 1_000 },
     log: { level: 'warn' },
   };

@@ -45,7 +45,12 @@ interface ProxyUnderTest extends BenchTarget {
 
 /** The proxy processes started, in this order. */
 const proxyModes: readonly RecordingMode[] = ['relay', 'off', 'batched', 'strict'];
-const labels: Record<RecordingMode, string> = { relay: 'Node relay', off: 'pgtrail', batched: 'pgtrail batched', strict: 'pgtrail strict' };
+const labels: Record<RecordingMode, string> = {
+  relay: 'Node relay',
+  off: 'pgtrail',
+  batched: 'pgtrail batched',
+  strict: 'pgtrail strict',
+};
 const keyOf = (mode: RecordingMode): string => (mode === 'relay' ? 'node-relay' : `pgtrail-${mode}`);
 
 /** Fresh-process runs of the journal benchmark, whose medians are reported (journal-bench-runs.ts). */
@@ -107,14 +112,25 @@ function options() {
 
 function version(command: string, args: readonly string[]): string {
   try {
-    return execFileSync(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim().split('\n')[0] ?? 'unknown';
+    return (
+      execFileSync(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+        .toString()
+        .trim()
+        .split('\n')[0] ?? 'unknown'
+    );
   } catch {
     return 'unknown';
   }
 }
 
 async function serverVersion(server: PostgresServer): Promise<string> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: superuser.user, password: superuser.password, database: 'postgres' });
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: superuser.user,
+    password: superuser.password,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     const r = await client.query<{ server_version: string }>('show server_version');
@@ -158,28 +174,45 @@ async function main(): Promise<void> {
     const db = await prepareBenchDatabase(server, opts.scale);
     const maxClients = Math.max(...opts.cells.map((c) => c.clients), opts.connections) + 20;
     const bouncer: Pgbouncer = await startPgbouncer({
-      upstreamHost: server.host, upstreamPort: server.port, database: db.direct.database,
-      user: db.direct.user, scramVerifier: db.scramVerifier, maxClients,
+      upstreamHost: server.host,
+      upstreamPort: server.port,
+      database: db.direct.database,
+      user: db.direct.user,
+      scramVerifier: db.scramVerifier,
+      maxClients,
     });
     cleanups.push(() => bouncer.stop());
     if (opts.pin) pinProcess(bouncer.pid, proxyCpu);
 
-    const proxies: ProxyUnderTest[] = [{
-      key: 'pgbouncer', label: 'pgbouncer', pid: bouncer.pid,
-      connection: { ...db.direct, host: bouncer.host, port: bouncer.port },
-      settle: () => new Promise((r) => setTimeout(() => r(null), 200)),
-    }];
+    const proxies: ProxyUnderTest[] = [
+      {
+        key: 'pgbouncer',
+        label: 'pgbouncer',
+        pid: bouncer.pid,
+        connection: { ...db.direct, host: bouncer.host, port: bouncer.port },
+        settle: () => new Promise((r) => setTimeout(() => r(null), 200)),
+      },
+    ];
     const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'pgtrail-bench-profile-')) : null;
     for (const mode of proxyModes) {
       if (opts.targets && !opts.targets.includes(keyOf(mode))) continue;
-      const child = await startPgtrailProcess({ mode, upstreamHost: server.host, upstreamPort: server.port, cpuProfileDir: mode === 'relay' ? null : profileDir });
+      const child = await startPgtrailProcess({
+        mode,
+        upstreamHost: server.host,
+        upstreamPort: server.port,
+        cpuProfileDir: mode === 'relay' ? null : profileDir,
+      });
       cleanups.push(() => child.stop());
       if (opts.pin) pinProcess(child.pid, proxyCpu);
       proxies.push({
-        key: keyOf(mode), label: labels[mode], pid: child.pid,
+        key: keyOf(mode),
+        label: labels[mode],
+        pid: child.pid,
         connection: { ...db.direct, host: child.host, port: child.port },
         settle: () => child.collectGarbage(),
-        ...(mode === 'batched' || mode === 'strict' ? { syncCounters: () => child.syncCounters(), journalDir: child.journalDir } : {}),
+        ...(mode === 'batched' || mode === 'strict'
+          ? { syncCounters: () => child.syncCounters(), journalDir: child.journalDir }
+          : {}),
       });
     }
     if (profileDir) log(`CPU profiles of pgtrail go to ${profileDir} when its processes exit`);
@@ -203,8 +236,16 @@ async function main(): Promise<void> {
       }
     }
 
-    log(`pgbench matrix: ${opts.cells.length} settings x ${targets.length} targets x ${opts.rounds} rounds x ${opts.seconds} s`);
-    const matrix = await runPgbenchMatrix(targets, { cells: opts.cells, seconds: opts.seconds, rounds: opts.rounds, threads: 2, log });
+    log(
+      `pgbench matrix: ${opts.cells.length} settings x ${targets.length} targets x ${opts.rounds} rounds x ${opts.seconds} s`,
+    );
+    const matrix = await runPgbenchMatrix(targets, {
+      cells: opts.cells,
+      seconds: opts.seconds,
+      rounds: opts.rounds,
+      threads: 2,
+      log,
+    });
 
     const slowClient: SlowClientResult[] = [];
     if (opts.resultRows > 0) {
@@ -219,12 +260,21 @@ async function main(): Promise<void> {
     // The journal and search benchmarks need no server; they run last so as not to disturb the proxies.
     if (opts.journalRecords > 0) {
       log(`journal benchmark (${opts.journalRecords} records, ${journalRuns} fresh processes)`);
-      const journal = await runJournalBenchInProcesses({ records: opts.journalRecords, strictRecords: Math.max(1000, Math.floor(opts.journalRecords / 6)) }, journalRuns);
-      extra.push({ title: 'Journal: append, read and verify against the machine\'s SHA-256 rate', markdown: renderJournalBench(journal, journalRuns) });
+      const journal = await runJournalBenchInProcesses(
+        { records: opts.journalRecords, strictRecords: Math.max(1000, Math.floor(opts.journalRecords / 6)) },
+        journalRuns,
+      );
+      extra.push({
+        title: "Journal: append, read and verify against the machine's SHA-256 rate",
+        markdown: renderJournalBench(journal, journalRuns),
+      });
     }
     if (opts.searchStatements > 0) {
       log(`search benchmark (${opts.searchStatements} statements)`);
-      extra.push({ title: 'Search over the journal', markdown: renderSearchBench(await runSearchBench({ statements: opts.searchStatements })) });
+      extra.push({
+        title: 'Search over the journal',
+        markdown: renderSearchBench(await runSearchBench({ statements: opts.searchStatements })),
+      });
     }
     const report: BenchReport = {
       facts: {

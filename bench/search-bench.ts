@@ -107,32 +107,105 @@ export async function runSearchBench(options: SearchBenchOptions = {}): Promise<
       for await (const _ of source.scan(null)) n++;
       return n;
     });
-    rows.push({ name: 'read and parse every record (segment scan)', seconds: scan.seconds, cpuSeconds: scan.cpuSeconds, results: scan.value, perSecond: scan.value / scan.seconds, targetSeconds: null });
+    rows.push({
+      name: 'read and parse every record (segment scan)',
+      seconds: scan.seconds,
+      cpuSeconds: scan.cpuSeconds,
+      results: scan.value,
+      perSecond: scan.value / scan.seconds,
+      targetSeconds: null,
+    });
 
     const build = await timed(async () => (await openIndex(segmentSource(dir), { rebuild: true })).index.rowCount);
-    rows.push({ name: 'build the derived index (first search)', seconds: build.seconds, cpuSeconds: build.cpuSeconds, results: build.value, perSecond: scan.value / build.seconds, targetSeconds: null });
+    rows.push({
+      name: 'build the derived index (first search)',
+      seconds: build.seconds,
+      cpuSeconds: build.cpuSeconds,
+      results: build.value,
+      perSecond: scan.value / build.seconds,
+      targetSeconds: null,
+    });
 
     // Each query opens the journal afresh: the index is loaded from disk and checked, as a new `pgtrail search` process would.
     const dayStart = start + 10 * day;
-    const byUser = await median(repeats, async () =>
-      (await searchStatements(segmentSource(dir), { user: 'alice', since: dayStart, until: dayStart + day }, { order: 'asc', limit: null })).length,
+    const byUser = await median(
+      repeats,
+      async () =>
+        (
+          await searchStatements(
+            segmentSource(dir),
+            { user: 'alice', since: dayStart, until: dayStart + day },
+            { order: 'asc', limit: null },
+          )
+        ).length,
     );
-    rows.push({ name: 'search --user alice --since D --until D+1d', seconds: byUser.seconds, cpuSeconds: byUser.cpuSeconds, results: byUser.value, perSecond: null, targetSeconds: 1 });
+    rows.push({
+      name: 'search --user alice --since D --until D+1d',
+      seconds: byUser.seconds,
+      cpuSeconds: byUser.cpuSeconds,
+      results: byUser.value,
+      perSecond: null,
+      targetSeconds: 1,
+    });
 
-    const byUserLimited = await median(repeats, async () =>
-      (await searchStatements(segmentSource(dir), { user: 'alice', since: start + 29 * day }, { order: 'desc', limit: 100 })).length,
+    const byUserLimited = await median(
+      repeats,
+      async () =>
+        (
+          await searchStatements(
+            segmentSource(dir),
+            { user: 'alice', since: start + 29 * day },
+            { order: 'desc', limit: 100 },
+          )
+        ).length,
     );
-    rows.push({ name: 'search --user alice --since 1d --order desc --limit 100', seconds: byUserLimited.seconds, cpuSeconds: byUserLimited.cpuSeconds, results: byUserLimited.value, perSecond: null, targetSeconds: 1 });
+    rows.push({
+      name: 'search --user alice --since 1d --order desc --limit 100',
+      seconds: byUserLimited.seconds,
+      cpuSeconds: byUserLimited.cpuSeconds,
+      results: byUserLimited.value,
+      perSecond: null,
+      targetSeconds: 1,
+    });
 
-    const oneDay = await median(repeats, async () =>
-      (await listSessions(segmentSource(dir), { since: dayStart, until: dayStart + day }, { order: 'asc', limit: null })).length,
+    const oneDay = await median(
+      repeats,
+      async () =>
+        (
+          await listSessions(
+            segmentSource(dir),
+            { since: dayStart, until: dayStart + day },
+            { order: 'asc', limit: null },
+          )
+        ).length,
     );
-    rows.push({ name: 'sessions --since D --until D+1d', seconds: oneDay.seconds, cpuSeconds: oneDay.cpuSeconds, results: oneDay.value, perSecond: null, targetSeconds: 1 });
+    rows.push({
+      name: 'sessions --since D --until D+1d',
+      seconds: oneDay.seconds,
+      cpuSeconds: oneDay.cpuSeconds,
+      results: oneDay.value,
+      perSecond: null,
+      targetSeconds: 1,
+    });
 
-    const regex = await timed(async () =>
-      (await searchStatements(segmentSource(dir), { grep: /accounts set balance = balance - \$1 where id = \$2/ }, { order: 'asc', limit: null })).length,
+    const regex = await timed(
+      async () =>
+        (
+          await searchStatements(
+            segmentSource(dir),
+            { grep: /accounts set balance = balance - \$1 where id = \$2/ },
+            { order: 'asc', limit: null },
+          )
+        ).length,
     );
-    rows.push({ name: 'search --grep RE over every statement', seconds: regex.seconds, cpuSeconds: regex.cpuSeconds, results: regex.value, perSecond: statements / regex.seconds, targetSeconds: null });
+    rows.push({
+      name: 'search --grep RE over every statement',
+      seconds: regex.seconds,
+      cpuSeconds: regex.cpuSeconds,
+      results: regex.value,
+      perSecond: statements / regex.seconds,
+      targetSeconds: null,
+    });
 
     return { statements, sessions, records: scan.value, journalBytes, writeSeconds: write.seconds, rows };
   } finally {
@@ -152,7 +225,9 @@ export function renderSearchBench(r: SearchBenchResult): string {
     ...r.rows.map(
       (row) =>
         `| ${row.name} | ${row.seconds.toFixed(3)} | ${row.cpuSeconds.toFixed(3)} | ${fmt(row.results)} | ${row.perSecond === null ? '' : `${fmt(row.perSecond)}/s`} | ${
-          row.targetSeconds === null ? '' : `< ${row.targetSeconds} s ${row.seconds < row.targetSeconds ? 'met' : 'NOT met'}`
+          row.targetSeconds === null
+            ? ''
+            : `< ${row.targetSeconds} s ${row.seconds < row.targetSeconds ? 'met' : 'NOT met'}`
         } |`,
     ),
     '',

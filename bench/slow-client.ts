@@ -57,7 +57,13 @@ class DrainedQuery implements pg.Submittable {
  * samples the proxy process's RSS meanwhile. A proxy with backpressure keeps its RSS flat; one that
  * buffers what the client has not read grows by up to the whole result.
  */
-export async function readSlowly(targetKey: string, connection: PgbenchTarget, proxyPid: number, rows: number, readMBps: number): Promise<SlowClientResult> {
+export async function readSlowly(
+  targetKey: string,
+  connection: PgbenchTarget,
+  proxyPid: number,
+  rows: number,
+  readMBps: number,
+): Promise<SlowClientResult> {
   const client = new pg.Client({ ...connection, ssl: false });
   await client.connect();
   try {
@@ -94,7 +100,15 @@ export async function readSlowly(targetKey: string, connection: PgbenchTarget, p
       socket.resume();
     }
     const seconds = (performance.now() - start) / 1000;
-    return { target: targetKey, rows: query.rows, receivedBytes, seconds, readMBps: receivedBytes / 1e6 / seconds, baselineRssBytes, peakRssBytes };
+    return {
+      target: targetKey,
+      rows: query.rows,
+      receivedBytes,
+      seconds,
+      readMBps: receivedBytes / 1e6 / seconds,
+      baselineRssBytes,
+      peakRssBytes,
+    };
   } finally {
     await client.end();
   }

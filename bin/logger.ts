@@ -10,7 +10,10 @@ export function createRootLogger(config: LogConfig): Logger {
     {
       level: config.level,
       base: { pid: process.pid },
-      redact: { paths: ['password', '*.password', 'sql', '*.sql', 'params', '*.params', 'token', '*.token'], censor: '[redacted]' },
+      redact: {
+        paths: ['password', '*.password', 'sql', '*.sql', 'params', '*.params', 'token', '*.token'],
+        censor: '[redacted]',
+      },
     },
     pino.destination({ fd: 2, sync: false }),
   );

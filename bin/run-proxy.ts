@@ -28,20 +28,31 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
     logger.error({ code: error.code }, 'journal failed closed');
   });
   if (recorder.keyCreated) ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir}\n`);
-  ctx.stdout.write(`pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`);
+  ctx.stdout.write(
+    `pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`,
+  );
   const observe = createStatementObserver({
     recording: config.recording,
     clock: systemClock,
-    onInternalError: (err) => logger.error({ err: err instanceof Error ? err.name : 'unknown' }, 'statement observer failed'),
+    onInternalError: (err) =>
+      logger.error({ err: err instanceof Error ? err.name : 'unknown' }, 'statement observer failed'),
   });
   let proxy: ProxyHandle;
   try {
-    proxy = await startProxy({ config, logger, sink: recorder.sink, observe, selectStrategy: identityStrategySelector(identity) });
+    proxy = await startProxy({
+      config,
+      logger,
+      sink: recorder.sink,
+      observe,
+      selectStrategy: identityStrategySelector(identity),
+    });
   } catch (err) {
     await recorder.close();
     throw err;
   }
-  ctx.stdout.write(`pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`);
+  ctx.stdout.write(
+    `pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`,
+  );
   return {
     proxy,
     recorder,

@@ -70,7 +70,9 @@ describe('loadConfig', () => {
   });
 
   it('validates redaction rules', () => {
-    const good = configFile('recording:\n  redaction:\n    - name: no-params\n      user: alice\n      action: drop-params\n');
+    const good = configFile(
+      'recording:\n  redaction:\n    - name: no-params\n      user: alice\n      action: drop-params\n',
+    );
     expect(loadConfig({ file: good, env: {}, flags: [] }).recording.redaction).toEqual([
       { name: 'no-params', database: null, user: 'alice', action: 'drop-params' },
     ]);
@@ -89,7 +91,9 @@ describe('loadConfig', () => {
 
 describe('flag parsing', () => {
   it('reads --upstream URLs with sslmode and refuses passwords', () => {
-    expect(upstreamUrlOverrides('postgres://db:5433/?sslmode=verify-full&sslrootcert=/ca.pem').map((o) => [o.key, o.value])).toEqual([
+    expect(
+      upstreamUrlOverrides('postgres://db:5433/?sslmode=verify-full&sslrootcert=/ca.pem').map((o) => [o.key, o.value]),
+    ).toEqual([
       ['upstream.host', 'db'],
       ['upstream.port', '5433'],
       ['upstream.tls.mode', 'verify-full'],

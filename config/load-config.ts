@@ -38,10 +38,13 @@ export function loadConfig(sources: ConfigSources): Config {
 /** The standard libpq variables pgtrail honours for its upstream. */
 function envOverrides(env: Readonly<Record<string, string | undefined>>): Override[] {
   const out: Override[] = [];
-  if (env.PGHOST && !env.PGHOST.startsWith('/')) out.push({ key: 'upstream.host', value: env.PGHOST, source: 'environment PGHOST' });
+  if (env.PGHOST && !env.PGHOST.startsWith('/'))
+    out.push({ key: 'upstream.host', value: env.PGHOST, source: 'environment PGHOST' });
   if (env.PGPORT) out.push({ key: 'upstream.port', value: env.PGPORT, source: 'environment PGPORT' });
-  if (env.PGSSLMODE && env.PGSSLMODE !== 'allow') out.push({ key: 'upstream.tls.mode', value: env.PGSSLMODE, source: 'environment PGSSLMODE' });
-  if (env.PGSSLROOTCERT) out.push({ key: 'upstream.tls.caFile', value: env.PGSSLROOTCERT, source: 'environment PGSSLROOTCERT' });
+  if (env.PGSSLMODE && env.PGSSLMODE !== 'allow')
+    out.push({ key: 'upstream.tls.mode', value: env.PGSSLMODE, source: 'environment PGSSLMODE' });
+  if (env.PGSSLROOTCERT)
+    out.push({ key: 'upstream.tls.caFile', value: env.PGSSLROOTCERT, source: 'environment PGSSLROOTCERT' });
   return out;
 }
 
@@ -50,12 +53,25 @@ function applyFile(config: Record<string, unknown>, file: string): void {
   try {
     const buf = readFileSync(file);
     if (buf.length > MAX_CONFIG_BYTES) {
-      throw new ConfigError('CONFIG_UNREADABLE', `config file is larger than ${MAX_CONFIG_BYTES} bytes`, null, file, null);
+      throw new ConfigError(
+        'CONFIG_UNREADABLE',
+        `config file is larger than ${MAX_CONFIG_BYTES} bytes`,
+        null,
+        file,
+        null,
+      );
     }
     text = buf.toString('utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError('CONFIG_UNREADABLE', `cannot read config file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, null, file, null, { cause: err });
+    throw new ConfigError(
+      'CONFIG_UNREADABLE',
+      `cannot read config file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      null,
+      file,
+      null,
+      { cause: err },
+    );
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
@@ -68,7 +84,13 @@ function applyFile(config: Record<string, unknown>, file: string): void {
     node?.range ? lines.linePos(node.range[0]).line : null;
   if (doc.contents === null) return;
   if (!isMap(doc.contents)) {
-    throw new ConfigError('CONFIG_INVALID', 'the top level must be a mapping of keys', null, file, lineOf(doc.contents));
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      'the top level must be a mapping of keys',
+      null,
+      file,
+      lineOf(doc.contents),
+    );
   }
   walk(doc.contents, '', config, file, lineOf);
 }
@@ -85,7 +107,8 @@ function walk(
     const keyNode = pair.key as YamlNode | null;
     const keyName = isScalar(keyNode) ? String(keyNode.value) : null;
     const line = lineOf(keyNode);
-    if (keyName === null) throw new ConfigError('CONFIG_INVALID', 'keys must be plain names', prefix || null, file, line);
+    if (keyName === null)
+      throw new ConfigError('CONFIG_INVALID', 'keys must be plain names', prefix || null, file, line);
     const key = prefix ? `${prefix}.${keyName}` : keyName;
     const value = pair.value as YamlNode | null;
     const list = listKeys[key];
@@ -94,7 +117,8 @@ function walk(
       continue;
     }
     if (scalarKeys[key]) {
-      if (isMap(value) || isSeq(value)) throw new ConfigError('CONFIG_INVALID', `key ${key} takes a single value`, key, file, line);
+      if (isMap(value) || isSeq(value))
+        throw new ConfigError('CONFIG_INVALID', `key ${key} takes a single value`, key, file, line);
       apply(config, key, isScalar(value) ? value.value : null, `config file`, file, lineOf(value) ?? line);
       continue;
     }
@@ -115,7 +139,8 @@ function listItems(
   if (!isSeq(node)) throw new ConfigError('CONFIG_INVALID', `key ${key} must be a list`, key, file, lineOf(node));
   return node.items.map((item, i) => {
     const at = `${key}[${i}]`;
-    if (!isMap(item)) throw new ConfigError('CONFIG_INVALID', `${at} must be a mapping`, at, file, lineOf(item as YamlNode));
+    if (!isMap(item))
+      throw new ConfigError('CONFIG_INVALID', `${at} must be a mapping`, at, file, lineOf(item as YamlNode));
     const entry: Record<string, unknown> = { ...spec.defaults };
     for (const pair of item.items) {
       const k = isScalar(pair.key) ? String(pair.key.value) : '';
@@ -123,13 +148,19 @@ function listItems(
       const line = lineOf(pair.key as YamlNode);
       if (!check) throw new ConfigError('CONFIG_INVALID', `unknown key ${at}.${k}`, `${at}.${k}`, file, line);
       // A list of plain values (e.g. identities: [alice, bob]) is passed on as an array.
-      const raw = isScalar(pair.value) ? pair.value.value : isSeq(pair.value) && pair.value.items.every(isScalar) ? pair.value.toJSON() : undefined;
+      const raw = isScalar(pair.value)
+        ? pair.value.value
+        : isSeq(pair.value) && pair.value.items.every(isScalar)
+          ? pair.value.toJSON()
+          : undefined;
       const result = check(raw);
-      if (!result.ok) throw new ConfigError('CONFIG_INVALID', `${at}.${k} must be ${result.expected}`, `${at}.${k}`, file, line);
+      if (!result.ok)
+        throw new ConfigError('CONFIG_INVALID', `${at}.${k} must be ${result.expected}`, `${at}.${k}`, file, line);
       entry[k] = result.value;
     }
     for (const required of spec.required) {
-      if (entry[required] === undefined) throw new ConfigError('CONFIG_INVALID', `${at} needs ${required}`, at, file, lineOf(item));
+      if (entry[required] === undefined)
+        throw new ConfigError('CONFIG_INVALID', `${at} needs ${required}`, at, file, lineOf(item));
     }
     return entry;
   });
@@ -148,7 +179,13 @@ function apply(
   const result = check(raw);
   if (!result.ok) {
     const where = file === null ? ` (${source})` : '';
-    throw new ConfigError(file === null ? 'CONFIG_FLAG_INVALID' : 'CONFIG_INVALID', `${key} must be ${result.expected}${where}`, key, file, line);
+    throw new ConfigError(
+      file === null ? 'CONFIG_FLAG_INVALID' : 'CONFIG_INVALID',
+      `${key} must be ${result.expected}${where}`,
+      key,
+      file,
+      line,
+    );
   }
   setPath(config, key, result.value);
 }

@@ -25,8 +25,16 @@ export function upstreamUrlOverrides(url: string): Override[] {
   for (const [name, value] of parsed.searchParams) {
     if (name === 'sslmode') out.push({ key: 'upstream.tls.mode', value, source });
     else if (name === 'sslrootcert') out.push({ key: 'upstream.tls.caFile', value, source });
-    else if (name === 'connect_timeout') out.push({ key: 'upstream.connectTimeoutMs', value: String(Number(value) * 1000), source });
-    else throw new ConfigError('CONFIG_FLAG_INVALID', `flag --upstream: unsupported parameter ${name}`, 'upstream', null, null);
+    else if (name === 'connect_timeout')
+      out.push({ key: 'upstream.connectTimeoutMs', value: String(Number(value) * 1000), source });
+    else
+      throw new ConfigError(
+        'CONFIG_FLAG_INVALID',
+        `flag --upstream: unsupported parameter ${name}`,
+        'upstream',
+        null,
+        null,
+      );
   }
   return out;
 }

@@ -117,7 +117,11 @@ export interface ListSpec {
 
 /** Every key whose value is a list of mappings, by its dotted path. */
 export const listKeys: Readonly<Record<string, ListSpec>> = {
-  'recording.redaction': { keys: redactionKeys, defaults: { database: null, user: null }, required: ['name', 'action'] },
+  'recording.redaction': {
+    keys: redactionKeys,
+    defaults: { database: null, user: null },
+    required: ['name', 'action'],
+  },
   'identity.users': { keys: { name: text, verifier: text }, defaults: {}, required: ['name', 'verifier'] },
   'identity.upstream': {
     keys: {

@@ -1,5 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,41 +86,74 @@ export async function startPostgres(binaries: PostgresBinaries): Promise<Postgre
   writeFileSync(pwfile, `${superuser.password}\n`);
   if (owner) chownTree(base, owner);
   const asOwner = owner ? { uid: owner.uid, gid: owner.gid } : {};
-  execFileSync(join(binaries.binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync'], { ...asOwner, stdio: 'pipe', env: { ...process.env, LC_ALL: 'C' } });
+  execFileSync(
+    join(binaries.binDir, 'initdb'),
+    [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth=scram-sha-256',
+      `--pwfile=${pwfile}`,
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-sync',
+    ],
+    { ...asOwner, stdio: 'pipe', env: { ...process.env, LC_ALL: 'C' } },
+  );
   const port = await freePort();
   const hasStatements = hasExtension(binaries, 'pg_stat_statements');
-  appendFileSync(join(dataDir, 'postgresql.conf'), [
-    `port = ${port}`,
-    `listen_addresses = '127.0.0.1'`,
-    `unix_socket_directories = '${base}'`,
-    `ssl = on`,
-    `ssl_cert_file = '${tls.certFile}'`,
-    `ssl_key_file = '${tls.keyFile}'`,
-    `max_connections = 300`,
-    `fsync = off`,
-    `synchronous_commit = off`,
-    `full_page_writes = off`,
-    `shared_buffers = '64MB'`,
-    `wal_level = 'logical'`,
-    `max_wal_senders = 4`,
-    hasStatements ? `shared_preload_libraries = 'pg_stat_statements'` : '',
-    '',
-  ].join('\n'));
-  writeFileSync(join(dataDir, 'pg_hba.conf'), [
-    'local all all trust',
-    'host all trust_user 127.0.0.1/32 trust',
-    'host all md5_user 127.0.0.1/32 md5',
-    'host all password_user 127.0.0.1/32 password',
-    'host all all 127.0.0.1/32 scram-sha-256',
-    'host replication all 127.0.0.1/32 scram-sha-256',
-    '',
-  ].join('\n'));
+  appendFileSync(
+    join(dataDir, 'postgresql.conf'),
+    [
+      `port = ${port}`,
+      `listen_addresses = '127.0.0.1'`,
+      `unix_socket_directories = '${base}'`,
+      `ssl = on`,
+      `ssl_cert_file = '${tls.certFile}'`,
+      `ssl_key_file = '${tls.keyFile}'`,
+      `max_connections = 300`,
+      `fsync = off`,
+      `synchronous_commit = off`,
+      `full_page_writes = off`,
+      `shared_buffers = '64MB'`,
+      `wal_level = 'logical'`,
+      `max_wal_senders = 4`,
+      hasStatements ? `shared_preload_libraries = 'pg_stat_statements'` : '',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dataDir, 'pg_hba.conf'),
+    [
+      'local all all trust',
+      'host all trust_user 127.0.0.1/32 trust',
+      'host all md5_user 127.0.0.1/32 md5',
+      'host all password_user 127.0.0.1/32 password',
+      'host all all 127.0.0.1/32 scram-sha-256',
+      'host replication all 127.0.0.1/32 scram-sha-256',
+      '',
+    ].join('\n'),
+  );
   if (owner) chownTree(base, owner);
-  const child = spawn(join(binaries.binDir, 'postgres'), ['-D', dataDir], { ...asOwner, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(join(binaries.binDir, 'postgres'), ['-D', dataDir], {
+    ...asOwner,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
-  child.stderr?.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
+  child.stderr?.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
   await waitReady(port, child, () => log);
-  const info: PostgresInfo = { major: binaries.major, host: '127.0.0.1', port, caFile: tls.caFile, dataDir, binDir: binaries.binDir };
+  const info: PostgresInfo = {
+    major: binaries.major,
+    host: '127.0.0.1',
+    port,
+    caFile: tls.caFile,
+    dataDir,
+    binDir: binaries.binDir,
+  };
   return {
     ...info,
     stop: () => stopServer(child, base),
@@ -131,7 +173,13 @@ async function waitReady(port: number, child: ChildProcess, log: () => string): 
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode}: ${log()}`);
-    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: superuser.password, database: 'postgres' });
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      password: superuser.password,
+      database: 'postgres',
+    });
     client.on('error', () => {});
     try {
       await client.connect();

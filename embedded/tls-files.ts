@@ -19,7 +19,21 @@ export function makeTlsFiles(dir: string, commonName: string, ca?: { certFile: s
   let caFile = ca?.certFile ?? join(dir, 'ca.crt');
   let caKey = ca?.keyFile ?? join(dir, 'ca.key');
   if (!ca) {
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=pgtrail test CA', '-keyout', caKey, '-out', caFile]);
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=pgtrail test CA',
+      '-keyout',
+      caKey,
+      '-out',
+      caFile,
+    ]);
   }
   const keyFile = join(dir, `${commonName}.key`);
   const csr = join(dir, `${commonName}.csr`);
@@ -27,6 +41,22 @@ export function makeTlsFiles(dir: string, commonName: string, ca?: { certFile: s
   const ext = join(dir, `${commonName}.ext`);
   writeFileSync(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${commonName}`, '-keyout', keyFile, '-out', csr]);
-  run(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-days', '30', '-extfile', ext, '-out', certFile]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    caFile,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-extfile',
+    ext,
+    '-out',
+    certFile,
+  ]);
   return { caFile, certFile, keyFile };
 }

@@ -51,7 +51,8 @@ export async function negotiateClientStartup(socket: Socket, options: ClientStar
     const already = channel.detach();
     secure = await upgradeClient(socket, already, options.tls);
     // Direct TLS without ALPN is refused, as PostgreSQL 17 does, so that TLS to some other service cannot be replayed at pgtrail.
-    if (secure.alpnProtocol !== POSTGRES_ALPN) throw protocolViolation('direct tls requires the alpn protocol postgresql');
+    if (secure.alpnProtocol !== POSTGRES_ALPN)
+      throw protocolViolation('direct tls requires the alpn protocol postgresql');
     channel = new StartupChannel(secure, 'client', options.maxMessageBytes);
     options.onChannel(channel);
   }
@@ -84,7 +85,11 @@ export async function negotiateClientStartup(socket: Socket, options: ClientStar
         return { kind: 'cancel', request: packet, socket: secure ?? socket };
       case 'StartupMessage':
         if (options.mode === 'require' && secure === null) {
-          throw new BackendError('TLS_REQUIRED', '28000', 'pgtrail requires tls: connect with sslmode=require or stronger');
+          throw new BackendError(
+            'TLS_REQUIRED',
+            '28000',
+            'pgtrail requires tls: connect with sslmode=require or stronger',
+          );
         }
         return {
           kind: 'session',

@@ -23,7 +23,8 @@ export interface ClientTlsContext {
 export function clientTlsContext(config: ClientTlsConfig): ClientTlsContext | null {
   if (config.mode === 'disable') return null;
   if (config.certFile === null || config.keyFile === null) {
-    if (config.mode === 'require') throw new ProxyStartError('PROXY_TLS_FILES_MISSING', 'tls.mode require needs tls.certFile and tls.keyFile');
+    if (config.mode === 'require')
+      throw new ProxyStartError('PROXY_TLS_FILES_MISSING', 'tls.mode require needs tls.certFile and tls.keyFile');
     return null;
   }
   try {
@@ -35,7 +36,9 @@ export function clientTlsContext(config: ClientTlsConfig): ClientTlsContext | nu
     });
     return { secureContext, requestCert: ca !== undefined };
   } catch (err) {
-    throw new ProxyStartError('PROXY_TLS_FILES_UNREADABLE', 'cannot use the tls certificate or key files', { cause: err });
+    throw new ProxyStartError('PROXY_TLS_FILES_UNREADABLE', 'cannot use the tls certificate or key files', {
+      cause: err,
+    });
   }
 }
 

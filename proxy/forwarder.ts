@@ -123,7 +123,17 @@ export class Forwarder {
         if (!this.upstreamFull) this.client.resume();
       },
       (err: unknown) => {
-        this.stop('error', new BackendError('NOT_RECORDED', '58030', 'the statement could not be recorded and was not run', 'FATAL', null, { cause: err }));
+        this.stop(
+          'error',
+          new BackendError(
+            'NOT_RECORDED',
+            '58030',
+            'the statement could not be recorded and was not run',
+            'FATAL',
+            null,
+            { cause: err },
+          ),
+        );
       },
     );
   }
@@ -161,7 +171,14 @@ export class Forwarder {
   };
 
   private fail(err: unknown): void {
-    this.stop('error', err instanceof BackendError ? err : new BackendError('PROTOCOL_VIOLATION', '08P01', 'internal error while forwarding', 'FATAL', null, { cause: err }));
+    this.stop(
+      'error',
+      err instanceof BackendError
+        ? err
+        : new BackendError('PROTOCOL_VIOLATION', '08P01', 'internal error while forwarding', 'FATAL', null, {
+            cause: err,
+          }),
+    );
   }
 
   private finish(reason: CloseReason, error: unknown): void {
@@ -170,7 +187,8 @@ export class Forwarder {
     const { client, upstream } = this;
     // Terminate lets the backend end at once (and roll back); when the client was cut off inside a
     // message, the bytes so far cannot be completed, so the upstream connection is just closed.
-    if (this.clientReader.atBoundary && reason !== 'client_quit' && reason !== 'upstream_gone' && upstream.writable) upstream.write(terminate());
+    if (this.clientReader.atBoundary && reason !== 'client_quit' && reason !== 'upstream_gone' && upstream.writable)
+      upstream.write(terminate());
     upstream.end();
     client.end();
     const linger = setTimeout(() => {

@@ -4,7 +4,11 @@ export type ProxyStartErrorCode = 'PROXY_TLS_FILES_MISSING' | 'PROXY_TLS_FILES_U
 /** The proxy could not start: its TLS files or listen address are unusable. */
 export class ProxyStartError extends Error {
   override readonly name = 'ProxyStartError';
-  constructor(readonly code: ProxyStartErrorCode, message: string, options?: { cause: unknown }) {
+  constructor(
+    readonly code: ProxyStartErrorCode,
+    message: string,
+    options?: { cause: unknown },
+  ) {
     super(message, options);
   }
 }

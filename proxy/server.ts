@@ -63,18 +63,30 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     void session.done.then(() => sessions.delete(session));
   });
   const address = await listen(server, config.listen);
-  log.info({ listen: address, upstream: { host: config.upstream.host, port: config.upstream.port } }, 'proxy listening');
+  log.info(
+    { listen: address, upstream: { host: config.upstream.host, port: config.upstream.port } },
+    'proxy listening',
+  );
 
   const idleTimeoutMs = config.limits.idleSessionTimeoutMs;
-  const sweep = idleTimeoutMs > 0 ? setInterval(() => {
-    const now = Date.now();
-    for (const s of sessions) {
-      const since = s.idleSince();
-      if (since > 0 && now - since >= idleTimeoutMs) {
-        s.stop('idle_timeout', new BackendError('IDLE_TIMEOUT', '57P05', 'terminating connection due to idle-session timeout'));
-      }
-    }
-  }, Math.max(10, Math.min(1_000, Math.floor(idleTimeoutMs / 4)))) : null;
+  const sweep =
+    idleTimeoutMs > 0
+      ? setInterval(
+          () => {
+            const now = Date.now();
+            for (const s of sessions) {
+              const since = s.idleSince();
+              if (since > 0 && now - since >= idleTimeoutMs) {
+                s.stop(
+                  'idle_timeout',
+                  new BackendError('IDLE_TIMEOUT', '57P05', 'terminating connection due to idle-session timeout'),
+                );
+              }
+            }
+          },
+          Math.max(10, Math.min(1_000, Math.floor(idleTimeoutMs / 4))),
+        )
+      : null;
   sweep?.unref();
 
   let closing: Promise<void> | null = null;
@@ -92,7 +104,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
 
 function listen(server: Server, at: HostPort): Promise<HostPort> {
   return new Promise((resolve, reject) => {
-    server.once('error', (err) => reject(new ProxyStartError('PROXY_LISTEN_FAILED', `cannot listen on ${at.host}:${at.port}`, { cause: err })));
+    server.once('error', (err) =>
+      reject(new ProxyStartError('PROXY_LISTEN_FAILED', `cannot listen on ${at.host}:${at.port}`, { cause: err })),
+    );
     server.listen(at.port, at.host, () => {
       const a = server.address();
       resolve(a !== null && typeof a === 'object' ? { host: a.address, port: a.port } : at);
@@ -100,7 +114,13 @@ function listen(server: Server, at: HostPort): Promise<HostPort> {
   });
 }
 
-async function drain(server: Server, sessions: Set<SessionHandle>, graceMs: number, log: Logger, sweep: NodeJS.Timeout | null): Promise<void> {
+async function drain(
+  server: Server,
+  sessions: Set<SessionHandle>,
+  graceMs: number,
+  log: Logger,
+  sweep: NodeJS.Timeout | null,
+): Promise<void> {
   if (sweep) clearInterval(sweep);
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   log.info({ sessions: sessions.size, graceMs }, 'proxy draining');
@@ -113,7 +133,8 @@ async function drain(server: Server, sessions: Set<SessionHandle>, graceMs: numb
   clearTimeout(timer);
   if (outcome === 'grace') {
     log.info({ sessions: sessions.size }, 'proxy ending remaining sessions');
-    for (const s of sessions) s.stop('shutdown', new BackendError('SHUTDOWN', '57P01', 'terminating connection due to administrator command'));
+    for (const s of sessions)
+      s.stop('shutdown', new BackendError('SHUTDOWN', '57P01', 'terminating connection due to administrator command'));
     await all();
   }
   await closed;

@@ -18,7 +18,12 @@ import { negotiateClientStartup } from './client-startup.js';
 import type { ClientTlsContext } from './client-tls.js';
 import { Forwarder, type ForwardEnd } from './forwarder.js';
 import { IdentityRefusal } from './identity/managed-auth-strategy.js';
-import { authenticationOk, backendKeyData, errorResponse, negotiateProtocolVersion } from './protocol/backend-messages.js';
+import {
+  authenticationOk,
+  backendKeyData,
+  errorResponse,
+  negotiateProtocolVersion,
+} from './protocol/backend-messages.js';
 import { parseErrorFields } from './protocol/error-fields.js';
 import { newSessionId } from './session-id.js';
 import { ChannelClosedError, type StartupChannel } from './startup-channel.js';
@@ -108,7 +113,19 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     const failAuth = (err: BackendError): void => {
       const fields = err.serverBody ? parseErrorFields(err.serverBody) : { code: err.sqlstate, message: err.message };
       log.info({ user, database, code: fields.code, errorCode: err.code }, 'authentication failed');
-      void deps.sink.record({ type: 'session.auth_failed', ts: Date.now(), session: id, user, database, client: peer, application, code: fields.code, reason: err instanceof IdentityRefusal ? err.reason : fields.message })?.catch(() => {});
+      void deps.sink
+        .record({
+          type: 'session.auth_failed',
+          ts: Date.now(),
+          session: id,
+          user,
+          database,
+          client: peer,
+          application,
+          code: fields.code,
+          reason: err instanceof IdentityRefusal ? err.reason : fields.message,
+        })
+        ?.catch(() => {});
     };
     try {
       if (deps.activeSessions() >= limits.maxConnections) {
@@ -158,7 +175,19 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
           throw new BackendError('NOT_RECORDED', '58030', SESSION_OPENED_NOT_RECORDED, 'FATAL', null, { cause: err });
         }
       }
-      log.info({ user: outcome.identity.user, database, client: peer, application: opened.application, clientTls: started.tls?.version ?? null, upstreamTls: outcome.upstream.tls?.version ?? null, backendPid: rest.pid, strategy: strategy.name }, 'session opened');
+      log.info(
+        {
+          user: outcome.identity.user,
+          database,
+          client: peer,
+          application: opened.application,
+          clientTls: started.tls?.version ?? null,
+          upstreamTls: outcome.upstream.tls?.version ?? null,
+          backendPid: rest.pid,
+          strategy: strategy.name,
+        },
+        'session opened',
+      );
       startForwarding(opened, outcome.upstream, rest, secret);
     } catch (err) {
       if (err instanceof BackendError) failAuth(err);
@@ -181,19 +210,22 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     // The closures below live as long as the session: they take the backend's key, not `rest`, so
     // that the startup messages relayed to the client (about 2 KiB per session) are let go.
     const { pid, secret: backendSecret } = rest;
-    observer = deps.observe?.({
-      session: id,
-      identity: opened.identity,
-      database: opened.database,
-      role: opened.role,
-      serverParams: rest.params,
-      client: opened.client,
-      sink: deps.sink,
-    }) ?? null;
+    observer =
+      deps.observe?.({
+        session: id,
+        identity: opened.identity,
+        database: opened.database,
+        role: opened.role,
+        serverParams: rest.params,
+        client: opened.client,
+        sink: deps.sink,
+      }) ?? null;
     cancelTarget = (from) => {
       log.info({ client: from }, 'cancel requested');
       observer?.cancelRequested(from);
-      void sendUpstreamCancel(deps.upstream, pid, backendSecret).catch((err: unknown) => log.warn({ err: errorSummary(err) }, 'cancel not delivered'));
+      void sendUpstreamCancel(deps.upstream, pid, backendSecret).catch((err: unknown) =>
+        log.warn({ err: errorSummary(err) }, 'cancel not delivered'),
+      );
     };
     const clientBytes = client.detach();
     const upstreamBytes = upstream.channel.detach();
@@ -206,8 +238,20 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
       observer?.sessionEnded(end.reason);
       const durationMs = Date.now() - started;
       const level = end.reason === 'error' ? 'warn' : 'info';
-      log[level]({ reason: end.reason, durationMs, err: end.error ? errorSummary(end.error) : undefined }, 'session closed');
-      void deps.sink.record({ type: 'session.closed', ts: Date.now(), session: id, reason: end.reason, durationMs, statements: observer?.statementCount ?? 0 })?.catch((err: unknown) => log.error({ err: errorSummary(err) }, 'session close not recorded'));
+      log[level](
+        { reason: end.reason, durationMs, err: end.error ? errorSummary(end.error) : undefined },
+        'session closed',
+      );
+      void deps.sink
+        .record({
+          type: 'session.closed',
+          ts: Date.now(),
+          session: id,
+          reason: end.reason,
+          durationMs,
+          statements: observer?.statementCount ?? 0,
+        })
+        ?.catch((err: unknown) => log.error({ err: errorSummary(err) }, 'session close not recorded'));
       let open = 2;
       const closed = (): void => {
         if (--open === 0) resolveDone();
@@ -246,7 +290,8 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
         log.info({ code: err.code, sqlstate: err.sqlstate || undefined }, 'session refused');
         closeStartup(err);
       } else {
-        if (!(err instanceof ChannelClosedError)) log.info({ err: errorSummary(err) }, 'connection dropped during startup');
+        if (!(err instanceof ChannelClosedError))
+          log.info({ err: errorSummary(err) }, 'connection dropped during startup');
         closeStartup(null);
       }
     },

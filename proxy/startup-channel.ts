@@ -14,7 +14,10 @@ export type ChannelSide = 'client' | 'upstream';
 export class ChannelClosedError extends Error {
   override readonly name = 'ChannelClosedError';
   readonly code = 'CHANNEL_CLOSED';
-  constructor(readonly side: ChannelSide, options?: { cause: unknown }) {
+  constructor(
+    readonly side: ChannelSide,
+    options?: { cause: unknown },
+  ) {
     super(`${side} closed the connection during startup`, options);
   }
 }
@@ -83,7 +86,9 @@ export class StartupChannel {
     const code = this.buffer[0] as number;
     const length = this.buffer.readInt32BE(1);
     if (length < 4 || length + 1 > this.maxMessageBytes) {
-      throw this.side === 'client' ? protocolViolation('invalid message length') : upstreamProtocolViolation('invalid message length from server');
+      throw this.side === 'client'
+        ? protocolViolation('invalid message length')
+        : upstreamProtocolViolation('invalid message length from server');
     }
     await this.ensure(1 + length);
     const whole = this.take(1 + length);
@@ -119,7 +124,8 @@ export class StartupChannel {
   private ensure(n: number): Promise<void> {
     if (this.buffer.length >= n) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
-    if (this.waiting) return Promise.reject(new BackendError('PROTOCOL_VIOLATION', '08P01', 'concurrent reads on one connection'));
+    if (this.waiting)
+      return Promise.reject(new BackendError('PROTOCOL_VIOLATION', '08P01', 'concurrent reads on one connection'));
     return new Promise((resolve, reject) => {
       this.waiting = { need: n, resolve, reject };
     });

@@ -38,7 +38,11 @@ export interface UpstreamClientCertificate {
  * Connects, negotiates TLS (presenting `clientCertificate` when given) and sends a StartupMessage
  * with `params`; failures are BackendError 08006.
  */
-export async function connectUpstream(target: UpstreamTarget, params: ReadonlyMap<string, string>, clientCertificate: UpstreamClientCertificate | null = null): Promise<UpstreamLink> {
+export async function connectUpstream(
+  target: UpstreamTarget,
+  params: ReadonlyMap<string, string>,
+  clientCertificate: UpstreamClientCertificate | null = null,
+): Promise<UpstreamLink> {
   const link = await openLink(target, clientCertificate);
   link.channel.write(startupMessage(params));
   return link;
@@ -48,7 +52,11 @@ export async function connectUpstream(target: UpstreamTarget, params: ReadonlyMa
 export async function sendUpstreamCancel(target: UpstreamTarget, pid: number, secret: number): Promise<void> {
   const mode = target.upstream.tls.mode;
   // A cancel carries no credentials; TLS only where the operator demanded it.
-  const link = await openLink(mode === 'prefer' ? { ...target, upstream: { ...target.upstream, tls: { ...target.upstream.tls, mode: 'disable' } } } : target);
+  const link = await openLink(
+    mode === 'prefer'
+      ? { ...target, upstream: { ...target.upstream, tls: { ...target.upstream.tls, mode: 'disable' } } }
+      : target,
+  );
   link.channel.detach();
   await new Promise<void>((resolve) => {
     link.socket.once('close', () => resolve());
@@ -57,12 +65,21 @@ export async function sendUpstreamCancel(target: UpstreamTarget, pid: number, se
   });
 }
 
-async function openLink(target: UpstreamTarget, clientCertificate: UpstreamClientCertificate | null = null): Promise<UpstreamLink> {
+async function openLink(
+  target: UpstreamTarget,
+  clientCertificate: UpstreamClientCertificate | null = null,
+): Promise<UpstreamLink> {
   const { upstream } = target;
   const socket = await openTcp(target);
   const peer = { address: socket.remoteAddress ?? upstream.host, port: socket.remotePort ?? upstream.port };
   if (upstream.tls.mode === 'disable') {
-    return { socket, peer, channel: new StartupChannel(socket, 'upstream', target.maxMessageBytes), tls: null, serverCertificate: null };
+    return {
+      socket,
+      peer,
+      channel: new StartupChannel(socket, 'upstream', target.maxMessageBytes),
+      tls: null,
+      serverCertificate: null,
+    };
   }
   const answerChannel = new StartupChannel(socket, 'upstream', target.maxMessageBytes);
   socket.write(sslRequest());
@@ -83,14 +100,26 @@ async function openLink(target: UpstreamTarget, clientCertificate: UpstreamClien
       socket.destroy();
       throw unreachable('the upstream server does not support tls', null);
     }
-    return { socket, peer, channel: new StartupChannel(socket, 'upstream', target.maxMessageBytes), tls: null, serverCertificate: null };
+    return {
+      socket,
+      peer,
+      channel: new StartupChannel(socket, 'upstream', target.maxMessageBytes),
+      tls: null,
+      serverCertificate: null,
+    };
   }
   if (answer !== 0x53 /* 'S' */) {
     socket.destroy();
     throw upstreamProtocolViolation('server sent an invalid answer to SSLRequest');
   }
   const tls = await startTls(socket, target, clientCertificate);
-  return { socket: tls, peer, channel: new StartupChannel(tls, 'upstream', target.maxMessageBytes), tls: tlsInfo(tls, false), serverCertificate: peerCertificateDer(tls) };
+  return {
+    socket: tls,
+    peer,
+    channel: new StartupChannel(tls, 'upstream', target.maxMessageBytes),
+    tls: tlsInfo(tls, false),
+    serverCertificate: peerCertificateDer(tls),
+  };
 }
 
 function openTcp(target: UpstreamTarget): Promise<Socket> {
@@ -117,7 +146,11 @@ function openTcp(target: UpstreamTarget): Promise<Socket> {
   });
 }
 
-function startTls(socket: Socket, target: UpstreamTarget, clientCertificate: UpstreamClientCertificate | null): Promise<TLSSocket> {
+function startTls(
+  socket: Socket,
+  target: UpstreamTarget,
+  clientCertificate: UpstreamClientCertificate | null,
+): Promise<TLSSocket> {
   const { tls, host } = target.upstream;
   const verify = tls.mode === 'verify-ca' || tls.mode === 'verify-full';
   const name = tls.serverName ?? host;
@@ -145,7 +178,14 @@ function startTls(socket: Socket, target: UpstreamTarget, clientCertificate: Ups
 }
 
 function unreachable(message: string, cause: unknown): BackendError {
-  return new BackendError('UPSTREAM_UNREACHABLE', '08006', message, 'FATAL', null, cause === null ? undefined : { cause });
+  return new BackendError(
+    'UPSTREAM_UNREACHABLE',
+    '08006',
+    message,
+    'FATAL',
+    null,
+    cause === null ? undefined : { cause },
+  );
 }
 
 function ignoreError(): void {}

@@ -20,7 +20,11 @@ import { segmentName } from './verify/segment-name.js';
 /** What is queued besides events: a checkpoint, one of the journal's own records, or a key hand-over. */
 export type Marker =
   | { readonly type: 'checkpoint' }
-  | { readonly type: 'record'; readonly kind: 'journal.started' | 'recovery'; readonly body: Readonly<Record<string, unknown>> }
+  | {
+      readonly type: 'record';
+      readonly kind: 'journal.started' | 'recovery';
+      readonly body: Readonly<Record<string, unknown>>;
+    }
   | { readonly type: 'rotate'; readonly key: SigningKey };
 
 /** The encoded lines of one segment file, in order; `isNew` when the file must be created first. */
@@ -146,7 +150,15 @@ export class BatchEncoder {
       } else {
         const oldKey = this.#key;
         const vkey = item.key.verifierKey;
-        this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.keyRotated, { ts: Date.now(), vkey, note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey) }), true);
+        this.#addText(
+          () =>
+            journalRecordLine(this.#size, this.#prevBase64(), RecordKind.keyRotated, {
+              ts: Date.now(),
+              vkey,
+              note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey),
+            }),
+          true,
+        );
         this.#key = item.key;
         this.#addCheckpoint();
       }
@@ -167,7 +179,8 @@ export class BatchEncoder {
   }
 
   #closeSlice(): void {
-    if (this.#offset > this.#sliceStart) this.#chunks[this.#chunks.length - 1]!.buffers.push(this.#arenaBuffer.subarray(this.#sliceStart, this.#offset));
+    if (this.#offset > this.#sliceStart)
+      this.#chunks[this.#chunks.length - 1]!.buffers.push(this.#arenaBuffer.subarray(this.#sliceStart, this.#offset));
     this.#sliceStart = this.#offset;
   }
 
@@ -221,7 +234,9 @@ export class BatchEncoder {
   }
 
   #mustRotate(length: number): boolean {
-    return this.#segmentBytes > 0 && this.#segmentBytes + length + 1 + checkpointReserveBytes > this.#limits.segmentMaxBytes;
+    return (
+      this.#segmentBytes > 0 && this.#segmentBytes + length + 1 + checkpointReserveBytes > this.#limits.segmentMaxBytes
+    );
   }
 
   /** Seals the segment with a checkpoint and starts the next one at the current index. */
@@ -268,5 +283,4 @@ export class BatchEncoder {
     this.#arenas[n] = arena;
     return arena;
   }
-
 }

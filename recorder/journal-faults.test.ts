@@ -23,7 +23,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const config = (): JournalConfig => ({ dir, durability: 'strict', batchWindowMs: 10, checkpointEveryRecords: 1000, checkpointEveryMs: 600_000, segmentMaxBytes: 1 << 20 });
+const config = (): JournalConfig => ({
+  dir,
+  durability: 'strict',
+  batchWindowMs: 10,
+  checkpointEveryRecords: 1000,
+  checkpointEveryMs: 600_000,
+  segmentMaxBytes: 1 << 20,
+});
 
 function errno(code: 'ENOSPC' | 'EIO'): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: simulated`), { code });
@@ -54,26 +61,37 @@ function failingAfter(okWrites: number, code: 'ENOSPC' | 'EIO', tearHalf: boolea
 test.each([
   ['ENOSPC', false],
   ['EIO', true],
-] as const)('%s: the failing append and every later one are rejected; reopening recovers an intact journal', async (code, tearHalf) => {
-  const failures: JournalError[] = [];
-  const writer = await openJournalWriter({ ...config(), openSegment: failingAfter(4, code, tearHalf), onFailure: (e) => failures.push(e) });
-  // Writes 1 and 2 were journal.started and the first checkpoint.
-  await writer.append(statementStarted('f', 1));
-  await writer.append(statementStarted('f', 2));
-  const failed = writer.append(statementStarted('f', 3));
-  await expect(failed).rejects.toMatchObject({ code: 'JOURNAL_WRITE_FAILED', cause: expect.objectContaining({ code }) });
-  await expect(writer.append(statementStarted('f', 4))).rejects.toBeInstanceOf(JournalError);
-  writer.appendWithoutWaiting(statementStarted('f', 5));
-  expect(writer.failure?.code).toBe('JOURNAL_WRITE_FAILED');
-  expect(failures).toHaveLength(1);
-  await writer.close();
+] as const)(
+  '%s: the failing append and every later one are rejected; reopening recovers an intact journal',
+  async (code, tearHalf) => {
+    const failures: JournalError[] = [];
+    const writer = await openJournalWriter({
+      ...config(),
+      openSegment: failingAfter(4, code, tearHalf),
+      onFailure: (e) => failures.push(e),
+    });
+    // Writes 1 and 2 were journal.started and the first checkpoint.
+    await writer.append(statementStarted('f', 1));
+    await writer.append(statementStarted('f', 2));
+    const failed = writer.append(statementStarted('f', 3));
+    await expect(failed).rejects.toMatchObject({
+      code: 'JOURNAL_WRITE_FAILED',
+      cause: expect.objectContaining({ code }),
+    });
+    await expect(writer.append(statementStarted('f', 4))).rejects.toBeInstanceOf(JournalError);
+    writer.appendWithoutWaiting(statementStarted('f', 5));
+    expect(writer.failure?.code).toBe('JOURNAL_WRITE_FAILED');
+    expect(failures).toHaveLength(1);
+    await writer.close();
 
-  const reopened = await openJournalWriter(config());
-  await reopened.close();
-  const statements: number[] = [];
-  for await (const e of readJournal(dir)) if (e.event?.type === 'statement.started') statements.push(e.event.statement);
-  expect(statements).toEqual([1, 2]);
-  const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
-  expect(report.findings).toEqual([]);
-  expect(report.recoveries).toBe(tearHalf ? 1 : 0);
-});
+    const reopened = await openJournalWriter(config());
+    await reopened.close();
+    const statements: number[] = [];
+    for await (const e of readJournal(dir))
+      if (e.event?.type === 'statement.started') statements.push(e.event.statement);
+    expect(statements).toEqual([1, 2]);
+    const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
+    expect(report.findings).toEqual([]);
+    expect(report.recoveries).toBe(tearHalf ? 1 : 0);
+  },
+);

@@ -18,7 +18,14 @@ afterEach(async () => {
 });
 
 test('follow: a reader tails a live journal across segment rotations until aborted', async () => {
-  const writer = await openJournalWriter({ dir, durability: 'strict', batchWindowMs: 10, checkpointEveryRecords: 50, checkpointEveryMs: 600_000, segmentMaxBytes: 4096 });
+  const writer = await openJournalWriter({
+    dir,
+    durability: 'strict',
+    batchWindowMs: 10,
+    checkpointEveryRecords: 50,
+    checkpointEveryMs: 600_000,
+    segmentMaxBytes: 4096,
+  });
   const controller = new AbortController();
   const seen: JournalEntry[] = [];
   const reading = (async () => {
@@ -40,7 +47,14 @@ test('follow: a reader tails a live journal across segment rotations until abort
 });
 
 test('fromSegment starts at a named segment; an unknown one is an error', async () => {
-  const writer = await openJournalWriter({ dir, durability: 'batched', batchWindowMs: 10, checkpointEveryRecords: 1000, checkpointEveryMs: 600_000, segmentMaxBytes: 4096 });
+  const writer = await openJournalWriter({
+    dir,
+    durability: 'batched',
+    batchWindowMs: 10,
+    checkpointEveryRecords: 1000,
+    checkpointEveryMs: 600_000,
+    segmentMaxBytes: 4096,
+  });
   for (let n = 1; n <= 60; n++) writer.appendWithoutWaiting(statementStarted('seg', n));
   await writer.close();
   const all: JournalEntry[] = [];
@@ -55,15 +69,30 @@ test('fromSegment starts at a named segment; an unknown one is an error', async 
 });
 
 test('records longer than a read chunk (1 MiB) read back whole, beside short ones, with their line numbers', async () => {
-  const writer = await openJournalWriter({ dir, durability: 'batched', batchWindowMs: 10, checkpointEveryRecords: 1000, checkpointEveryMs: 600_000, segmentMaxBytes: 1 << 30 });
+  const writer = await openJournalWriter({
+    dir,
+    durability: 'batched',
+    batchWindowMs: 10,
+    checkpointEveryRecords: 1000,
+    checkpointEveryMs: 600_000,
+    segmentMaxBytes: 1 << 30,
+  });
   // Sizes around and across the 1 MiB chunk: a line that starts mid-chunk and spans several more.
   const sizes = [10, (1 << 20) - 300, 3 * (1 << 20) + 17, 5, 2 * (1 << 20), 1];
-  sizes.forEach((size, i) => writer.appendWithoutWaiting({ ...statementStarted('long', i + 1), sql: `${i}`.padEnd(size, 'é') }));
+  sizes.forEach((size, i) =>
+    writer.appendWithoutWaiting({ ...statementStarted('long', i + 1), sql: `${i}`.padEnd(size, 'é') }),
+  );
   await writer.close();
   const events: JournalEntry[] = [];
   for await (const e of readJournal(dir)) if (e.event?.type === 'statement.started') events.push(e);
-  expect(events.map((e) => (e.event?.type === 'statement.started' && typeof e.event.sql === 'string' ? e.event.sql.length : -1))).toEqual(sizes.map((s) => Math.max(s, 1)));
-  expect(events.map((e) => e.event?.type === 'statement.started' && e.event.sql)).toEqual(sizes.map((size, i) => `${i}`.padEnd(size, 'é')));
+  expect(
+    events.map((e) =>
+      e.event?.type === 'statement.started' && typeof e.event.sql === 'string' ? e.event.sql.length : -1,
+    ),
+  ).toEqual(sizes.map((s) => Math.max(s, 1)));
+  expect(events.map((e) => e.event?.type === 'statement.started' && e.event.sql)).toEqual(
+    sizes.map((size, i) => `${i}`.padEnd(size, 'é')),
+  );
   // Lines are numbered from 1 in the segment: journal.started and the opening checkpoint come first.
   expect(events.map((e) => e.line)).toEqual([3, 4, 5, 6, 7, 8]);
 });

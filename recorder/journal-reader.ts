@@ -99,13 +99,19 @@ export async function* readJournal(dir: string, options: ReadJournalOptions = {}
 
 function toEntry(text: string, segment: string, line: number): JournalEntry {
   const head = parseRecordEnvelope(text);
-  if (head === null) throw new JournalError(JournalErrorCode.recordMalformed, 'record does not parse', { segment, line });
+  if (head === null)
+    throw new JournalError(JournalErrorCode.recordMalformed, 'record does not parse', { segment, line });
   if (head.kind !== RecordKind.event) return { index: head.index, segment, line, event: null };
   let record: { event?: TrailEvent };
   try {
     record = JSON.parse(text) as { event?: TrailEvent };
   } catch (err) {
-    throw new JournalError(JournalErrorCode.recordMalformed, 'record is not valid JSON', { segment, line, index: head.index }, { cause: err });
+    throw new JournalError(
+      JournalErrorCode.recordMalformed,
+      'record is not valid JSON',
+      { segment, line, index: head.index },
+      { cause: err },
+    );
   }
   return { index: head.index, segment, line, event: record.event ?? null };
 }

@@ -24,5 +24,12 @@ export async function cutTornWrite(
   const handle = await open(join(dir, segment), 'r+');
   await handle.sync().finally(() => handle.close());
   await fsyncDir(dir);
-  return { ts: Date.now(), segment, offset, bytes: bytes.length, sha256: Buffer.from(nodeSha256(bytes)).toString('hex'), keptAs };
+  return {
+    ts: Date.now(),
+    segment,
+    offset,
+    bytes: bytes.length,
+    sha256: Buffer.from(nodeSha256(bytes)).toString('hex'),
+    keptAs,
+  };
 }

@@ -78,16 +78,25 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
     const segment = segments[s]!;
     const first = parseSegmentName(segment)!;
     if (first !== size) {
-      throw new JournalError(JournalErrorCode.segmentGap, `segment starts at index ${first} but the journal before it ends at ${size - 1}`, {
-        segment,
-        index: size,
-      });
+      throw new JournalError(
+        JournalErrorCode.segmentGap,
+        `segment starts at index ${first} but the journal before it ends at ${size - 1}`,
+        {
+          segment,
+          index: size,
+        },
+      );
     }
     const bytes = await readFile(join(dir, segment));
     const end = walkSegment(segment, bytes);
     if (end < bytes.length) {
       const where = { segment, line: line + 1, index: size };
-      if (s !== segments.length - 1) throw new JournalError(JournalErrorCode.recordMalformed, 'a segment that is not the last ends in an unfinished record', where);
+      if (s !== segments.length - 1)
+        throw new JournalError(
+          JournalErrorCode.recordMalformed,
+          'a segment that is not the last ends in an unfinished record',
+          where,
+        );
       torn = { segment, offset: end, bytes: bytes.subarray(end) };
     }
     lastSegment = { name: segment, bytes: torn === null ? bytes.length : torn.offset };
@@ -107,7 +116,10 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
       if (end < 0) return start;
       line++;
       if (isUtf8(view.subarray(start, end)) && envelope.read(view, start, end)) {
-        if (envelope.index !== size || prevAscii.compare(view, envelope.prevStart, envelope.prevStart + prevAscii.length) !== 0) {
+        if (
+          envelope.index !== size ||
+          prevAscii.compare(view, envelope.prevStart, envelope.prevStart + prevAscii.length) !== 0
+        ) {
           brokenChain(envelope.index, { segment, line, index: size });
         }
       } else {
@@ -123,7 +135,8 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
   }
 
   function brokenChain(index: number, where: Where): never {
-    if (index !== size) throw new JournalError(JournalErrorCode.chainBroken, `record says index ${index} at position ${size}`, where);
+    if (index !== size)
+      throw new JournalError(JournalErrorCode.chainBroken, `record says index ${index} at position ${size}`, where);
     throw new JournalError(JournalErrorCode.chainBroken, 'record does not chain to its predecessor', where);
   }
 
@@ -157,11 +170,24 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
   const latest = await readLatestCheckpointSize(dir);
   // The checkpoint file is replaced only once the checkpoint record (at index `latest`) is durable.
   if (latest !== null && latest >= size) {
-    throw new JournalError(JournalErrorCode.shorterThanCheckpoint, `the journal has ${size} records but its latest checkpoint is record ${latest}`, {
-      index: size,
-    });
+    throw new JournalError(
+      JournalErrorCode.shorterThanCheckpoint,
+      `the journal has ${size} records but its latest checkpoint is record ${latest}`,
+      {
+        index: size,
+      },
+    );
   }
-  return { size, prevHash: Buffer.from(leaf).toString('base64'), range, origin, verifierKey, lastSegment, sinceCheckpoint, torn };
+  return {
+    size,
+    prevHash: Buffer.from(leaf).toString('base64'),
+    range,
+    origin,
+    verifierKey,
+    lastSegment,
+    sinceCheckpoint,
+    torn,
+  };
 }
 
 /**
@@ -205,6 +231,11 @@ async function readLatestCheckpointSize(dir: string): Promise<number | null> {
   try {
     return parseCheckpoint(parseNoteUnverified(note).text).size;
   } catch (err) {
-    throw new JournalError(JournalErrorCode.recordMalformed, 'the latest-checkpoint file is malformed', {}, { cause: err });
+    throw new JournalError(
+      JournalErrorCode.recordMalformed,
+      'the latest-checkpoint file is malformed',
+      {},
+      { cause: err },
+    );
   }
 }

@@ -20,7 +20,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const config = (durability: Durability): JournalConfig => ({ dir, durability, batchWindowMs: 20, checkpointEveryRecords: 1000, checkpointEveryMs: 600_000, segmentMaxBytes: 1 << 20 });
+const config = (durability: Durability): JournalConfig => ({
+  dir,
+  durability,
+  batchWindowMs: 20,
+  checkpointEveryRecords: 1000,
+  checkpointEveryMs: 600_000,
+  segmentMaxBytes: 1 << 20,
+});
 
 async function recorded(): Promise<TrailEvent[]> {
   const events: TrailEvent[] = [];
@@ -107,7 +114,11 @@ function gatedSegments() {
 
 test('batched: past maxQueuedJsonBytes of queued JSON record() returns the batch promise, and null again once the disk caught up', async () => {
   const segments = gatedSegments();
-  const writer = await openJournalWriter({ ...config('batched'), segmentMaxBytes: 1 << 30, openSegment: segments.openSegment });
+  const writer = await openJournalWriter({
+    ...config('batched'),
+    segmentMaxBytes: 1 << 30,
+    openSegment: segments.openSegment,
+  });
   const sink = createJournalSink(writer, 'batched');
   segments.hold();
   expect(sink.record(statementStarted('q', 0))).toBeNull();

@@ -19,7 +19,15 @@ afterEach(async () => {
 });
 
 function config(overrides: Partial<JournalConfig> = {}): JournalConfig {
-  return { dir, durability: 'strict', batchWindowMs: 20, checkpointEveryRecords: 100, checkpointEveryMs: 60_000, segmentMaxBytes: 1 << 20, ...overrides };
+  return {
+    dir,
+    durability: 'strict',
+    batchWindowMs: 20,
+    checkpointEveryRecords: 100,
+    checkpointEveryMs: 60_000,
+    segmentMaxBytes: 1 << 20,
+    ...overrides,
+  };
 }
 
 async function readAll(from = 0) {
@@ -146,7 +154,9 @@ describe('journal writer', () => {
   test('batched: a steady trickle of appends is synced twice per window, not once per arrival, and becomes durable unasked', async () => {
     await createSigningKey(dir);
     const windowMs = 200;
-    const writer = await openJournalWriter(config({ durability: 'batched', batchWindowMs: windowMs, checkpointEveryRecords: 1_000_000 }));
+    const writer = await openJournalWriter(
+      config({ durability: 'batched', batchWindowMs: windowMs, checkpointEveryRecords: 1_000_000 }),
+    );
     const before = writer.durableWrites.count;
     const started = Date.now();
     let appended = 0;
@@ -169,7 +179,9 @@ describe('journal writer', () => {
   test('batched: a flush, or a queue of 8192 events, does not wait for the half-window timer already set', async () => {
     await createSigningKey(dir);
     // A window of 60 s: the timer set by the first append would fire after 30 s, long after this test's timeout.
-    const writer = await openJournalWriter(config({ durability: 'batched', batchWindowMs: 60_000, checkpointEveryRecords: 1_000_000 }));
+    const writer = await openJournalWriter(
+      config({ durability: 'batched', batchWindowMs: 60_000, checkpointEveryRecords: 1_000_000 }),
+    );
     writer.appendWithoutWaiting(sampleSession('f', 2)[0]!);
     await writer.flush();
     expect(writer.durableSize).toBe(writer.size);
@@ -185,7 +197,8 @@ describe('journal writer', () => {
     await writer.append(sampleSession('h', 1)[0]!);
     const sizeAfterAppend = writer.durableSize;
     const deadline = Date.now() + 10_000;
-    while (writer.durableSize < sizeAfterAppend + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (writer.durableSize < sizeAfterAppend + 3 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     await writer.close();
     const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
     expect(report.findings).toEqual([]);
@@ -194,9 +207,13 @@ describe('journal writer', () => {
   });
   test('batched: a large batch of multi-byte events, across segment rotations, reads back byte for byte and verifies', async () => {
     const vkey = await createSigningKey(dir);
-    const writer = await openJournalWriter(config({ durability: 'batched', batchWindowMs: 50, segmentMaxBytes: 64 * 1024, checkpointEveryRecords: 500 }));
+    const writer = await openJournalWriter(
+      config({ durability: 'batched', batchWindowMs: 50, segmentMaxBytes: 64 * 1024, checkpointEveryRecords: 500 }),
+    );
     // About 3 MB queued before the first write: the writer's queue buffer has to grow, and segments rotate mid-batch.
-    const events = sampleSession('s-ü', 3000).map((e, n) => (e.type === 'statement.started' ? { ...e, sql: `SELECT '${'é€😀'.repeat(n % 200)}'` } : e));
+    const events = sampleSession('s-ü', 3000).map((e, n) =>
+      e.type === 'statement.started' ? { ...e, sql: `SELECT '${'é€😀'.repeat(n % 200)}'` } : e,
+    );
     for (const e of events) expect(writer.appendWithoutWaiting(e)).toBeNull();
     await writer.close();
     const entries = await readAll();

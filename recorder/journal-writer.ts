@@ -206,7 +206,9 @@ class Writer implements JournalWriter {
 
   rotateKey(key: SigningKey): Promise<void> {
     if (key.name !== this.origin) {
-      return Promise.reject(new JournalError(JournalErrorCode.keyMismatch, 'a rotated key must keep the journal origin as its name'));
+      return Promise.reject(
+        new JournalError(JournalErrorCode.keyMismatch, 'a rotated key must keep the journal origin as its name'),
+      );
     }
     return this.#enqueue({ type: 'rotate', key });
   }
@@ -293,7 +295,11 @@ class Writer implements JournalWriter {
       this.#inflight ??= this.#drain();
     };
     if (urgent) setImmediate(run);
-    else this.#batchTimer = setTimeout(run, Math.max(1, this.#lastBatchAt + Math.floor(this.options.batchWindowMs / 2) - Date.now()));
+    else
+      this.#batchTimer = setTimeout(
+        run,
+        Math.max(1, this.#lastBatchAt + Math.floor(this.options.batchWindowMs / 2) - Date.now()),
+      );
   }
 
   /**
@@ -336,7 +342,14 @@ class Writer implements JournalWriter {
   #fail(err: unknown): JournalError {
     if (this.#failure !== null) return this.#failure;
     const failure =
-      err instanceof JournalError ? err : new JournalError(JournalErrorCode.writeFailed, 'journal write failed; the writer has stopped', {}, { cause: err });
+      err instanceof JournalError
+        ? err
+        : new JournalError(
+            JournalErrorCode.writeFailed,
+            'journal write failed; the writer has stopped',
+            {},
+            { cause: err },
+          );
     this.#failure = failure;
     this.#failed = Promise.reject(failure);
     this.#failed.catch(() => undefined);
@@ -419,7 +432,10 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       // The key file changed (keygen --rotate): the retired key must sign the hand-over.
       const retired = options.signingKey === undefined ? await loadRetiredSigningKey(keyPath, journalKey.keyId) : null;
       if (retired === null || retired.verifierKey !== journalKey.text || key.name !== origin) {
-        throw new JournalError(JournalErrorCode.keyMismatch, 'the signing key is not the journal key and the retired journal key is not available');
+        throw new JournalError(
+          JournalErrorCode.keyMismatch,
+          'the signing key is not the journal key and the retired journal key is not available',
+        );
       }
       initialKey = retired;
     }
@@ -438,7 +454,12 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     };
     writer = new Writer(options, lock, position, handle);
     if (scanned.size === 0) {
-      await writer.enqueueRecord(RecordKind.journalStarted, { ts: Date.now(), origin, vkey: key.verifierKey, format: 1 });
+      await writer.enqueueRecord(RecordKind.journalStarted, {
+        ts: Date.now(),
+        origin,
+        vkey: key.verifierKey,
+        format: 1,
+      });
       await writer.checkpoint();
     }
     if (recovery !== null) await writer.enqueueRecord(RecordKind.recovery, recovery);

@@ -8,27 +8,40 @@ const scrub = (sql: string): string | null => {
 };
 
 /** Passwords of any characters, including quotes, backslashes, dollars and non-ASCII. */
-const passwords = fc.string({ unit: fc.oneof(fc.constantFrom("'", '\\', '$', '"', ';', '-', '*', '/', ' ', '\n'), fc.string({ minLength: 1, maxLength: 1 }), fc.constantFrom('é', '密', '😀')), minLength: 1, maxLength: 40 });
+const passwords = fc.string({
+  unit: fc.oneof(
+    fc.constantFrom("'", '\\', '$', '"', ';', '-', '*', '/', ' ', '\n'),
+    fc.string({ minLength: 1, maxLength: 1 }),
+    fc.constantFrom('é', '密', '😀'),
+  ),
+  minLength: 1,
+  maxLength: 40,
+});
 
 /** Every way a client writes a password literal, and the literal as it must appear after scrubbing. */
 const quoted = (pw: string): fc.Arbitrary<string> =>
-  fc.constantFrom(
-    `'${pw.replaceAll("'", "''")}'`,
-    `E'${pw.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`,
-    `$pw$${pw}$pw$`,
-    `$$${pw}$$`,
-  ).filter((literal) => {
-    // A dollar-quoted body cannot hold its closing tag, also not across its end: the server would reject such SQL.
-    if (literal.startsWith('$pw$')) return `${pw}$pw$`.indexOf('$pw$') === pw.length;
-    if (literal.startsWith('$$')) return `${pw}$$`.indexOf('$$') === pw.length;
-    return true;
-  });
+  fc
+    .constantFrom(
+      `'${pw.replaceAll("'", "''")}'`,
+      `E'${pw.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`,
+      `$pw$${pw}$pw$`,
+      `$$${pw}$$`,
+    )
+    .filter((literal) => {
+      // A dollar-quoted body cannot hold its closing tag, also not across its end: the server would reject such SQL.
+      if (literal.startsWith('$pw$')) return `${pw}$pw$`.indexOf('$pw$') === pw.length;
+      if (literal.startsWith('$$')) return `${pw}$$`.indexOf('$$') === pw.length;
+      return true;
+    });
 
 describe('scrubPasswords', () => {
   it('replaces the password of CREATE/ALTER ROLE/USER in every quoting (generated passwords)', () => {
     const templates = [
       (l: string) => [`ALTER ROLE app PASSWORD ${l}`, `ALTER ROLE app PASSWORD '***'`],
-      (l: string) => [`CREATE USER "Bob" WITH LOGIN ENCRYPTED PASSWORD ${l} VALID UNTIL 'infinity'`, `CREATE USER "Bob" WITH LOGIN ENCRYPTED PASSWORD '***' VALID UNTIL '***'`],
+      (l: string) => [
+        `CREATE USER "Bob" WITH LOGIN ENCRYPTED PASSWORD ${l} VALID UNTIL 'infinity'`,
+        `CREATE USER "Bob" WITH LOGIN ENCRYPTED PASSWORD '***' VALID UNTIL '***'`,
+      ],
       (l: string) => [`alter user x with password ${l};`, `alter user x with password '***';`],
       (l: string) => [`CREATE ROLE r /* c */ PASSWORD\n${l}`, `CREATE ROLE r /* c */ PASSWORD\n'***'`],
       (l: string) => [`ALTER GROUP g PASSWORD ${l}`, `ALTER GROUP g PASSWORD '***'`],
@@ -49,8 +62,10 @@ describe('scrubPasswords', () => {
     );
   });
 
-  it('replaces the md5 and SCRAM verifiers psql\'s \\password sends', () => {
-    expect(scrub(`ALTER USER "app" PASSWORD 'md5d41d8cd98f00b204e9800998ecf8427e'`)).toBe(`ALTER USER "app" PASSWORD '***'`);
+  it("replaces the md5 and SCRAM verifiers psql's \\password sends", () => {
+    expect(scrub(`ALTER USER "app" PASSWORD 'md5d41d8cd98f00b204e9800998ecf8427e'`)).toBe(
+      `ALTER USER "app" PASSWORD '***'`,
+    );
     const scram = 'SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy';
     expect(scrub(`ALTER USER app PASSWORD '${scram}'`)).toBe(`ALTER USER app PASSWORD '***'`);
   });
@@ -62,9 +77,13 @@ describe('scrubPasswords', () => {
 
   it('scrubs every literal of a statement whose literal mentions a password', () => {
     expect(scrub(`DO $x$ BEGIN EXECUTE format('ALTER ROLE a PASSWORD %L', 'hunter2'); END $x$`)).toBe(`DO '***'`);
-    expect(scrub(`CREATE SUBSCRIPTION s CONNECTION 'host=h password=hunter2' PUBLICATION p`)).toBe(`CREATE SUBSCRIPTION s CONNECTION '***' PUBLICATION p`);
+    expect(scrub(`CREATE SUBSCRIPTION s CONNECTION 'host=h password=hunter2' PUBLICATION p`)).toBe(
+      `CREATE SUBSCRIPTION s CONNECTION '***' PUBLICATION p`,
+    );
     expect(scrub(`SELECT dblink_connect('dbname=x password=hunter2')`)).toBe(`SELECT dblink_connect('***')`);
-    expect(scrub(`CREATE SUBSCRIPTION s CONNECTION 'postgresql://rep:hunter2@h/db' PUBLICATION p`)).toBe(`CREATE SUBSCRIPTION s CONNECTION '***' PUBLICATION p`);
+    expect(scrub(`CREATE SUBSCRIPTION s CONNECTION 'postgresql://rep:hunter2@h/db' PUBLICATION p`)).toBe(
+      `CREATE SUBSCRIPTION s CONNECTION '***' PUBLICATION p`,
+    );
   });
 
   it('leaves statements without passwords alone', () => {

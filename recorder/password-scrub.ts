@@ -54,12 +54,15 @@ export function scrubPasswords(sql: RecordedText): ScrubbedStatement | null {
         if (kind === SqlTokenKind.comment) return;
         if (afterPassword) {
           afterPassword = false;
-          if (!(kind === SqlTokenKind.word && wordEquals(bytes, start, end, 'null')) && kind !== SqlTokenKind.string) cuts.push({ start, end });
+          if (!(kind === SqlTokenKind.word && wordEquals(bytes, start, end, 'null')) && kind !== SqlTokenKind.string)
+            cuts.push({ start, end });
         }
         if (kind === SqlTokenKind.word) {
           words++;
-          if (words === 1) createOrAlter = wordEquals(bytes, start, end, 'create') || wordEquals(bytes, start, end, 'alter');
-          if (words === 2 && createOrAlter && ROLE_OBJECTS.some((w) => wordEquals(bytes, start, end, w))) createsRole = true;
+          if (words === 1)
+            createOrAlter = wordEquals(bytes, start, end, 'create') || wordEquals(bytes, start, end, 'alter');
+          if (words === 2 && createOrAlter && ROLE_OBJECTS.some((w) => wordEquals(bytes, start, end, w)))
+            createsRole = true;
           if (wordEquals(bytes, start, end, 'password')) {
             passwordKeyword = true;
             afterPassword = true;
@@ -93,7 +96,10 @@ export function scrubPasswords(sql: RecordedText): ScrubbedStatement | null {
   }
   parts.push(bytes.subarray(at));
   const out = Buffer.concat(parts);
-  return { sql: typeof sql === 'string' ? out.toString('utf8') : { base64: out.toString('base64') }, secrets: secrets.filter((s) => s.length > 0) };
+  return {
+    sql: typeof sql === 'string' ? out.toString('utf8') : { base64: out.toString('base64') },
+    secrets: secrets.filter((s) => s.length > 0),
+  };
 }
 
 /** The body of a literal without its quotes or dollar tags (used only to recognise an echo of it). */

@@ -3,7 +3,12 @@ import { expect, test } from 'vitest';
 import { eventRecordPrefix, eventRecordPrefixMaxBytes, writeEventRecordPrefix } from './record-format.js';
 
 test('writeEventRecordPrefix writes exactly the bytes of eventRecordPrefix, and nothing around them', () => {
-  const index = fc.oneof(fc.nat(1_000), fc.nat(), fc.maxSafeNat(), fc.constantFrom(0, 9, 10, 99, 100, 2 ** 31, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER));
+  const index = fc.oneof(
+    fc.nat(1_000),
+    fc.nat(),
+    fc.maxSafeNat(),
+    fc.constantFrom(0, 9, 10, 99, 100, 2 ** 31, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER),
+  );
   fc.assert(
     fc.property(index, fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat(8), (i, hash, at) => {
       const expected = eventRecordPrefix(i, Buffer.from(hash).toString('base64'));

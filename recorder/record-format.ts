@@ -48,7 +48,12 @@ export function eventRecordLine(index: number, prev: string, eventJson: string):
 }
 
 /** The line (without newline) of one of the journal's own records; `body` must have at least one member. */
-export function journalRecordLine(index: number, prev: string, kind: Exclude<RecordKind, 'event'>, body: Readonly<Record<string, unknown>>): string {
+export function journalRecordLine(
+  index: number,
+  prev: string,
+  kind: Exclude<RecordKind, 'event'>,
+  body: Readonly<Record<string, unknown>>,
+): string {
   const members = JSON.stringify(body);
   if (members.length <= 2) throw new Error('a journal record body needs at least one member');
   return `{"i":${index},"prev":"${prev}","kind":"${kind}",${members.slice(1)}`;

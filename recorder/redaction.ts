@@ -1,6 +1,12 @@
 import type { RedactionRule } from '../config/config.js';
 import type { RecordedText, StatementFinished, StatementStarted, TrailEvent } from './events.js';
-import { echoesSecret, holdsCredentials, isPasswordVerifier, PASSWORD_REDACTION, scrubPasswords } from './password-scrub.js';
+import {
+  echoesSecret,
+  holdsCredentials,
+  isPasswordVerifier,
+  PASSWORD_REDACTION,
+  scrubPasswords,
+} from './password-scrub.js';
 import { replaceLiterals } from './sql-literals.js';
 
 /**
@@ -98,11 +104,17 @@ class RuleRedactor implements Redactor {
     this.secrets.delete(key);
     let result = event;
     if (secrets !== undefined && event.error !== null && echoesSecret(event.error.message, secrets)) {
-      result = { ...result, error: { code: event.error.code, message: 'message removed: it quoted a scrubbed password' } };
+      result = {
+        ...result,
+        error: { code: event.error.code, message: 'message removed: it quoted a scrubbed password' },
+      };
     }
     // Captured rows may hold verifiers (SELECT rolpassword FROM pg_authid) or options with passwords (pg_user_mapping).
     if (event.capturedRows !== null && event.capturedRows.some((row) => row.some(isSecretValue))) {
-      result = { ...result, capturedRows: event.capturedRows.map((row) => row.map((v) => (isSecretValue(v) ? null : v))) };
+      result = {
+        ...result,
+        capturedRows: event.capturedRows.map((row) => row.map((v) => (isSecretValue(v) ? null : v))),
+      };
     }
     return result;
   }

@@ -24,16 +24,24 @@ async function collect(path: string, chunkBytes: number): Promise<Buffer[]> {
 
 test('chunks end at line ends, keep every byte in order, and grow for a line longer than the buffer', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.string({ maxLength: 40 }).map((s) => s.replace(/\n/g, ' ')), { maxLength: 30 }), fc.boolean(), fc.integer({ min: 1, max: 16 }), async (lines, unfinished, chunkBytes) => {
-      const text = lines.map((l) => `${l}\n`).join('') + (unfinished ? 'tail without newline' : '');
-      const path = join(dir, 'segment');
-      await writeFile(path, text);
-      const chunks = await collect(path, chunkBytes);
-      expect(Buffer.concat(chunks).toString()).toBe(text);
-      chunks.slice(0, -1).forEach((c) => expect(c.at(-1)).toBe(0x0a));
-      if (!unfinished && chunks.length > 0) expect(chunks.at(-1)!.at(-1)).toBe(0x0a);
-      expect(chunks.every((c) => c.length > 0)).toBe(true);
-    }),
+    fc.asyncProperty(
+      fc.array(
+        fc.string({ maxLength: 40 }).map((s) => s.replace(/\n/g, ' ')),
+        { maxLength: 30 },
+      ),
+      fc.boolean(),
+      fc.integer({ min: 1, max: 16 }),
+      async (lines, unfinished, chunkBytes) => {
+        const text = lines.map((l) => `${l}\n`).join('') + (unfinished ? 'tail without newline' : '');
+        const path = join(dir, 'segment');
+        await writeFile(path, text);
+        const chunks = await collect(path, chunkBytes);
+        expect(Buffer.concat(chunks).toString()).toBe(text);
+        chunks.slice(0, -1).forEach((c) => expect(c.at(-1)).toBe(0x0a));
+        if (!unfinished && chunks.length > 0) expect(chunks.at(-1)!.at(-1)).toBe(0x0a);
+        expect(chunks.every((c) => c.length > 0)).toBe(true);
+      },
+    ),
     { numRuns: 60 },
   );
 });
@@ -49,7 +57,8 @@ test('the verifier finds the same things whether a segment comes whole, in line-
   bad[flip + 1] = 'K'.charCodeAt(0);
   const path = join(dir, name);
   await writeFile(path, bad);
-  const run = (source: SegmentSource) => verifyJournal({ segments: [source], latestCheckpoint, pinnedKeys: null, remembered: null, sha256: nodeSha256 });
+  const run = (source: SegmentSource) =>
+    verifyJournal({ segments: [source], latestCheckpoint, pinnedKeys: null, remembered: null, sha256: nodeSha256 });
   const whole = await run({ name, read: async () => Buffer.from(bad) });
   expect(whole.findings.map((f) => f.code)).toContain('JOURNAL_TORN_TAIL');
   expect(whole.findings.length).toBeGreaterThan(1);

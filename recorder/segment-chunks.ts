@@ -13,7 +13,10 @@ const defaultChunkBytes = 4 << 20;
  * (an unfinished line at the end of the file). A yielded chunk is overwritten once the next is asked
  * for. A line longer than the buffer grows it.
  */
-export async function* readSegmentChunks(path: string, chunkBytes = defaultChunkBytes): AsyncGenerator<Buffer, void, undefined> {
+export async function* readSegmentChunks(
+  path: string,
+  chunkBytes = defaultChunkBytes,
+): AsyncGenerator<Buffer, void, undefined> {
   const handle = await open(path, 'r');
   try {
     let buffer = Buffer.allocUnsafe(chunkBytes);

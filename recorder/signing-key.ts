@@ -33,7 +33,11 @@ export interface SigningKey {
 const pkcs8Ed25519Prefix = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 function keyFromSeed(name: string, seed: Uint8Array): { key: SigningKey; encoded: string } {
-  const privateKey: KeyObject = createPrivateKey({ key: Buffer.concat([pkcs8Ed25519Prefix, seed]), format: 'der', type: 'pkcs8' });
+  const privateKey: KeyObject = createPrivateKey({
+    key: Buffer.concat([pkcs8Ed25519Prefix, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   // The SPKI DER of an Ed25519 public key is a 12-byte header and the 32 key bytes.
   const publicKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(12);
   const verifierKey = formatVerifierKey(name, publicKey, nodeSha256);
@@ -49,14 +53,23 @@ export function parseSigningKey(text: string): SigningKey {
   // The base64 key may itself contain '+': everything after the fourth '+' is the key.
   const [p1, p2, name, idHex] = fields;
   const key64 = fields.slice(4).join('+');
-  if (p1 !== 'PRIVATE' || p2 !== 'KEY' || name === undefined || !isValidKeyName(name) || idHex === undefined || !/^[0-9a-f]{8}$/.test(idHex)) {
+  if (
+    p1 !== 'PRIVATE' ||
+    p2 !== 'KEY' ||
+    name === undefined ||
+    !isValidKeyName(name) ||
+    idHex === undefined ||
+    !/^[0-9a-f]{8}$/.test(idHex)
+  ) {
     throw bad();
   }
   const raw = Buffer.from(key64, 'base64');
   if (raw.toString('base64') !== key64 || raw.length !== 33) throw bad();
-  if (raw[0] !== ed25519Algorithm) throw new JournalError(JournalErrorCode.keyMalformed, 'signing key algorithm is not ed25519');
+  if (raw[0] !== ed25519Algorithm)
+    throw new JournalError(JournalErrorCode.keyMalformed, 'signing key algorithm is not ed25519');
   const { key } = keyFromSeed(name, raw.subarray(1));
-  if (formatKeyId(key.keyId) !== idHex) throw new JournalError(JournalErrorCode.keyMalformed, 'signing key id does not match its key');
+  if (formatKeyId(key.keyId) !== idHex)
+    throw new JournalError(JournalErrorCode.keyMalformed, 'signing key id does not match its key');
   return key;
 }
 
@@ -96,7 +109,8 @@ export async function loadSigningKey(path: string): Promise<SigningKey> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new JournalError(JournalErrorCode.keyMissing, `no signing key at ${path}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new JournalError(JournalErrorCode.keyMissing, `no signing key at ${path}`);
     throw new JournalError(JournalErrorCode.readFailed, `cannot read the signing key at ${path}`, {}, { cause: err });
   }
   return parseSigningKey(text);
@@ -108,12 +122,16 @@ export async function loadSigningKey(path: string): Promise<SigningKey> {
  * current key is kept as `signing-key.retired-<keyid>` (the writer needs it to sign the hand-over
  * record) and the new key gets the same name.
  */
-export async function createSigningKey(dir: string, options: { rotate?: boolean; keyFile?: string } = {}): Promise<string> {
+export async function createSigningKey(
+  dir: string,
+  options: { rotate?: boolean; keyFile?: string } = {},
+): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keyPath = options.keyFile ?? join(dir, signingKeyFile);
   let name = newOrigin();
   if (await exists(keyPath)) {
-    if (options.rotate !== true) throw new JournalError(JournalErrorCode.keyExists, `a signing key already exists at ${keyPath}`);
+    if (options.rotate !== true)
+      throw new JournalError(JournalErrorCode.keyExists, `a signing key already exists at ${keyPath}`);
     const current = await loadSigningKey(keyPath);
     name = current.name;
     await rename(keyPath, `${keyPath}.retired-${formatKeyId(current.keyId)}`);

@@ -208,7 +208,7 @@ function endOfNumber(sql: Uint8Array, i: number): number {
   const c1 = lower(sql[i + 1] ?? 0);
   if (sql[i] === 0x30 && (c1 === 0x78 || c1 === 0x6f || c1 === 0x62)) {
     i += 2;
-    while (i < n && (isIdentPart(sql[i] as number) && sql[i] !== DOLLAR)) i++;
+    while (i < n && isIdentPart(sql[i] as number) && sql[i] !== DOLLAR) i++;
     return i;
   }
   while (i < n && (isDigit(sql[i] as number) || sql[i] === 0x5f)) i++;

@@ -17,7 +17,8 @@ export function replaceLiterals(sql: RecordedText): RecordedText {
     scanSql(
       bytes,
       (kind, start, end) => {
-        if (kind === SqlTokenKind.param) highest = Math.max(highest, Number(bytes.subarray(start + 1, end).toString('latin1')));
+        if (kind === SqlTokenKind.param)
+          highest = Math.max(highest, Number(bytes.subarray(start + 1, end).toString('latin1')));
         else if (kind === SqlTokenKind.string || kind === SqlTokenKind.number) cuts.push({ start, end });
       },
       standardConformingStrings,

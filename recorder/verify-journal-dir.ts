@@ -37,7 +37,12 @@ export async function readVerifyState(path: string): Promise<VerifiedTree | null
     parsed = null;
   }
   const state = parsed as { size?: unknown; root?: unknown } | null;
-  if (typeof state?.size !== 'number' || !Number.isSafeInteger(state.size) || state.size < 0 || typeof state.root !== 'string') {
+  if (
+    typeof state?.size !== 'number' ||
+    !Number.isSafeInteger(state.size) ||
+    state.size < 0 ||
+    typeof state.root !== 'string'
+  ) {
     throw new VerifyError(VerifyErrorCode.stateMalformed, `the state file ${path} is not one pgtrail verify wrote`);
   }
   return { size: state.size, root: state.root };
@@ -65,10 +70,21 @@ export async function verifyJournalDir(dir: string, options: VerifyJournalDirOpt
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const names = await readdir(dir);
-  const segments = names.filter((n) => parseSegmentName(n) !== null).map((name) => ({ name, read: () => readFile(join(dir, name)), chunks: () => readSegmentChunks(join(dir, name)) }));
+  const segments = names
+    .filter((n) => parseSegmentName(n) !== null)
+    .map((name) => ({ name, read: () => readFile(join(dir, name)), chunks: () => readSegmentChunks(join(dir, name)) }));
   const remembered = options.stateFile === null ? null : await readVerifyState(options.stateFile);
   const writerActive = await isWriterRunning(dir);
-  const report = await verifyJournal({ segments, latestCheckpoint, pinnedKeys: options.pinnedKeys, remembered, sha256: nodeSha256, sha256Into: nodeSha256Into, isUtf8, writerActive });
+  const report = await verifyJournal({
+    segments,
+    latestCheckpoint,
+    pinnedKeys: options.pinnedKeys,
+    remembered,
+    sha256: nodeSha256,
+    sha256Into: nodeSha256Into,
+    isUtf8,
+    writerActive,
+  });
   if (options.stateFile !== null && report.intact && report.verified !== null) {
     const tmp = `${options.stateFile}.tmp-${process.pid}`;
     await writeFile(tmp, `${JSON.stringify(report.verified)}\n`);

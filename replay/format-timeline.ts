@@ -16,12 +16,15 @@ export function formatSessionHeading(s: SessionRow): string {
 
 /** One statement of the timeline: offset since the session's start, SQL, parameters, outcome, digest, captured rows. */
 export function formatStatement(row: StatementRow, offsetMs: number): string {
-  const lines = [`${formatOffset(offsetMs).padStart(10)} #${row.statement}  ${row.sql.trimEnd()}`.replace(/\n/g, `\n${indent}`)];
+  const lines = [
+    `${formatOffset(offsetMs).padStart(10)} #${row.statement}  ${row.sql.trimEnd()}`.replace(/\n/g, `\n${indent}`),
+  ];
   if (row.params !== null) lines.push(`${indent}params: ${JSON.stringify(row.params)}`);
   if (row.role !== row.user) lines.push(`${indent}role: ${row.role}`);
   lines.push(`${indent}-> ${outcome(row)}`);
   if (row.result_digest !== null) lines.push(`${indent}result sha256 ${row.result_digest}`);
-  for (const r of row.captured_rows ?? []) lines.push(`${indent}| ${r.map((v) => (v === null ? 'NULL' : oneLine(v))).join(' | ')} |`);
+  for (const r of row.captured_rows ?? [])
+    lines.push(`${indent}| ${r.map((v) => (v === null ? 'NULL' : oneLine(v))).join(' | ')} |`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -28,14 +28,16 @@ export function compareOutcome(row: StatementRow, now: ReplayedOutcome): Diverge
   if (recordedError !== null || now.errorCode !== null) return out;
   if (row.command !== now.command) out.push({ field: 'command', recorded: row.command, replayed: now.command });
   if (row.rows !== null && row.rows !== now.rows) out.push({ field: 'rows', recorded: row.rows, replayed: now.rows });
-  if (row.result_digest !== now.resultDigest) out.push({ field: 'result_digest', recorded: row.result_digest, replayed: now.resultDigest });
+  if (row.result_digest !== now.resultDigest)
+    out.push({ field: 'result_digest', recorded: row.result_digest, replayed: now.resultDigest });
   return out;
 }
 
 function skipReason(row: StatementRow): string | null {
   if (row.not_executed) return 'not executed when recorded';
   if (row.protocol === 'function_call') return 'a fastpath function call is not re-executed';
-  if (row.copy === 'in' || (row.copy === null && /^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i.test(row.sql))) return 'COPY FROM STDIN data is not in the journal';
+  if (row.copy === 'in' || (row.copy === null && /^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i.test(row.sql)))
+    return 'COPY FROM STDIN data is not in the journal';
   return null;
 }
 
@@ -53,7 +55,11 @@ export async function* reExecute(rows: readonly StatementRow[], url: string): As
   try {
     await client.connect();
   } catch (cause) {
-    throw new ReplayError('REPLAY_TARGET_UNREACHABLE', `cannot connect to the replay target: ${(cause as Error).message}`, { cause });
+    throw new ReplayError(
+      'REPLAY_TARGET_UNREACHABLE',
+      `cannot connect to the replay target: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   client.on('error', () => {}); // a lost connection surfaces as the next query's rejection
   // pg keeps its socket (the TLS socket once TLS is up) on `connection.stream`; it is not in the typings.
@@ -69,7 +75,12 @@ export async function* reExecute(rows: readonly StatementRow[], url: string): As
         continue;
       }
       try {
-        await client.query({ text: row.sql, ...(row.params !== null && { values: [...row.params] }), rowMode: 'array', types: rawText });
+        await client.query({
+          text: row.sql,
+          ...(row.params !== null && { values: [...row.params] }),
+          rowMode: 'array',
+          types: rawText,
+        });
       } catch {
         // The error is in the outcome the tap read; anything else (a lost connection) shows as no outcome.
       }
@@ -92,7 +103,8 @@ async function nextOutcome(tap: OutcomeTap, stream: NodeJS.EventEmitter): Promis
   for (;;) {
     const outcome = tap.take();
     if (outcome !== null) return outcome;
-    if (!(await moreData(stream, deadline - Date.now()))) throw new ReplayError('REPLAY_TARGET_UNREACHABLE', 'the replay target stopped answering');
+    if (!(await moreData(stream, deadline - Date.now())))
+      throw new ReplayError('REPLAY_TARGET_UNREACHABLE', 'the replay target stopped answering');
   }
 }
 

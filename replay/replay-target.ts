@@ -9,7 +9,8 @@ export function targetAddress(url: string): { readonly host: string; readonly po
   } catch {
     throw new ReplayError('REPLAY_BAD_TARGET', '--to must be a postgres:// URL');
   }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') throw new ReplayError('REPLAY_BAD_TARGET', '--to must be a postgres:// URL');
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')
+    throw new ReplayError('REPLAY_BAD_TARGET', '--to must be a postgres:// URL');
   const host = decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, '')) || 'localhost';
   const port = parsed.port === '' ? 5432 : Number(parsed.port);
   return { host, port };

@@ -19,7 +19,11 @@ export async function loadSessionTimeline(source: JournalSource, session: string
 }
 
 /** Milliseconds from the session's start (or its first statement) to a statement. */
-export function offsetMs(timeline: Pick<SessionTimeline, 'session'>, first: StatementRow | undefined, row: StatementRow): number {
+export function offsetMs(
+  timeline: Pick<SessionTimeline, 'session'>,
+  first: StatementRow | undefined,
+  row: StatementRow,
+): number {
   const start = timeline.session.opened ?? first?.ts ?? row.ts;
   return Date.parse(row.ts) - Date.parse(start);
 }

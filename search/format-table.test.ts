@@ -13,7 +13,9 @@ describe('formatTable', () => {
   ];
 
   it('aligns columns under their headers and keeps each row on one line', () => {
-    expect(formatTable(columns, rows)).toBe(['NAME      N  SQL', 'alice     7  select 1', 'bo     1234  delete from t', ''].join('\n'));
+    expect(formatTable(columns, rows)).toBe(
+      ['NAME      N  SQL', 'alice     7  select 1', 'bo     1234  delete from t', ''].join('\n'),
+    );
   });
 
   it('cuts lines to the terminal width', () => {

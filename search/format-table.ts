@@ -10,7 +10,11 @@ export interface TableColumn<T> {
  * Formats rows as an aligned text table with a header line, columns two spaces apart. The last
  * column is cut to fit `width` characters when given (the terminal's width), marked with `…`.
  */
-export function formatTable<T>(columns: readonly TableColumn<T>[], rows: readonly T[], width: number | null = null): string {
+export function formatTable<T>(
+  columns: readonly TableColumn<T>[],
+  rows: readonly T[],
+  width: number | null = null,
+): string {
   const cells = rows.map((row) => columns.map((c) => oneLine(c.cell(row))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => (r[i] ?? '').length)));
   const lines = [columns.map((c) => c.header), ...cells].map((r) =>
@@ -23,7 +27,10 @@ export function formatTable<T>(columns: readonly TableColumn<T>[], rows: readonl
       .join('  ')
       .trimEnd(),
   );
-  return lines.map((l) => (width !== null && l.length > width ? `${l.slice(0, Math.max(0, width - 1))}…` : l)).join('\n') + '\n';
+  return (
+    lines.map((l) => (width !== null && l.length > width ? `${l.slice(0, Math.max(0, width - 1))}…` : l)).join('\n') +
+    '\n'
+  );
 }
 
 /** Collapses whitespace runs (newlines in SQL) so that one row stays on one line. */

@@ -107,7 +107,11 @@ export function loadIndex(dir: string, options: { readonly complete?: boolean } 
     }
     const state = { ...header.state, columns };
     if (options.complete !== true) {
-      return { index: new TrailIndex({ ...state, locations: new RowLocationFile(path, expectedFilters, rows) }), segments: header.segments, last: header.last };
+      return {
+        index: new TrailIndex({ ...state, locations: new RowLocationFile(path, expectedFilters, rows) }),
+        segments: header.segments,
+        last: header.last,
+      };
     }
     const locations = readPart(path, expectedFilters, rows * rowLocationBytes);
     if (locations === null || sha256(locations) !== header.locationsSha256) return null;
@@ -131,9 +135,14 @@ function readPart(path: string, position: number, length: number): Buffer | null
 function locationColumns(bytes: Buffer, rows: number): Partial<Record<ColumnName, Float64Array | Uint32Array>> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const c = {
-    seq: new Float64Array(rows), statement: new Uint32Array(rows),
-    startedSegment: new Uint32Array(rows), startedOffset: new Float64Array(rows), startedLength: new Uint32Array(rows),
-    finishedSegment: new Uint32Array(rows), finishedOffset: new Float64Array(rows), finishedLength: new Uint32Array(rows),
+    seq: new Float64Array(rows),
+    statement: new Uint32Array(rows),
+    startedSegment: new Uint32Array(rows),
+    startedOffset: new Float64Array(rows),
+    startedLength: new Uint32Array(rows),
+    finishedSegment: new Uint32Array(rows),
+    finishedOffset: new Float64Array(rows),
+    finishedLength: new Uint32Array(rows),
   };
   for (let row = 0; row < rows; row++) {
     const r = readRowLocation(view, row * rowLocationBytes);
@@ -150,7 +159,12 @@ function locationColumns(bytes: Buffer, rows: number): Partial<Record<ColumnName
 }
 
 /** A typed-array view of a column in the file's bytes; copied only when not 8-aligned in memory. */
-function columnView(body: Buffer, offset: number, rows: number, type: 'f64' | 'u32' | 'u8'): Float64Array | Uint32Array | Uint8Array {
+function columnView(
+  body: Buffer,
+  offset: number,
+  rows: number,
+  type: 'f64' | 'u32' | 'u8',
+): Float64Array | Uint32Array | Uint8Array {
   const width = type === 'f64' ? 8 : type === 'u32' ? 4 : 1;
   let buffer = body.buffer;
   let at = body.byteOffset + offset;

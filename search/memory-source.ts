@@ -22,7 +22,8 @@ export function memorySource(events: (TrailEvent | null)[], indexDir: string | n
       for (let i = from?.offset ?? 0; i < events.length; i++) yield entryAt(i);
     },
     readAt(location: RecordLocation): JournalEntry {
-      if (location.segment !== 'memory' || location.offset >= events.length) throw new Error('no record at that location');
+      if (location.segment !== 'memory' || location.offset >= events.length)
+        throw new Error('no record at that location');
       return entryAt(location.offset);
     },
   };

@@ -4,7 +4,11 @@ import { loadIndex, saveIndex, type StoredIndex } from './index-store.js';
 import { TrailIndex } from './trail-index.js';
 
 /** Reports scan progress: records taken so far, and bytes of the journal done out of the total. */
-export type ProgressListener = (progress: { readonly records: number; readonly bytes: number; readonly totalBytes: number }) => void;
+export type ProgressListener = (progress: {
+  readonly records: number;
+  readonly bytes: number;
+  readonly totalBytes: number;
+}) => void;
 
 /** How openIndex got its index. */
 export type IndexOrigin = 'loaded' | 'extended' | 'built';
@@ -81,7 +85,11 @@ async function scanInto(
   return last && { segment: last.segment, offset: last.offset, length: last.length };
 }
 
-function freshness(stored: StoredIndex, now: readonly SegmentStat[], source: JournalSource): 'current' | 'grown' | 'stale' {
+function freshness(
+  stored: StoredIndex,
+  now: readonly SegmentStat[],
+  source: JournalSource,
+): 'current' | 'grown' | 'stale' {
   const then = stored.segments;
   if (now.length < then.length) return 'stale';
   let grown = now.length > then.length;

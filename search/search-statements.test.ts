@@ -12,7 +12,9 @@ import type { StatementFilter } from './statement-filter.js';
 import { statementKind } from './statement-kind.js';
 
 const start = Date.parse('2026-03-01T00:00:00Z');
-const trail = (): TrailEvent[] => [...generateTrail({ sessions: 40, statementsPerSession: 30, startMs: start, stepMs: 1000, concurrent: 4 })];
+const trail = (): TrailEvent[] => [
+  ...generateTrail({ sessions: 40, statementsPerSession: 30, startMs: start, stepMs: 1000, concurrent: 4 }),
+];
 
 /** The obvious, slow answer: join every started record with its finish and session, then filter. */
 function reference(events: readonly TrailEvent[], f: StatementFilter): number[] {
@@ -94,7 +96,10 @@ describe('searchStatements over an in-memory journal', () => {
   });
 
   it('shows a statement without a finished record as unfinished', async () => {
-    const cut = events.slice(0, events.findIndex((e) => e.type === 'statement.finished'));
+    const cut = events.slice(
+      0,
+      events.findIndex((e) => e.type === 'statement.finished'),
+    );
     const rows = await searchStatements(memorySource(cut), {}, { order: 'asc', limit: null });
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => !r.finished && r.command === null && r.duration_ms === null)).toBe(true);
@@ -118,7 +123,17 @@ describe('the persisted index', () => {
     expect(first.map((r) => r.seq)).toEqual(reference(events, query));
     expect((await openIndex(source)).origin).toBe('loaded');
 
-    events.push(...[...generateTrail({ sessions: 8, statementsPerSession: 5, startMs: start + 10_000_000, stepMs: 1000, concurrent: 2 })].map(renamed));
+    events.push(
+      ...[
+        ...generateTrail({
+          sessions: 8,
+          statementsPerSession: 5,
+          startMs: start + 10_000_000,
+          stepMs: 1000,
+          concurrent: 2,
+        }),
+      ].map(renamed),
+    );
     expect((await openIndex(source)).origin).toBe('extended');
     const grown = await searchStatements(source, query, { order: 'asc', limit: null });
     expect(grown.map((r) => r.seq)).toEqual(reference(events, query));
@@ -137,12 +152,18 @@ describe('the persisted index', () => {
     writeFileSync(bin, bytes);
     expect((await openIndex(source)).origin).toBe('loaded');
     const recent = { since: start + 10_000_000 } as const;
-    expect((await searchStatements(source, recent, { order: 'asc', limit: null })).map((r) => r.seq)).toEqual(reference(events, recent));
+    expect((await searchStatements(source, recent, { order: 'asc', limit: null })).map((r) => r.seq)).toEqual(
+      reference(events, recent),
+    );
     expect((await openIndex(source)).origin).toBe('loaded');
-    expect((await searchStatements(source, recent, { order: 'asc', limit: null })).map((r) => r.seq)).toEqual(reference(events, recent));
+    expect((await searchStatements(source, recent, { order: 'asc', limit: null })).map((r) => r.seq)).toEqual(
+      reference(events, recent),
+    );
 
     writeFileSync(join(dir, 'search-index.json'), '{"format":');
-    expect((await searchStatements(source, query, { order: 'asc', limit: null })).map((r) => r.seq)).toEqual(reference(events, query));
+    expect((await searchStatements(source, query, { order: 'asc', limit: null })).map((r) => r.seq)).toEqual(
+      reference(events, query),
+    );
     rmSync(dir, { recursive: true, force: true });
     expect((await openIndex(source)).origin).toBe('built');
   });
@@ -163,7 +184,11 @@ describe('the persisted index', () => {
 describe('listSessions', () => {
   const events = trail();
   it('lists sessions active in a window, by user and database, with counts', async () => {
-    const rows = await listSessions(memorySource(events), { since: start + 300_000, until: start + 400_000 }, { order: 'asc', limit: null });
+    const rows = await listSessions(
+      memorySource(events),
+      { since: start + 300_000, until: start + 400_000 },
+      { order: 'asc', limit: null },
+    );
     const expected = events
       .filter((e): e is SessionOpened => e.type === 'session.opened')
       .filter((o) => {
@@ -173,7 +198,11 @@ describe('listSessions', () => {
       .map((o) => o.session);
     expect(rows.map((r) => r.session)).toEqual(expected);
     expect(rows[0]).toMatchObject({ statements: 30, reason: 'client_quit' });
-    const bob = await listSessions(memorySource(events), { user: 'bob', database: 'billing' }, { order: 'desc', limit: 2 });
+    const bob = await listSessions(
+      memorySource(events),
+      { user: 'bob', database: 'billing' },
+      { order: 'desc', limit: 2 },
+    );
     expect(bob.every((r) => r.user === 'bob' && r.database === 'billing')).toBe(true);
     expect(bob.length).toBe(2);
     expect((bob[0]?.seq ?? 0) > (bob[1]?.seq ?? 0)).toBe(true);

@@ -18,26 +18,39 @@ export interface SearchOptions extends QueryOptions {
  * against the index before anything from them is returned. When a check fails, the index is rebuilt
  * from the segments and the search runs once more.
  */
-export async function searchStatements(source: JournalSource, filter: StatementFilter, options: SearchOptions): Promise<StatementRow[]> {
+export async function searchStatements(
+  source: JournalSource,
+  filter: StatementFilter,
+  options: SearchOptions,
+): Promise<StatementRow[]> {
   const opened = await openIndex(source, options.progress ? { progress: options.progress } : {});
   try {
     return statementsFromIndex(source, opened.index, filter, options);
   } catch (err) {
     if (!(err instanceof SearchError) || err.code !== 'SEARCH_INDEX_MISMATCH' || opened.origin === 'built') throw err;
-    const rebuilt = await openIndex(source, { rebuild: true, ...(options.progress ? { progress: options.progress } : {}) });
+    const rebuilt = await openIndex(source, {
+      rebuild: true,
+      ...(options.progress ? { progress: options.progress } : {}),
+    });
     return statementsFromIndex(source, rebuilt.index, filter, options);
   }
 }
 
 /** The matching statements of an index that is already up to date (searchStatements without opening the index). */
-export function statementsFromIndex(source: JournalSource, index: TrailIndex, filter: StatementFilter, options: SearchOptions): StatementRow[] {
+export function statementsFromIndex(
+  source: JournalSource,
+  index: TrailIndex,
+  filter: StatementFilter,
+  options: SearchOptions,
+): StatementRow[] {
   const rows: StatementRow[] = [];
   const sessions = new Map<number, SessionOpened | null>();
   const total = index.rowCount;
   let seen = 0;
   for (const row of candidateRows(index, filter, options.order)) {
     if (options.limit !== null && rows.length >= options.limit) break;
-    if (options.progress && filter.grep && ++seen % 65_536 === 0) options.progress({ records: seen, bytes: seen, totalBytes: total });
+    if (options.progress && filter.grep && ++seen % 65_536 === 0)
+      options.progress({ records: seen, bytes: seen, totalBytes: total });
     const at = index.location(row);
     if (filter.grep && source.peekSql) {
       // Most statements of a full --grep scan do not match: look at their SQL alone first.
@@ -49,7 +62,8 @@ export function statementsFromIndex(source: JournalSource, index: TrailIndex, fi
     const sql = started.sql;
     if (filter.grep) {
       filter.grep.lastIndex = 0;
-      if (!filter.grep.test(typeof sql === 'string' ? sql : Buffer.from(sql.base64, 'base64').toString('utf8'))) continue;
+      if (!filter.grep.test(typeof sql === 'string' ? sql : Buffer.from(sql.base64, 'base64').toString('utf8')))
+        continue;
     }
     const finished = readFinished(source, index, row, at);
     const sessionNo = index.columns.session.get(row);
@@ -95,7 +109,12 @@ function readStarted(source: JournalSource, index: TrailIndex, row: number, at: 
   return event;
 }
 
-function readFinished(source: JournalSource, index: TrailIndex, row: number, at: RowLocation): StatementFinished | null {
+function readFinished(
+  source: JournalSource,
+  index: TrailIndex,
+  row: number,
+  at: RowLocation,
+): StatementFinished | null {
   const where = index.finishedAt(row, at);
   if (where === null) return null;
   const { event, index: seq } = readEvent(source, where, null);

@@ -17,7 +17,12 @@ const start = Date.parse('2026-03-01T00:00:00Z');
 
 async function write(dir: string, events: Iterable<TrailEvent>): Promise<void> {
   // Small segments, so that records span many files.
-  const writer = await openJournalWriter({ ...defaultConfig.journal, dir, durability: 'batched', segmentMaxBytes: 16 * 1024 });
+  const writer = await openJournalWriter({
+    ...defaultConfig.journal,
+    dir,
+    durability: 'batched',
+    segmentMaxBytes: 16 * 1024,
+  });
   const sink = createJournalSink(writer, 'batched');
   for (const e of events) sink.record(e);
   await writer.close();
@@ -34,7 +39,10 @@ describe('segmentSource on a journal written by the journal writer', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pgtrail-segments-'));
     await createSigningKey(dir);
-    await write(dir, generateTrail({ sessions: 12, statementsPerSession: 20, startMs: start, stepMs: 1000, concurrent: 3 }));
+    await write(
+      dir,
+      generateTrail({ sessions: 12, statementsPerSession: 20, startMs: start, stepMs: 1000, concurrent: 3 }),
+    );
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -64,7 +72,10 @@ describe('segmentSource on a journal written by the journal writer', () => {
   });
 
   it('does not yield or read a torn final line', async () => {
-    const last = readdirSync(dir).filter((n) => n.startsWith('segment-')).sort().at(-1) as string;
+    const last = readdirSync(dir)
+      .filter((n) => n.startsWith('segment-'))
+      .sort()
+      .at(-1) as string;
     const source = segmentSource(dir);
     const before = await all(source.scan(null));
     appendFileSync(join(dir, last), '{"i":99999,"prev":"');
@@ -79,9 +90,15 @@ describe('segmentSource on a journal written by the journal writer', () => {
     const source = segmentSource(dir);
     expect((await openIndex(source)).origin).toBe('built');
     expect((await openIndex(source)).origin).toBe('loaded');
-    const more = [...generateTrail({ sessions: 6, statementsPerSession: 10, startMs: start + 10_000_000, stepMs: 1000, concurrent: 2 })].map((e) =>
-      'session' in e ? { ...e, session: `more-${e.session}` } : e,
-    );
+    const more = [
+      ...generateTrail({
+        sessions: 6,
+        statementsPerSession: 10,
+        startMs: start + 10_000_000,
+        stepMs: 1000,
+        concurrent: 2,
+      }),
+    ].map((e) => ('session' in e ? { ...e, session: `more-${e.session}` } : e));
     await write(dir, more);
     const opened = await openIndex(source);
     expect(opened.origin).toBe('extended');
@@ -95,16 +112,37 @@ describe('segmentSource on a journal written by the journal writer', () => {
   });
 
   it('peeks at the SQL of a started record exactly as JSON.parse reads it, and only at the record asked for', async () => {
-    const tricky = ['select "a""b", \'"sql":"x"\' from t', 'select E\'\\\\\', \'\\"\'', 'select 1\n\t-- "quoted" \u2603 ✓', 'select \'\\\''];
+    const tricky = [
+      'select "a""b", \'"sql":"x"\' from t',
+      "select E'\\\\', '\\\"'",
+      'select 1\n\t-- "quoted" \u2603 ✓',
+      "select '\\'",
+    ];
     const session = 'tricky';
     const events: TrailEvent[] = tricky.map((sql, i) => ({
-      type: 'statement.started', ts: start + i, session, statement: i + 1, user: 'u', role: 'u', protocol: 'simple',
-      sql, params: null, preparedName: null, portal: null, redaction: null,
+      type: 'statement.started',
+      ts: start + i,
+      session,
+      statement: i + 1,
+      user: 'u',
+      role: 'u',
+      protocol: 'simple',
+      sql,
+      params: null,
+      preparedName: null,
+      portal: null,
+      redaction: null,
     }));
-    events.push({ ...(events[0] as Extract<TrailEvent, { type: 'statement.started' }>), statement: 99, sql: { base64: 'gA==' } });
+    events.push({
+      ...(events[0] as Extract<TrailEvent, { type: 'statement.started' }>),
+      statement: 99,
+      sql: { base64: 'gA==' },
+    });
     await write(dir, events);
     const source = segmentSource(dir);
-    const started = (await all(source.scan(null))).filter((e) => e.event?.type === 'statement.started' && e.event.session === session);
+    const started = (await all(source.scan(null))).filter(
+      (e) => e.event?.type === 'statement.started' && e.event.session === session,
+    );
     expect(started).toHaveLength(tricky.length + 1);
     for (const [i, e] of started.entries()) {
       const expected = i < tricky.length ? tricky[i] : null;

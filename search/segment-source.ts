@@ -18,7 +18,8 @@ const newline = 0x0a;
  * without its newline is a torn write in progress and is not yielded. The index lives in DIR/index.
  */
 export function segmentSource(dir: string): JournalSource & { close(): void } {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SearchError('SEARCH_JOURNAL_MISSING', `no journal directory at ${dir}`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new SearchError('SEARCH_JOURNAL_MISSING', `no journal directory at ${dir}`);
   const fds = new Map<string, number>();
   const fdOf = (segment: string): number => {
     let fd = fds.get(segment);
@@ -43,7 +44,8 @@ export function segmentSource(dir: string): JournalSource & { close(): void } {
     scan: (from) => scanSegments(dir, listSegments(), from),
     readAt(at: RecordLocation): JournalEntry {
       const bytes = window.slice(at);
-      if (bytes === null || bytes.length !== at.length || bytes[at.length - 1] !== newline) throw new Error('no complete record at that offset');
+      if (bytes === null || bytes.length !== at.length || bytes[at.length - 1] !== newline)
+        throw new Error('no complete record at that offset');
       const entry = decode(bytes.toString('utf8', 0, at.length - 1), at.segment, 0, at.offset, at.length);
       if (entry === null) throw new Error('no well-formed record at that offset');
       return entry;
@@ -77,7 +79,8 @@ class ReadWindow {
   constructor(private readonly fdOf: (segment: string) => number) {}
 
   slice(at: RecordLocation): Buffer | null {
-    const inside = at.segment === this.segment && at.offset >= this.start && at.offset + at.length <= this.start + this.bytes.length;
+    const inside =
+      at.segment === this.segment && at.offset >= this.start && at.offset + at.length <= this.start + this.bytes.length;
     if (!inside) {
       const size = Math.max(windowBytes, at.length);
       // Reading backwards (newest first): place the window so that it ends at this record.
@@ -141,12 +144,17 @@ function decode(text: string, segment: string, line: number, offset: number, len
     return null;
   }
   const event = (record as { event?: unknown }).event;
-  if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string') return null;
+  if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string')
+    return null;
   // The event's shape is the writer's (recorder/events.ts); verify checks the bytes, search reads them as written.
   return { index: head.index, segment, line, event: event as TrailEvent, offset, length };
 }
 
-async function* scanSegments(dir: string, segments: readonly SegmentStat[], from: ScanPosition | null): AsyncGenerator<LocatedEntry> {
+async function* scanSegments(
+  dir: string,
+  segments: readonly SegmentStat[],
+  from: ScanPosition | null,
+): AsyncGenerator<LocatedEntry> {
   let started = from === null;
   for (const segment of segments) {
     let offset = 0;
@@ -168,12 +176,23 @@ async function* scanSegments(dir: string, segments: readonly SegmentStat[], from
         const { bytesRead } = await file.read(chunk, 0, chunkBytes, offset);
         if (bytesRead === 0) break;
         offset += bytesRead;
-        const data: Buffer = carry === null ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
+        const data: Buffer =
+          carry === null ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
         let start = 0;
         for (let end = data.indexOf(newline, start); end >= 0; end = data.indexOf(newline, start)) {
           line++;
-          const entry = decode(data.toString('utf8', start, end), segment.name, line, carryOffset + start, end + 1 - start);
-          if (entry === null) throw new SearchError('SEARCH_JOURNAL_MALFORMED', `malformed record in ${segment.name} line ${line} (run pgtrail verify)`);
+          const entry = decode(
+            data.toString('utf8', start, end),
+            segment.name,
+            line,
+            carryOffset + start,
+            end + 1 - start,
+          );
+          if (entry === null)
+            throw new SearchError(
+              'SEARCH_JOURNAL_MALFORMED',
+              `malformed record in ${segment.name} line ${line} (run pgtrail verify)`,
+            );
           yield entry;
           start = end + 1;
         }

@@ -51,10 +51,15 @@ export function* candidateRows(index: TrailIndex, filter: StatementFilter, order
   }
   // Per-session database match, computed once: sessions are few next to statements.
   const inDatabase =
-    filter.database === undefined ? null : Uint8Array.from(index.sessions, (s) => (s.database === filter.database ? 1 : 0));
-  const kindMask = filter.kinds === undefined ? null : Uint8Array.from(statementKinds, (k) => (filter.kinds?.includes(k) ? 1 : 0));
+    filter.database === undefined
+      ? null
+      : Uint8Array.from(index.sessions, (s) => (s.database === filter.database ? 1 : 0));
+  const kindMask =
+    filter.kinds === undefined ? null : Uint8Array.from(statementKinds, (k) => (filter.kinds?.includes(k) ? 1 : 0));
   const codeMask =
-    typeof filter.error === 'string' ? Uint8Array.from(index.errorCodes, (e) => (matchesCode(e, filter.error as string) ? 1 : 0)) : null;
+    typeof filter.error === 'string'
+      ? Uint8Array.from(index.errorCodes, (e) => (matchesCode(e, filter.error as string) ? 1 : 0))
+      : null;
   const since = filter.since ?? -Infinity;
   const until = filter.until ?? Infinity;
   const wantError = filter.error !== undefined;

@@ -17,5 +17,8 @@ export function parseTimeSpec(text: string, nowMs: number): number {
     const ms = Date.parse(hasZone ? text : text.length === 10 ? `${text}T00:00:00Z` : `${text.replace(' ', 'T')}Z`);
     if (Number.isFinite(ms)) return ms;
   }
-  throw new SearchError('SEARCH_BAD_TIME', `bad time ${JSON.stringify(text)}: expected an ISO 8601 time or an age like 2h or 7d`);
+  throw new SearchError(
+    'SEARCH_BAD_TIME',
+    `bad time ${JSON.stringify(text)}: expected an ISO 8601 time or an age like 2h or 7d`,
+  );
 }

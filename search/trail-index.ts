@@ -32,8 +32,20 @@ export interface SessionSummary {
 
 /** Names of the statement columns. */
 export const columnNames = [
-  'seq', 'ts', 'session', 'statement', 'user', 'kind', 'flags', 'errorCode',
-  'startedSegment', 'startedOffset', 'startedLength', 'finishedSegment', 'finishedOffset', 'finishedLength',
+  'seq',
+  'ts',
+  'session',
+  'statement',
+  'user',
+  'kind',
+  'flags',
+  'errorCode',
+  'startedSegment',
+  'startedOffset',
+  'startedLength',
+  'finishedSegment',
+  'finishedOffset',
+  'finishedLength',
 ] as const;
 export type ColumnName = (typeof columnNames)[number];
 
@@ -42,9 +54,20 @@ export const filterColumnNames = ['ts', 'session', 'user', 'kind', 'flags', 'err
 
 /** The typed array type of each column. */
 export const columnTypes: Readonly<Record<ColumnName, 'f64' | 'u32' | 'u8'>> = {
-  seq: 'f64', ts: 'f64', session: 'u32', statement: 'u32', user: 'u32', kind: 'u8', flags: 'u8', errorCode: 'u32',
-  startedSegment: 'u32', startedOffset: 'f64', startedLength: 'u32',
-  finishedSegment: 'u32', finishedOffset: 'f64', finishedLength: 'u32',
+  seq: 'f64',
+  ts: 'f64',
+  session: 'u32',
+  statement: 'u32',
+  user: 'u32',
+  kind: 'u8',
+  flags: 'u8',
+  errorCode: 'u32',
+  startedSegment: 'u32',
+  startedOffset: 'f64',
+  startedLength: 'u32',
+  finishedSegment: 'u32',
+  finishedOffset: 'f64',
+  finishedLength: 'u32',
 };
 
 type Columns = { [K in ColumnName]: GrowableColumn<Float64Array | Uint32Array | Uint8Array> };
@@ -111,7 +134,8 @@ export class TrailIndex {
     const session = this.columns.session.raw();
     const statement = this.columns.statement.raw();
     for (let row = 0; row < this.rowCount; row++) {
-      if (((flags[row] as number) & StatementFlag.finished) === 0) this.pending.set(`${session[row]}:${statement[row]}`, row);
+      if (((flags[row] as number) & StatementFlag.finished) === 0)
+        this.pending.set(`${session[row]}:${statement[row]}`, row);
     }
     this.pendingKnown = true;
     return this.pending;
@@ -161,7 +185,11 @@ export class TrailIndex {
   /** Where the statement.finished record of a row lies, or null when it has none yet. */
   finishedAt(row: number, at: RowLocation): RecordLocation | null {
     if ((this.columns.flags.get(row) & StatementFlag.finished) === 0) return null;
-    return { segment: this.segmentNames[at.finishedSegment] ?? '', offset: at.finishedOffset, length: at.finishedLength };
+    return {
+      segment: this.segmentNames[at.finishedSegment] ?? '',
+      offset: at.finishedOffset,
+      length: at.finishedLength,
+    };
   }
 
   /** Takes the next journal entry into the index. */
@@ -244,8 +272,17 @@ export class TrailIndex {
     if (n === undefined) {
       n = this.sessions.length;
       this.sessions.push({
-        id, seq: null, openedTs: null, closedTs: null, user: null, database: null, reason: null,
-        opened: null, closed: null, statements: 0, errors: 0,
+        id,
+        seq: null,
+        openedTs: null,
+        closedTs: null,
+        user: null,
+        database: null,
+        reason: null,
+        opened: null,
+        closed: null,
+        statements: 0,
+        errors: 0,
       });
       this.sessionIds.set(id, n);
     }

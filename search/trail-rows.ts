@@ -1,4 +1,10 @@
-import type { RecordedText, SessionClosed, SessionOpened, StatementFinished, StatementStarted } from '../recorder/events.js';
+import type {
+  RecordedText,
+  SessionClosed,
+  SessionOpened,
+  StatementFinished,
+  StatementStarted,
+} from '../recorder/events.js';
 import { statementKind, type StatementKind } from './statement-kind.js';
 
 /** One statement as `search` prints it; the snake_case fields are PRODUCT.md's `search --json` contract. */

@@ -20,13 +20,25 @@ describe('pgtrail behind a closed pipe', () => {
     const peer = { address: '127.0.0.1', port: 5432 };
     for (let i = 0; i < 5_000; i++) {
       writer.appendWithoutWaiting({
-        type: 'session.opened', ts: Date.now(), session: `s${i}`, identity: { user: 'alice', method: { kind: 'passthrough' } },
-        database: 'app', role: 'alice', client: peer, upstream: peer, application: 'psql', clientTls: null, upstreamTls: null,
-        backendPid: i, serverVersion: '18.4',
+        type: 'session.opened',
+        ts: Date.now(),
+        session: `s${i}`,
+        identity: { user: 'alice', method: { kind: 'passthrough' } },
+        database: 'app',
+        role: 'alice',
+        client: peer,
+        upstream: peer,
+        application: 'psql',
+        clientTls: null,
+        upstreamTls: null,
+        backendPid: i,
+        serverVersion: '18.4',
       });
     }
     await writer.close();
-    const child = spawn(process.execPath, [pgtrailBin, 'sessions', '--journal', journal, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [pgtrailBin, 'sessions', '--journal', journal, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // Read one chunk, then go away like `head -1`.

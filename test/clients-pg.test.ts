@@ -12,7 +12,13 @@ describe('node-postgres through pgtrail', () => {
   let p: TestProxy;
   let client: pg.Client;
   const connect = async (): Promise<pg.Client> => {
-    const c = new pg.Client({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app' });
+    const c = new pg.Client({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+    });
     await c.connect();
     return c;
   };
@@ -57,7 +63,11 @@ describe('node-postgres through pgtrail', () => {
     const r = await client.query({ text: 'select $1::bytea as b, length($1::bytea) as n', values: [blob] });
     expect(Buffer.compare(r.rows[0].b as Buffer, blob)).toBe(0);
     // Results in binary format: pg decodes int4 from its binary representation.
-    const binary: pg.QueryConfig = { text: 'select 42::int4 as v, length($1::bytea)::int4 as n', values: [blob], binary: true } as pg.QueryConfig;
+    const binary: pg.QueryConfig = {
+      text: 'select 42::int4 as v, length($1::bytea)::int4 as n',
+      values: [blob],
+      binary: true,
+    } as pg.QueryConfig;
     const bin = await client.query(binary);
     expect(bin.rows[0]).toEqual({ v: 42, n: 4096 });
   });
@@ -120,11 +130,13 @@ describe('node-postgres through pgtrail', () => {
   it('serves 50 concurrent connections', async () => {
     const clients = await Promise.all(Array.from({ length: 50 }, () => connect()));
     try {
-      const pids = await Promise.all(clients.map(async (c, i) => {
-        const r = await c.query('select pg_backend_pid() as pid, $1::int as i', [i]);
-        expect(r.rows[0].i).toBe(i);
-        return r.rows[0].pid as number;
-      }));
+      const pids = await Promise.all(
+        clients.map(async (c, i) => {
+          const r = await c.query('select pg_backend_pid() as pid, $1::int as i', [i]);
+          expect(r.rows[0].i).toBe(i);
+          return r.rows[0].pid as number;
+        }),
+      );
       expect(new Set(pids).size).toBe(50);
     } finally {
       await Promise.all(clients.map((c) => c.end()));

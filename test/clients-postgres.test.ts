@@ -12,7 +12,15 @@ describe('postgres.js through pgtrail', () => {
   let p: TestProxy;
   let sql: postgres.Sql;
   const open = (max = 1): postgres.Sql =>
-    postgres({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', max, onnotice: () => {} });
+    postgres({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+      max,
+      onnotice: () => {},
+    });
   beforeAll(async () => {
     p = await startTestProxy(server);
     sql = open();
@@ -25,7 +33,9 @@ describe('postgres.js through pgtrail', () => {
   });
 
   it('runs several statements in one simple Query', async () => {
-    const results = (await sql.unsafe('select 1 as a; select 2 as b').simple()) as unknown as postgres.RowList<postgres.Row[]>[];
+    const results = (await sql.unsafe('select 1 as a; select 2 as b').simple()) as unknown as postgres.RowList<
+      postgres.Row[]
+    >[];
     expect(results.map((r) => r[0])).toEqual([{ a: 1 }, { b: 2 }]);
   });
 
@@ -48,7 +58,9 @@ describe('postgres.js through pgtrail', () => {
   });
 
   it('pipelines extended-protocol queries, an error affecting only its own', async () => {
-    const queries = Array.from({ length: 100 }, (_, i) => (i === 50 ? sql`select 1/0 as v` : sql`select ${i}::int as v`));
+    const queries = Array.from({ length: 100 }, (_, i) =>
+      i === 50 ? sql`select 1/0 as v` : sql`select ${i}::int as v`,
+    );
     const settled = await Promise.allSettled(queries);
     settled.forEach((s, i) => {
       if (i === 50) expect(s.status).toBe('rejected');
@@ -72,7 +84,15 @@ describe('postgres.js through pgtrail', () => {
     // whenever the server's writes coalesce).
     const readable = await sql`copy (select * from pgjs_items where id < 1010 order by id) to stdout`.readable();
     const parts: Buffer[] = [];
-    await pipeline(readable, new Writable({ write(chunk: Buffer, _e, done) { parts.push(chunk); done(); } }));
+    await pipeline(
+      readable,
+      new Writable({
+        write(chunk: Buffer, _e, done) {
+          parts.push(chunk);
+          done();
+        },
+      }),
+    );
     expect(Buffer.concat(parts).toString()).toBe(lines.split('\n').slice(0, 1000).join('\n') + '\n');
   });
 
@@ -110,7 +130,10 @@ describe('postgres.js through pgtrail', () => {
     try {
       const [before] = await one`select pg_backend_pid() as pid`;
       const sleeping = one`select pg_sleep(30) as pgjs_cancel_marker`;
-      const result = sleeping.then(() => 'finished', (err: { code?: string }) => err.code);
+      const result = sleeping.then(
+        () => 'finished',
+        (err: { code?: string }) => err.code,
+      );
       await waitForRunningQuery(server, 'pgjs_cancel_marker');
       sleeping.cancel();
       expect(await result).toBe('57014');
@@ -124,7 +147,9 @@ describe('postgres.js through pgtrail', () => {
   it('serves 50 concurrent connections', async () => {
     const pools = Array.from({ length: 50 }, () => open(1));
     try {
-      const pids = await Promise.all(pools.map(async (s) => (await s`select pg_backend_pid() as pid`)[0]?.pid as number));
+      const pids = await Promise.all(
+        pools.map(async (s) => (await s`select pg_backend_pid() as pid`)[0]?.pid as number),
+      );
       expect(new Set(pids).size).toBe(50);
     } finally {
       await Promise.all(pools.map((s) => s.end()));

@@ -15,7 +15,10 @@ describe('pgtrail demo', () => {
   it('prints a working connection URL and the commands that show what was recorded', { timeout: 240_000 }, async () => {
     const port = await freePort();
     const journal = join(work, 'journal');
-    const child = spawn(process.execPath, [pgtrailBin, 'demo', '--listen', `127.0.0.1:${port}`, '--journal', journal], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [pgtrailBin, 'demo', '--listen', `127.0.0.1:${port}`, '--journal', journal], {
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -31,18 +34,38 @@ describe('pgtrail demo', () => {
     });
     const url = /psql "([^"]+)"/.exec(out)?.[1];
     expect(url).toBe(`postgres://demo:demo@127.0.0.1:${port}/demo`);
-    const psql = spawnSync('psql', [url as string, '-X', '-A', '-t', '-c', "select 'hello from the demo' as greeting"], { encoding: 'utf8' });
+    const psql = spawnSync(
+      'psql',
+      [url as string, '-X', '-A', '-t', '-c', "select 'hello from the demo' as greeting"],
+      { encoding: 'utf8' },
+    );
     expect(psql.stdout.trim()).toBe('hello from the demo');
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);
 
     const vkey = /--vkey (\S+)/.exec(out)?.[1] as string;
-    const verify = spawnSync(process.execPath, [pgtrailBin, 'verify', '--journal', journal, '--vkey', vkey], { encoding: 'utf8' });
+    const verify = spawnSync(process.execPath, [pgtrailBin, 'verify', '--journal', journal, '--vkey', vkey], {
+      encoding: 'utf8',
+    });
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
-    const search = spawnSync(process.execPath, [pgtrailBin, 'search', '--journal', journal, '--json', '--grep', 'hello from'], { encoding: 'utf8' });
-    const rows = search.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const search = spawnSync(
+      process.execPath,
+      [pgtrailBin, 'search', '--journal', journal, '--json', '--grep', 'hello from'],
+      { encoding: 'utf8' },
+    );
+    const rows = search.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ user: 'demo', database: 'demo', command: 'SELECT 1', rows: 1, error: null, application: 'psql' });
+    expect(rows[0]).toMatchObject({
+      user: 'demo',
+      database: 'demo',
+      command: 'SELECT 1',
+      rows: 1,
+      error: null,
+      application: 'psql',
+    });
   });
 });

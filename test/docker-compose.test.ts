@@ -24,7 +24,9 @@ interface ComposeService {
 }
 
 function service(name: string): ComposeService {
-  const file = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services?: Record<string, ComposeService> };
+  const file = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+    services?: Record<string, ComposeService>;
+  };
   const found = file.services?.[name];
   if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
   return found;
@@ -63,7 +65,9 @@ describe('docker-compose.yml', () => {
     expect(pgtrail.volumes).toContain(`journal:${valueOf(args, '--journal')}`);
 
     // The role the comments connect as is the one docker/ creates.
-    expect(readFileSync(join(root, 'docker', 'init-app-role.sql'), 'utf8')).toMatch(/CREATE ROLE app LOGIN PASSWORD 'app-secret'/);
+    expect(readFileSync(join(root, 'docker', 'init-app-role.sql'), 'utf8')).toMatch(
+      /CREATE ROLE app LOGIN PASSWORD 'app-secret'/,
+    );
 
     const upstream = new URL(valueOf(args, '--upstream'));
     expect(upstream.hostname).toBe('postgres');
@@ -103,9 +107,16 @@ describe('docker-compose.yml', () => {
     }
     expect(await exited).toBe(0);
 
-    const search = spawnSync(process.execPath, [pgtrailBin, 'search', '--journal', journal, '--json', '--grep', 'compose_marker'], { encoding: 'utf8' });
+    const search = spawnSync(
+      process.execPath,
+      [pgtrailBin, 'search', '--journal', journal, '--json', '--grep', 'compose_marker'],
+      { encoding: 'utf8' },
+    );
     expect(search.status, search.stderr).toBe(0);
-    const found = search.stdout.trim().split('\n').map((line) => JSON.parse(line) as { user: string; sql: string; command: string });
+    const found = search.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { user: string; sql: string; command: string });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ user: 'app', command: 'SELECT 1' });
   });

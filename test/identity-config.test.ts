@@ -51,8 +51,26 @@ identity:
 `);
     expect(config.identity.users).toEqual([{ name: 'alice', verifier: 'SCRAM-SHA-256$4096:c2FsdA==$a:b' }]);
     expect(config.identity.certificate.from).toBe('san-email');
-    expect(config.identity.jwt).toMatchObject({ issuer: 'https://sso.example.test', audience: 'pgtrail', jwksFile: null, claim: 'email', clockSkewMs: 5000, jwksTimeoutMs: 5000 });
-    expect(config.identity.upstream).toEqual([{ name: 'app_rw', role: 'app', passwordFile: null, passwordEnv: 'APP_PASSWORD', certFile: null, keyFile: null, certEnv: null, keyEnv: null }]);
+    expect(config.identity.jwt).toMatchObject({
+      issuer: 'https://sso.example.test',
+      audience: 'pgtrail',
+      jwksFile: null,
+      claim: 'email',
+      clockSkewMs: 5000,
+      jwksTimeoutMs: 5000,
+    });
+    expect(config.identity.upstream).toEqual([
+      {
+        name: 'app_rw',
+        role: 'app',
+        passwordFile: null,
+        passwordEnv: 'APP_PASSWORD',
+        certFile: null,
+        keyFile: null,
+        certEnv: null,
+        keyEnv: null,
+      },
+    ]);
     expect(config.identity.policy).toEqual([{ identities: ['alice', 'bob'], databases: ['*'], upstream: 'app_rw' }]);
     expect(config.identity.rateLimit).toEqual({ maxFailures: 3, windowMs: 60_000 });
   });
@@ -61,7 +79,9 @@ identity:
     const err = failure('identity:\n  policy:\n    - identities: [alice]\n      databases: []\n      upstream: x\n');
     expect(err).toMatchObject({ code: 'CONFIG_INVALID', key: 'identity.policy[0].databases', line: 4 });
     expect(failure('identity:\n  upstream:\n    - name: x\n').message).toBe('identity.upstream[0] needs role');
-    expect(failure('identity:\n  users:\n    - name: a\n      verifier: v\n      password: p\n').key).toBe('identity.users[0].password');
+    expect(failure('identity:\n  users:\n    - name: a\n      verifier: v\n      password: p\n').key).toBe(
+      'identity.users[0].password',
+    );
     expect(failure('identity:\n  jwt:\n    jwksUrl: file:///etc/jwks\n').key).toBe('identity.jwt.jwksUrl');
   });
 });

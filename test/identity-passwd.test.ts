@@ -27,13 +27,25 @@ describe('pgtrail passwd', () => {
     const verifier = stdout.trim();
     expect(verifier).toMatch(/^SCRAM-SHA-256\$4096:/);
     const server = inject('postgres');
-    const admin = new pg.Client({ host: server.host, port: server.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'postgres' });
+    const admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: testRoles.admin.user,
+      password: testRoles.admin.password,
+      database: 'postgres',
+    });
     await admin.connect();
     const role = `passwd_probe_${process.pid}`;
     try {
       await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${verifier}'`);
       // pg_hba pins unknown roles to scram-sha-256 over TCP; a login proves the verifier is PostgreSQL's format.
-      const user = new pg.Client({ host: server.host, port: server.port, user: role, password: 'pässword with spaces', database: 'postgres' });
+      const user = new pg.Client({
+        host: server.host,
+        port: server.port,
+        user: role,
+        password: 'pässword with spaces',
+        database: 'postgres',
+      });
       await user.connect();
       expect((await user.query('SELECT current_user AS u')).rows[0]).toEqual({ u: role });
       await user.end();
@@ -48,7 +60,8 @@ describe('pgtrail passwd', () => {
     const { code, stdout } = await passwd(['carol'], Readable.from([Buffer.concat([latin1, Buffer.from('\r\n')])]));
     expect(code).toBe(0);
     const printed = parseScramVerifier(stdout.trim(), 'carol');
-    const recompute = (password: string | Buffer) => formatScramVerifier(makeScramVerifier(password, printed.iterations, printed.salt));
+    const recompute = (password: string | Buffer) =>
+      formatScramVerifier(makeScramVerifier(password, printed.iterations, printed.salt));
     expect(stdout.trim()).toBe(recompute(latin1));
     // Decoding the line as UTF-8 first would have hashed U+FFFD in place of the byte 0xE4.
     expect(stdout.trim()).not.toBe(recompute(latin1.toString('utf8')));

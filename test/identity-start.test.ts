@@ -45,28 +45,56 @@ identity:
     );
     const config = loadConfig({ file, env: {}, flags: [] });
     const env = { APP_PASSWORD: testRoles.scram.password };
-    const running = await runProxy(config, pino({ level: 'silent' }), { argv: [], env, stdout: discard(), stderr: discard() });
+    const running = await runProxy(config, pino({ level: 'silent' }), {
+      argv: [],
+      env,
+      stdout: discard(),
+      stderr: discard(),
+    });
     try {
       const at = { host: '127.0.0.1', port, database: 'app', tls: 'off' } as const;
-      expect(await viaPg({ ...at, user: 'alice', password: 'alice-pw' })).toEqual({ ok: true, currentUser: testRoles.scram.user });
-      expect(await viaPg({ ...at, user: 'alice', password: testRoles.scram.password })).toMatchObject({ ok: false, code: '28P01' });
+      expect(await viaPg({ ...at, user: 'alice', password: 'alice-pw' })).toEqual({
+        ok: true,
+        currentUser: testRoles.scram.user,
+      });
+      expect(await viaPg({ ...at, user: 'alice', password: testRoles.scram.password })).toMatchObject({
+        ok: false,
+        code: '28P01',
+      });
     } finally {
       await running.stop();
     }
     const events: TrailEvent[] = [];
     for await (const entry of readJournal(config.journal.dir)) if (entry.event) events.push(entry.event);
-    expect(events.find((e) => e.type === 'session.opened')).toMatchObject({ identity: { user: 'alice', method: { kind: 'password' } }, role: testRoles.scram.user, database: 'app' });
-    expect(events.find((e) => e.type === 'statement.started')).toMatchObject({ user: 'alice', role: testRoles.scram.user });
-    expect(events.find((e) => e.type === 'session.auth_failed')).toMatchObject({ user: 'alice', code: '28P01', reason: 'wrong password' });
+    expect(events.find((e) => e.type === 'session.opened')).toMatchObject({
+      identity: { user: 'alice', method: { kind: 'password' } },
+      role: testRoles.scram.user,
+      database: 'app',
+    });
+    expect(events.find((e) => e.type === 'statement.started')).toMatchObject({
+      user: 'alice',
+      role: testRoles.scram.user,
+    });
+    expect(events.find((e) => e.type === 'session.auth_failed')).toMatchObject({
+      user: 'alice',
+      code: '28P01',
+      reason: 'wrong password',
+    });
   });
 
   it('refuses to start on an inconsistent identity section, naming the problem, before the journal exists', async () => {
     const file = join(dir, 'bad.yaml');
     const journal = join(dir, 'bad-journal');
-    writeFileSync(file, `journal: { dir: ${journal} }\nidentity:\n  policy:\n    - { identities: [alice], databases: [app], upstream: app_rw }\n`);
+    writeFileSync(
+      file,
+      `journal: { dir: ${journal} }\nidentity:\n  policy:\n    - { identities: [alice], databases: [app], upstream: app_rw }\n`,
+    );
     const result = await runCommand('start', ['--config', file]);
     expect(result.code).toBe(2);
-    expect(result.thrown).toMatchObject({ code: 'IDENTITY_CONFIG_INVALID', message: expect.stringContaining('identity.policy') });
+    expect(result.thrown).toMatchObject({
+      code: 'IDENTITY_CONFIG_INVALID',
+      message: expect.stringContaining('identity.policy'),
+    });
     expect(existsSync(journal)).toBe(false);
   });
 });

@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeTlsFiles } from '../embedded/tls-files.js';
 import type { SessionOpened } from '../recorder/events.js';
 import { viaPg } from './support/client-runs.js';
-import { identityProxyConfig, makeIdentityFixture, passwordUser, standardIdentity, startIdentityProxy, type IdentityFixture } from './support/identity-fixture.js';
+import {
+  identityProxyConfig,
+  makeIdentityFixture,
+  passwordUser,
+  standardIdentity,
+  startIdentityProxy,
+  type IdentityFixture,
+} from './support/identity-fixture.js';
 import { testRoles } from './support/test-roles.js';
 
 /** A role that PostgreSQL lets in only with a client certificate (pg_hba method cert). */
@@ -26,7 +33,13 @@ describe('upstream credential with a client certificate', () => {
     // A certificate for the role, signed by the CA of the test server (its key lies beside it).
     makeTlsFiles(dir, CERT_ROLE, { certFile: server.caFile, keyFile: join(dirname(server.caFile), 'ca.key') });
     chmodSync(join(dir, `${CERT_ROLE}.key`), 0o600);
-    admin = new pg.Client({ host: server.host, port: server.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'postgres' });
+    admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: testRoles.admin.user,
+      password: testRoles.admin.password,
+      database: 'postgres',
+    });
     await admin.connect();
     await admin.query(`CREATE ROLE ${CERT_ROLE} LOGIN`);
     // The rule goes first so that it wins over the catch-all scram line; other roles are unaffected.
@@ -47,13 +60,33 @@ describe('upstream credential with a client certificate', () => {
   it('logs in upstream with the certificate alone; the user proved itself with a password', async () => {
     const identity = {
       ...standardIdentity(fx, testRoles.scram.user),
-      upstream: [{ name: 'by_cert', role: CERT_ROLE, passwordFile: null, passwordEnv: null, certFile: null, keyFile: join(dir, `${CERT_ROLE}.key`), certEnv: 'UPSTREAM_CERT_PEM', keyEnv: null }],
+      upstream: [
+        {
+          name: 'by_cert',
+          role: CERT_ROLE,
+          passwordFile: null,
+          passwordEnv: null,
+          certFile: null,
+          keyFile: join(dir, `${CERT_ROLE}.key`),
+          certEnv: 'UPSTREAM_CERT_PEM',
+          keyEnv: null,
+        },
+      ],
       policy: [{ identities: [passwordUser.name], databases: ['app'], upstream: 'by_cert' }],
     };
     // The certificate comes from an environment variable, the key from a file.
-    const proxy = await startIdentityProxy(identityProxyConfig(server, fx, identity), { UPSTREAM_CERT_PEM: readFileSync(join(dir, `${CERT_ROLE}.crt`), 'utf8') });
+    const proxy = await startIdentityProxy(identityProxyConfig(server, fx, identity), {
+      UPSTREAM_CERT_PEM: readFileSync(join(dir, `${CERT_ROLE}.crt`), 'utf8'),
+    });
     try {
-      const result = await viaPg({ host: proxy.host, port: proxy.port, user: passwordUser.name, password: passwordUser.password, database: 'app', tls: 'off' });
+      const result = await viaPg({
+        host: proxy.host,
+        port: proxy.port,
+        user: passwordUser.name,
+        password: passwordUser.password,
+        database: 'app',
+        tls: 'off',
+      });
       expect(result).toEqual({ ok: true, currentUser: CERT_ROLE });
       const opened = proxy.events.filter((e): e is SessionOpened => e.type === 'session.opened');
       expect(opened.map((o) => [o.identity.user, o.role])).toEqual([[passwordUser.name, CERT_ROLE]]);

@@ -18,7 +18,9 @@ function pgtrail(...args: string[]) {
 
 beforeAll(async () => {
   // tsc emits even when work in progress elsewhere does not type-check; only the output matters here.
-  spawnSync(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'ignore' });
+  spawnSync(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+    stdio: 'ignore',
+  });
   expect(existsSync(bin)).toBe(true);
   root = await mkdtemp(join(tmpdir(), 'pgtrail-cli-'));
 }, 180_000);
@@ -41,7 +43,14 @@ test('keygen prints a vkey, refuses to overwrite, and verify exits 0, 1 and 2', 
   expect(again.stderr.trim().split('\n')).toHaveLength(1);
   expect(again.stderr).toMatch(/JOURNAL_KEY_EXISTS/);
 
-  const writer = await openJournalWriter({ dir, durability: 'batched', batchWindowMs: 5, checkpointEveryRecords: 10, checkpointEveryMs: 600_000, segmentMaxBytes: 1 << 20 });
+  const writer = await openJournalWriter({
+    dir,
+    durability: 'batched',
+    batchWindowMs: 5,
+    checkpointEveryRecords: 10,
+    checkpointEveryMs: 600_000,
+    segmentMaxBytes: 1 << 20,
+  });
   for (const e of sampleSession('cli', 30)) writer.appendWithoutWaiting(e);
   await writer.close();
 
@@ -49,14 +58,20 @@ test('keygen prints a vkey, refuses to overwrite, and verify exits 0, 1 and 2', 
   const ok = pgtrail('verify', '--journal', dir, '--vkey', vkey, '--state', state);
   expect(ok.code).toBe(0);
   expect(ok.stdout).toMatch(/^intact: \d+ records in 1 segments/m);
-  expect(JSON.parse(await readFile(state, 'utf8'))).toMatchObject({ size: expect.any(Number), root: expect.any(String) });
+  expect(JSON.parse(await readFile(state, 'utf8'))).toMatchObject({
+    size: expect.any(Number),
+    root: expect.any(String),
+  });
 
   const segment = join(dir, 'segment-000000000000.jsonl');
   const text = await readFile(segment, 'utf8');
   await writeFile(segment, text.replace('"rows":1', '"rows":9'));
   const bad = pgtrail('verify', '--journal', dir, '--vkey', vkey, '--json');
   expect(bad.code).toBe(1);
-  const findings = bad.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; code?: string });
+  const findings = bad.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; code?: string });
   expect(findings.some((f) => f.code === 'JOURNAL_CHAIN_BROKEN')).toBe(true);
 
   const usage = pgtrail('verify', '--journal', dir, '--vkey', 'nonsense');

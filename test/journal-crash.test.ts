@@ -31,7 +31,10 @@ const config = (dir: string): JournalConfig => ({
 });
 
 async function lastSegment(dir: string): Promise<string> {
-  return (await readdir(dir)).filter((f) => /^segment-\d+\.jsonl$/.test(f)).sort().at(-1)!;
+  return (await readdir(dir))
+    .filter((f) => /^segment-\d+\.jsonl$/.test(f))
+    .sort()
+    .at(-1)!;
 }
 
 beforeAll(async () => {
@@ -77,7 +80,9 @@ describe('crash recovery on open', () => {
         expect(report.recoveries, `cut at ${cut}`).toBe(1);
         expect(torn).toEqual([`${segment}.torn-${start}`]);
         expect(await readFile(join(dir, torn[0]!))).toEqual(bytes.subarray(start, cut));
-        const recovery = (await readFile(join(dir, segment), 'utf8')).split('\n').find((l) => l.includes('"kind":"recovery"'));
+        const recovery = (await readFile(join(dir, segment), 'utf8'))
+          .split('\n')
+          .find((l) => l.includes('"kind":"recovery"'));
         expect(JSON.parse(recovery!)).toMatchObject({ segment, offset: start, bytes: cut - start, keptAs: torn[0] });
       }
       // Every record before the torn one is still there.
@@ -96,7 +101,11 @@ describe('crash recovery on open', () => {
     const lines = text.split('\n');
     lines[10] = lines[10]!.replace('"kind":"event"', '"kind":"evnet"');
     await writeFile(join(dir, segment), lines.join('\n'));
-    await expect(openJournalWriter(config(dir))).rejects.toMatchObject({ code: 'JOURNAL_RECORD_MALFORMED', segment, line: 11 });
+    await expect(openJournalWriter(config(dir))).rejects.toMatchObject({
+      code: 'JOURNAL_RECORD_MALFORMED',
+      segment,
+      line: 11,
+    });
     // The refusal leaves the journal as it was and releases the lock.
     expect(await readFile(join(dir, segment), 'utf8')).toBe(lines.join('\n'));
     await expect(stat(join(dir, 'lock'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -116,7 +125,11 @@ describe('crash recovery on open', () => {
       expect(lines[10]).toContain('"kind":"event"');
       lines[10] = tamper(lines[10]!);
       await writeFile(join(dir, segment), lines.join('\n'));
-      await expect(openJournalWriter(config(dir))).rejects.toMatchObject({ code: 'JOURNAL_CHAIN_BROKEN', segment, line: brokenLine });
+      await expect(openJournalWriter(config(dir))).rejects.toMatchObject({
+        code: 'JOURNAL_CHAIN_BROKEN',
+        segment,
+        line: brokenLine,
+      });
       await rm(dir, { recursive: true, force: true });
     }
   });
@@ -138,39 +151,45 @@ describe('kill -9 under load', () => {
   beforeAll(() => {
     // The child runs compiled code; `npm test` builds first, a lone vitest run may not have.
     // tsc emits even when files of work in progress elsewhere do not type-check; only the output matters here.
-    spawnSync(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'ignore' });
+    spawnSync(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+      stdio: 'ignore',
+    });
     expect(existsSync(script)).toBe(true);
   }, 180_000);
 
-  test.each(['strict', 'batched'] as const)('%s: every acknowledged record survives and the journal verifies', async (durability) => {
-    const dir = join(root, `kill-${durability}-${n++}`);
-    const pinned = await createSigningKey(dir);
-    const child = spawn(process.execPath, [script, dir, durability], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let acked = 0;
-    const lines = createInterface({ input: child.stdout });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`writer exited early with ${code}`)));
-      lines.on('line', (line) => {
-        const m = /^ack (\d+)$/.exec(line);
-        if (m !== null) acked = Number(m[1]);
-        // Kill well into the run: many batches, checkpoints and segment rotations behind us.
-        if (acked >= 3000) {
-          child.kill('SIGKILL');
-          resolve();
-        }
+  test.each(['strict', 'batched'] as const)(
+    '%s: every acknowledged record survives and the journal verifies',
+    async (durability) => {
+      const dir = join(root, `kill-${durability}-${n++}`);
+      const pinned = await createSigningKey(dir);
+      const child = spawn(process.execPath, [script, dir, durability], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let acked = 0;
+      const lines = createInterface({ input: child.stdout });
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      await new Promise<void>((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`writer exited early with ${code}`)));
+        lines.on('line', (line) => {
+          const m = /^ack (\d+)$/.exec(line);
+          if (m !== null) acked = Number(m[1]);
+          // Kill well into the run: many batches, checkpoints and segment rotations behind us.
+          if (acked >= 3000) {
+            child.kill('SIGKILL');
+            resolve();
+          }
+        });
       });
-    });
-    await exited;
-    lines.close();
+      await exited;
+      lines.close();
 
-    const writer = await openJournalWriter(config(dir)); // takes over the stale lock, cuts any torn write
-    await writer.close();
-    const statements = new Set<number>();
-    for await (const e of readJournal(dir)) if (e.event?.type === 'statement.started') statements.add(e.event.statement);
-    for (let s = 1; s <= acked; s++) expect(statements.has(s), `acknowledged statement ${s}`).toBe(true);
-    const report = await verifyJournalDir(dir, { pinnedKeys: [pinned], stateFile: null });
-    expect(report.findings).toEqual([]);
-    expect(report.segments).toBeGreaterThan(1);
-  });
+      const writer = await openJournalWriter(config(dir)); // takes over the stale lock, cuts any torn write
+      await writer.close();
+      const statements = new Set<number>();
+      for await (const e of readJournal(dir))
+        if (e.event?.type === 'statement.started') statements.add(e.event.statement);
+      for (let s = 1; s <= acked; s++) expect(statements.has(s), `acknowledged statement ${s}`).toBe(true);
+      const report = await verifyJournalDir(dir, { pinnedKeys: [pinned], stateFile: null });
+      expect(report.findings).toEqual([]);
+      expect(report.segments).toBeGreaterThan(1);
+    },
+  );
 });

@@ -54,7 +54,10 @@ async function copyOfPristine(): Promise<string> {
 }
 
 async function verify(dir: string, options: { state?: string; pinned?: boolean } = {}) {
-  return verifyJournalDir(dir, { pinnedKeys: options.pinned === false ? null : [vkey], stateFile: options.state ?? null });
+  return verifyJournalDir(dir, {
+    pinnedKeys: options.pinned === false ? null : [vkey],
+    stateFile: options.state ?? null,
+  });
 }
 
 function codes(findings: readonly Finding[]): string[] {
@@ -96,7 +99,10 @@ describe('tamper matrix', () => {
       for (const at of [Math.floor(lines[k]!.text.length / 2), 7, lines[k]!.text.length - 3]) {
         const text = lines[k]!.text;
         const flipped = text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ 0x01) + text.slice(at + 1);
-        await writeLines(dir, lines.map((l, i) => (i === k ? { ...l, text: flipped } : l)));
+        await writeLines(
+          dir,
+          lines.map((l, i) => (i === k ? { ...l, text: flipped } : l)),
+        );
         const report = await verify(dir);
         expect(report.intact, `flip at record ${k} offset ${at}`).toBe(false);
         const here = report.findings.filter((f) => f.index === k);
@@ -106,7 +112,8 @@ describe('tamper matrix', () => {
         const nextCheckpoint = lines.findIndex((l, i) => i > k && l.text.includes('"kind":"checkpoint"'));
         for (const f of report.findings) {
           if (f.code === 'JOURNAL_ROOT_MISMATCH') expect(f.index).toBe(nextCheckpoint);
-          else if (f.index !== null) expect(Math.abs(f.index - k), `${k}@${at}: ${JSON.stringify(f)}`).toBeLessThanOrEqual(1);
+          else if (f.index !== null)
+            expect(Math.abs(f.index - k), `${k}@${at}: ${JSON.stringify(f)}`).toBeLessThanOrEqual(1);
         }
       }
     }
@@ -116,7 +123,10 @@ describe('tamper matrix', () => {
     const lines = await journalLines(pristine);
     for (const k of [0, 1, 40, lines.length - 2, lines.length - 1]) {
       const dir = await copyOfPristine();
-      await writeLines(dir, lines.filter((_, i) => i !== k));
+      await writeLines(
+        dir,
+        lines.filter((_, i) => i !== k),
+      );
       const report = await verify(dir);
       expect(report.intact).toBe(false);
       const expected = k === lines.length - 1 ? 'JOURNAL_TRUNCATED' : 'JOURNAL_INDEX_MISMATCH';
@@ -130,7 +140,10 @@ describe('tamper matrix', () => {
     const lines = await journalLines(pristine);
     const dir = await copyOfPristine();
     const swapped = [...lines];
-    [swapped[30], swapped[31]] = [{ ...lines[31]!, segment: lines[30]!.segment }, { ...lines[30]!, segment: lines[31]!.segment }];
+    [swapped[30], swapped[31]] = [
+      { ...lines[31]!, segment: lines[30]!.segment },
+      { ...lines[30]!, segment: lines[31]!.segment },
+    ];
     await writeLines(dir, swapped);
     const report = await verify(dir);
     const mismatches = report.findings.filter((f) => f.code === 'JOURNAL_INDEX_MISMATCH').map((f) => f.index);
@@ -215,17 +228,24 @@ describe('tamper matrix', () => {
     const otherRoot = Buffer.from(checkpoint.root).fill(7).toString('base64');
     const alteredBody = text.replace(Buffer.from(checkpoint.root).toString('base64'), otherRoot);
     const key = await loadSigningKey(join(pristine, 'signing-key'));
-    const line = (note: string) => `{"i":${record.i},"prev":"${record.prev}","kind":"checkpoint","note":${JSON.stringify(note)}}`;
+    const line = (note: string) =>
+      `{"i":${record.i},"prev":"${record.prev}","kind":"checkpoint","note":${JSON.stringify(note)}}`;
 
     // The root changed but the old signature kept: the signature fails.
     const dir = await copyOfPristine();
-    await writeLines(dir, lines.map((l, i) => (i === k ? { ...l, text: line(record.note.replace(text, alteredBody)) } : l)));
+    await writeLines(
+      dir,
+      lines.map((l, i) => (i === k ? { ...l, text: line(record.note.replace(text, alteredBody)) } : l)),
+    );
     let report = await verify(dir);
     expect(report.findings.find((f) => f.code === 'JOURNAL_SIGNATURE_INVALID')?.index).toBe(k);
 
     // Re-signed by the real key over a wrong root: the root does not match the records.
     const dir2 = await copyOfPristine();
-    await writeLines(dir2, lines.map((l, i) => (i === k ? { ...l, text: line(signNote(alteredBody, key)) } : l)));
+    await writeLines(
+      dir2,
+      lines.map((l, i) => (i === k ? { ...l, text: line(signNote(alteredBody, key)) } : l)),
+    );
     report = await verify(dir2);
     expect(report.findings.find((f) => f.code === 'JOURNAL_ROOT_MISMATCH')?.index).toBe(k);
   });
@@ -238,7 +258,10 @@ describe('tamper matrix', () => {
     const impostor = generateSigningKey(parseCheckpoint(text).origin).key;
     const dir = await copyOfPristine();
     const forged = `{"i":${record.i},"prev":"${record.prev}","kind":"checkpoint","note":${JSON.stringify(signNote(text, impostor))}}`;
-    await writeLines(dir, lines.map((l, i) => (i === k ? { ...l, text: forged } : l)));
+    await writeLines(
+      dir,
+      lines.map((l, i) => (i === k ? { ...l, text: forged } : l)),
+    );
     const report = await verify(dir);
     expect(report.findings.find((f) => f.code === 'JOURNAL_SIGNATURE_INVALID')?.index).toBe(k);
   });
@@ -246,7 +269,14 @@ describe('tamper matrix', () => {
   test('a journal rebuilt and signed by another key fails against the pinned key', async () => {
     const dir = join(root, `other-key-${n++}`);
     await createSigningKey(dir);
-    const writer = await openJournalWriter({ dir, durability: 'strict', batchWindowMs: 5, checkpointEveryRecords: 25, checkpointEveryMs: 600_000, segmentMaxBytes: 8192 });
+    const writer = await openJournalWriter({
+      dir,
+      durability: 'strict',
+      batchWindowMs: 5,
+      checkpointEveryRecords: 25,
+      checkpointEveryMs: 600_000,
+      segmentMaxBytes: 8192,
+    });
     for (const e of sampleSession('tamper', 120)) writer.appendWithoutWaiting(e);
     await writer.close();
     expect((await verify(dir, { pinned: false })).intact).toBe(true);
@@ -260,7 +290,14 @@ describe('tamper matrix', () => {
     const older = join(root, `rollback-older-${n++}`);
     const state = join(root, `rollback-state-${n++}.json`);
     const pinned = await createSigningKey(dir);
-    const options = { dir, durability: 'strict', batchWindowMs: 5, checkpointEveryRecords: 10, checkpointEveryMs: 600_000, segmentMaxBytes: 1 << 20 } as const;
+    const options = {
+      dir,
+      durability: 'strict',
+      batchWindowMs: 5,
+      checkpointEveryRecords: 10,
+      checkpointEveryMs: 600_000,
+      segmentMaxBytes: 1 << 20,
+    } as const;
     let writer = await openJournalWriter(options);
     for (const e of sampleSession('a', 20)) writer.appendWithoutWaiting(e);
     await writer.close();
@@ -276,7 +313,10 @@ describe('tamper matrix', () => {
     // Same key, history rewritten from scratch with more records: consistent and signed, but a fork.
     const rewritten = join(root, `rewritten-${n++}`);
     await cp(join(dir, 'signing-key'), join(rewritten, 'signing-key'), { recursive: true }).catch(async () => {
-      await cp(dir, rewritten, { recursive: true, filter: (src) => !src.includes('segment-') && !src.endsWith('checkpoint') });
+      await cp(dir, rewritten, {
+        recursive: true,
+        filter: (src) => !src.includes('segment-') && !src.endsWith('checkpoint'),
+      });
     });
     writer = await openJournalWriter({ ...options, dir: rewritten });
     for (const e of sampleSession('forged', 60)) writer.appendWithoutWaiting(e);
@@ -290,8 +330,14 @@ describe('pgtrail verify', () => {
   async function runVerify(argv: string[]) {
     let out = '';
     let err = '';
-    const sink = (append: (s: string) => void) => ({ write: (s: string) => (append(s), true) }) as unknown as NodeJS.WritableStream;
-    const code = await verifyCommand.run({ argv, env: {}, stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) });
+    const sink = (append: (s: string) => void) =>
+      ({ write: (s: string) => (append(s), true) }) as unknown as NodeJS.WritableStream;
+    const code = await verifyCommand.run({
+      argv,
+      env: {},
+      stdout: sink((s) => (out += s)),
+      stderr: sink((s) => (err += s)),
+    });
     return { code, out, err };
   }
 
@@ -302,14 +348,27 @@ describe('pgtrail verify', () => {
 
     const lines = await journalLines(pristine);
     const dir = await copyOfPristine();
-    await writeLines(dir, lines.filter((_, i) => i !== 12));
+    await writeLines(
+      dir,
+      lines.filter((_, i) => i !== 12),
+    );
     const bad = await runVerify(['--journal', dir, '--vkey', vkey, '--json']);
     expect(bad.code).toBe(1);
-    const objects = bad.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(objects[0]).toMatchObject({ kind: 'finding', code: 'JOURNAL_INDEX_MISMATCH', index: 12, segment: lines[13]!.segment });
+    const objects = bad.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objects[0]).toMatchObject({
+      kind: 'finding',
+      code: 'JOURNAL_INDEX_MISMATCH',
+      index: 12,
+      segment: lines[13]!.segment,
+    });
     expect(objects.at(-1)).toMatchObject({ kind: 'summary', intact: false });
 
     await expect(runVerify(['--journal', join(root, 'no-such-dir')])).rejects.toThrow(/no journal directory/);
-    await expect(runVerify(['--journal', pristine, '--vkey', 'not-a-key'])).rejects.toMatchObject({ code: 'VERIFY_VKEY_MALFORMED' });
+    await expect(runVerify(['--journal', pristine, '--vkey', 'not-a-key'])).rejects.toMatchObject({
+      code: 'VERIFY_VKEY_MALFORMED',
+    });
   });
 });

@@ -28,7 +28,14 @@ describe('passthrough authentication through pgtrail', () => {
   });
 
   const client = (user: string, password: string, tls: boolean) =>
-    new pg.Client({ host: p.host, port: p.port, user, password, database: 'app', ssl: tls ? { ca: readFileSync(p.caFile), servername: 'localhost' } : false });
+    new pg.Client({
+      host: p.host,
+      port: p.port,
+      user,
+      password,
+      database: 'app',
+      ssl: tls ? { ca: readFileSync(p.caFile), servername: 'localhost' } : false,
+    });
 
   for (const role of roles) {
     for (const tls of [false, true]) {
@@ -38,7 +45,9 @@ describe('passthrough authentication through pgtrail', () => {
         const { rows } = await c.query<{ u: string; pid: number }>('select current_user as u, pg_backend_pid() as pid');
         await c.end();
         expect(rows[0]?.u).toBe(role.user);
-        const opened = p.events.find((e): e is SessionOpened => e.type === 'session.opened' && e.backendPid === rows[0]?.pid);
+        const opened = p.events.find(
+          (e): e is SessionOpened => e.type === 'session.opened' && e.backendPid === rows[0]?.pid,
+        );
         expect(opened?.identity.user).toBe(role.user);
         expect(opened?.role).toBe(role.user);
         expect(opened?.clientTls !== null).toBe(tls);
@@ -50,11 +59,20 @@ describe('passthrough authentication through pgtrail', () => {
     for (const tls of [false, true]) {
       it(`refuses a wrong ${role.method} password (${tls ? 'TLS' : 'plaintext'}) with the server's 28P01, emitted as session.auth_failed`, async () => {
         const c = client(role.user, 'wrong-password', tls);
-        const err = await c.connect().then(() => null, (e: unknown) => e as { code?: string; message?: string });
+        const err = await c.connect().then(
+          () => null,
+          (e: unknown) => e as { code?: string; message?: string },
+        );
         expect(err?.code).toBe('28P01');
         expect(err?.message).toBe(`password authentication failed for user "${role.user}"`);
-        const failed = p.events.filter((e): e is SessionAuthFailed => e.type === 'session.auth_failed' && e.user === role.user);
-        expect(failed.at(-1)).toMatchObject({ code: '28P01', reason: `password authentication failed for user "${role.user}"`, database: 'app' });
+        const failed = p.events.filter(
+          (e): e is SessionAuthFailed => e.type === 'session.auth_failed' && e.user === role.user,
+        );
+        expect(failed.at(-1)).toMatchObject({
+          code: '28P01',
+          reason: `password authentication failed for user "${role.user}"`,
+          database: 'app',
+        });
       });
     }
   }
@@ -82,20 +100,36 @@ describe('passthrough authentication through pgtrail', () => {
   });
 
   it('refuses an unknown database with the server error and emits session.auth_failed', async () => {
-    const c = new pg.Client({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'no_such_db' });
+    const c = new pg.Client({
+      host: p.host,
+      port: p.port,
+      user: 'app',
+      password: 'app-secret',
+      database: 'no_such_db',
+    });
     await expect(c.connect()).rejects.toMatchObject({ code: '3D000' });
-    expect(p.events.some((e) => e.type === 'session.auth_failed' && e.code === '3D000' && e.database === 'no_such_db')).toBe(true);
+    expect(
+      p.events.some((e) => e.type === 'session.auth_failed' && e.code === '3D000' && e.database === 'no_such_db'),
+    ).toBe(true);
   });
 });
 
 describe('pgtrail authenticating upstream itself', () => {
   for (const server of inject('postgresMajors')) {
     const target = (mode: 'disable' | 'verify-full') => {
-      const config = testProxyConfig(server, { upstreamTls: { mode, caFile: mode === 'disable' ? null : server.caFile } });
+      const config = testProxyConfig(server, {
+        upstreamTls: { mode, caFile: mode === 'disable' ? null : server.caFile },
+      });
       return upstreamTarget(config.upstream, 0, config.limits.maxMessageBytes);
     };
     const attempt = async (mode: 'disable' | 'verify-full', user: string, password: string) => {
-      const link = await connectUpstream(target(mode), new Map([['user', user], ['database', 'app']]));
+      const link = await connectUpstream(
+        target(mode),
+        new Map([
+          ['user', user],
+          ['database', 'app'],
+        ]),
+      );
       try {
         return await authenticateUpstream(link, user, Buffer.from(password));
       } finally {
@@ -115,7 +149,10 @@ describe('pgtrail authenticating upstream itself', () => {
     });
 
     it(`PostgreSQL ${server.major}: a wrong password is the server's own error`, async () => {
-      const err = await attempt('verify-full', 'app', 'nope').then(() => null, (e: unknown) => e);
+      const err = await attempt('verify-full', 'app', 'nope').then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(BackendError);
       const fields = parseErrorFields((err as BackendError).serverBody as Buffer);
       expect(fields.code).toBe('28P01');

@@ -14,7 +14,13 @@ describe('proxy basics', () => {
   });
 
   it('forwards a simple query', async () => {
-    const c = new pg.Client({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app' });
+    const c = new pg.Client({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+    });
     await c.connect();
     const r = await c.query('select 1 as one');
     expect(r.rows).toEqual([{ one: 1 }]);

@@ -168,7 +168,8 @@ describe('session ends', () => {
       const pid2 = (await running.query('select pg_backend_pid() as pid')).rows[0].pid as number;
       void running.query('select pg_sleep(60) as vanish_marker').catch(() => {});
       await waitForRunningQuery(server, 'vanish_marker');
-      for (const c of [inTx, running]) (c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      for (const c of [inTx, running])
+        (c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
       expect(await waitForBackendGone(server, pid1)).toBe(true);
       expect(await waitForBackendGone(server, pid2)).toBe(true);
       const closed = p.events.filter((e): e is SessionClosed => e.type === 'session.closed');
@@ -178,9 +179,15 @@ describe('session ends', () => {
     }
   });
 
-  it('a backend terminated by the server: the client gets the server\'s FATAL, the session closes as upstream_gone', async () => {
+  it("a backend terminated by the server: the client gets the server's FATAL, the session closes as upstream_gone", async () => {
     const p = await startTestProxy(server);
-    const admin = new pg.Client({ host: server.host, port: server.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'postgres' });
+    const admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: testRoles.admin.user,
+      password: testRoles.admin.password,
+      database: 'postgres',
+    });
     await admin.connect();
     try {
       const c = await connect(p);
@@ -200,13 +207,29 @@ describe('session ends', () => {
   it('records session.opened and session.closed (client_quit) with the session facts', async () => {
     const p = await startTestProxy(server);
     try {
-      const c = new pg.Client({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app', application_name: 'limits-test' });
+      const c = new pg.Client({
+        host: p.host,
+        port: p.port,
+        user: 'app',
+        password: 'app-secret',
+        database: 'app',
+        application_name: 'limits-test',
+      });
       await c.connect();
       const pid = (await c.query('select pg_backend_pid() as pid')).rows[0].pid as number;
       await c.end();
-      for (let i = 0; i < 200 && !p.events.some((e) => e.type === 'session.closed'); i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && !p.events.some((e) => e.type === 'session.closed'); i++)
+        await new Promise((r) => setTimeout(r, 25));
       const opened = p.events.find((e): e is SessionOpened => e.type === 'session.opened');
-      expect(opened).toMatchObject({ database: 'app', role: 'app', application: 'limits-test', backendPid: pid, clientTls: null, upstreamTls: null, upstream: { port: server.port } });
+      expect(opened).toMatchObject({
+        database: 'app',
+        role: 'app',
+        application: 'limits-test',
+        backendPid: pid,
+        clientTls: null,
+        upstreamTls: null,
+        upstream: { port: server.port },
+      });
       expect(opened?.session).toMatch(/^[0-9A-Z]{26}$/);
       const closed = p.events.find((e): e is SessionClosed => e.type === 'session.closed');
       expect(closed).toMatchObject({ session: opened?.session, reason: 'client_quit', statements: 0 });

@@ -18,7 +18,14 @@ for (const server of inject('postgresMajors')) {
     let c: pg.Client;
     beforeAll(async () => {
       p = await startTlsTestProxy(server, 'allow');
-      c = new pg.Client({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', ssl: { ca: readFileSync(p.caFile), servername: 'localhost' } });
+      c = new pg.Client({
+        host: p.host,
+        port: p.port,
+        user: testRoles.scram.user,
+        password: testRoles.scram.password,
+        database: 'app',
+        ssl: { ca: readFileSync(p.caFile), servername: 'localhost' },
+      });
       await c.connect();
     });
     afterAll(async () => {
@@ -37,7 +44,8 @@ for (const server of inject('postgresMajors')) {
     it('runs multi-statement, prepared and failing statements', async () => {
       const multi = (await c.query('select 1 as a; select 2 as b')) as unknown as pg.QueryResult[];
       expect(multi.map((r) => r.rows[0])).toEqual([{ a: 1 }, { b: 2 }]);
-      for (let i = 0; i < 50; i++) expect((await c.query({ name: 'm', text: 'select $1::int * 2 as v', values: [i] })).rows[0].v).toBe(i * 2);
+      for (let i = 0; i < 50; i++)
+        expect((await c.query({ name: 'm', text: 'select $1::int * 2 as v', values: [i] })).rows[0].v).toBe(i * 2);
       await expect(c.query('select 1/0')).rejects.toMatchObject({ code: '22012' });
       expect((await c.query('select 3 as v')).rows).toEqual([{ v: 3 }]);
     });
@@ -59,9 +67,34 @@ for (const server of inject('postgresMajors')) {
     });
 
     it('runs a psql script over TLS', async () => {
-      const { stdout } = await run('psql', ['-X', '-A', '-t', '-h', 'localhost', '-p', String(p.port), '-U', 'md5_user', '-d', 'app', '-c', 'select 40 + 2', '-c', 'select ssl from pg_stat_ssl where pid = pg_backend_pid()'], {
-        env: { ...process.env, PGPASSWORD: testRoles.md5.password, PGSSLMODE: 'verify-full', PGSSLROOTCERT: p.caFile },
-      });
+      const { stdout } = await run(
+        'psql',
+        [
+          '-X',
+          '-A',
+          '-t',
+          '-h',
+          'localhost',
+          '-p',
+          String(p.port),
+          '-U',
+          'md5_user',
+          '-d',
+          'app',
+          '-c',
+          'select 40 + 2',
+          '-c',
+          'select ssl from pg_stat_ssl where pid = pg_backend_pid()',
+        ],
+        {
+          env: {
+            ...process.env,
+            PGPASSWORD: testRoles.md5.password,
+            PGSSLMODE: 'verify-full',
+            PGSSLROOTCERT: p.caFile,
+          },
+        },
+      );
       expect(stdout.trim().split('\n')).toEqual(['42', 't']);
     });
   });

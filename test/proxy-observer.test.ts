@@ -8,14 +8,19 @@ import { testRoles } from './support/test-roles.js';
 import { startTestProxy } from './support/test-proxy.js';
 
 const server = inject('postgres');
-const observe = createStatementObserver({ recording: { captureRows: 0, captureBytes: 0, redaction: [] }, clock: systemClock });
+const observe = createStatementObserver({
+  recording: { captureRows: 0, captureBytes: 0, redaction: [] },
+  clock: systemClock,
+});
 
 /** A strict-durability stand-in: statement.started settles only after a delay, as an fdatasync would. */
 function slowDurableSink(delayMs: number, fail: (e: TrailEvent) => boolean = () => false): EventSink {
   return {
     record: (event) =>
       event.type === 'statement.started' || event.type === 'session.opened'
-        ? new Promise((resolve, reject) => setTimeout(() => (fail(event) ? reject(new Error('disk full')) : resolve()), delayMs))
+        ? new Promise((resolve, reject) =>
+            setTimeout(() => (fail(event) ? reject(new Error('disk full')) : resolve()), delayMs),
+          )
         : null,
   };
 }
@@ -23,18 +28,29 @@ function slowDurableSink(delayMs: number, fail: (e: TrailEvent) => boolean = () 
 describe('forwarding with the statement observer and strict durability', () => {
   it('records each statement before it runs, with node-postgres (simple, extended, COPY, big results)', async () => {
     const p = await startTestProxy(server, { observe, sink: slowDurableSink(2) });
-    const c = new pg.Client({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app' });
+    const c = new pg.Client({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+    });
     try {
       await c.connect();
       await c.query('drop table if exists observed_items; create table observed_items (id int, v text)');
-      for (let i = 0; i < 20; i++) await c.query({ name: 'ins', text: 'insert into observed_items values ($1, $2)', values: [i, `v${i}`] });
+      for (let i = 0; i < 20; i++)
+        await c.query({ name: 'ins', text: 'insert into observed_items values ($1, $2)', values: [i, `v${i}`] });
       const data = Buffer.from(Array.from({ length: 500 }, (_, i) => `${i + 100}\tc${i}\n`).join(''));
-      expect(await copyIn(c, 'copy observed_items from stdin', [data.subarray(0, 100), data.subarray(100)])).toBe('COPY 500');
-      expect((await copyOut(c, 'copy (select * from observed_items where id >= 100 order by id) to stdout')).equals(data)).toBe(true);
+      expect(await copyIn(c, 'copy observed_items from stdin', [data.subarray(0, 100), data.subarray(100)])).toBe(
+        'COPY 500',
+      );
+      expect(
+        (await copyOut(c, 'copy (select * from observed_items where id >= 100 order by id) to stdout')).equals(data),
+      ).toBe(true);
       const big = await c.query('select g, repeat($1, 100) as r from generate_series(1, 20000) g', ['z']);
       expect(big.rows.length).toBe(20000);
       await expect(c.query('select 1/0')).rejects.toMatchObject({ code: '22012' });
-      expect((await c.query("select count(*)::int as n from observed_items")).rows).toEqual([{ n: 520 }]);
+      expect((await c.query('select count(*)::int as n from observed_items')).rows).toEqual([{ n: 520 }]);
     } finally {
       await c.end();
       await p.close();
@@ -52,9 +68,18 @@ describe('forwarding with the statement observer and strict durability', () => {
 
   it('records pipelined postgres.js queries in order with their outcomes', async () => {
     const p = await startTestProxy(server, { observe, sink: slowDurableSink(1) });
-    const sql = postgres({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', max: 1 });
+    const sql = postgres({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+      max: 1,
+    });
     try {
-      const settled = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => (i === 10 ? sql`select 1/0` : sql`select ${i}::int as v`)));
+      const settled = await Promise.allSettled(
+        Array.from({ length: 30 }, (_, i) => (i === 10 ? sql`select 1/0` : sql`select ${i}::int as v`)),
+      );
       expect(settled.filter((s) => s.status === 'fulfilled').length).toBe(29);
     } finally {
       await sql.end();
@@ -70,16 +95,34 @@ describe('forwarding with the statement observer and strict durability', () => {
       observe,
       sink: slowDurableSink(1, (e) => e.type === 'statement.started' && JSON.stringify(e.sql).includes('never_runs')),
     });
-    const admin = new pg.Client({ host: server.host, port: server.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'app' });
+    const admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: testRoles.admin.user,
+      password: testRoles.admin.password,
+      database: 'app',
+    });
     await admin.connect();
     try {
-      await admin.query('drop table if exists durable_items; create table durable_items (id int); grant all on durable_items to public');
-      const c = new pg.Client({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app' });
+      await admin.query(
+        'drop table if exists durable_items; create table durable_items (id int); grant all on durable_items to public',
+      );
+      const c = new pg.Client({
+        host: p.host,
+        port: p.port,
+        user: testRoles.scram.user,
+        password: testRoles.scram.password,
+        database: 'app',
+      });
       c.on('error', () => {});
       await c.connect();
       await c.query('insert into durable_items values (1)');
-      await expect(c.query('insert into durable_items select 2 as never_runs')).rejects.toMatchObject({ code: '58030' });
-      expect((await admin.query('select array_agg(id order by id) as ids from durable_items')).rows[0].ids).toEqual([1]);
+      await expect(c.query('insert into durable_items select 2 as never_runs')).rejects.toMatchObject({
+        code: '58030',
+      });
+      expect((await admin.query('select array_agg(id order by id) as ids from durable_items')).rows[0].ids).toEqual([
+        1,
+      ]);
     } finally {
       await admin.end();
       await p.close();

@@ -22,20 +22,22 @@ describe('protocol paths through pgtrail, byte for byte', () => {
   });
 
   it('pipelined extended protocol: an error skips everything until Sync, and the next batch runs', async () => {
-    raw.write(Buffer.concat([
-      serialize.parse({ name: 'ok1', text: 'select $1::int as v', types: [] }),
-      serialize.bind({ statement: 'ok1', values: ['1'] }),
-      serialize.execute({}),
-      serialize.parse({ text: 'select 1/0', types: [] }),
-      serialize.bind({}),
-      serialize.execute({}),
-      serialize.bind({ statement: 'ok1', values: ['3'] }),
-      serialize.execute({}),
-      serialize.sync(),
-      serialize.bind({ statement: 'ok1', values: ['4'] }),
-      serialize.execute({}),
-      serialize.sync(),
-    ]));
+    raw.write(
+      Buffer.concat([
+        serialize.parse({ name: 'ok1', text: 'select $1::int as v', types: [] }),
+        serialize.bind({ statement: 'ok1', values: ['1'] }),
+        serialize.execute({}),
+        serialize.parse({ text: 'select 1/0', types: [] }),
+        serialize.bind({}),
+        serialize.execute({}),
+        serialize.bind({ statement: 'ok1', values: ['3'] }),
+        serialize.execute({}),
+        serialize.sync(),
+        serialize.bind({ statement: 'ok1', values: ['4'] }),
+        serialize.execute({}),
+        serialize.sync(),
+      ]),
+    );
     const first = await raw.untilReady();
     // 1/0 is folded when the plan is made, so Bind fails; the rest of the batch is skipped.
     expect(codes(first)).toBe('12DC1EZ');
@@ -45,12 +47,14 @@ describe('protocol paths through pgtrail, byte for byte', () => {
   });
 
   it('Flush returns results without Sync; portals fetch in parts (PortalSuspended)', async () => {
-    raw.write(Buffer.concat([
-      serialize.parse({ name: 'gs', text: 'select generate_series(1, 5)', types: [] }),
-      serialize.bind({ statement: 'gs', portal: 'p1' }),
-      serialize.execute({ portal: 'p1', rows: 2 }),
-      serialize.flush(),
-    ]));
+    raw.write(
+      Buffer.concat([
+        serialize.parse({ name: 'gs', text: 'select generate_series(1, 5)', types: [] }),
+        serialize.bind({ statement: 'gs', portal: 'p1' }),
+        serialize.execute({ portal: 'p1', rows: 2 }),
+        serialize.flush(),
+      ]),
+    );
     const got: number[] = [];
     while (got.length < 5) got.push((await raw.next()).code);
     expect(String.fromCharCode(...got)).toBe('12DDs');
@@ -82,7 +86,12 @@ describe('protocol paths through pgtrail, byte for byte', () => {
   });
 
   it('NoticeResponse and ParameterStatus in mid-session', async () => {
-    raw.write(frontendMessage('Q', "do $$ begin raise notice 'hello from plpgsql'; end $$; set application_name = 'raw-test'\0"));
+    raw.write(
+      frontendMessage(
+        'Q',
+        "do $$ begin raise notice 'hello from plpgsql'; end $$; set application_name = 'raw-test'\0",
+      ),
+    );
     const reply = await raw.untilReady();
     expect(codes(reply)).toBe('NCCSZ');
     expect(reply[0]?.body.toString()).toContain('hello from plpgsql');

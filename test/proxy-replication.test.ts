@@ -20,19 +20,58 @@ describe('replication connections pass through opaquely', () => {
 
   it('physical and logical replication connections run IDENTIFY_SYSTEM', async () => {
     for (const replication of ['true', 'database']) {
-      const { stdout } = await run('psql', ['-X', '-A', '-t', '-c', 'IDENTIFY_SYSTEM', `host=${p.host} port=${p.port} user=postgres dbname=app replication=${replication}`], { env: env() });
+      const { stdout } = await run(
+        'psql',
+        [
+          '-X',
+          '-A',
+          '-t',
+          '-c',
+          'IDENTIFY_SYSTEM',
+          `host=${p.host} port=${p.port} user=postgres dbname=app replication=${replication}`,
+        ],
+        { env: env() },
+      );
       expect(stdout).toMatch(/^\d+\|\d+\|[0-9A-F]+\/[0-9A-F]+\|/);
     }
   });
 
   it('pg_recvlogical streams changes (CopyBoth) through pgtrail', async () => {
-    const admin = new pg.Client({ host: server.host, port: server.port, user: 'postgres', password: testRoles.admin.password, database: 'app' });
+    const admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: 'postgres',
+      password: testRoles.admin.password,
+      database: 'app',
+    });
     await admin.connect();
     const slot = 'pgtrail_repl_test';
     try {
       await admin.query('create table if not exists repl_items (id int primary key, v text)');
       await admin.query('select pg_create_logical_replication_slot($1, $2)', [slot, 'test_decoding']);
-      const receiver = spawn('pg_recvlogical', ['-h', p.host, '-p', String(p.port), '-U', 'postgres', '-d', 'app', '-S', slot, '--start', '-s', '1', '-F', '1', '-f', '-'], { env: env() });
+      const receiver = spawn(
+        'pg_recvlogical',
+        [
+          '-h',
+          p.host,
+          '-p',
+          String(p.port),
+          '-U',
+          'postgres',
+          '-d',
+          'app',
+          '-S',
+          slot,
+          '--start',
+          '-s',
+          '1',
+          '-F',
+          '1',
+          '-f',
+          '-',
+        ],
+        { env: env() },
+      );
       let out = '';
       const seen = new Promise<void>((resolve, reject) => {
         receiver.stdout.on('data', (d: Buffer) => {

@@ -19,7 +19,16 @@ describe('pgtrail start', () => {
     let printed = '';
     stdout.on('data', (d: Buffer) => (printed += d.toString()));
     const exit = startCommand.run({
-      argv: ['--config', configFile, '--journal', join(dir, 'journal'), '--listen', `127.0.0.1:${port}`, '--upstream', `postgres://${server.host}:${server.port}/?sslmode=verify-full&sslrootcert=${encodeURIComponent(server.caFile)}`],
+      argv: [
+        '--config',
+        configFile,
+        '--journal',
+        join(dir, 'journal'),
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--upstream',
+        `postgres://${server.host}:${server.port}/?sslmode=verify-full&sslrootcert=${encodeURIComponent(server.caFile)}`,
+      ],
       env: {},
       stdout,
       stderr: new PassThrough(),
@@ -27,7 +36,13 @@ describe('pgtrail start', () => {
     try {
       for (let i = 0; i < 100 && !printed.includes('listening'); i++) await new Promise((r) => setTimeout(r, 20));
       expect(printed).toContain(`listening on 127.0.0.1:${port}`);
-      const c = new pg.Client({ host: '127.0.0.1', port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app' });
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port,
+        user: testRoles.scram.user,
+        password: testRoles.scram.password,
+        database: 'app',
+      });
       c.on('error', () => {});
       await c.connect();
       expect((await c.query('select ssl from pg_stat_ssl where pid = pg_backend_pid()')).rows).toEqual([{ ssl: true }]);

@@ -24,7 +24,10 @@ describe('TLS on both legs', () => {
   /** Cancels a pg_sleep named `marker` with postgres.js's cancel() (a CancelRequest on a new connection), then uses the connection again. */
   const expectCancelThenReuse = async (sql: postgres.Sql, marker: string): Promise<void> => {
     const sleeping = sql.unsafe(`select pg_sleep(30) as ${marker}`);
-    const outcome = sleeping.then(() => 'finished', (err: { code?: string }) => err.code);
+    const outcome = sleeping.then(
+      () => 'finished',
+      (err: { code?: string }) => err.code,
+    );
     await waitForRunningQuery(server, marker);
     sleeping.cancel();
     expect(await outcome).toBe('57014');
@@ -32,16 +35,27 @@ describe('TLS on both legs', () => {
   };
 
   const tlsClient = (role: { user: string; password: string }) =>
-    new pg.Client({ host: p.host, port: p.port, user: role.user, password: role.password, database: 'app', ssl: { ca: readFileSync(p.caFile), servername: 'localhost' } });
+    new pg.Client({
+      host: p.host,
+      port: p.port,
+      user: role.user,
+      password: role.password,
+      database: 'app',
+      ssl: { ca: readFileSync(p.caFile), servername: 'localhost' },
+    });
 
   it('serves a pg client over TLS to a TLS upstream, and records both legs on session.opened', async () => {
     const c = tlsClient(testRoles.scram);
     await c.connect();
-    const { rows } = await c.query<{ u: string; ssl: boolean; pid: number }>('select current_user as u, ssl, pg_backend_pid() as pid from pg_stat_ssl where pid = pg_backend_pid()');
+    const { rows } = await c.query<{ u: string; ssl: boolean; pid: number }>(
+      'select current_user as u, ssl, pg_backend_pid() as pid from pg_stat_ssl where pid = pg_backend_pid()',
+    );
     await c.end();
     expect(rows[0]?.u).toBe('app');
     expect(rows[0]?.ssl).toBe(true);
-    const opened = p.events.find((e): e is SessionOpened => e.type === 'session.opened' && e.backendPid === rows[0]?.pid);
+    const opened = p.events.find(
+      (e): e is SessionOpened => e.type === 'session.opened' && e.backendPid === rows[0]?.pid,
+    );
     expect(opened?.identity).toEqual({ user: 'app', method: { kind: 'passthrough' } });
     expect(opened?.clientTls?.version).toMatch(/^TLSv1\.[23]$/);
     expect(opened?.upstreamTls?.version).toMatch(/^TLSv1\.[23]$/);
@@ -50,7 +64,14 @@ describe('TLS on both legs', () => {
   });
 
   it('refuses plaintext clients with 28000 when tls.mode is require', async () => {
-    const c = new pg.Client({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app', ssl: false });
+    const c = new pg.Client({
+      host: p.host,
+      port: p.port,
+      user: 'app',
+      password: 'app-secret',
+      database: 'app',
+      ssl: false,
+    });
     await expect(c.connect()).rejects.toMatchObject({ code: '28000' });
   });
 
@@ -58,16 +79,41 @@ describe('TLS on both legs', () => {
     const { execFile } = await import('node:child_process');
     const run = (sslmode: string) =>
       new Promise<string>((resolve, reject) =>
-        execFile('psql', ['-X', '-A', '-t', '-h', 'localhost', '-p', String(p.port), '-U', 'app', '-d', 'app', '-c', 'select ssl from pg_stat_ssl where pid = pg_backend_pid()'],
+        execFile(
+          'psql',
+          [
+            '-X',
+            '-A',
+            '-t',
+            '-h',
+            'localhost',
+            '-p',
+            String(p.port),
+            '-U',
+            'app',
+            '-d',
+            'app',
+            '-c',
+            'select ssl from pg_stat_ssl where pid = pg_backend_pid()',
+          ],
           { env: { ...process.env, PGPASSWORD: 'app-secret', PGSSLMODE: sslmode, PGSSLROOTCERT: p.caFile } },
-          (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout.trim()))),
+          (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout.trim())),
+        ),
       );
     expect(await run('prefer')).toBe('t');
     expect(await run('verify-full')).toBe('t');
   });
 
   it('cancels over TLS (postgres.js sends its CancelRequest inside TLS)', async () => {
-    const sql = postgres({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app', max: 1, ssl: { ca: readFileSync(p.caFile), servername: 'localhost' } });
+    const sql = postgres({
+      host: p.host,
+      port: p.port,
+      user: 'app',
+      password: 'app-secret',
+      database: 'app',
+      max: 1,
+      ssl: { ca: readFileSync(p.caFile), servername: 'localhost' },
+    });
     try {
       await sql`select 1`;
       await expectCancelThenReuse(sql, 'tls_cancel_marker');
@@ -89,16 +135,29 @@ describe('TLS on both legs', () => {
 
   it('serves pg and postgres.js clients on sslnegotiation=direct, and cancels over direct TLS', async () => {
     const ca = readFileSync(p.caFile);
-    const c = new pg.Client({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app', ssl: { ca, servername: 'localhost' }, sslnegotiation: 'direct' });
+    const c = new pg.Client({
+      host: p.host,
+      port: p.port,
+      user: 'app',
+      password: 'app-secret',
+      database: 'app',
+      ssl: { ca, servername: 'localhost' },
+      sslnegotiation: 'direct',
+    });
     await c.connect();
     const { rows } = await c.query<{ pid: number }>('select pg_backend_pid() as pid');
     await c.end();
-    const opened = p.events.find((e): e is SessionOpened => e.type === 'session.opened' && e.backendPid === rows[0]?.pid);
+    const opened = p.events.find(
+      (e): e is SessionOpened => e.type === 'session.opened' && e.backendPid === rows[0]?.pid,
+    );
     expect(opened?.identity.user).toBe('app');
     expect(opened?.clientTls?.version).toMatch(/^TLSv1\.[23]$/);
 
     // postgres.js takes sslnegotiation from the URL; its CancelRequest goes over a new direct TLS connection.
-    const sql = postgres(`postgres://app:app-secret@${p.host}:${p.port}/app?sslnegotiation=direct`, { max: 1, ssl: { ca, servername: 'localhost' } });
+    const sql = postgres(`postgres://app:app-secret@${p.host}:${p.port}/app?sslnegotiation=direct`, {
+      max: 1,
+      ssl: { ca, servername: 'localhost' },
+    });
     try {
       const [{ ssl }] = await sql<[{ ssl: boolean }]>`select ssl from pg_stat_ssl where pid = pg_backend_pid()`;
       expect(ssl).toBe(true);
@@ -140,11 +199,22 @@ describe('client certificates', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgtrail-clientcert-'));
     const certs = makeTlsFiles(dir, 'localhost');
     const alice = makeTlsFiles(join(dir, 'alice'), 'alice', { certFile: certs.caFile, keyFile: join(dir, 'ca.key') });
-    const p = await startTestProxy(server, { tls: { mode: 'require', certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile } });
+    const p = await startTestProxy(server, {
+      tls: { mode: 'require', certFile: certs.certFile, keyFile: certs.keyFile, caFile: certs.caFile },
+    });
     try {
       const c = new pg.Client({
-        host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app',
-        ssl: { ca: readFileSync(certs.caFile), servername: 'localhost', cert: readFileSync(alice.certFile), key: readFileSync(alice.keyFile) },
+        host: p.host,
+        port: p.port,
+        user: 'app',
+        password: 'app-secret',
+        database: 'app',
+        ssl: {
+          ca: readFileSync(certs.caFile),
+          servername: 'localhost',
+          cert: readFileSync(alice.certFile),
+          key: readFileSync(alice.keyFile),
+        },
       });
       await c.connect();
       await c.end();
@@ -162,9 +232,17 @@ describe('upstream TLS modes', () => {
 
   for (const mode of ['require', 'verify-ca', 'verify-full', 'prefer'] as const) {
     it(`connects upstream with sslmode ${mode}`, async () => {
-      const p = await startTestProxy(server, { upstreamTls: { mode, caFile: mode.startsWith('verify') ? server.caFile : null } });
+      const p = await startTestProxy(server, {
+        upstreamTls: { mode, caFile: mode.startsWith('verify') ? server.caFile : null },
+      });
       try {
-        const c = new pg.Client({ host: p.host, port: p.port, user: 'md5_user', password: 'md5-secret', database: 'app' });
+        const c = new pg.Client({
+          host: p.host,
+          port: p.port,
+          user: 'md5_user',
+          password: 'md5-secret',
+          database: 'app',
+        });
         await c.connect();
         const { rows } = await c.query<{ ssl: boolean }>('select ssl from pg_stat_ssl where pid = pg_backend_pid()');
         expect(rows[0]?.ssl).toBe(true);
@@ -190,7 +268,9 @@ describe('upstream TLS modes', () => {
   });
 
   it('refuses verify-full when the name does not match, with 08006', async () => {
-    const p = await startTestProxy(server, { upstreamTls: { mode: 'verify-full', caFile: server.caFile, serverName: 'db.example.org' } });
+    const p = await startTestProxy(server, {
+      upstreamTls: { mode: 'verify-full', caFile: server.caFile, serverName: 'db.example.org' },
+    });
     try {
       const c = new pg.Client({ host: p.host, port: p.port, user: 'app', password: 'app-secret', database: 'app' });
       await expect(c.connect()).rejects.toMatchObject({ code: '08006' });

@@ -32,19 +32,22 @@ describe('psql through pgtrail', () => {
     const rows = Array.from({ length: 5000 }, (_, i) => `${i},"name, ${i}"`).join('\n') + '\n';
     writeFileSync(input, rows);
     const script = join(dir, 'script.sql');
-    writeFileSync(script, [
-      'drop table if exists psql_items;',
-      'create table psql_items (id int primary key, name text);',
-      `\\copy psql_items from '${input}' with (format csv)`,
-      'select count(*) as n from psql_items \\gset',
-      "\\echo count=:n",
-      'select 1/0;',
-      'begin; insert into psql_items values (-1, \'x\'); select no_such_column; rollback;',
-      'select count(*) as after_rollback from psql_items;',
-      `\\copy (select * from psql_items order by id) to '${output}' with (format csv)`,
-      'select 1 as a \\; select 2 as b;',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      script,
+      [
+        'drop table if exists psql_items;',
+        'create table psql_items (id int primary key, name text);',
+        `\\copy psql_items from '${input}' with (format csv)`,
+        'select count(*) as n from psql_items \\gset',
+        '\\echo count=:n',
+        'select 1/0;',
+        "begin; insert into psql_items values (-1, 'x'); select no_such_column; rollback;",
+        'select count(*) as after_rollback from psql_items;',
+        `\\copy (select * from psql_items order by id) to '${output}' with (format csv)`,
+        'select 1 as a \\; select 2 as b;',
+        '',
+      ].join('\n'),
+    );
     const { stdout, stderr } = await psql(['-v', 'ON_ERROR_STOP=0', '-A', '-t', '-f', script]);
     expect(stdout).toContain('count=5000');
     expect(stdout).toMatch(/^5000$/m);

@@ -41,11 +41,18 @@ function stopped(child: ChildProcess): Promise<number | null> {
 }
 
 /** The (tid, bid, aid, delta) of a pgbench_history INSERT as pgbench sends it in simple protocol. */
-const historyInsert = /^INSERT INTO pgbench_history \(tid, bid, aid, delta, mtime\) VALUES \((-?\d+), (-?\d+), (-?\d+), (-?\d+), CURRENT_TIMESTAMP\)/i;
+const historyInsert =
+  /^INSERT INTO pgbench_history \(tid, bid, aid, delta, mtime\) VALUES \((-?\d+), (-?\d+), (-?\d+), (-?\d+), CURRENT_TIMESTAMP\)/i;
 
 /** Waits until pgbench has committed at least `count` transactions (each adds a pgbench_history row). */
 async function untilCommitted(server: PostgresInfo, database: string, count: number): Promise<void> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: superuser.user, password: superuser.password, database });
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: superuser.user,
+    password: superuser.password,
+    database,
+  });
   await client.connect();
   try {
     const deadline = Date.now() + 50_000;
@@ -68,12 +75,22 @@ describe('crash under load in strict durability', () => {
 
   beforeAll(async () => {
     journal = mkdtempSync(join(tmpdir(), 'pgtrail-crash-'));
-    const admin = new pg.Client({ host: server.host, port: server.port, user: superuser.user, password: superuser.password, database: 'postgres' });
+    const admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: superuser.user,
+      password: superuser.password,
+      database: 'postgres',
+    });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${database}`);
     await admin.query(`CREATE DATABASE ${database}`);
     await admin.end();
-    const init = spawnSync('pgbench', ['-i', '-s', '1', '-q', '-h', server.host, '-p', String(server.port), '-U', superuser.user, database], { env, encoding: 'utf8' });
+    const init = spawnSync(
+      'pgbench',
+      ['-i', '-s', '1', '-q', '-h', server.host, '-p', String(server.port), '-U', superuser.user, database],
+      { env, encoding: 'utf8' },
+    );
     expect(init.status, init.stderr).toBe(0);
   });
 
@@ -83,9 +100,22 @@ describe('crash under load in strict durability', () => {
 
   it('keeps a record of every statement that reached PostgreSQL, and the journal verifies after restart', async () => {
     const port = await freePort();
-    const args = ['--listen', `127.0.0.1:${port}`, '--upstream', `postgres://${server.host}:${server.port}/?sslmode=disable`, '--journal', journal, '--durability', 'strict'];
+    const args = [
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--upstream',
+      `postgres://${server.host}:${server.port}/?sslmode=disable`,
+      '--journal',
+      journal,
+      '--durability',
+      'strict',
+    ];
     const first = await startPgtrail(args);
-    const bench = spawn('pgbench', ['-c', '8', '-j', '2', '-T', '60', '-n', '-h', '127.0.0.1', '-p', String(port), '-U', superuser.user, database], { env, stdio: 'ignore' });
+    const bench = spawn(
+      'pgbench',
+      ['-c', '8', '-j', '2', '-T', '60', '-n', '-h', '127.0.0.1', '-p', String(port), '-U', superuser.user, database],
+      { env, stdio: 'ignore' },
+    );
     // Let the load build up (transactions are committing), then pull the plug on pgtrail mid-flight.
     await untilCommitted(server, database, 100);
     first.child.kill('SIGKILL');
@@ -106,9 +136,17 @@ describe('crash under load in strict durability', () => {
       const m = historyInsert.exec(event.sql);
       if (m) recorded.add(m.slice(1, 5).join(','));
     }
-    const direct = new pg.Client({ host: server.host, port: server.port, user: superuser.user, password: superuser.password, database });
+    const direct = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: superuser.user,
+      password: superuser.password,
+      database,
+    });
     await direct.connect();
-    const { rows } = await direct.query<{ key: string }>(`SELECT concat_ws(',', tid, bid, aid, delta) AS key FROM pgbench_history`);
+    const { rows } = await direct.query<{ key: string }>(
+      `SELECT concat_ws(',', tid, bid, aid, delta) AS key FROM pgbench_history`,
+    );
     await direct.end();
 
     expect(rows.length).toBeGreaterThan(0);

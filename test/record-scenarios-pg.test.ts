@@ -8,7 +8,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JournalSession } from './support/journal-statements.js';
-import { readJournalSessions, statementSummary, waitForClosedEvents, waitForClosedSessions } from './support/journal-statements.js';
+import {
+  readJournalSessions,
+  statementSummary,
+  waitForClosedEvents,
+  waitForClosedSessions,
+} from './support/journal-statements.js';
 import { copyIn, copyOut } from './support/pg-copy.js';
 import { sendCancel } from './support/raw-cancel.js';
 import { oneColumnDigest, rawResultDigest, sha256Hex } from './support/raw-result-digest.js';
@@ -24,7 +29,14 @@ describe('node-postgres scenarios, as the journal records them', () => {
   let rec: RecordingProxy;
 
   const connect = async (application: string, login: Login = testRoles.scram): Promise<pg.Client> => {
-    const c = new pg.Client({ host: rec.proxy.host, port: rec.proxy.port, user: login.user, password: login.password, database: 'app', application_name: application });
+    const c = new pg.Client({
+      host: rec.proxy.host,
+      port: rec.proxy.port,
+      user: login.user,
+      password: login.password,
+      database: 'app',
+      application_name: application,
+    });
     await c.connect();
     return c;
   };
@@ -62,7 +74,11 @@ describe('node-postgres scenarios, as the journal records them', () => {
       // The empty Query reached the server (EmptyQueryResponse): a record with no command tag and no error.
       ['', null, null, null, null, false, 'I'],
     ]);
-    expect(s.statements.map((x) => x.finished?.resultDigest)).toEqual([oneColumnDigest(['1']), oneColumnDigest(['2']), null]);
+    expect(s.statements.map((x) => x.finished?.resultDigest)).toEqual([
+      oneColumnDigest(['1']),
+      oneColumnDigest(['2']),
+      null,
+    ]);
   });
 
   it('records errors and recovery in and out of a transaction with their SQLSTATEs', async () => {
@@ -100,8 +116,19 @@ describe('node-postgres scenarios, as the journal records them', () => {
     const s = await recorded('rec-pg-prepared');
     expect(s.statements).toHaveLength(300);
     s.statements.forEach(({ started, finished }, i) => {
-      expect(started).toMatchObject({ protocol: 'extended', sql: 'select $1::int + 1 as v', params: [String(i)], preparedName: 'add_one' });
-      expect(finished).toMatchObject({ command: 'SELECT 1', rows: 1, error: null, notExecuted: false, resultDigest: oneColumnDigest([String(i + 1)]) });
+      expect(started).toMatchObject({
+        protocol: 'extended',
+        sql: 'select $1::int + 1 as v',
+        params: [String(i)],
+        preparedName: 'add_one',
+      });
+      expect(finished).toMatchObject({
+        command: 'SELECT 1',
+        rows: 1,
+        error: null,
+        notExecuted: false,
+        resultDigest: oneColumnDigest([String(i + 1)]),
+      });
     });
   });
 
@@ -109,7 +136,11 @@ describe('node-postgres scenarios, as the journal records them', () => {
     const blob = randomBytes(4096);
     const c = await connect('rec-pg-binary');
     await c.query({ text: 'select $1::bytea as b, length($1::bytea) as n', values: [blob] });
-    await c.query({ text: 'select 42::int4 as v, length($1::bytea)::int4 as n', values: [blob], binary: true } as pg.QueryConfig);
+    await c.query({
+      text: 'select 42::int4 as v, length($1::bytea)::int4 as n',
+      values: [blob],
+      binary: true,
+    } as pg.QueryConfig);
     await c.end();
     const s = await recorded('rec-pg-binary');
     const hex = `\\x${blob.toString('hex')}`;
@@ -171,8 +202,12 @@ describe('node-postgres scenarios, as the journal records them', () => {
     const l = await recorded('rec-pg-listen');
     const n = await recorded('rec-pg-notify');
     expect(statementSummary(l)).toEqual([['listen rec_pg_channel', null, 'LISTEN', null, null, false, 'I']]);
-    expect(statementSummary(n)).toEqual([["select pg_notify('rec_pg_channel', 'hello')", null, 'SELECT 1', 1, null, false, 'I']]);
-    expect(l.notified).toMatchObject([{ channel: 'rec_pg_channel', senderPid: n.opened?.backendPid, payloadSha256: sha256Hex('hello') }]);
+    expect(statementSummary(n)).toEqual([
+      ["select pg_notify('rec_pg_channel', 'hello')", null, 'SELECT 1', 1, null, false, 'I'],
+    ]);
+    expect(l.notified).toMatchObject([
+      { channel: 'rec_pg_channel', senderPid: n.opened?.backendPid, payloadSha256: sha256Hex('hello') },
+    ]);
     expect(n.notified).toEqual([]);
   });
 
@@ -196,7 +231,11 @@ describe('node-postgres scenarios, as the journal records them', () => {
   it('records 50 concurrent connections of four roles: 50 sessions, each with its own id, identity and statement', async () => {
     const logins: Login[] = [testRoles.scram, testRoles.md5, testRoles.password, testRoles.trust];
     const clients = await Promise.all(Array.from({ length: 50 }, (_, i) => connect('rec-pg-50', logins[i % 4])));
-    const pids = await Promise.all(clients.map(async (c, i) => (await c.query('select pg_backend_pid() as pid, $1::int as i', [i])).rows[0].pid as number));
+    const pids = await Promise.all(
+      clients.map(
+        async (c, i) => (await c.query('select pg_backend_pid() as pid, $1::int as i', [i])).rows[0].pid as number,
+      ),
+    );
     await Promise.all(clients.map((c) => c.end()));
     await waitForClosedEvents(rec.proxy.events, 'rec-pg-50', 50);
     const sessions = await waitForClosedSessions(rec.journal, 'rec-pg-50', 50);
@@ -207,7 +246,9 @@ describe('node-postgres scenarios, as the journal records them', () => {
       const s = byPid.get(pid);
       expect(s, `client ${i}`).toBeDefined();
       expectSession(s!, 'rec-pg-50', logins[i % 4]!.user);
-      expect(statementSummary(s!)).toEqual([['select pg_backend_pid() as pid, $1::int as i', [String(i)], 'SELECT 1', 1, null, false, 'I']]);
+      expect(statementSummary(s!)).toEqual([
+        ['select pg_backend_pid() as pid, $1::int as i', [String(i)], 'SELECT 1', 1, null, false, 'I'],
+      ]);
     });
   });
 
@@ -236,7 +277,11 @@ describe('node-postgres scenarios, as the journal records them', () => {
     await rec.stop();
     const verify = await runCommand('verify', ['--journal', rec.journal, '--json']);
     expect(verify.thrown).toBeNull();
-    const summary = JSON.parse(verify.stdout.trim().split('\n').at(-1) ?? '{}') as { intact?: boolean; findings?: number; records?: number };
+    const summary = JSON.parse(verify.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      intact?: boolean;
+      findings?: number;
+      records?: number;
+    };
     expect(summary).toMatchObject({ intact: true, findings: 0 });
     expect(verify.code).toBe(0);
 
@@ -246,21 +291,58 @@ describe('node-postgres scenarios, as the journal records them', () => {
     const search = await runCommand('search', ['--journal', rec.journal, '--json']);
     expect(search.thrown).toBeNull();
     expect(search.code).toBe(0);
-    const rows = search.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows.map((r) => [r.seq, r.session, r.statement])).toEqual(all.map((x) => [x.index, x.started.session, x.started.statement]));
-    const fields = ['ts', 'seq', 'session', 'user', 'database', 'role', 'client', 'application', 'sql', 'params', 'command', 'rows', 'error', 'duration_ms'];
+    const rows = search.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => [r.seq, r.session, r.statement])).toEqual(
+      all.map((x) => [x.index, x.started.session, x.started.statement]),
+    );
+    const fields = [
+      'ts',
+      'seq',
+      'session',
+      'user',
+      'database',
+      'role',
+      'client',
+      'application',
+      'sql',
+      'params',
+      'command',
+      'rows',
+      'error',
+      'duration_ms',
+    ];
     for (const r of rows) expect(Object.keys(r)).toEqual(expect.arrayContaining(fields));
     const prepared = rows.filter((r) => r.application === 'rec-pg-prepared');
     expect(prepared).toHaveLength(300);
-    expect(prepared[299]).toMatchObject({ user: 'app', database: 'app', role: 'app', sql: 'select $1::int + 1 as v', params: ['299'], command: 'SELECT 1', rows: 1, error: null });
-    expect(rows.find((r) => r.application === 'rec-pg-errors' && r.sql === 'select * from no_such_table')).toMatchObject({ command: null, error: { code: '42P01' } });
+    expect(prepared[299]).toMatchObject({
+      user: 'app',
+      database: 'app',
+      role: 'app',
+      sql: 'select $1::int + 1 as v',
+      params: ['299'],
+      command: 'SELECT 1',
+      rows: 1,
+      error: null,
+    });
+    expect(
+      rows.find((r) => r.application === 'rec-pg-errors' && r.sql === 'select * from no_such_table'),
+    ).toMatchObject({ command: null, error: { code: '42P01' } });
   });
 });
 
 /** The session is closed, its identity is the role PostgreSQL accepted, and its records hold each statement once, in order. */
 function expectSession(s: JournalSession, application: string, user: string): void {
   expect(s.problems).toEqual([]);
-  expect(s.opened).toMatchObject({ identity: { user, method: { kind: 'passthrough' } }, database: 'app', role: user, application, client: { address: '127.0.0.1' } });
+  expect(s.opened).toMatchObject({
+    identity: { user, method: { kind: 'passthrough' } },
+    database: 'app',
+    role: user,
+    application,
+    client: { address: '127.0.0.1' },
+  });
   expect(s.opened?.backendPid).toBeGreaterThan(0);
   for (const st of s.statements) expect(st.started).toMatchObject({ user, role: user });
   expect(s.closed).toMatchObject({ reason: 'client_quit', statements: s.statements.length });

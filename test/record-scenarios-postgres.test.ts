@@ -17,7 +17,12 @@ import { defaultConfig } from '../config/defaults.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
 import type { JournalSession } from './support/journal-statements.js';
-import { readJournalSessions, statementSummary, waitForClosedEvents, waitForClosedSessions } from './support/journal-statements.js';
+import {
+  readJournalSessions,
+  statementSummary,
+  waitForClosedEvents,
+  waitForClosedSessions,
+} from './support/journal-statements.js';
 import { oneColumnDigest, rawResultDigest, sha256Hex } from './support/raw-result-digest.js';
 import { runCommand } from './support/run-command.js';
 import { startTestProxy, type TestProxy } from './support/test-proxy.js';
@@ -36,7 +41,16 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
   let stopped = false;
 
   const open = (application: string, login: Login = testRoles.scram): postgres.Sql =>
-    postgres({ host: p.host, port: p.port, user: login.user, password: login.password, database: 'app', max: 1, onnotice: () => {}, connection: { application_name: application } });
+    postgres({
+      host: p.host,
+      port: p.port,
+      user: login.user,
+      password: login.password,
+      database: 'app',
+      max: 1,
+      onnotice: () => {},
+      connection: { application_name: application },
+    });
 
   /** The closed sessions of `application`, each checked for identity and for each statement once, in order. */
   const recordedAll = async (application: string, count: number, typeLookup = true): Promise<JournalSession[]> => {
@@ -56,8 +70,16 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
   };
 
   beforeAll(async () => {
-    recorder = await openRecorder({ ...defaultConfig.journal, dir: journal, durability: 'strict' }, defaultConfig.recording, (e) => failures.push(e));
-    const observe = createStatementObserver({ recording: defaultConfig.recording, clock: systemClock, onInternalError: (e) => internalErrors.push(e) });
+    recorder = await openRecorder(
+      { ...defaultConfig.journal, dir: journal, durability: 'strict' },
+      defaultConfig.recording,
+      (e) => failures.push(e),
+    );
+    const observe = createStatementObserver({
+      recording: defaultConfig.recording,
+      clock: systemClock,
+      onInternalError: (e) => internalErrors.push(e),
+    });
     p = await startTestProxy(server, { observe, sink: recorder.sink });
     const sql = open('rec-pgjs-setup');
     await sql`create table if not exists rec_pgjs_items (id int primary key, name text)`;
@@ -99,7 +121,10 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     await sql
       .begin(async (tx) => {
         await tx`select 1/0`.catch(() => {});
-        refused = await tx`select 1`.then(() => null, (e: { code?: string }) => e.code);
+        refused = await tx`select 1`.then(
+          () => null,
+          (e: { code?: string }) => e.code,
+        );
       })
       .catch(() => {});
     expect(refused).toBe('25P02');
@@ -134,21 +159,36 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     const name = runs[0]?.started.preparedName;
     expect(name).toMatch(/.+/);
     runs.forEach(({ started, finished }, i) => {
-      expect(started).toMatchObject({ protocol: 'extended', sql: 'select $1::int + 1 as v', params: [String(i)], preparedName: name });
-      expect(finished).toMatchObject({ command: 'SELECT 1', rows: 1, error: null, notExecuted: false, resultDigest: oneColumnDigest([String(i + 1)]) });
+      expect(started).toMatchObject({
+        protocol: 'extended',
+        sql: 'select $1::int + 1 as v',
+        params: [String(i)],
+        preparedName: name,
+      });
+      expect(finished).toMatchObject({
+        command: 'SELECT 1',
+        rows: 1,
+        error: null,
+        notExecuted: false,
+        resultDigest: oneColumnDigest([String(i + 1)]),
+      });
     });
   });
 
   it('records 100 pipelined extended-protocol queries in order, the error on its own', async () => {
     const sql = open('rec-pgjs-pipeline');
-    const queries = Array.from({ length: 100 }, (_, i) => (i === 50 ? sql`select 1/0 as v` : sql`select ${i}::int as v`));
+    const queries = Array.from({ length: 100 }, (_, i) =>
+      i === 50 ? sql`select 1/0 as v` : sql`select ${i}::int as v`,
+    );
     const settled = await Promise.allSettled(queries);
     await sql.end();
     expect(settled.filter((x) => x.status === 'rejected')).toHaveLength(1);
     const s = await recorded('rec-pgjs-pipeline');
     expect(statementSummary(s).slice(1)).toEqual(
       Array.from({ length: 100 }, (_, i) =>
-        i === 50 ? ['select 1/0 as v', null, null, null, '22012', false, 'I'] : ['select $1::int as v', [String(i)], 'SELECT 1', 1, null, false, 'I'],
+        i === 50
+          ? ['select 1/0 as v', null, null, null, '22012', false, 'I']
+          : ['select $1::int as v', [String(i)], 'SELECT 1', 1, null, false, 'I'],
       ),
     );
     expect(s.statements[1 + 7]?.finished?.resultDigest).toBe(oneColumnDigest(['7']));
@@ -160,7 +200,9 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     await sql`select ${blob}::bytea as b`;
     await sql.end();
     const s = await recorded('rec-pgjs-binary');
-    expect(statementSummary(s).slice(1)).toEqual([['select $1::bytea as b', [`\\x${blob.toString('hex')}`], 'SELECT 1', 1, null, false, 'I']]);
+    expect(statementSummary(s).slice(1)).toEqual([
+      ['select $1::bytea as b', [`\\x${blob.toString('hex')}`], 'SELECT 1', 1, null, false, 'I'],
+    ]);
   });
 
   it('records COPY in and out with direction, bytes and the SHA-256 of the data', async () => {
@@ -171,14 +213,30 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     // Under postgres.js's 16 KB stream buffer (see clients-postgres.test.ts).
     const readable = await sql`copy (select * from rec_pgjs_items where id < 1010 order by id) to stdout`.readable();
     const parts: Buffer[] = [];
-    await pipeline(readable, new Writable({ write(chunk: Buffer, _e, done) { parts.push(chunk); done(); } }));
+    await pipeline(
+      readable,
+      new Writable({
+        write(chunk: Buffer, _e, done) {
+          parts.push(chunk);
+          done();
+        },
+      }),
+    );
     await sql.end();
     const out = Buffer.concat(parts);
     expect(out.toString()).toBe(lines.split('\n').slice(0, 1000).join('\n') + '\n');
     const s = await recorded('rec-pgjs-copy');
     expect(statementSummary(s).slice(1)).toEqual([
       ['copy rec_pgjs_items from stdin', null, 'COPY 3000', 3000, null, false, 'I'],
-      ['copy (select * from rec_pgjs_items where id < 1010 order by id) to stdout', null, 'COPY 1000', 1000, null, false, 'I'],
+      [
+        'copy (select * from rec_pgjs_items where id < 1010 order by id) to stdout',
+        null,
+        'COPY 1000',
+        1000,
+        null,
+        false,
+        'I',
+      ],
     ]);
     expect(s.statements.slice(1).map((x) => x.finished?.copy)).toEqual([
       { direction: 'in', bytes: data.length, sha256: sha256Hex(data) },
@@ -215,8 +273,12 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     const [l] = await recordedAll('rec-pgjs-listen', 1, false);
     const n = await recorded('rec-pgjs-notify');
     expect(statementSummary(l!)).toEqual([['listen "rec_pgjs_channel"', null, 'LISTEN', null, null, false, 'I']]);
-    expect(statementSummary(n).slice(1)).toEqual([['select pg_notify($1, $2)', ['rec_pgjs_channel', 'ping'], 'SELECT 1', 1, null, false, 'I']]);
-    expect(l?.notified).toMatchObject([{ channel: 'rec_pgjs_channel', senderPid: n.opened?.backendPid, payloadSha256: sha256Hex('ping') }]);
+    expect(statementSummary(n).slice(1)).toEqual([
+      ['select pg_notify($1, $2)', ['rec_pgjs_channel', 'ping'], 'SELECT 1', 1, null, false, 'I'],
+    ]);
+    expect(l?.notified).toMatchObject([
+      { channel: 'rec_pgjs_channel', senderPid: n.opened?.backendPid, payloadSha256: sha256Hex('ping') },
+    ]);
     expect(n.notified).toEqual([]);
   });
 
@@ -224,7 +286,10 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     const sql = open('rec-pgjs-cancel');
     await sql`select 1 as warm`;
     const sleeping = sql`select pg_sleep(30) as rec_pgjs_cancel_marker`;
-    const result = sleeping.then(() => 'finished', (err: { code?: string }) => err.code);
+    const result = sleeping.then(
+      () => 'finished',
+      (err: { code?: string }) => err.code,
+    );
     await waitForRunningQuery(server, 'rec_pgjs_cancel_marker');
     sleeping.cancel();
     expect(await result).toBe('57014');
@@ -242,7 +307,9 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
   it('records 50 concurrent connections of four roles: 50 sessions, each with its own id, identity and statement', async () => {
     const logins: Login[] = [testRoles.scram, testRoles.md5, testRoles.password, testRoles.trust];
     const pools = Array.from({ length: 50 }, (_, i) => open('rec-pgjs-50', logins[i % 4]));
-    const pids = await Promise.all(pools.map(async (sql, i) => (await sql`select pg_backend_pid() as pid, ${i}::int as i`)[0]?.pid as number));
+    const pids = await Promise.all(
+      pools.map(async (sql, i) => (await sql`select pg_backend_pid() as pid, ${i}::int as i`)[0]?.pid as number),
+    );
     await Promise.all(pools.map((sql) => sql.end()));
     await waitForClosedEvents(p.events, 'rec-pgjs-50', 50);
     const sessions = await waitForClosedSessions(journal, 'rec-pgjs-50', 50);
@@ -253,7 +320,9 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
       const s = byPid.get(pid);
       expect(s, `client ${i}`).toBeDefined();
       expectSession(s!, 'rec-pgjs-50', logins[i % 4]!.user);
-      expect(statementSummary(s!).slice(1)).toEqual([['select pg_backend_pid() as pid, $1::int as i', [String(i)], 'SELECT 1', 1, null, false, 'I']]);
+      expect(statementSummary(s!).slice(1)).toEqual([
+        ['select pg_backend_pid() as pid, $1::int as i', [String(i)], 'SELECT 1', 1, null, false, 'I'],
+      ]);
     });
   });
 
@@ -266,8 +335,16 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     await sql.end();
     const s = await recorded('rec-pgjs-20mb');
     const [down, up] = s.statements.slice(1);
-    expect([down?.finished?.command, down?.finished?.rows, down?.finished?.resultDigest]).toEqual(['SELECT 1', 1, oneColumnDigest([big])]);
-    expect([up?.finished?.command, up?.finished?.rows, up?.finished?.resultDigest]).toEqual(['SELECT 1', 1, oneColumnDigest([String(big.length)])]);
+    expect([down?.finished?.command, down?.finished?.rows, down?.finished?.resultDigest]).toEqual([
+      'SELECT 1',
+      1,
+      oneColumnDigest([big]),
+    ]);
+    expect([up?.finished?.command, up?.finished?.rows, up?.finished?.resultDigest]).toEqual([
+      'SELECT 1',
+      1,
+      oneColumnDigest([String(big.length)]),
+    ]);
     // The 20 MB parameter is recorded as sent, in strict durability, and reads back whole.
     expect(up?.started.sql).toBe('select length($1::text) as n');
     expect(up?.started.params?.length).toBe(1);
@@ -278,7 +355,10 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     await stop();
     const verify = await runCommand('verify', ['--journal', journal, '--json', '--vkey', recorder.verifierKey]);
     expect(verify.thrown).toBeNull();
-    const summary = JSON.parse(verify.stdout.trim().split('\n').at(-1) ?? '{}') as { intact?: boolean; findings?: number };
+    const summary = JSON.parse(verify.stdout.trim().split('\n').at(-1) ?? '{}') as {
+      intact?: boolean;
+      findings?: number;
+    };
     expect(summary).toMatchObject({ intact: true, findings: 0, keyPinned: true });
     expect(verify.code).toBe(0);
 
@@ -288,13 +368,41 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     const search = await runCommand('search', ['--journal', journal, '--json']);
     expect(search.thrown).toBeNull();
     expect(search.code).toBe(0);
-    const rows = search.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows.map((r) => [r.seq, r.session, r.statement])).toEqual(all.map((x) => [x.index, x.started.session, x.started.statement]));
-    const fields = ['ts', 'seq', 'session', 'user', 'database', 'role', 'client', 'application', 'sql', 'params', 'command', 'rows', 'error', 'duration_ms'];
+    const rows = search.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => [r.seq, r.session, r.statement])).toEqual(
+      all.map((x) => [x.index, x.started.session, x.started.statement]),
+    );
+    const fields = [
+      'ts',
+      'seq',
+      'session',
+      'user',
+      'database',
+      'role',
+      'client',
+      'application',
+      'sql',
+      'params',
+      'command',
+      'rows',
+      'error',
+      'duration_ms',
+    ];
     for (const r of rows) expect(Object.keys(r)).toEqual(expect.arrayContaining(fields));
     const pipelined = rows.filter((r) => r.application === 'rec-pgjs-pipeline' && r.sql === 'select $1::int as v');
     expect(pipelined).toHaveLength(99);
-    expect(pipelined[98]).toMatchObject({ user: 'app', database: 'app', role: 'app', params: ['99'], command: 'SELECT 1', rows: 1, error: null });
+    expect(pipelined[98]).toMatchObject({
+      user: 'app',
+      database: 'app',
+      role: 'app',
+      params: ['99'],
+      command: 'SELECT 1',
+      rows: 1,
+      error: null,
+    });
     const md5 = rows.filter((r) => r.application === 'rec-pgjs-50' && r.user === testRoles.md5.user);
     expect(md5.length).toBeGreaterThan(0);
     for (const r of md5) expect(r).toMatchObject({ role: testRoles.md5.user, database: 'app' });
@@ -307,7 +415,13 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
  */
 function expectSession(s: JournalSession, application: string, user: string, typeLookup = true): void {
   expect(s.problems).toEqual([]);
-  expect(s.opened).toMatchObject({ identity: { user, method: { kind: 'passthrough' } }, database: 'app', role: user, application, client: { address: '127.0.0.1' } });
+  expect(s.opened).toMatchObject({
+    identity: { user, method: { kind: 'passthrough' } },
+    database: 'app',
+    role: user,
+    application,
+    client: { address: '127.0.0.1' },
+  });
   expect(s.opened?.backendPid).toBeGreaterThan(0);
   for (const st of s.statements) expect(st.started).toMatchObject({ user, role: user });
   expect(s.closed).toMatchObject({ reason: 'client_quit', statements: s.statements.length });

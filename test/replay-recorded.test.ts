@@ -43,14 +43,28 @@ describe('replay of a recorded session', () => {
   let rec: RecordingProxy;
   let id = '';
   let admin: pg.Client;
-  const target = (db: string) => `postgres://${testRoles.scram.user}:${testRoles.scram.password}@${server.host}:${server.port}/${db}`;
+  const target = (db: string) =>
+    `postgres://${testRoles.scram.user}:${testRoles.scram.password}@${server.host}:${server.port}/${db}`;
 
   beforeAll(async () => {
-    admin = new pg.Client({ host: server.host, port: server.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'app' });
+    admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: testRoles.admin.user,
+      password: testRoles.admin.password,
+      database: 'app',
+    });
     await admin.connect();
     await admin.query('drop table if exists replay_items');
     rec = await startRecordingProxy(server, { captureRows: 2 });
-    const c = new pg.Client({ host: rec.proxy.host, port: rec.proxy.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', application_name: 'replay-source' });
+    const c = new pg.Client({
+      host: rec.proxy.host,
+      port: rec.proxy.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+      application_name: 'replay-source',
+    });
     await c.connect();
     for (const [sql, ...params] of session) await c.query(sql, params.length > 0 ? params : undefined).catch(() => {});
     await c.end();
@@ -61,7 +75,13 @@ describe('replay of a recorded session', () => {
     await admin.query(`create database ${fresh} owner app`);
     await admin.query(`create database ${differing} owner app`);
     await admin.query(`create database ${overTls} owner app`);
-    const diff = new pg.Client({ host: server.host, port: server.port, user: testRoles.scram.user, password: testRoles.scram.password, database: differing });
+    const diff = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: differing,
+    });
     await diff.connect();
     // The only difference: one extra row that the recorded session never saw.
     await diff.query('create table replay_items (id int primary key, name text)');
@@ -83,13 +103,26 @@ describe('replay of a recorded session', () => {
     expect(r.thrown).toBeNull();
     expect(r.code).toBe(0);
     const out = r.stdout;
-    expect(out).toMatch(new RegExp(`^session ${id}: app on app as role app\\n  from 127\\.0\\.0\\.1:\\d+ \\(replay-source\\) to ${server.host}:${server.port}`));
-    expect(out).toMatch(/\+\d+\.\d{3}s #2 {2}insert into replay_items values \(\$1, \$2\)\n {11}params: \["1","apple"\]\n {11}-> INSERT 0 1 \([\d.]+ ms\)\n/);
-    expect(out).toMatch(/#5 {2}select \* from replay_items order by id\n {11}-> SELECT 3 \([\d.]+ ms\)\n {11}result sha256 [0-9a-f]{64}\n {11}\| 1 \| apple \|\n {11}\| 2 \| banana \|\n/);
-    expect(out).toMatch(/#7 {2}insert into replay_items values \(1, \$1\)\n {11}params: \["duplicate"\]\n {11}-> ERROR 23505: duplicate key/);
+    expect(out).toMatch(
+      new RegExp(
+        `^session ${id}: app on app as role app\\n  from 127\\.0\\.0\\.1:\\d+ \\(replay-source\\) to ${server.host}:${server.port}`,
+      ),
+    );
+    expect(out).toMatch(
+      /\+\d+\.\d{3}s #2 {2}insert into replay_items values \(\$1, \$2\)\n {11}params: \["1","apple"\]\n {11}-> INSERT 0 1 \([\d.]+ ms\)\n/,
+    );
+    expect(out).toMatch(
+      /#5 {2}select \* from replay_items order by id\n {11}-> SELECT 3 \([\d.]+ ms\)\n {11}result sha256 [0-9a-f]{64}\n {11}\| 1 \| apple \|\n {11}\| 2 \| banana \|\n/,
+    );
+    expect(out).toMatch(
+      /#7 {2}insert into replay_items values \(1, \$1\)\n {11}params: \["duplicate"\]\n {11}-> ERROR 23505: duplicate key/,
+    );
     expect(out).toMatch(/session closed: client_quit\n$/);
     const json = await runCommand('replay', [id, '--journal', rec.journal, '--json', '--speed', '1000']);
-    const rows = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { offset_ms: number; statement: number });
+    const rows = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { offset_ms: number; statement: number });
     expect(rows.map((x) => x.statement)).toEqual(session.map((_, i) => i + 1));
     expect(rows.every((x, i) => i === 0 || x.offset_ms >= (rows[i - 1]?.offset_ms ?? 0))).toBe(true);
   });
@@ -98,7 +131,10 @@ describe('replay of a recorded session', () => {
     const r = await runCommand('replay', [id, '--journal', rec.journal, '--to', target(fresh), '--force', '--json']);
     expect(r.thrown).toBeNull();
     expect(r.code).toBe(0);
-    const steps = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as StepJson);
+    const steps = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as StepJson);
     expect(steps).toHaveLength(session.length);
     for (const s of steps) {
       expect(s.divergences, `statement ${s.statement}`).toEqual([]);
@@ -110,7 +146,14 @@ describe('replay of a recorded session', () => {
   });
 
   it('reads outcomes beside a TLS connection as well (the digest is over the decrypted messages)', async () => {
-    const r = await runCommand('replay', [id, '--journal', rec.journal, '--to', `${target(overTls)}?sslmode=no-verify`, '--force']);
+    const r = await runCommand('replay', [
+      id,
+      '--journal',
+      rec.journal,
+      '--to',
+      `${target(overTls)}?sslmode=no-verify`,
+      '--force',
+    ]);
     expect(r.thrown).toBeNull();
     expect(r.stdout).toMatch(/12 statements: 0 diverged, 0 skipped\n$/);
     expect(r.code).toBe(0);
@@ -125,7 +168,9 @@ describe('replay of a recorded session', () => {
     expect(lines[first]).toMatch(/^#5 \(seq \d+\) {2}select \* from replay_items order by id {2}-> DIVERGES$/);
     expect(lines[first + 1]).toMatch(/^ {4}command: recorded "SELECT 3", replayed "SELECT 4"$/);
     expect(lines.slice(1, first).every((l) => l.endsWith('-> same'))).toBe(true);
-    expect(r.stdout).toMatch(/#12 \(seq \d+\) {2}select count\(\*\) from replay_items {2}-> DIVERGES\n {4}result_digest: recorded "[0-9a-f]{64}", replayed "[0-9a-f]{64}"/);
+    expect(r.stdout).toMatch(
+      /#12 \(seq \d+\) {2}select count\(\*\) from replay_items {2}-> DIVERGES\n {4}result_digest: recorded "[0-9a-f]{64}", replayed "[0-9a-f]{64}"/,
+    );
     expect(r.stdout).toMatch(/12 statements: [1-9]\d* diverged, 0 skipped\n$/);
   });
 
@@ -151,7 +196,14 @@ describe('replay --follow', () => {
   });
 
   it('plays a live session as it happens, until it closes', async () => {
-    const c = new pg.Client({ host: rec.proxy.host, port: rec.proxy.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', application_name: 'live' });
+    const c = new pg.Client({
+      host: rec.proxy.host,
+      port: rec.proxy.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+      application_name: 'live',
+    });
     await c.connect();
     await c.query("select 'first' as step");
     await rec.writer.flush();
@@ -165,7 +217,9 @@ describe('replay --follow', () => {
     const r = await following;
     expect(r.thrown).toBeNull();
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/#1 {2}select 'first' as step\n[\s\S]*#2 {2}select 'second' as step\n[\s\S]*#3 {2}select \$1::int \+ 1 as step\n {11}params: \["2"\]\n {11}-> SELECT 1/);
+    expect(r.stdout).toMatch(
+      /#1 {2}select 'first' as step\n[\s\S]*#2 {2}select 'second' as step\n[\s\S]*#3 {2}select \$1::int \+ 1 as step\n {11}params: \["2"\]\n {11}-> SELECT 1/,
+    );
     expect(r.stdout).toMatch(/session closed: client_quit\n$/);
   });
 });

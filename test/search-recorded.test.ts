@@ -15,9 +15,21 @@ import { runCommand } from './support/run-command.js';
 import { testRoles } from './support/test-roles.js';
 
 interface SearchJson {
-  ts: string; seq: number; session: string; user: string; database: string; role: string; client: string;
-  application: string; sql: string; params: string[] | null; command: string | null; rows: number | null;
-  error: { code: string; message: string } | null; duration_ms: number | null; kind: string;
+  ts: string;
+  seq: number;
+  session: string;
+  user: string;
+  database: string;
+  role: string;
+  client: string;
+  application: string;
+  sql: string;
+  params: string[] | null;
+  command: string | null;
+  rows: number | null;
+  error: { code: string; message: string } | null;
+  duration_ms: number | null;
+  kind: string;
 }
 
 const pause = () => new Promise((r) => setTimeout(r, 30));
@@ -31,11 +43,22 @@ describe('search and sessions on a recorded journal', () => {
   beforeAll(async () => {
     rec = await startRecordingProxy(server);
     const { host, port } = rec.proxy;
-    const app = new pg.Client({ host, port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', application_name: 'billing-job' });
+    const app = new pg.Client({
+      host,
+      port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+      application_name: 'billing-job',
+    });
     await app.connect();
     await app.query('drop table if exists search_orders');
     await app.query('create table search_orders (id int primary key, customer text, total numeric)');
-    for (const [id, customer] of [[1, 'acme'], [2, 'globex'], [3, 'acme']] as const) {
+    for (const [id, customer] of [
+      [1, 'acme'],
+      [2, 'globex'],
+      [3, 'acme'],
+    ] as const) {
       await app.query('insert into search_orders values ($1, $2, $3)', [id, customer, '10.50']);
     }
     await app.query('select * from search_orders order by id');
@@ -47,13 +70,34 @@ describe('search and sessions on a recorded journal', () => {
     t1 = new Date().toISOString();
     await pause();
     // Asynchronously: the proxy runs in this process and must keep answering.
-    await promisify(execFile)('psql', ['-X', '-v', 'ON_ERROR_STOP=0', '-c', 'select 41 + 1 as answer', '-c', 'select * from no_such_table'], {
-      env: { ...process.env, PGHOST: host, PGPORT: String(port), PGUSER: testRoles.md5.user, PGPASSWORD: testRoles.md5.password, PGDATABASE: 'postgres', PGAPPNAME: 'psql', PGSSLMODE: 'disable' },
-    }).catch(() => {}); // psql exits 1 because its second command fails, as intended
+    await promisify(execFile)(
+      'psql',
+      ['-X', '-v', 'ON_ERROR_STOP=0', '-c', 'select 41 + 1 as answer', '-c', 'select * from no_such_table'],
+      {
+        env: {
+          ...process.env,
+          PGHOST: host,
+          PGPORT: String(port),
+          PGUSER: testRoles.md5.user,
+          PGPASSWORD: testRoles.md5.password,
+          PGDATABASE: 'postgres',
+          PGAPPNAME: 'psql',
+          PGSSLMODE: 'disable',
+        },
+      },
+    ).catch(() => {}); // psql exits 1 because its second command fails, as intended
     await pause();
     t2 = new Date().toISOString();
     await pause();
-    const sql = postgres({ host, port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', fetch_types: false, connection: { application_name: 'porsager' } });
+    const sql = postgres({
+      host,
+      port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+      fetch_types: false,
+      connection: { application_name: 'porsager' },
+    });
     await sql`select count(*) from search_orders where customer = ${'acme'}`;
     await sql.end();
     await rec.stop();
@@ -67,7 +111,10 @@ describe('search and sessions on a recorded journal', () => {
     const r = await runCommand('search', ['--journal', rec.journal, '--json', ...args]);
     expect(r.thrown).toBeNull();
     expect(r.code).toBe(0);
-    return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SearchJson);
+    return r.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as SearchJson);
   }
 
   it('prints every contract field for each statement, in journal order', async () => {
@@ -76,13 +123,35 @@ describe('search and sessions on a recorded journal', () => {
     expect(all.map((r) => r.seq)).toEqual([...all.map((r) => r.seq)].sort((a, b) => a - b));
     const insert = all.find((r) => r.sql.startsWith('insert into search_orders values ($1') && r.params?.[0] === '2');
     expect(insert).toMatchObject({
-      user: 'app', database: 'app', role: 'app', application: 'billing-job', params: ['2', 'globex', '10.50'],
-      command: 'INSERT 0 1', rows: 1, error: null, kind: 'insert',
+      user: 'app',
+      database: 'app',
+      role: 'app',
+      application: 'billing-job',
+      params: ['2', 'globex', '10.50'],
+      command: 'INSERT 0 1',
+      rows: 1,
+      error: null,
+      kind: 'insert',
     });
     expect(insert?.client).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(Date.parse(insert?.ts ?? '')).toBeGreaterThan(Date.now() - 600_000);
     expect(insert?.duration_ms).toBeGreaterThanOrEqual(0);
-    for (const key of ['ts', 'seq', 'session', 'user', 'database', 'role', 'client', 'application', 'sql', 'params', 'command', 'rows', 'error', 'duration_ms']) {
+    for (const key of [
+      'ts',
+      'seq',
+      'session',
+      'user',
+      'database',
+      'role',
+      'client',
+      'application',
+      'sql',
+      'params',
+      'command',
+      'rows',
+      'error',
+      'duration_ms',
+    ]) {
       expect(insert, key).toHaveProperty(key);
     }
   });
@@ -116,16 +185,27 @@ describe('search and sessions on a recorded journal', () => {
     expect(errors[0]?.command).toBeNull();
     expect((await search('--error', '23505')).map((r) => r.user)).toEqual(['app']);
     expect((await search('--error', '42')).map((r) => r.user)).toEqual(['md5_user']);
-    expect((await search('--kind', 'ddl')).map((r) => r.sql)).toEqual(['drop table if exists search_orders', 'create table search_orders (id int primary key, customer text, total numeric)']);
+    expect((await search('--kind', 'ddl')).map((r) => r.sql)).toEqual([
+      'drop table if exists search_orders',
+      'create table search_orders (id int primary key, customer text, total numeric)',
+    ]);
     expect((await search('--kind', 'update,delete')).map((r) => r.command)).toEqual(['UPDATE 2', 'DELETE 1']);
     const selects = await search('--kind', 'select', '--user', 'app');
-    expect(selects.find((r) => r.sql.startsWith('select * from search_orders'))).toMatchObject({ command: 'SELECT 3', rows: 3 });
+    expect(selects.find((r) => r.sql.startsWith('select * from search_orders'))).toMatchObject({
+      command: 'SELECT 3',
+      rows: 3,
+    });
   });
 
   it('orders and limits', async () => {
     const all = await search();
     expect((await search('--limit', '2')).map((r) => r.seq)).toEqual(all.slice(0, 2).map((r) => r.seq));
-    expect((await search('--order', 'desc', '--limit', '3')).map((r) => r.seq)).toEqual(all.slice(-3).reverse().map((r) => r.seq));
+    expect((await search('--order', 'desc', '--limit', '3')).map((r) => r.seq)).toEqual(
+      all
+        .slice(-3)
+        .reverse()
+        .map((r) => r.seq),
+    );
   });
 
   it('prints an aligned table without --json', async () => {
@@ -140,7 +220,13 @@ describe('search and sessions on a recorded journal', () => {
   });
 
   it('rejects bad flags with exit 2', async () => {
-    for (const args of [['--since', 'yesterday'], ['--grep', '('], ['--kind', 'drop'], ['--limit', 'ten'], ['--order', 'up']]) {
+    for (const args of [
+      ['--since', 'yesterday'],
+      ['--grep', '('],
+      ['--kind', 'drop'],
+      ['--limit', 'ten'],
+      ['--order', 'up'],
+    ]) {
       const r = await runCommand('search', ['--journal', rec.journal, ...args]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.thrown?.message, args.join(' ')).toMatch(/^--/);
@@ -149,13 +235,27 @@ describe('search and sessions on a recorded journal', () => {
 
   it('lists sessions with their identity, client, counts and close reason', async () => {
     const r = await runCommand('sessions', ['--journal', rec.journal, '--json']);
-    const rows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((s) => s['user'])).toEqual(['app', 'md5_user', 'app']);
-    expect(rows[0]).toMatchObject({ database: 'app', application: 'billing-job', statements: 9, errors: 1, reason: 'client_quit' });
+    expect(rows[0]).toMatchObject({
+      database: 'app',
+      application: 'billing-job',
+      statements: 9,
+      errors: 1,
+      reason: 'client_quit',
+    });
     expect(rows[0]?.['upstream']).toBe(`${server.host}:${server.port}`);
     expect(rows[1]).toMatchObject({ database: 'postgres', statements: 2, errors: 1 });
     const day = await runCommand('sessions', ['--journal', rec.journal, '--json', '--since', t1, '--until', t2]);
-    expect(day.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { user: string }).user)).toEqual(['md5_user']);
+    expect(
+      day.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { user: string }).user),
+    ).toEqual(['md5_user']);
     const table = await runCommand('sessions', ['--journal', rec.journal, '--user', 'md5_user']);
     expect(table.stdout).toMatch(/^OPENED\s+SESSION\s+USER/);
     expect(table.stdout).toContain('md5_user');

@@ -32,11 +32,23 @@ describe('statement records through the proxy', () => {
   const internalErrors: unknown[] = [];
 
   beforeAll(async () => {
-    const observe = createStatementObserver({ recording: { ...defaultConfig.recording, captureRows: 3 }, clock: systemClock, onInternalError: (e) => internalErrors.push(e) });
+    const observe = createStatementObserver({
+      recording: { ...defaultConfig.recording, captureRows: 3 },
+      clock: systemClock,
+      onInternalError: (e) => internalErrors.push(e),
+    });
     p = await startTestProxy(server, { observe });
-    const admin = new pg.Client({ host: server.host, port: server.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'app' });
+    const admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: testRoles.admin.user,
+      password: testRoles.admin.password,
+      database: 'app',
+    });
     await admin.connect();
-    await admin.query('CREATE TABLE IF NOT EXISTS rec_items (id int PRIMARY KEY, name text, price numeric, at timestamptz, tag uuid)');
+    await admin.query(
+      'CREATE TABLE IF NOT EXISTS rec_items (id int PRIMARY KEY, name text, price numeric, at timestamptz, tag uuid)',
+    );
     await admin.query('GRANT ALL ON rec_items TO PUBLIC');
     await admin.query(`DO $$ BEGIN CREATE ROLE rec_auditor; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
     await admin.query(`GRANT rec_auditor TO ${testRoles.scram.user}`);
@@ -47,7 +59,13 @@ describe('statement records through the proxy', () => {
 
   afterAll(async () => {
     await p.close();
-    const admin = new pg.Client({ host: server.host, port: server.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'postgres' });
+    const admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: testRoles.admin.user,
+      password: testRoles.admin.password,
+      database: 'postgres',
+    });
     await admin.connect();
     await admin.query('DROP DATABASE IF EXISTS rec_bench WITH (FORCE)');
     await admin.end();
@@ -63,7 +81,12 @@ describe('statement records through the proxy', () => {
         const events = p.events.filter((e) => e.session === opened.session);
         const statements = events
           .filter((e): e is StatementStarted => e.type === 'statement.started')
-          .map((s) => ({ started: s, finished: events.find((e): e is StatementFinished => e.type === 'statement.finished' && e.statement === s.statement) }));
+          .map((s) => ({
+            started: s,
+            finished: events.find(
+              (e): e is StatementFinished => e.type === 'statement.finished' && e.statement === s.statement,
+            ),
+          }));
         return { events, statements };
       }
       if (Date.now() > deadline) throw new Error('session did not close');
@@ -72,7 +95,13 @@ describe('statement records through the proxy', () => {
   }
 
   const pgClient = async (): Promise<pg.Client> => {
-    const c = new pg.Client({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app' });
+    const c = new pg.Client({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+    });
     await c.connect();
     return c;
   };
@@ -90,12 +119,48 @@ describe('statement records through the proxy', () => {
     await c.end();
 
     const { statements } = await sessionOf(pid);
-    const summary = statements.map(({ started: s, finished: f }) => [s.protocol, s.sql, s.params, f?.command ?? null, f?.rows ?? null, f?.error?.code ?? null, f?.notExecuted, f?.txStatus]);
+    const summary = statements.map(({ started: s, finished: f }) => [
+      s.protocol,
+      s.sql,
+      s.params,
+      f?.command ?? null,
+      f?.rows ?? null,
+      f?.error?.code ?? null,
+      f?.notExecuted,
+      f?.txStatus,
+    ]);
     expect(summary).toEqual([
       ['simple', 'SELECT pg_backend_pid() AS pid', null, 'SELECT 1', 1, null, false, 'I'],
-      ['simple', 'DELETE FROM rec_items', null, expect.stringMatching(/^DELETE \d+$/), expect.any(Number), null, false, 'I'],
-      ['simple', 'INSERT INTO rec_items (id, name) VALUES (1, $$a;b$$), (2, NULL)', null, 'INSERT 0 2', 2, null, false, 'I'],
-      ['extended', 'INSERT INTO rec_items (id, name, price) VALUES ($1, $2, $3)', ['3', 'three', '1.50'], 'INSERT 0 1', 1, null, false, 'I'],
+      [
+        'simple',
+        'DELETE FROM rec_items',
+        null,
+        expect.stringMatching(/^DELETE \d+$/),
+        expect.any(Number),
+        null,
+        false,
+        'I',
+      ],
+      [
+        'simple',
+        'INSERT INTO rec_items (id, name) VALUES (1, $$a;b$$), (2, NULL)',
+        null,
+        'INSERT 0 2',
+        2,
+        null,
+        false,
+        'I',
+      ],
+      [
+        'extended',
+        'INSERT INTO rec_items (id, name, price) VALUES ($1, $2, $3)',
+        ['3', 'three', '1.50'],
+        'INSERT 0 1',
+        1,
+        null,
+        false,
+        'I',
+      ],
       ['simple', 'SELECT 1/0', null, null, null, '22012', false, 'I'],
       ['simple', 'SELECT 2', null, null, null, null, true, 'I'],
       ['extended', 'SELECT $1::int', ['x'], null, null, '22P02', false, 'I'],
@@ -112,25 +177,43 @@ describe('statement records through the proxy', () => {
   });
 
   it('records postgres.js parameters and aggregates a cursor read with a row limit', async () => {
-    const sql = postgres({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', max: 1, onnotice: () => {} });
+    const sql = postgres({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+      max: 1,
+      onnotice: () => {},
+    });
     const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
     const at = new Date('2024-05-06T07:08:09.123Z');
     await sql`INSERT INTO rec_items (id, name, price, at, tag) VALUES (${10}, ${'ten'}, ${'10.25'}, ${at}, ${'0b8a1c2d-1111-4222-8333-444455556666'})`;
     await sql`INSERT INTO rec_items (id, name) SELECT g, 'n' || g FROM generate_series(100, 104) g`;
     const seen: number[] = [];
-    for await (const rows of sql`SELECT id FROM rec_items WHERE id >= 100 ORDER BY id`.cursor(2)) for (const r of rows) seen.push(r.id as number);
+    for await (const rows of sql`SELECT id FROM rec_items WHERE id >= 100 ORDER BY id`.cursor(2))
+      for (const r of rows) seen.push(r.id as number);
     await sql.end();
     expect(seen).toEqual([100, 101, 102, 103, 104]);
 
     const { statements } = await sessionOf(pid);
-    const insert = statements.find((s) => typeof s.started.sql === 'string' && s.started.sql.startsWith('INSERT INTO rec_items (id, name, price, at, tag)'));
+    const insert = statements.find(
+      (s) =>
+        typeof s.started.sql === 'string' &&
+        s.started.sql.startsWith('INSERT INTO rec_items (id, name, price, at, tag)'),
+    );
     expect(insert?.started.params?.[0]).toBe('10');
     expect(insert?.started.params?.[1]).toBe('ten');
     expect(insert?.started.params?.[2]).toBe('10.25');
     expect(insert?.started.params?.[3]).toBe(at.toISOString()); // postgres.js sends text
     expect(insert?.started.params?.[4]).toBe('0b8a1c2d-1111-4222-8333-444455556666');
     expect(insert?.finished?.command).toBe('INSERT 0 1');
-    const cursor = statements.filter((s) => s.started.sql === 'SELECT id FROM rec_items WHERE id >= 100 ORDER BY id' && s.finished?.notExecuted === false && s.finished.resultDigest !== null);
+    const cursor = statements.filter(
+      (s) =>
+        s.started.sql === 'SELECT id FROM rec_items WHERE id >= 100 ORDER BY id' &&
+        s.finished?.notExecuted === false &&
+        s.finished.resultDigest !== null,
+    );
     expect(cursor).toHaveLength(1);
     expect(cursor[0]?.finished?.rows).toBe(5);
     expect(cursor[0]?.finished?.error).toBeNull();
@@ -141,7 +224,8 @@ describe('statement records through the proxy', () => {
     const target = ['-h', p.host, '-p', String(p.port), '-U', testRoles.scram.user];
     const before = p.events.length;
     await run('pgbench', ['-i', '-q', '-s', '1', ...target, 'rec_bench'], { env });
-    for (const mode of ['prepared', 'simple']) await run('pgbench', ['-n', '-S', '-M', mode, '-c', '4', '-t', '50', ...target, 'rec_bench'], { env });
+    for (const mode of ['prepared', 'simple'])
+      await run('pgbench', ['-n', '-S', '-M', mode, '-c', '4', '-t', '50', ...target, 'rec_bench'], { env });
     const deadline = Date.now() + 10_000;
     const opened = (): number => p.events.slice(before).filter((e) => e.type === 'session.opened').length;
     const closed = (): number => p.events.slice(before).filter((e) => e.type === 'session.closed').length;
@@ -151,12 +235,22 @@ describe('statement records through the proxy', () => {
     const finished = events.filter((e): e is StatementFinished => e.type === 'statement.finished');
     // Exactly one outcome per statement, none without a start.
     expect(new Set(finished.map((f) => `${f.session}/${f.statement}`)).size).toBe(finished.length);
-    expect(finished.map((f) => `${f.session}/${f.statement}`).sort()).toEqual(started.map((s) => `${s.session}/${s.statement}`).sort());
-    const selects = started.filter((s) => typeof s.sql === 'string' && s.sql.startsWith('SELECT abalance FROM pgbench_accounts WHERE aid = '));
+    expect(finished.map((f) => `${f.session}/${f.statement}`).sort()).toEqual(
+      started.map((s) => `${s.session}/${s.statement}`).sort(),
+    );
+    const selects = started.filter(
+      (s) => typeof s.sql === 'string' && s.sql.startsWith('SELECT abalance FROM pgbench_accounts WHERE aid = '),
+    );
     expect(selects).toHaveLength(2 * 4 * 50);
     expect(selects.filter((s) => s.protocol === 'extended' && s.params?.length === 1)).toHaveLength(200);
     const outcome = new Map(finished.map((f) => [`${f.session}/${f.statement}`, f]));
-    for (const s of selects) expect(outcome.get(`${s.session}/${s.statement}`)).toMatchObject({ command: 'SELECT 1', rows: 1, error: null, notExecuted: false });
+    for (const s of selects)
+      expect(outcome.get(`${s.session}/${s.statement}`)).toMatchObject({
+        command: 'SELECT 1',
+        rows: 1,
+        error: null,
+        notExecuted: false,
+      });
     const copy = finished.find((f) => f.copy !== null && f.rows === 100_000);
     expect(copy?.copy).toMatchObject({ direction: 'in' });
     expect(copy?.copy?.bytes).toBeGreaterThan(100_000);
@@ -194,10 +288,20 @@ describe('statement records through the proxy', () => {
 
   it('follows SET SESSION AUTHORIZATION through the ParameterStatus the server reports', async () => {
     for (const major of inject('postgresMajors')) {
-      const observe = createStatementObserver({ recording: defaultConfig.recording, clock: systemClock, onInternalError: (e) => internalErrors.push(e) });
+      const observe = createStatementObserver({
+        recording: defaultConfig.recording,
+        clock: systemClock,
+        onInternalError: (e) => internalErrors.push(e),
+      });
       const proxy = await startTestProxy(major, { observe });
       try {
-        const c = new pg.Client({ host: proxy.host, port: proxy.port, user: testRoles.admin.user, password: testRoles.admin.password, database: 'app' });
+        const c = new pg.Client({
+          host: proxy.host,
+          port: proxy.port,
+          user: testRoles.admin.user,
+          password: testRoles.admin.password,
+          database: 'app',
+        });
         await c.connect();
         await c.query(`SET SESSION AUTHORIZATION ${testRoles.scram.user}`);
         expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe(testRoles.scram.user);
@@ -205,7 +309,8 @@ describe('statement records through the proxy', () => {
         await c.query('RESET SESSION AUTHORIZATION');
         await c.end();
         const deadline = Date.now() + 10_000;
-        while (!proxy.events.some((e) => e.type === 'session.closed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        while (!proxy.events.some((e) => e.type === 'session.closed') && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
         const changes = proxy.events.flatMap((e) => (e.type === 'session.role_changed' ? [[e.statement, e.role]] : []));
         // The server reports session_authorization at ReadyForQuery, net of the transaction: the
         // RESET that was rolled back is never reported, and no statement ran under it.
@@ -214,7 +319,14 @@ describe('statement records through the proxy', () => {
           [6, testRoles.admin.user],
         ]);
         const roles = proxy.events.flatMap((e) => (e.type === 'statement.started' ? [e.role] : []));
-        expect(roles).toEqual([testRoles.admin.user, testRoles.scram.user, testRoles.scram.user, testRoles.scram.user, testRoles.scram.user, testRoles.scram.user]);
+        expect(roles).toEqual([
+          testRoles.admin.user,
+          testRoles.scram.user,
+          testRoles.scram.user,
+          testRoles.scram.user,
+          testRoles.scram.user,
+          testRoles.scram.user,
+        ]);
       } finally {
         await proxy.close();
       }
@@ -222,7 +334,15 @@ describe('statement records through the proxy', () => {
   });
 
   it('keeps pipelined postgres.js queries in step, an error affecting only its own batch', async () => {
-    const sql = postgres({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', max: 1, onnotice: () => {} });
+    const sql = postgres({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+      max: 1,
+      onnotice: () => {},
+    });
     const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
     const results = await Promise.allSettled([
       sql`SELECT ${1}::int AS a`,
@@ -235,7 +355,14 @@ describe('statement records through the proxy', () => {
 
     const { statements } = await sessionOf(pid);
     const executed = statements.filter((s) => s.finished?.notExecuted === false && s.started.params !== null);
-    expect(executed.map((s) => [s.started.params, s.finished?.command ?? null, s.finished?.rows ?? null, s.finished?.error?.code ?? null])).toEqual([
+    expect(
+      executed.map((s) => [
+        s.started.params,
+        s.finished?.command ?? null,
+        s.finished?.rows ?? null,
+        s.finished?.error?.code ?? null,
+      ]),
+    ).toEqual([
       [['1'], 'SELECT 1', 1, null],
       [['1', '0'], null, null, '22012'],
       [['x'], 'SELECT 3', 3, null],
@@ -244,12 +371,24 @@ describe('statement records through the proxy', () => {
   });
 
   it('links a CancelRequest to the statement it cancelled', async () => {
-    const sql = postgres({ host: p.host, port: p.port, user: testRoles.scram.user, password: testRoles.scram.password, database: 'app', max: 1, onnotice: () => {} });
+    const sql = postgres({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: testRoles.scram.password,
+      database: 'app',
+      max: 1,
+      onnotice: () => {},
+    });
     const [{ pid }] = (await sql`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
     const sleeping = sql`SELECT pg_sleep(30)`;
-    const outcome = sleeping.then(() => 'finished', (e: { code?: string }) => e.code);
+    const outcome = sleeping.then(
+      () => 'finished',
+      (e: { code?: string }) => e.code,
+    );
     // Cancel once the statement has left pgtrail (its record exists), and give the server a moment to start it.
-    while (!p.events.some((e) => e.type === 'statement.started' && e.sql === 'SELECT pg_sleep(30)')) await new Promise((r) => setTimeout(r, 10));
+    while (!p.events.some((e) => e.type === 'statement.started' && e.sql === 'SELECT pg_sleep(30)'))
+      await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 100));
     await sleeping.cancel();
     expect(await outcome).toBe('57014');
@@ -277,12 +416,17 @@ describe('statement records through the proxy', () => {
 
   it('decodes binary parameters as every PostgreSQL major prints them', async () => {
     for (const major of inject('postgresMajors')) {
-      const observe = createStatementObserver({ recording: { ...defaultConfig.recording, captureRows: 1 }, clock: systemClock, onInternalError: (e) => internalErrors.push(e) });
+      const observe = createStatementObserver({
+        recording: { ...defaultConfig.recording, captureRows: 1 },
+        clock: systemClock,
+        onInternalError: (e) => internalErrors.push(e),
+      });
       const proxy = await startTestProxy(major, { observe });
       try {
         await rawExtendedQuery(proxy.host, proxy.port, binaryParameters());
         const deadline = Date.now() + 10_000;
-        while (!proxy.events.some((e) => e.type === 'session.closed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        while (!proxy.events.some((e) => e.type === 'session.closed') && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
         const started = proxy.events.find((e): e is StatementStarted => e.type === 'statement.started');
         const finished = proxy.events.find((e): e is StatementFinished => e.type === 'statement.finished');
         expect(finished?.error, `PostgreSQL ${major.major}`).toBeNull();
@@ -302,9 +446,20 @@ describe('statement records through the proxy', () => {
     const pid = Number(pidRow?.body.subarray(6).toString());
     raw.write(frontendMessage('Q', 'PREPARE Plus_One (int) AS SELECT $1 + 1 AS n\0'));
     await raw.untilReady();
-    raw.write(Buffer.concat([serialize.bind({ statement: 'plus_one', values: ['41'] }), serialize.execute({}), serialize.sync()]));
+    raw.write(
+      Buffer.concat([
+        serialize.bind({ statement: 'plus_one', values: ['41'] }),
+        serialize.execute({}),
+        serialize.sync(),
+      ]),
+    );
     const answer = await raw.untilReady();
-    expect(answer.find((m) => m.code === 0x44)?.body.subarray(6).toString()).toBe('42');
+    expect(
+      answer
+        .find((m) => m.code === 0x44)
+        ?.body.subarray(6)
+        .toString(),
+    ).toBe('42');
     raw.write(frontendMessage('X'));
     raw.end();
 
@@ -316,7 +471,20 @@ describe('statement records through the proxy', () => {
 
   it('records psql COPY, SET ROLE, NOTIFY and scrubs the password of ALTER ROLE', async () => {
     const env = { ...process.env, PGPASSWORD: testRoles.scram.password, PGAPPNAME: 'rec-psql', PGSSLMODE: 'disable' };
-    const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', p.host, '-p', String(p.port), '-U', testRoles.scram.user, '-d', 'app'];
+    const args = [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      p.host,
+      '-p',
+      String(p.port),
+      '-U',
+      testRoles.scram.user,
+      '-d',
+      'app',
+    ];
     // Each -c is one Query message: multi-statement strings go as psql users send them.
     const commands = [
       'SELECT pg_backend_pid()',
@@ -335,7 +503,11 @@ describe('statement records through the proxy', () => {
     const copy = statements.find((s) => s.started.sql === 'COPY rec_items (id, name) FROM STDIN');
     // psql 15 (on PATH) sends the end-of-data line `\.` as CopyData too: it is part of the stream as sent.
     const data = Buffer.from('200\ttwo hundred\n201\t\\N\n\\.\n');
-    expect(copy?.finished?.copy).toEqual({ direction: 'in', bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+    expect(copy?.finished?.copy).toEqual({
+      direction: 'in',
+      bytes: data.length,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    });
     expect(copy?.finished?.rows).toBe(2);
     const roles = events.flatMap((e) => (e.type === 'session.role_changed' ? [e.role] : []));
     expect(roles).toEqual(['rec_auditor', testRoles.scram.user]);
@@ -344,7 +516,9 @@ describe('statement records through the proxy', () => {
     const reset = statements.find((s) => s.started.sql === 'RESET ROLE');
     expect(reset?.started.role).toBe('rec_auditor');
     const notified = events.filter((e) => e.type === 'session.notified');
-    expect(notified).toMatchObject([{ channel: 'rec_channel', payloadSha256: createHash('sha256').update('hello').digest('hex') }]);
+    expect(notified).toMatchObject([
+      { channel: 'rec_channel', payloadSha256: createHash('sha256').update('hello').digest('hex') },
+    ]);
 
     // The observer records what was sent; the recorder's redactor scrubs it before the journal.
     const redactor = await createRedactor([]);
@@ -394,7 +568,10 @@ function binaryParameters(): { oid: number; value: Buffer }[] {
     { oid: 1114, value: b(8, (x) => x.writeBigInt64BE(0x7fffffffffffffffn)) },
     { oid: 1700, value: Buffer.from([0, 0, 0, 0, 0, 0, 0, 2]) },
     { oid: 1700, value: Buffer.from([0, 0, 0, 0, 0xc0, 0, 0, 0]) },
-    { oid: 1186, value: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x9c, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe]) },
+    {
+      oid: 1186,
+      value: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x9c, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xfe]),
+    },
   ];
 }
 
@@ -403,7 +580,11 @@ function binaryParameters(): { oid: number; value: Buffer }[] {
  * send parameters in text, so binary ones need a client that sends them): trust authentication,
  * TimeZone UTC, then Parse with type OIDs, Bind with binary values, Execute, Sync.
  */
-async function rawExtendedQuery(host: string, port: number, params: { oid: number; value: Buffer }[]): Promise<{ pid: number; frames: number[] }> {
+async function rawExtendedQuery(
+  host: string,
+  port: number,
+  params: { oid: number; value: Buffer }[],
+): Promise<{ pid: number; frames: number[] }> {
   const { connect } = await import('node:net');
   const { serialize } = await import('pg-protocol');
   const socket = connect({ host, port });
@@ -426,23 +607,26 @@ async function rawExtendedQuery(host: string, port: number, params: { oid: numbe
       buffer = buffer.subarray(1 + length);
     }
   });
-  const ready = (n: number): Promise<void> => new Promise((resolve) => {
-    const check = (): void => {
-      if (readyCount >= n) resolve();
-    };
-    waiting = check;
-    check();
-  });
+  const ready = (n: number): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (readyCount >= n) resolve();
+      };
+      waiting = check;
+      check();
+    });
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   socket.write(serialize.startup({ user: testRoles.trust.user, database: 'app', TimeZone: 'UTC' }));
   await ready(1);
   const placeholders = params.map((x, i) => `$${i + 1}`).join(', ');
-  socket.write(Buffer.concat([
-    serialize.parse({ text: `SELECT ${placeholders}`, types: params.map((x) => x.oid) }),
-    serialize.bind({ values: params.map((x) => x.value), binary: false }),
-    serialize.execute(),
-    serialize.sync(),
-  ]));
+  socket.write(
+    Buffer.concat([
+      serialize.parse({ text: `SELECT ${placeholders}`, types: params.map((x) => x.oid) }),
+      serialize.bind({ values: params.map((x) => x.value), binary: false }),
+      serialize.execute(),
+      serialize.sync(),
+    ]),
+  );
   await ready(2);
   socket.end(serialize.end());
   await new Promise<void>((resolve) => socket.once('close', () => resolve()));

@@ -28,7 +28,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     journal: { type: 'string' },
     durability: { type: 'string' },
   });
-  const journalDir = values.journal ?? join(process.cwd(), `pgtrail-demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
+  const journalDir =
+    values.journal ?? join(process.cwd(), `pgtrail-demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
   const flags: Override[] = [
     ...listenOverrides(values.listen ?? '127.0.0.1:6432', 'listen', '--listen'),
     { key: 'journal.dir', value: journalDir, source: 'flag --journal' },
@@ -86,7 +87,13 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
 }
 
 async function createDemoRole(server: PostgresServer): Promise<void> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: superuser.user, password: superuser.password, database: 'postgres' });
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: superuser.user,
+    password: superuser.password,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     await client.query(`CREATE ROLE ${demoRole.user} LOGIN CREATEDB PASSWORD '${demoRole.password}'`);
@@ -97,4 +104,9 @@ async function createDemoRole(server: PostgresServer): Promise<void> {
 }
 
 /** The `demo` command. */
-export const demoCommand: Command = { name: 'demo', summary: 'start an embedded PostgreSQL behind pgtrail, for a first look', usage, run };
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'start an embedded PostgreSQL behind pgtrail, for a first look',
+  usage,
+  run,
+};

@@ -23,13 +23,19 @@ export const listingFlags = {
 } as const;
 
 /** The journal directory: --journal, else journal.dir of --config, else the default. */
-export function journalDir(values: { journal?: string | undefined; config?: string | undefined }, ctx: CommandContext): string {
+export function journalDir(
+  values: { journal?: string | undefined; config?: string | undefined },
+  ctx: CommandContext,
+): string {
   if (values.journal !== undefined) return values.journal;
   return loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir;
 }
 
 /** --limit N (null: no limit) and --order asc|desc (default asc: oldest first). */
-export function listingOptions(values: { limit?: string | undefined; order?: string | undefined }): { limit: number | null; order: 'asc' | 'desc' } {
+export function listingOptions(values: { limit?: string | undefined; order?: string | undefined }): {
+  limit: number | null;
+  order: 'asc' | 'desc';
+} {
   let limit: number | null = null;
   if (values.limit !== undefined) {
     if (!/^\d+$/.test(values.limit)) throw new UsageError('--limit must be a whole number');

@@ -14,8 +14,13 @@ Refuses to overwrite an existing key without --rotate.
 `;
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
-  const { values } = parseFlags(ctx.argv, { journal: { type: 'string' }, config: { type: 'string' }, rotate: { type: 'boolean' } });
-  const flags = values.journal === undefined ? [] : [{ key: 'journal.dir', value: values.journal, source: 'flag --journal' }];
+  const { values } = parseFlags(ctx.argv, {
+    journal: { type: 'string' },
+    config: { type: 'string' },
+    rotate: { type: 'boolean' },
+  });
+  const flags =
+    values.journal === undefined ? [] : [{ key: 'journal.dir', value: values.journal, source: 'flag --journal' }];
   const journal = loadConfig({ file: values.config ?? null, env: ctx.env, flags }).journal;
   const vkey = await createSigningKey(journal.dir, {
     rotate: values.rotate === true,
@@ -26,4 +31,9 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
 }
 
 /** The `keygen` command. */
-export const keygenCommand: Command = { name: 'keygen', summary: "create the journal's signing key and print its vkey", usage, run };
+export const keygenCommand: Command = {
+  name: 'keygen',
+  summary: "create the journal's signing key and print its vkey",
+  usage,
+  run,
+};

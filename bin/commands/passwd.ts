@@ -4,7 +4,11 @@
  * as the first line of standard input when that is not a terminal; it is never printed or stored.
  */
 import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
-import { DEFAULT_SCRAM_ITERATIONS, formatScramVerifier, makeScramVerifier } from '../../proxy/identity/scram-verifier.js';
+import {
+  DEFAULT_SCRAM_ITERATIONS,
+  formatScramVerifier,
+  makeScramVerifier,
+} from '../../proxy/identity/scram-verifier.js';
 
 /** Standard input as passwd needs it: a stream that may be a terminal. */
 export type PasswordInput = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -34,7 +38,8 @@ export async function runPasswd(ctx: CommandContext, input: PasswordInput): Prom
   const [user, ...extra] = positionals;
   if (user === undefined || user.length === 0 || extra.length > 0) throw new UsageError('expected exactly one USER');
   const iterations = values.iterations === undefined ? DEFAULT_SCRAM_ITERATIONS : Number(values.iterations);
-  if (!Number.isInteger(iterations) || iterations < 1000 || iterations > 10_000_000) throw new UsageError('--iterations must be an integer from 1000 to 10000000');
+  if (!Number.isInteger(iterations) || iterations < 1000 || iterations > 10_000_000)
+    throw new UsageError('--iterations must be an integer from 1000 to 10000000');
   // Bytes, not a string: a password that is not UTF-8 is hashed as its raw bytes, as PostgreSQL does.
   let password: Buffer;
   if (input.isTTY && input.setRawMode) {

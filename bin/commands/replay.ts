@@ -51,17 +51,27 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   if (values.force && values.to === undefined) throw new UsageError('--force only applies to --to');
   const source = segmentSource(journalDir(values, ctx));
   try {
-    if (values.to !== undefined) return await reExecuteSession(ctx, source, session, values.to, values.force === true, values.json === true);
+    if (values.to !== undefined)
+      return await reExecuteSession(ctx, source, session, values.to, values.force === true, values.json === true);
     return await playSession(ctx, source, session, speed, values.follow === true, values.json === true);
   } finally {
     source.close();
   }
 }
 
-async function playSession(ctx: CommandContext, source: JournalSource, session: string, speed: number | null, follow: boolean, json: boolean): Promise<ExitCode> {
+async function playSession(
+  ctx: CommandContext,
+  source: JournalSource,
+  session: string,
+  speed: number | null,
+  follow: boolean,
+  json: boolean,
+): Promise<ExitCode> {
   const timeline = await loadSessionTimeline(source, session);
   if (!json) ctx.stdout.write(formatSessionHeading(timeline.session));
-  const rows: AsyncIterable<StatementRow> | readonly StatementRow[] = follow ? followSession(source, session, { pollMs: 250 }) : timeline.statements;
+  const rows: AsyncIterable<StatementRow> | readonly StatementRow[] = follow
+    ? followSession(source, session, { pollMs: 250 })
+    : timeline.statements;
   let first: StatementRow | undefined;
   let previous: number | null = null;
   for await (const row of rows) {
@@ -72,17 +82,33 @@ async function playSession(ctx: CommandContext, source: JournalSource, session: 
     previous = at;
     ctx.stdout.write(json ? `${JSON.stringify({ offset_ms: at, ...row })}\n` : formatStatement(row, at));
   }
-  if (!json) ctx.stdout.write(formatSessionEnd(follow ? (await loadSessionTimeline(source, session)).session : timeline.session));
+  if (!json)
+    ctx.stdout.write(
+      formatSessionEnd(follow ? (await loadSessionTimeline(source, session)).session : timeline.session),
+    );
   return ExitCode.ok;
 }
 
-async function reExecuteSession(ctx: CommandContext, source: JournalSource, session: string, url: string, force: boolean, json: boolean): Promise<ExitCode> {
+async function reExecuteSession(
+  ctx: CommandContext,
+  source: JournalSource,
+  session: string,
+  url: string,
+  force: boolean,
+  json: boolean,
+): Promise<ExitCode> {
   const target = targetAddress(url);
   const timeline = await loadSessionTimeline(source, session);
   if (!force && timeline.session.upstream !== null && (await isRecordedUpstream(url, timeline.session.upstream))) {
-    throw new ReplayError('REPLAY_TARGET_IS_UPSTREAM', `the target ${target.host}:${target.port} is the server this session was recorded against; use --force to replay into it anyway`);
+    throw new ReplayError(
+      'REPLAY_TARGET_IS_UPSTREAM',
+      `the target ${target.host}:${target.port} is the server this session was recorded against; use --force to replay into it anyway`,
+    );
   }
-  if (!json) ctx.stdout.write(`replaying session ${session} (${timeline.statements.length} statements) on ${target.host}:${target.port}\n`);
+  if (!json)
+    ctx.stdout.write(
+      `replaying session ${session} (${timeline.statements.length} statements) on ${target.host}:${target.port}\n`,
+    );
   let diverged = 0;
   let skipped = 0;
   for await (const step of reExecute(timeline.statements, url)) {
@@ -95,17 +121,31 @@ async function reExecuteSession(ctx: CommandContext, source: JournalSource, sess
           seq: row.seq,
           statement: row.statement,
           sql: row.sql,
-          recorded: { command: row.command, rows: row.rows, error: row.error?.code ?? null, result_digest: row.result_digest },
-          replayed: step.outcome && { command: step.outcome.command, rows: step.outcome.rows, error: step.outcome.errorCode, result_digest: step.outcome.resultDigest },
+          recorded: {
+            command: row.command,
+            rows: row.rows,
+            error: row.error?.code ?? null,
+            result_digest: row.result_digest,
+          },
+          replayed: step.outcome && {
+            command: step.outcome.command,
+            rows: step.outcome.rows,
+            error: step.outcome.errorCode,
+            result_digest: step.outcome.resultDigest,
+          },
           skipped: step.skipped,
           divergences: step.divergences,
         })}\n`,
       );
       continue;
     }
-    const verdict = step.skipped !== null ? `skipped: ${step.skipped}` : step.divergences.length > 0 ? 'DIVERGES' : 'same';
+    const verdict =
+      step.skipped !== null ? `skipped: ${step.skipped}` : step.divergences.length > 0 ? 'DIVERGES' : 'same';
     ctx.stdout.write(`#${row.statement} (seq ${row.seq})  ${oneLine(row.sql).slice(0, 100)}  -> ${verdict}\n`);
-    for (const d of step.divergences) ctx.stdout.write(`    ${d.field}: recorded ${JSON.stringify(d.recorded)}, replayed ${JSON.stringify(d.replayed)}\n`);
+    for (const d of step.divergences)
+      ctx.stdout.write(
+        `    ${d.field}: recorded ${JSON.stringify(d.recorded)}, replayed ${JSON.stringify(d.replayed)}\n`,
+      );
   }
   const summary = `${timeline.statements.length} statements: ${diverged} diverged, ${skipped} skipped`;
   if (json) ctx.stderr.write(`${summary}\n`);
@@ -114,4 +154,9 @@ async function reExecuteSession(ctx: CommandContext, source: JournalSource, sess
 }
 
 /** The replay command. */
-export const replayCommand: Command = { name: 'replay', summary: 'play a session back, or re-execute it elsewhere and compare', usage, run };
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'play a session back, or re-execute it elsewhere and compare',
+  usage,
+  run,
+};

@@ -7,7 +7,16 @@ import { segmentSource } from '../../search/segment-source.js';
 import type { StatementFilter } from '../../search/statement-filter.js';
 import { parseKinds, statementKinds } from '../../search/statement-kind.js';
 import type { StatementRow } from '../../search/trail-rows.js';
-import { journalDir, journalFlags, listingFlags, listingOptions, progressOnTerminal, terminalWidth, timeFlag, writeJsonLines } from './journal-options.js';
+import {
+  journalDir,
+  journalFlags,
+  listingFlags,
+  listingOptions,
+  progressOnTerminal,
+  terminalWidth,
+  timeFlag,
+  writeJsonLines,
+} from './journal-options.js';
 
 const usage = `usage: pgtrail search --journal DIR [filters] [--limit N] [--order asc|desc] [--json]
 
@@ -34,14 +43,19 @@ const columns: readonly TableColumn<StatementRow>[] = [
   { header: 'SESSION', cell: (r) => `${r.session}#${r.statement}` },
   { header: 'USER', cell: (r) => r.user },
   { header: 'DATABASE', cell: (r) => r.database ?? '?' },
-  { header: 'RESULT', cell: (r) => (r.error ? `ERROR ${r.error.code}` : (r.command ?? (r.finished ? '-' : 'unfinished'))) },
+  {
+    header: 'RESULT',
+    cell: (r) => (r.error ? `ERROR ${r.error.code}` : (r.command ?? (r.finished ? '-' : 'unfinished'))),
+  },
   { header: 'MS', cell: (r) => (r.duration_ms === null ? '' : r.duration_ms.toFixed(1)), right: true },
   { header: 'SQL', cell: (r) => r.sql },
 ];
 
 /** A bare --error (no SQLSTATE after it) becomes --error=* so that parseArgs can take an optional value. */
 function expandOptionalError(argv: readonly string[]): string[] {
-  return argv.map((arg, i) => (arg === '--error' && !/^[0-9A-Za-z]{2}(?:[0-9A-Za-z]{3})?$/.test(argv[i + 1] ?? '') ? '--error=*' : arg));
+  return argv.map((arg, i) =>
+    arg === '--error' && !/^[0-9A-Za-z]{2}(?:[0-9A-Za-z]{3})?$/.test(argv[i + 1] ?? '') ? '--error=*' : arg,
+  );
 }
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
@@ -86,7 +100,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     if (values['rebuild-index']) {
       await openIndex(source, { rebuild: true, ...(progress.listener && { progress: progress.listener }) });
     }
-    const rows = await searchStatements(source, filter, { ...listingOptions(values), ...(progress.listener && { progress: progress.listener }) });
+    const rows = await searchStatements(source, filter, {
+      ...listingOptions(values),
+      ...(progress.listener && { progress: progress.listener }),
+    });
     progress.done();
     if (values.json) writeJsonLines(ctx, rows);
     else ctx.stdout.write(formatTable(columns, rows, terminalWidth(ctx)));
@@ -98,4 +115,9 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
 }
 
 /** The search command. */
-export const searchCommand: Command = { name: 'search', summary: 'list recorded statements: who ran what, when, with what effect', usage, run };
+export const searchCommand: Command = {
+  name: 'search',
+  summary: 'list recorded statements: who ran what, when, with what effect',
+  usage,
+  run,
+};

@@ -4,7 +4,16 @@ import { formatTable, type TableColumn } from '../../search/format-table.js';
 import { listSessions, type SessionFilter } from '../../search/list-sessions.js';
 import { segmentSource } from '../../search/segment-source.js';
 import type { SessionRow } from '../../search/trail-rows.js';
-import { journalDir, journalFlags, listingFlags, listingOptions, progressOnTerminal, terminalWidth, timeFlag, writeJsonLines } from './journal-options.js';
+import {
+  journalDir,
+  journalFlags,
+  listingFlags,
+  listingOptions,
+  progressOnTerminal,
+  terminalWidth,
+  timeFlag,
+  writeJsonLines,
+} from './journal-options.js';
 
 const usage = `usage: pgtrail sessions --journal DIR [filters] [--limit N] [--order asc|desc] [--json]
 
@@ -30,8 +39,12 @@ const columns: readonly TableColumn<SessionRow>[] = [
   { header: 'CLIENT', cell: (r) => r.client ?? '?' },
   { header: 'STMTS', cell: (r) => String(r.statements), right: true },
   { header: 'ERRORS', cell: (r) => String(r.errors), right: true },
-  { header: 'DURATION', cell: (r) => (r.duration_ms === null ? 'open' : `${(r.duration_ms / 1000).toFixed(1)}s`), right: true },
-  { header: 'CLOSED', cell: (r) => (r.reason ?? '') },
+  {
+    header: 'DURATION',
+    cell: (r) => (r.duration_ms === null ? 'open' : `${(r.duration_ms / 1000).toFixed(1)}s`),
+    right: true,
+  },
+  { header: 'CLOSED', cell: (r) => r.reason ?? '' },
   { header: 'APPLICATION', cell: (r) => r.application ?? '' },
 ];
 
@@ -58,7 +71,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const source = segmentSource(journalDir(values, ctx));
   const progress = progressOnTerminal(ctx);
   try {
-    const rows = await listSessions(source, filter, { ...listingOptions(values), ...(progress.listener && { progress: progress.listener }) });
+    const rows = await listSessions(source, filter, {
+      ...listingOptions(values),
+      ...(progress.listener && { progress: progress.listener }),
+    });
     progress.done();
     if (values.json) writeJsonLines(ctx, rows);
     else ctx.stdout.write(formatTable(columns, rows, terminalWidth(ctx)));

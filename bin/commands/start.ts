@@ -28,7 +28,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   if (values.upstream !== undefined) flags.push(...upstreamUrlOverrides(values.upstream));
   if (values.listen !== undefined) flags.push(...listenOverrides(values.listen, 'listen', '--listen'));
   if (values.journal !== undefined) flags.push({ key: 'journal.dir', value: values.journal, source: 'flag --journal' });
-  if (values.durability !== undefined) flags.push({ key: 'journal.durability', value: values.durability, source: 'flag --durability' });
+  if (values.durability !== undefined)
+    flags.push({ key: 'journal.durability', value: values.durability, source: 'flag --durability' });
   const config = loadConfig({ file: values.config ?? null, env: ctx.env, flags });
   const logger = createRootLogger(config.log);
   // Listen for signals before announcing the listener, so a SIGTERM right after it is not lost.

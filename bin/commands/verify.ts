@@ -56,7 +56,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     json: { type: 'boolean' },
   });
   const dir = values.journal ?? loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir;
-  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) throw new UsageError(`no journal directory at ${dir}`);
   const pinnedKeys = values.vkey === undefined || values.vkey.length === 0 ? null : values.vkey;
   const report = await verifyJournalDir(dir, { pinnedKeys, stateFile: values.state ?? null });
@@ -73,13 +76,26 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         `${s.keyRotations} key rotations, ${s.recoveries} recoveries, ${s.findings} findings\n`,
     );
     if (report.lastCheckpoint !== null) {
-      ctx.stdout.write(`last checkpoint: size ${report.lastCheckpoint.size} root ${report.lastCheckpoint.root}; ${report.unsealedRecords} records after it\n`);
+      ctx.stdout.write(
+        `last checkpoint: size ${report.lastCheckpoint.size} root ${report.lastCheckpoint.root}; ${report.unsealedRecords} records after it\n`,
+      );
     }
-    if (report.inProgressBytes > 0) ctx.stdout.write(`a writer is running: ${report.inProgressBytes} bytes of a record being written were not checked\n`);
+    if (report.inProgressBytes > 0)
+      ctx.stdout.write(
+        `a writer is running: ${report.inProgressBytes} bytes of a record being written were not checked\n`,
+      );
   }
-  if (pinnedKeys === null) ctx.stderr.write('pgtrail verify: no --vkey given: trusted the key the journal names (integrity, not authorship)\n');
+  if (pinnedKeys === null)
+    ctx.stderr.write(
+      'pgtrail verify: no --vkey given: trusted the key the journal names (integrity, not authorship)\n',
+    );
   return report.intact ? ExitCode.ok : ExitCode.checkFailed;
 }
 
 /** The `verify` command. */
-export const verifyCommand: Command = { name: 'verify', summary: 'verify a journal offline; exit 1 on any finding', usage, run };
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'verify a journal offline; exit 1 on any finding',
+  usage,
+  run,
+};

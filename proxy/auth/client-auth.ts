@@ -34,7 +34,10 @@ export interface AuthContext {
    * Connects to the upstream server and sends a StartupMessage with these parameters; presents
    * `clientCertificate` on the upstream TLS leg when given (proxy-managed upstream credentials).
    */
-  connectUpstream(params: ReadonlyMap<string, string>, clientCertificate?: UpstreamClientCertificate | null): Promise<UpstreamLink>;
+  connectUpstream(
+    params: ReadonlyMap<string, string>,
+    clientCertificate?: UpstreamClientCertificate | null,
+  ): Promise<UpstreamLink>;
   readonly logger: Logger;
 }
 

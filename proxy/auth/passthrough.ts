@@ -13,7 +13,11 @@
  *   exchange and is zeroed afterwards; it is never logged.
  */
 import { BackendError, protocolViolation, upstreamProtocolViolation } from '../backend-error.js';
-import { authenticationCleartextPassword, authenticationSasl, backendMessage as frame } from '../protocol/backend-messages.js';
+import {
+  authenticationCleartextPassword,
+  authenticationSasl,
+  backendMessage as frame,
+} from '../protocol/backend-messages.js';
 import { AuthRequest, BackendCode, FrontendCode } from '../protocol/message-codes.js';
 import type { StartupChannel } from '../startup-channel.js';
 import type { AuthContext, AuthOutcome, ClientAuthStrategy } from './client-auth.js';
@@ -21,7 +25,12 @@ import { SCRAM_SHA_256 } from './scram-client.js';
 import { authenticateUpstream, saslMechanisms, serverError } from './upstream-password-auth.js';
 
 /** Requests after which the client must answer with a PasswordMessage ('p'). */
-const NEEDS_ANSWER = new Set<number>([AuthRequest.CleartextPassword, AuthRequest.MD5Password, AuthRequest.SASL, AuthRequest.SASLContinue]);
+const NEEDS_ANSWER = new Set<number>([
+  AuthRequest.CleartextPassword,
+  AuthRequest.MD5Password,
+  AuthRequest.SASL,
+  AuthRequest.SASLContinue,
+]);
 
 /** The passthrough strategy (see the file comment). */
 export const passthroughAuth: ClientAuthStrategy = {
@@ -45,7 +54,11 @@ export const passthroughAuth: ClientAuthStrategy = {
       if (request === AuthRequest.SASL) {
         const mechanisms = saslMechanisms(message.body.subarray(4));
         if (!mechanisms.includes(SCRAM_SHA_256)) {
-          throw new BackendError('AUTH_METHOD_UNSUPPORTED', '28000', 'the server offered no sasl mechanism pgtrail can relay');
+          throw new BackendError(
+            'AUTH_METHOD_UNSUPPORTED',
+            '28000',
+            'the server offered no sasl mechanism pgtrail can relay',
+          );
         }
         if (ctx.clientTls !== null) {
           ctx.client.write(authenticationCleartextPassword());
@@ -62,7 +75,11 @@ export const passthroughAuth: ClientAuthStrategy = {
       } else if (NEEDS_ANSWER.has(request) || request === AuthRequest.SASLFinal) {
         ctx.client.write(frame(message.code, message.body));
       } else {
-        throw new BackendError('AUTH_METHOD_UNSUPPORTED', '28000', `upstream authentication method ${request} is not supported by pgtrail`);
+        throw new BackendError(
+          'AUTH_METHOD_UNSUPPORTED',
+          '28000',
+          `upstream authentication method ${request} is not supported by pgtrail`,
+        );
       }
       if (NEEDS_ANSWER.has(request)) {
         const answer = await ctx.client.readMessage();

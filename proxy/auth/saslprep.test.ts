@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { saslPrep } from './saslprep.js';
 
-const prep = (password: string | Buffer) => saslPrep(typeof password === 'string' ? Buffer.from(password, 'utf8') : password);
+const prep = (password: string | Buffer) =>
+  saslPrep(typeof password === 'string' ? Buffer.from(password, 'utf8') : password);
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
 describe('saslPrep (PostgreSQL pg_saslprep with its fallback to the raw bytes)', () => {

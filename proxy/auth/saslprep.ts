@@ -42,7 +42,13 @@ export function saslPrep(password: Uint8Array): Buffer {
     else if (!tables.MAPPED_TO_NOTHING.has(codePoint)) mapped.push(codePoint);
   }
   if (mapped.length === 0 || mapped.some(isProhibited) || !satisfiesBidi(mapped)) return raw;
-  const prepared = Buffer.from(mapped.map((c) => String.fromCodePoint(c)).join('').normalize('NFKC'), 'utf8');
+  const prepared = Buffer.from(
+    mapped
+      .map((c) => String.fromCodePoint(c))
+      .join('')
+      .normalize('NFKC'),
+    'utf8',
+  );
   raw.fill(0);
   return prepared;
 }
@@ -68,5 +74,8 @@ function isProhibited(codePoint: number): boolean {
 function satisfiesBidi(codePoints: readonly number[]): boolean {
   if (!codePoints.some((c) => tables.RAND_AL_CAT.has(c))) return true;
   if (codePoints.some((c) => tables.L_CAT.has(c))) return false;
-  return tables.RAND_AL_CAT.has(codePoints[0] as number) && tables.RAND_AL_CAT.has(codePoints[codePoints.length - 1] as number);
+  return (
+    tables.RAND_AL_CAT.has(codePoints[0] as number) &&
+    tables.RAND_AL_CAT.has(codePoints[codePoints.length - 1] as number)
+  );
 }

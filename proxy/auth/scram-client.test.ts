@@ -18,14 +18,21 @@ async function codeOf(step: () => unknown): Promise<string | null> {
 
 describe('ScramClient', () => {
   it('chooses -PLUS with tls-server-end-point when it has binding data and the server offers it', () => {
-    const { mechanism, clientFirst } = new ScramClient(Buffer.from('pw'), binding).start([SCRAM_SHA_256_PLUS, SCRAM_SHA_256]);
+    const { mechanism, clientFirst } = new ScramClient(Buffer.from('pw'), binding).start([
+      SCRAM_SHA_256_PLUS,
+      SCRAM_SHA_256,
+    ]);
     expect(mechanism).toBe(SCRAM_SHA_256_PLUS);
     expect(clientFirst.toString()).toMatch(/^p=tls-server-end-point,,n=,r=/);
   });
 
   it("says 'y' when it could bind but the server offers no -PLUS, 'n' when it cannot", () => {
-    expect(new ScramClient(Buffer.from('pw'), binding).start([SCRAM_SHA_256]).clientFirst.toString()).toMatch(/^y,,n=,r=/);
-    expect(new ScramClient(Buffer.from('pw'), null).start([SCRAM_SHA_256_PLUS, SCRAM_SHA_256]).clientFirst.toString()).toMatch(/^n,,n=,r=/);
+    expect(new ScramClient(Buffer.from('pw'), binding).start([SCRAM_SHA_256]).clientFirst.toString()).toMatch(
+      /^y,,n=,r=/,
+    );
+    expect(
+      new ScramClient(Buffer.from('pw'), null).start([SCRAM_SHA_256_PLUS, SCRAM_SHA_256]).clientFirst.toString(),
+    ).toMatch(/^n,,n=,r=/);
   });
 
   it('refuses a server without SCRAM-SHA-256', async () => {
@@ -43,7 +50,9 @@ describe('ScramClient', () => {
     for (let i = 0; i < 5; i++) {
       const client = new ScramClient(Buffer.from('pw'), null);
       const nonce = nonceOf(client.start([SCRAM_SHA_256]).clientFirst);
-      expect(await codeOf(() => client.respond(Buffer.from(cases(nonce)[i] as string)))).toBe('SCRAM_BAD_SERVER_MESSAGE');
+      expect(await codeOf(() => client.respond(Buffer.from(cases(nonce)[i] as string)))).toBe(
+        'SCRAM_BAD_SERVER_MESSAGE',
+      );
     }
   });
 
@@ -52,9 +61,13 @@ describe('ScramClient', () => {
     const nonce = nonceOf(client.start([SCRAM_SHA_256_PLUS]).clientFirst);
     const final = (await client.respond(Buffer.from(`r=${nonce}srv,s=c2FsdA==,i=4096`))).toString();
     const c = /^c=([^,]+),r=([^,]+),p=([^,]+)$/.exec(final);
-    expect(Buffer.from(c?.[1] ?? '', 'base64').equals(Buffer.concat([Buffer.from('p=tls-server-end-point,,'), binding]))).toBe(true);
+    expect(
+      Buffer.from(c?.[1] ?? '', 'base64').equals(Buffer.concat([Buffer.from('p=tls-server-end-point,,'), binding])),
+    ).toBe(true);
     expect(c?.[2]).toBe(`${nonce}srv`);
-    expect(await codeOf(() => client.verify(Buffer.from(`v=${Buffer.alloc(32).toString('base64')}`)))).toBe('SCRAM_SERVER_SIGNATURE_MISMATCH');
+    expect(await codeOf(() => client.verify(Buffer.from(`v=${Buffer.alloc(32).toString('base64')}`)))).toBe(
+      'SCRAM_SERVER_SIGNATURE_MISMATCH',
+    );
     expect(await codeOf(() => client.verify(Buffer.from('e=invalid-proof')))).toBe('SCRAM_SERVER_ERROR');
   });
 });

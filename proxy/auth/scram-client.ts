@@ -21,12 +21,19 @@ import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'no
 import { saslPrep } from './saslprep.js';
 
 /** Stable codes of SCRAM failures (docs/errors.md, section proxy/auth). */
-export type ScramErrorCode = 'SCRAM_NO_MECHANISM' | 'SCRAM_BAD_SERVER_MESSAGE' | 'SCRAM_SERVER_SIGNATURE_MISMATCH' | 'SCRAM_SERVER_ERROR';
+export type ScramErrorCode =
+  | 'SCRAM_NO_MECHANISM'
+  | 'SCRAM_BAD_SERVER_MESSAGE'
+  | 'SCRAM_SERVER_SIGNATURE_MISMATCH'
+  | 'SCRAM_SERVER_ERROR';
 
 /** The server's SCRAM messages were malformed, or it could not prove that it knows the password. */
 export class ScramError extends Error {
   override readonly name = 'ScramError';
-  constructor(readonly code: ScramErrorCode, message: string) {
+  constructor(
+    readonly code: ScramErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -81,11 +88,15 @@ export class ScramClient {
     if (nonce === undefined || !nonce.startsWith(this.clientNonce) || nonce.length === this.clientNonce.length) {
       throw new ScramError('SCRAM_BAD_SERVER_MESSAGE', 'server nonce does not extend the client nonce');
     }
-    if (salt === undefined || salt.length === 0) throw new ScramError('SCRAM_BAD_SERVER_MESSAGE', 'server sent no salt');
+    if (salt === undefined || salt.length === 0)
+      throw new ScramError('SCRAM_BAD_SERVER_MESSAGE', 'server sent no salt');
     if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
       throw new ScramError('SCRAM_BAD_SERVER_MESSAGE', 'server sent an invalid iteration count');
     }
-    const binding = Buffer.concat([Buffer.from(this.gs2Header, 'utf8'), this.gs2Header.startsWith('p=') ? (this.channelBinding as Buffer) : Buffer.alloc(0)]);
+    const binding = Buffer.concat([
+      Buffer.from(this.gs2Header, 'utf8'),
+      this.gs2Header.startsWith('p=') ? (this.channelBinding as Buffer) : Buffer.alloc(0),
+    ]);
     const clientFinalWithoutProof = `c=${binding.toString('base64')},r=${nonce}`;
     const authMessage = `${this.clientFirstBare},${serverFirst},${clientFinalWithoutProof}`;
     const prepared = saslPrep(this.password);

@@ -9,7 +9,25 @@ import { signatureAlgorithmOid, tlsServerEndPoint } from './tls-server-end-point
 function certificate(digest: string, key: string[]): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'pgtrail-cbind-'));
   try {
-    execFileSync('openssl', ['req', '-x509', ...key, '-nodes', '-days', '1', `-${digest}`, '-subj', '/CN=t', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        ...key,
+        '-nodes',
+        '-days',
+        '1',
+        `-${digest}`,
+        '-subj',
+        '/CN=t',
+        '-keyout',
+        join(dir, 'k'),
+        '-out',
+        join(dir, 'c'),
+      ],
+      { stdio: 'pipe' },
+    );
     return new X509Certificate(readFileSync(join(dir, 'c'))).raw;
   } finally {
     rmSync(dir, { recursive: true, force: true });

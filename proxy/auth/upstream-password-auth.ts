@@ -22,7 +22,12 @@ export type UpstreamAuthMethod = 'trust' | 'password' | 'md5' | 'SCRAM-SHA-256' 
  * server, if any. A server ErrorResponse is thrown as BackendError UPSTREAM_ERROR carrying the
  * server's own fields.
  */
-export async function authenticateUpstream(link: UpstreamLink, user: string, password: Buffer, first: Message | null = null): Promise<UpstreamAuthMethod> {
+export async function authenticateUpstream(
+  link: UpstreamLink,
+  user: string,
+  password: Buffer,
+  first: Message | null = null,
+): Promise<UpstreamAuthMethod> {
   let scram: ScramClient | null = null;
   let method: UpstreamAuthMethod = 'trust';
   let message = first ?? (await link.channel.readMessage());
@@ -71,7 +76,11 @@ export async function authenticateUpstream(link: UpstreamLink, user: string, pas
         break;
       }
       default:
-        throw new BackendError('AUTH_METHOD_UNSUPPORTED', '28000', `upstream authentication method ${request} is not supported by pgtrail`);
+        throw new BackendError(
+          'AUTH_METHOD_UNSUPPORTED',
+          '28000',
+          `upstream authentication method ${request} is not supported by pgtrail`,
+        );
     }
     message = await link.channel.readMessage();
   }
@@ -120,7 +129,9 @@ async function scramStepAsync<T>(step: () => Promise<T>): Promise<T> {
 
 function fromScram(err: unknown): unknown {
   if (!(err instanceof ScramError)) return err;
-  if (err.code === 'SCRAM_NO_MECHANISM') return new BackendError('AUTH_METHOD_UNSUPPORTED', '28000', err.message, 'FATAL', null, { cause: err });
-  if (err.code === 'SCRAM_SERVER_SIGNATURE_MISMATCH') return new BackendError('AUTH_FAILED', '28000', err.message, 'FATAL', null, { cause: err });
+  if (err.code === 'SCRAM_NO_MECHANISM')
+    return new BackendError('AUTH_METHOD_UNSUPPORTED', '28000', err.message, 'FATAL', null, { cause: err });
+  if (err.code === 'SCRAM_SERVER_SIGNATURE_MISMATCH')
+    return new BackendError('AUTH_FAILED', '28000', err.message, 'FATAL', null, { cause: err });
   return new BackendError('UPSTREAM_PROTOCOL_VIOLATION', '08P01', err.message, 'FATAL', null, { cause: err });
 }

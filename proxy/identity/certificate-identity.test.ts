@@ -19,14 +19,20 @@ describe('CertificateAuthority', () => {
     const check = CertificateAuthority.fromPem(caPem, 'cn', ours.caFile).check(der(ours.certFile), new Date());
     expect(check).toEqual({
       ok: true,
-      identity: { user: 'alice', fingerprint: new X509Certificate(readFileSync(ours.certFile)).fingerprint256, subject: 'CN=alice' },
+      identity: {
+        user: 'alice',
+        fingerprint: new X509Certificate(readFileSync(ours.certFile)).fingerprint256,
+        subject: 'CN=alice',
+      },
     });
   });
 
   it('takes the identity from a subjectAltName when configured', () => {
     const check = CertificateAuthority.fromPem(caPem, 'san-dns', ours.caFile).check(der(ours.certFile), new Date());
     expect(check.ok && check.identity.user).toBe('localhost');
-    expect(CertificateAuthority.fromPem(caPem, 'san-email', ours.caFile).check(der(ours.certFile), new Date())).toEqual({ ok: false, reason: 'certificate has no san-email' });
+    expect(CertificateAuthority.fromPem(caPem, 'san-email', ours.caFile).check(der(ours.certFile), new Date())).toEqual(
+      { ok: false, reason: 'certificate has no san-email' },
+    );
   });
 
   it('reads email and URI subjectAltNames', () => {
@@ -37,7 +43,23 @@ describe('CertificateAuthority', () => {
     writeFileSync(ext, 'subjectAltName=email:bob@example.test,URI:spiffe://example.test/bob\n');
     const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
     run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Bob', '-keyout', key, '-out', csr]);
-    run(['x509', '-req', '-in', csr, '-CA', ours.caFile, '-CAkey', join(dir, 'ours', 'ca.key'), '-CAcreateserial', '-days', '1', '-extfile', ext, '-out', crt]);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ours.caFile,
+      '-CAkey',
+      join(dir, 'ours', 'ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      ext,
+      '-out',
+      crt,
+    ]);
     const identityBy = (from: 'san-email' | 'san-uri') => {
       const check = CertificateAuthority.fromPem(caPem, from, ours.caFile).check(der(crt), new Date());
       return check.ok ? check.identity.user : check.reason;
@@ -47,18 +69,26 @@ describe('CertificateAuthority', () => {
   });
 
   it('refuses a certificate from another CA with the same name', () => {
-    expect(CertificateAuthority.fromPem(caPem, 'cn', ours.caFile).check(der(theirs.certFile), new Date())).toEqual({ ok: false, reason: 'certificate not issued by the configured ca' });
+    expect(CertificateAuthority.fromPem(caPem, 'cn', ours.caFile).check(der(theirs.certFile), new Date())).toEqual({
+      ok: false,
+      reason: 'certificate not issued by the configured ca',
+    });
   });
 
   it('refuses an expired certificate and the CA certificate itself', () => {
     const ca = CertificateAuthority.fromPem(caPem, 'cn', ours.caFile);
-    expect(ca.check(der(ours.certFile), new Date(Date.now() + 365 * 86_400_000))).toEqual({ ok: false, reason: 'certificate outside its validity period' });
+    expect(ca.check(der(ours.certFile), new Date(Date.now() + 365 * 86_400_000))).toEqual({
+      ok: false,
+      reason: 'certificate outside its validity period',
+    });
     expect(ca.check(der(ours.caFile), new Date())).toEqual({ ok: false, reason: 'certificate is a ca certificate' });
     expect(ca.check(Buffer.from('junk'), new Date())).toEqual({ ok: false, reason: 'unreadable certificate' });
   });
 
   it('refuses a CA file without a CA certificate', () => {
-    expect(() => CertificateAuthority.fromPem('nothing', 'cn', 'x.pem')).toThrow(expect.objectContaining({ code: 'IDENTITY_CONFIG_INVALID' }));
+    expect(() => CertificateAuthority.fromPem('nothing', 'cn', 'x.pem')).toThrow(
+      expect.objectContaining({ code: 'IDENTITY_CONFIG_INVALID' }),
+    );
     expect(() => CertificateAuthority.fromPem(readFileSync(ours.certFile, 'utf8'), 'cn', 'x.pem')).toThrow(/not a CA/);
   });
 });

@@ -17,7 +17,9 @@ export interface CertificateIdentity {
 }
 
 /** The verdict on one client certificate; `reason` is for the record. */
-export type CertificateCheck = { readonly ok: true; readonly identity: CertificateIdentity } | { readonly ok: false; readonly reason: string };
+export type CertificateCheck =
+  | { readonly ok: true; readonly identity: CertificateIdentity }
+  | { readonly ok: false; readonly reason: string };
 
 const SAN_PREFIX = { 'san-dns': 'DNS:', 'san-email': 'email:', 'san-uri': 'URI:' } as const;
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -30,16 +32,23 @@ export class CertificateAuthority {
   ) {}
 
   /** Parses a PEM bundle of CA certificates; throws IdentityError when it holds none. */
-  static fromPem(pem: string, from: Exclude<IdentityCertificateConfig['from'], 'off'>, file: string): CertificateAuthority {
+  static fromPem(
+    pem: string,
+    from: Exclude<IdentityCertificateConfig['from'], 'off'>,
+    file: string,
+  ): CertificateAuthority {
     const blocks = pem.match(PEM_CERTIFICATE) ?? [];
     let cas: X509Certificate[];
     try {
       cas = blocks.map((b) => new X509Certificate(b));
     } catch (err) {
-      throw new IdentityError('IDENTITY_CONFIG_INVALID', `tls.caFile ${file} holds an unreadable certificate`, { cause: err });
+      throw new IdentityError('IDENTITY_CONFIG_INVALID', `tls.caFile ${file} holds an unreadable certificate`, {
+        cause: err,
+      });
     }
     if (cas.length === 0) throw new IdentityError('IDENTITY_CONFIG_INVALID', `tls.caFile ${file} holds no certificate`);
-    if (!cas.every((c) => c.ca)) throw new IdentityError('IDENTITY_CONFIG_INVALID', `tls.caFile ${file} holds a certificate that is not a CA`);
+    if (!cas.every((c) => c.ca))
+      throw new IdentityError('IDENTITY_CONFIG_INVALID', `tls.caFile ${file} holds a certificate that is not a CA`);
     return new CertificateAuthority(cas, from);
   }
 
@@ -53,11 +62,16 @@ export class CertificateAuthority {
     }
     const issuer = this.cas.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
     if (!issuer) return { ok: false, reason: 'certificate not issued by the configured ca' };
-    if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) return { ok: false, reason: 'certificate outside its validity period' };
+    if (now < new Date(cert.validFrom) || now > new Date(cert.validTo))
+      return { ok: false, reason: 'certificate outside its validity period' };
     if (cert.ca) return { ok: false, reason: 'certificate is a ca certificate' };
     const user = this.from === 'cn' ? commonName(cert) : subjectAltName(cert, SAN_PREFIX[this.from]);
-    if (user === null) return { ok: false, reason: `certificate has no ${this.from === 'cn' ? 'common name' : this.from}` };
-    return { ok: true, identity: { user, fingerprint: cert.fingerprint256, subject: cert.subject.split('\n').join(',') } };
+    if (user === null)
+      return { ok: false, reason: `certificate has no ${this.from === 'cn' ? 'common name' : this.from}` };
+    return {
+      ok: true,
+      identity: { user, fingerprint: cert.fingerprint256, subject: cert.subject.split('\n').join(',') },
+    };
   }
 }
 

@@ -4,7 +4,14 @@
  * issuer, the audience, expiry and not-before with the configured clock skew, and a required `exp`
  * (a token that never expires is refused). The identity is the value of the configured claim.
  */
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
 import type { IdentityJwtConfig } from '../../config/config.js';
 import { IdentityError } from './identity-error.js';
 
@@ -18,7 +25,9 @@ export interface TokenIdentity {
 }
 
 /** The verdict on one token; `reason` names what failed and never contains the token. */
-export type TokenCheck = { readonly ok: true; readonly identity: TokenIdentity } | { readonly ok: false; readonly reason: string };
+export type TokenCheck =
+  | { readonly ok: true; readonly identity: TokenIdentity }
+  | { readonly ok: false; readonly reason: string };
 
 /** Longest token accepted, in characters; real ones are a few kilobytes at most. */
 export const MAX_TOKEN_CHARS = 16 * 1024;
@@ -40,9 +49,13 @@ export interface JwtVerifier {
 export function createJwtVerifier(config: IdentityJwtConfig, readJwksFile: (path: string) => Buffer): JwtVerifier {
   const { issuer, audience } = config;
   if (issuer === null) throw new IdentityError('IDENTITY_CONFIG_INVALID', 'identity.jwt.issuer is not set');
-  if (audience === null) throw new IdentityError('IDENTITY_CONFIG_INVALID', 'identity.jwt.audience must be set with identity.jwt.issuer');
+  if (audience === null)
+    throw new IdentityError('IDENTITY_CONFIG_INVALID', 'identity.jwt.audience must be set with identity.jwt.issuer');
   if ((config.jwksFile === null) === (config.jwksUrl === null)) {
-    throw new IdentityError('IDENTITY_CONFIG_INVALID', 'exactly one of identity.jwt.jwksFile and identity.jwt.jwksUrl must be set');
+    throw new IdentityError(
+      'IDENTITY_CONFIG_INVALID',
+      'exactly one of identity.jwt.jwksFile and identity.jwt.jwksUrl must be set',
+    );
   }
   const keys: JWTVerifyGetKey =
     config.jwksUrl !== null
@@ -60,8 +73,12 @@ export function createJwtVerifier(config: IdentityJwtConfig, readJwksFile: (path
       try {
         const { payload } = await jwtVerify(token, keys, options);
         const value = payload[config.claim];
-        if (typeof value !== 'string' || value.length === 0) return { ok: false, reason: `token has no ${config.claim} claim` };
-        return { ok: true, identity: { user: value, issuer, subject: typeof payload.sub === 'string' ? payload.sub : '' } };
+        if (typeof value !== 'string' || value.length === 0)
+          return { ok: false, reason: `token has no ${config.claim} claim` };
+        return {
+          ok: true,
+          identity: { user: value, issuer, subject: typeof payload.sub === 'string' ? payload.sub : '' },
+        };
       } catch (err) {
         return { ok: false, reason: reasonOf(err) };
       }
@@ -76,10 +93,15 @@ function readJwks(path: string, read: (path: string) => Buffer): JSONWebKeySet {
     if (bytes.length > MAX_JWKS_FILE_BYTES) throw new Error('too large');
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new IdentityError('IDENTITY_JWKS_UNREADABLE', `cannot read identity.jwt.jwksFile ${path}: ${(err as { code?: string }).code ?? 'not json'}`, { cause: err });
+    throw new IdentityError(
+      'IDENTITY_JWKS_UNREADABLE',
+      `cannot read identity.jwt.jwksFile ${path}: ${(err as { code?: string }).code ?? 'not json'}`,
+      { cause: err },
+    );
   }
   const keys = (parsed as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys)) throw new IdentityError('IDENTITY_JWKS_UNREADABLE', `identity.jwt.jwksFile ${path} is not a JWK set`);
+  if (!Array.isArray(keys))
+    throw new IdentityError('IDENTITY_JWKS_UNREADABLE', `identity.jwt.jwksFile ${path} is not a JWK set`);
   return parsed as JSONWebKeySet;
 }
 
@@ -96,7 +118,8 @@ function reasonOf(err: unknown): string {
   if (err instanceof errors.JWKSNoMatchingKey) return 'token signed by an unknown key';
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'token signature invalid';
   if (err instanceof errors.JWKSTimeout) return 'issuer keys unavailable: timeout';
-  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return 'token algorithm not accepted';
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported)
+    return 'token algorithm not accepted';
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'malformed token';
   if (err instanceof errors.JWKSInvalid) return 'issuer keys unavailable: invalid key set';
   return 'issuer keys unavailable';

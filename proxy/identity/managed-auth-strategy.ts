@@ -37,14 +37,20 @@ export function managedAuth(identity: ManagedIdentity): ClientAuthStrategy {
       const tls = ctx.clientTls === null ? null : { peerCertificateDer: ctx.clientCertificate };
       const outcome = await identity.authenticate({ user, database, client: ctx.clientPeer, tls }, ctx.client);
       if (!outcome.ok) {
-        ctx.logger.info({ user, database, client: ctx.clientPeer, code: outcome.refusal.code, reason: outcome.refusal.reason }, 'identity refused');
+        ctx.logger.info(
+          { user, database, client: ctx.clientPeer, code: outcome.refusal.code, reason: outcome.refusal.reason },
+          'identity refused',
+        );
         throw new IdentityRefusal(outcome.refusal);
       }
       const { credential } = outcome;
       const params = new Map(ctx.startup.params);
       params.set('user', credential.role);
       params.set('database', database);
-      const clientCertificate = credential.tlsCert !== null && credential.tlsKey !== null ? { cert: credential.tlsCert, key: credential.tlsKey } : null;
+      const clientCertificate =
+        credential.tlsCert !== null && credential.tlsKey !== null
+          ? { cert: credential.tlsCert, key: credential.tlsKey }
+          : null;
       const upstream = await ctx.connectUpstream(params, clientCertificate);
       const password = Buffer.from(credential.password ?? '', 'utf8');
       try {
@@ -54,7 +60,15 @@ export function managedAuth(identity: ManagedIdentity): ClientAuthStrategy {
       } finally {
         password.fill(0);
       }
-      ctx.logger.info({ user: outcome.identity.user, method: outcome.identity.method.kind, role: credential.role, credential: credential.name }, 'identity accepted');
+      ctx.logger.info(
+        {
+          user: outcome.identity.user,
+          method: outcome.identity.method.kind,
+          role: credential.role,
+          credential: credential.name,
+        },
+        'identity accepted',
+      );
       return { identity: outcome.identity, upstream };
     },
   };

@@ -26,7 +26,10 @@ function scramClient(password: string): ClientAuthChannel & { serverFinalChecked
       const request = bytes.readInt32BE(5);
       const data = bytes.subarray(9);
       if (request === 10) {
-        const mechanisms = data.toString('utf8').split('\0').filter((m) => m.length > 0);
+        const mechanisms = data
+          .toString('utf8')
+          .split('\0')
+          .filter((m) => m.length > 0);
         const s = sasl.startSession(mechanisms);
         session = s;
         const len = Buffer.alloc(4);
@@ -57,7 +60,18 @@ function config(identity: Partial<IdentityConfig>): Config {
     identity: {
       ...defaultConfig.identity,
       users: [{ name: 'alice', verifier: formatScramVerifier(makeScramVerifier('alice-pw')) }],
-      upstream: [{ name: 'app_rw', role: 'app', passwordFile: null, passwordEnv: 'APP_PW', certFile: null, keyFile: null, certEnv: null, keyEnv: null }],
+      upstream: [
+        {
+          name: 'app_rw',
+          role: 'app',
+          passwordFile: null,
+          passwordEnv: 'APP_PW',
+          certFile: null,
+          keyFile: null,
+          certEnv: null,
+          keyEnv: null,
+        },
+      ],
       policy: [{ identities: ['alice'], databases: ['app'], upstream: 'app_rw' }],
       ...identity,
     },
@@ -74,7 +88,10 @@ describe('ManagedIdentity', () => {
   it('lets a configured user in with the right password and returns the policy credential', async () => {
     const identity = ManagedIdentity.fromConfig(config({}), sources) as ManagedIdentity;
     const client = scramClient('alice-pw');
-    const outcome = await identity.authenticate({ user: 'alice', database: 'app', client: from('10.0.0.1'), tls: null }, client);
+    const outcome = await identity.authenticate(
+      { user: 'alice', database: 'app', client: from('10.0.0.1'), tls: null },
+      client,
+    );
     expect(outcome).toEqual({
       ok: true,
       identity: { user: 'alice', method: { kind: 'password' } },
@@ -85,10 +102,22 @@ describe('ManagedIdentity', () => {
 
   it('refuses a wrong password and an unknown user alike to the client, and tells them apart in the reason', async () => {
     const identity = ManagedIdentity.fromConfig(config({}), sources) as ManagedIdentity;
-    const wrong = await identity.authenticate({ user: 'alice', database: 'app', client: from('10.0.0.2'), tls: null }, scramClient('nope'));
-    const unknown = await identity.authenticate({ user: 'bob', database: 'app', client: from('10.0.0.3'), tls: null }, scramClient('nope'));
-    expect(wrong).toEqual({ ok: false, refusal: { code: '28P01', message: 'password authentication failed for user "alice"', reason: 'wrong password' } });
-    expect(unknown).toEqual({ ok: false, refusal: { code: '28P01', message: 'password authentication failed for user "bob"', reason: 'unknown user' } });
+    const wrong = await identity.authenticate(
+      { user: 'alice', database: 'app', client: from('10.0.0.2'), tls: null },
+      scramClient('nope'),
+    );
+    const unknown = await identity.authenticate(
+      { user: 'bob', database: 'app', client: from('10.0.0.3'), tls: null },
+      scramClient('nope'),
+    );
+    expect(wrong).toEqual({
+      ok: false,
+      refusal: { code: '28P01', message: 'password authentication failed for user "alice"', reason: 'wrong password' },
+    });
+    expect(unknown).toEqual({
+      ok: false,
+      refusal: { code: '28P01', message: 'password authentication failed for user "bob"', reason: 'unknown user' },
+    });
   });
 
   it('shows unknown users the iteration count of the configured users', async () => {
@@ -101,27 +130,59 @@ describe('ManagedIdentity', () => {
 
   it('denies a database the policy does not grant, with 28000', async () => {
     const identity = ManagedIdentity.fromConfig(config({}), sources) as ManagedIdentity;
-    const outcome = await identity.authenticate({ user: 'alice', database: 'postgres', client: from('10.0.0.4'), tls: null }, scramClient('alice-pw'));
-    expect(outcome).toEqual({ ok: false, refusal: { code: '28000', message: 'access to database "postgres" denied for "alice"', reason: 'denied by access policy' } });
+    const outcome = await identity.authenticate(
+      { user: 'alice', database: 'postgres', client: from('10.0.0.4'), tls: null },
+      scramClient('alice-pw'),
+    );
+    expect(outcome).toEqual({
+      ok: false,
+      refusal: {
+        code: '28000',
+        message: 'access to database "postgres" denied for "alice"',
+        reason: 'denied by access policy',
+      },
+    });
   });
 
   it('refuses an address after maxFailures failed proofs, even with the right password, but not another address', async () => {
-    const identity = ManagedIdentity.fromConfig(config({ rateLimit: { maxFailures: 2, windowMs: 60_000 } }), sources) as ManagedIdentity;
+    const identity = ManagedIdentity.fromConfig(
+      config({ rateLimit: { maxFailures: 2, windowMs: 60_000 } }),
+      sources,
+    ) as ManagedIdentity;
     const ctx = { user: 'alice', database: 'app', client: from('10.0.0.5'), tls: null };
     for (let i = 0; i < 2; i++) expect((await identity.authenticate(ctx, scramClient('nope'), 1000)).ok).toBe(false);
     const blocked = await identity.authenticate(ctx, scramClient('alice-pw'), 2000);
-    expect(blocked).toEqual({ ok: false, refusal: { code: '28000', message: 'too many failed authentication attempts', reason: 'rate limited' } });
-    expect((await identity.authenticate({ ...ctx, client: from('10.0.0.6') }, scramClient('alice-pw'), 2000)).ok).toBe(true);
+    expect(blocked).toEqual({
+      ok: false,
+      refusal: { code: '28000', message: 'too many failed authentication attempts', reason: 'rate limited' },
+    });
+    expect((await identity.authenticate({ ...ctx, client: from('10.0.0.6') }, scramClient('alice-pw'), 2000)).ok).toBe(
+      true,
+    );
     expect((await identity.authenticate(ctx, scramClient('alice-pw'), 61_001)).ok).toBe(true);
   });
 
   it('refuses inconsistent configurations at start', () => {
     const invalid = expect.objectContaining({ code: 'IDENTITY_CONFIG_INVALID' });
     expect(() => ManagedIdentity.fromConfig(config({ policy: [] }), sources)).toThrow(invalid);
-    expect(() => ManagedIdentity.fromConfig(config({ policy: [{ identities: ['*'], databases: ['*'], upstream: 'nope' }] }), sources)).toThrow(invalid);
-    expect(() => ManagedIdentity.fromConfig(config({ users: [] , certificate: { from: 'off' } }), sources)).toThrow(invalid);
+    expect(() =>
+      ManagedIdentity.fromConfig(
+        config({ policy: [{ identities: ['*'], databases: ['*'], upstream: 'nope' }] }),
+        sources,
+      ),
+    ).toThrow(invalid);
+    expect(() => ManagedIdentity.fromConfig(config({ users: [], certificate: { from: 'off' } }), sources)).toThrow(
+      invalid,
+    );
     expect(() => ManagedIdentity.fromConfig(config({ certificate: { from: 'cn' } }), sources)).toThrow(/tls.caFile/);
-    expect(() => ManagedIdentity.fromConfig(config({ jwt: { ...defaultConfig.identity.jwt, issuer: 'https://sso.test' } }), sources)).toThrow(/only over TLS/);
-    expect(() => ManagedIdentity.fromConfig(config({}), { ...sources, env: {} })).toThrow(expect.objectContaining({ code: 'IDENTITY_CREDENTIAL_UNREADABLE' }));
+    expect(() =>
+      ManagedIdentity.fromConfig(
+        config({ jwt: { ...defaultConfig.identity.jwt, issuer: 'https://sso.test' } }),
+        sources,
+      ),
+    ).toThrow(/only over TLS/);
+    expect(() => ManagedIdentity.fromConfig(config({}), { ...sources, env: {} })).toThrow(
+      expect.objectContaining({ code: 'IDENTITY_CREDENTIAL_UNREADABLE' }),
+    );
   });
 });

@@ -21,7 +21,12 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import type { Config } from '../../config/config.js';
 import type { Identity, IdentityMethod, Peer } from '../../recorder/events.js';
 import { tlsServerEndPoint } from '../auth/tls-server-end-point.js';
-import { authenticationCleartextPassword, authenticationSasl, authenticationSaslContinue, authenticationSaslFinal } from '../protocol/backend-messages.js';
+import {
+  authenticationCleartextPassword,
+  authenticationSasl,
+  authenticationSaslContinue,
+  authenticationSaslFinal,
+} from '../protocol/backend-messages.js';
 import { FrontendCode } from '../protocol/message-codes.js';
 import { decideAccess } from './access-policy.js';
 import { authorizationRefusal, passwordRefusal, type AuthRefusal } from './auth-refusal.js';
@@ -67,7 +72,9 @@ export interface IdentitySources {
 /** header.payload.signature in base64url: what a password must look like to be taken for a token. */
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-type Proof = { readonly ok: true; readonly user: string; readonly method: IdentityMethod } | { readonly ok: false; readonly refusal: AuthRefusal; readonly counts: boolean };
+type Proof =
+  | { readonly ok: true; readonly user: string; readonly method: IdentityMethod }
+  | { readonly ok: false; readonly refusal: AuthRefusal; readonly counts: boolean };
 
 /** The configured proxy-managed identity of one pgtrail process. */
 export class ManagedIdentity {
@@ -87,7 +94,8 @@ export class ManagedIdentity {
     private readonly channelBinding: Buffer | null,
   ) {
     this.limiter = new FailureRateLimiter(config.identity.rateLimit.maxFailures, config.identity.rateLimit.windowMs);
-    this.unknownUserIterations = mostCommon([...verifiers.values()].map((v) => v.iterations)) ?? DEFAULT_SCRAM_ITERATIONS;
+    this.unknownUserIterations =
+      mostCommon([...verifiers.values()].map((v) => v.iterations)) ?? DEFAULT_SCRAM_ITERATIONS;
   }
 
   /**
@@ -99,7 +107,10 @@ export class ManagedIdentity {
     const enabled = id.users.length > 0 || id.certificate.from !== 'off' || id.jwt.issuer !== null;
     const invalid = (message: string) => new IdentityError('IDENTITY_CONFIG_INVALID', message);
     if (!enabled) {
-      if (id.policy.length > 0 || id.upstream.length > 0) throw invalid('identity.policy and identity.upstream need identity.users, identity.certificate or identity.jwt');
+      if (id.policy.length > 0 || id.upstream.length > 0)
+        throw invalid(
+          'identity.policy and identity.upstream need identity.users, identity.certificate or identity.jwt',
+        );
       return null;
     }
     const verifiers = new Map<string, ScramVerifier>();
@@ -110,33 +121,56 @@ export class ManagedIdentity {
     const tlsOn = config.tls.mode !== 'disable' && config.tls.certFile !== null;
     let certificates: CertificateAuthority | null = null;
     if (id.certificate.from !== 'off') {
-      if (!tlsOn || config.tls.caFile === null) throw invalid('identity.certificate needs tls.certFile, tls.keyFile and tls.caFile, and tls.mode other than disable');
+      if (!tlsOn || config.tls.caFile === null)
+        throw invalid(
+          'identity.certificate needs tls.certFile, tls.keyFile and tls.caFile, and tls.mode other than disable',
+        );
       let pem: string;
       try {
         pem = sources.readFile(config.tls.caFile).toString('utf8');
       } catch (err) {
-        throw new IdentityError('IDENTITY_CONFIG_INVALID', `cannot read tls.caFile ${config.tls.caFile}`, { cause: err });
+        throw new IdentityError('IDENTITY_CONFIG_INVALID', `cannot read tls.caFile ${config.tls.caFile}`, {
+          cause: err,
+        });
       }
       certificates = CertificateAuthority.fromPem(pem, id.certificate.from, config.tls.caFile);
     }
     let jwt: JwtVerifier | null = null;
     if (id.jwt.issuer !== null) {
-      if (!tlsOn) throw invalid('identity.jwt needs tls.certFile and tls.keyFile, and tls.mode other than disable: tokens travel only over TLS');
+      if (!tlsOn)
+        throw invalid(
+          'identity.jwt needs tls.certFile and tls.keyFile, and tls.mode other than disable: tokens travel only over TLS',
+        );
       jwt = createJwtVerifier(id.jwt, sources.readFile);
     }
     const credentials = resolveUpstreamCredentials(id.upstream, sources);
     for (const c of credentials.values()) {
-      if (c.tlsCert !== null && config.upstream.tls.mode === 'disable') throw invalid(`identity.upstream ${JSON.stringify(c.name)} has a client certificate but upstream.tls.mode is disable`);
+      if (c.tlsCert !== null && config.upstream.tls.mode === 'disable')
+        throw invalid(
+          `identity.upstream ${JSON.stringify(c.name)} has a client certificate but upstream.tls.mode is disable`,
+        );
     }
     if (id.policy.length === 0) throw invalid('identity.policy has no rules: every identity would be refused');
     id.policy.forEach((rule, i) => {
-      if (!credentials.has(rule.upstream)) throw invalid(`identity.policy[${i}].upstream names no entry of identity.upstream`);
+      if (!credentials.has(rule.upstream))
+        throw invalid(`identity.policy[${i}].upstream names no entry of identity.upstream`);
     });
-    return new ManagedIdentity(config, verifiers, certificates, jwt, credentials, tlsOn ? serverChannelBinding(config.tls.certFile as string, sources) : null);
+    return new ManagedIdentity(
+      config,
+      verifiers,
+      certificates,
+      jwt,
+      credentials,
+      tlsOn ? serverChannelBinding(config.tls.certFile as string, sources) : null,
+    );
   }
 
   /** Authenticates one client (see the file comment). Rejects only when the channel fails. */
-  async authenticate(ctx: ClientAuthContext, channel: ClientAuthChannel, nowMs = Date.now()): Promise<ManagedAuthOutcome> {
+  async authenticate(
+    ctx: ClientAuthContext,
+    channel: ClientAuthChannel,
+    nowMs = Date.now(),
+  ): Promise<ManagedAuthOutcome> {
     const address = ctx.client.address;
     if (this.limiter.isBlocked(address, nowMs)) {
       return { ok: false, refusal: authorizationRefusal('too many failed authentication attempts', 'rate limited') };
@@ -151,7 +185,10 @@ export class ManagedIdentity {
     if (!credential) {
       return {
         ok: false,
-        refusal: authorizationRefusal(`access to database "${ctx.database}" denied for "${proof.user}"`, 'denied by access policy'),
+        refusal: authorizationRefusal(
+          `access to database "${ctx.database}" denied for "${proof.user}"`,
+          'denied by access policy',
+        ),
       };
     }
     return { ok: true, identity: { user: proof.user, method: proof.method }, credential };
@@ -161,9 +198,19 @@ export class ManagedIdentity {
     const peerCert = ctx.tls?.peerCertificateDer ?? null;
     if (this.certificates && peerCert) {
       const check = this.certificates.check(peerCert, new Date());
-      if (!check.ok) return refused(authorizationRefusal(`certificate authentication failed for user "${ctx.user}"`, check.reason), true);
+      if (!check.ok)
+        return refused(
+          authorizationRefusal(`certificate authentication failed for user "${ctx.user}"`, check.reason),
+          true,
+        );
       if (check.identity.user !== ctx.user) {
-        return refused(authorizationRefusal(`certificate authentication failed for user "${ctx.user}"`, 'certificate identity does not match user'), true);
+        return refused(
+          authorizationRefusal(
+            `certificate authentication failed for user "${ctx.user}"`,
+            'certificate identity does not match user',
+          ),
+          true,
+        );
       }
       const { fingerprint, subject } = check.identity;
       return { ok: true, user: ctx.user, method: { kind: 'certificate', fingerprint, subject } };
@@ -172,14 +219,26 @@ export class ManagedIdentity {
     if (verifier) return this.scram(ctx, channel, verifier);
     if (this.jwt && ctx.tls !== null) return this.token(ctx, channel, this.jwt);
     if (this.certificates && this.verifiers.size === 0 && !this.jwt) {
-      return refused(authorizationRefusal(`connection requires a valid client certificate`, 'no client certificate'), true);
+      return refused(
+        authorizationRefusal(`connection requires a valid client certificate`, 'no client certificate'),
+        true,
+      );
     }
     return this.scram(ctx, channel, null, this.jwt ? 'unknown user (tokens need tls)' : 'unknown user');
   }
 
-  private async scram(ctx: ClientAuthContext, channel: ClientAuthChannel, verifier: ScramVerifier | null, unknownReason = 'unknown user'): Promise<Proof> {
+  private async scram(
+    ctx: ClientAuthContext,
+    channel: ClientAuthChannel,
+    verifier: ScramVerifier | null,
+    unknownReason = 'unknown user',
+  ): Promise<Proof> {
     const binding = ctx.tls === null ? null : this.channelBinding;
-    const exchange = new ScramServerExchange(verifier, binding, { secret: this.unknownUserSecret, user: ctx.user, iterations: this.unknownUserIterations });
+    const exchange = new ScramServerExchange(verifier, binding, {
+      secret: this.unknownUserSecret,
+      user: ctx.user,
+      iterations: this.unknownUserIterations,
+    });
     channel.write(authenticationSasl(exchange.mechanisms));
     const initial = parseSaslInitialResponse(await readPasswordMessage(channel));
     if (!initial) return refused(protocolRefusal('malformed SASLInitialResponse'), true);
@@ -196,11 +255,17 @@ export class ManagedIdentity {
     channel.write(authenticationCleartextPassword());
     const token = parsePasswordMessage(await readPasswordMessage(channel));
     if (token === null) return refused(protocolRefusal('malformed PasswordMessage'), true);
-    if (token.length <= MAX_TOKEN_CHARS && !JWT_SHAPE.test(token)) return refused(passwordRefusal(ctx.user, 'unknown user'), true);
+    if (token.length <= MAX_TOKEN_CHARS && !JWT_SHAPE.test(token))
+      return refused(passwordRefusal(ctx.user, 'unknown user'), true);
     const check = await jwt.verify(token);
     if (!check.ok) return refused(passwordRefusal(ctx.user, check.reason), true);
-    if (check.identity.user !== ctx.user) return refused(passwordRefusal(ctx.user, 'token identity does not match user'), true);
-    return { ok: true, user: ctx.user, method: { kind: 'token', issuer: check.identity.issuer, subject: check.identity.subject } };
+    if (check.identity.user !== ctx.user)
+      return refused(passwordRefusal(ctx.user, 'token identity does not match user'), true);
+    return {
+      ok: true,
+      user: ctx.user,
+      method: { kind: 'token', issuer: check.identity.issuer, subject: check.identity.subject },
+    };
   }
 }
 
@@ -210,7 +275,9 @@ function serverChannelBinding(certFile: string, sources: IdentitySources): Buffe
   try {
     der = new X509Certificate(sources.readFile(certFile)).raw;
   } catch (err) {
-    throw new IdentityError('IDENTITY_CONFIG_INVALID', `cannot read the certificate in tls.certFile ${certFile}`, { cause: err });
+    throw new IdentityError('IDENTITY_CONFIG_INVALID', `cannot read the certificate in tls.certFile ${certFile}`, {
+      cause: err,
+    });
   }
   return tlsServerEndPoint(der);
 }

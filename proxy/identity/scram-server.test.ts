@@ -45,20 +45,33 @@ describe('SCRAM verifiers', () => {
   });
 
   it('refuses malformed verifiers with a code naming the user', () => {
-    for (const bad of ['md5abc', 'SCRAM-SHA-256$0:c2FsdA==$AAAA:AAAA', 'SCRAM-SHA-256$4096:c2FsdA==$AAAA:AAAA', 'SCRAM-SHA-256$4096:!!$x:y']) {
-      expect(() => parseScramVerifier(bad, 'alice')).toThrow(expect.objectContaining({ code: 'IDENTITY_VERIFIER_INVALID', message: expect.stringContaining('"alice"') }));
+    for (const bad of [
+      'md5abc',
+      'SCRAM-SHA-256$0:c2FsdA==$AAAA:AAAA',
+      'SCRAM-SHA-256$4096:c2FsdA==$AAAA:AAAA',
+      'SCRAM-SHA-256$4096:!!$x:y',
+    ]) {
+      expect(() => parseScramVerifier(bad, 'alice')).toThrow(
+        expect.objectContaining({ code: 'IDENTITY_VERIFIER_INVALID', message: expect.stringContaining('"alice"') }),
+      );
     }
   });
 });
 
 describe('ScramServerExchange against node-postgres', () => {
   it('accepts the right password, and the client accepts the server signature', async () => {
-    const result = await exchange(new ScramServerExchange(verifier, null, { secret, user: 'alice', iterations: 4096 }), 'correct horse');
+    const result = await exchange(
+      new ScramServerExchange(verifier, null, { secret, user: 'alice', iterations: 4096 }),
+      'correct horse',
+    );
     expect(result).toEqual({ reason: null, clientAccepted: true });
   });
 
   it('refuses a wrong password', async () => {
-    const result = await exchange(new ScramServerExchange(verifier, null, { secret, user: 'alice', iterations: 4096 }), 'wrong');
+    const result = await exchange(
+      new ScramServerExchange(verifier, null, { secret, user: 'alice', iterations: 4096 }),
+      'wrong',
+    );
     expect(result.reason).toBe('wrong password');
   });
 
@@ -71,12 +84,19 @@ describe('ScramServerExchange against node-postgres', () => {
     };
     expect(serverFirst('mallory')).toBe(serverFirst('mallory'));
     expect(serverFirst('mallory')).not.toBe(serverFirst('eve'));
-    const result = await exchange(new ScramServerExchange(null, null, { secret, user: 'mallory', iterations: 4096 }), 'anything');
+    const result = await exchange(
+      new ScramServerExchange(null, null, { secret, user: 'mallory', iterations: 4096 }),
+      'anything',
+    );
     expect(result.reason).toBe('unknown user');
   });
 
   it('offers SCRAM-SHA-256-PLUS on TLS and binds to the certificate the client saw', async () => {
-    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), { secret, user: 'alice', iterations: 4096 });
+    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), {
+      secret,
+      user: 'alice',
+      iterations: 4096,
+    });
     expect(server.mechanisms).toEqual([SCRAM_SHA_256_PLUS, SCRAM_SHA_256]);
     const stream = { getPeerCertificate: () => ({ raw: certDer }) };
     expect(await exchange(server, 'correct horse', stream)).toEqual({ reason: null, clientAccepted: true });
@@ -84,13 +104,21 @@ describe('ScramServerExchange against node-postgres', () => {
 
   it('refuses a binding to another certificate (a man in the middle)', async () => {
     const other = new X509Certificate(readFileSync(makeTlsFiles(join(dir, 'other'), 'other').certFile)).raw;
-    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), { secret, user: 'alice', iterations: 4096 });
+    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), {
+      secret,
+      user: 'alice',
+      iterations: 4096,
+    });
     const result = await exchange(server, 'correct horse', { getPeerCertificate: () => ({ raw: other }) });
     expect(result.reason).toBe('scram channel binding does not match');
   });
 
   it('refuses a client that says the server cannot bind when it offered to (a downgrade)', () => {
-    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), { secret, user: 'alice', iterations: 4096 });
+    const server = new ScramServerExchange(verifier, tlsServerEndPoint(certDer), {
+      secret,
+      user: 'alice',
+      iterations: 4096,
+    });
     const r = server.clientFirst(SCRAM_SHA_256, Buffer.from('y,,n=,r=abcdefgh'));
     expect(r).toEqual({ ok: false, reason: 'channel binding downgrade detected' });
   });
@@ -103,4 +131,3 @@ describe('ScramServerExchange against node-postgres', () => {
     expect(t.clientFirst(SCRAM_SHA_256, Buffer.from('n,,n=,r=abc')).ok).toBe(false);
   });
 });
-

@@ -61,7 +61,13 @@ export class ScramServerExchange {
     const text = data.toString('utf8');
     const m = /^(n|y|p=([^,]*)),(a=[^,]*)?,(.*)$/.exec(text);
     if (!m) return fail('malformed scram client-first-message');
-    const [, flag, cbType, authzid, bare] = m as unknown as [string, string, string | undefined, string | undefined, string];
+    const [, flag, cbType, authzid, bare] = m as unknown as [
+      string,
+      string,
+      string | undefined,
+      string | undefined,
+      string,
+    ];
     if (authzid !== undefined) return fail('scram authorization identity is not supported');
     const plus = mechanism === SCRAM_SHA_256_PLUS;
     if (plus && cbType !== CBIND_TYPE) return fail('unsupported channel binding type');
@@ -88,9 +94,13 @@ export class ScramServerExchange {
     const m = /^c=([A-Za-z0-9+/=]*),r=([^,]*)(?:,[^p][^,]*)*,p=([A-Za-z0-9+/=]+)$/.exec(text);
     if (!m) return fail('malformed scram client-final-message');
     const [, cbind, nonce, proofB64] = m as unknown as [string, string, string, string];
-    const expectedCbind = Buffer.concat([Buffer.from(this.gs2Header, 'utf8'), this.gs2Header.startsWith('p=') ? (this.channelBinding ?? Buffer.alloc(0)) : Buffer.alloc(0)]);
+    const expectedCbind = Buffer.concat([
+      Buffer.from(this.gs2Header, 'utf8'),
+      this.gs2Header.startsWith('p=') ? (this.channelBinding ?? Buffer.alloc(0)) : Buffer.alloc(0),
+    ]);
     if (!safeEqual(Buffer.from(cbind, 'base64'), expectedCbind)) return fail('scram channel binding does not match');
-    if (!safeEqual(Buffer.from(nonce, 'utf8'), Buffer.from(this.nonce, 'utf8'))) return fail('scram nonce does not match');
+    if (!safeEqual(Buffer.from(nonce, 'utf8'), Buffer.from(this.nonce, 'utf8')))
+      return fail('scram nonce does not match');
     const proof = Buffer.from(proofB64, 'base64');
     const withoutProof = text.slice(0, text.lastIndexOf(',p='));
     const authMessage = `${this.clientFirstBare},${this.serverFirst},${withoutProof}`;
@@ -106,8 +116,14 @@ export class ScramServerExchange {
   }
 
   private unknownUserVerifier(): ScramVerifier {
-    const derive = (label: string) => createHmac('sha256', this.unknownUserKey.secret).update(`${label}\0${this.unknownUserKey.user}`).digest();
-    return { iterations: this.unknownUserKey.iterations, salt: derive('salt').subarray(0, 16), storedKey: derive('stored'), serverKey: derive('server') };
+    const derive = (label: string) =>
+      createHmac('sha256', this.unknownUserKey.secret).update(`${label}\0${this.unknownUserKey.user}`).digest();
+    return {
+      iterations: this.unknownUserKey.iterations,
+      salt: derive('salt').subarray(0, 16),
+      storedKey: derive('stored'),
+      serverKey: derive('server'),
+    };
   }
 }
 

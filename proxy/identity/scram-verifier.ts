@@ -36,7 +36,11 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const FORM = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)$/;
 
 /** Derives the verifier of `password` (a string is taken as its UTF-8 bytes) with a fresh random salt unless one is given. */
-export function makeScramVerifier(password: string | Uint8Array, iterations = DEFAULT_SCRAM_ITERATIONS, salt: Buffer = randomBytes(SALT_BYTES)): ScramVerifier {
+export function makeScramVerifier(
+  password: string | Uint8Array,
+  iterations = DEFAULT_SCRAM_ITERATIONS,
+  salt: Buffer = randomBytes(SALT_BYTES),
+): ScramVerifier {
   const prepared = saslPrep(typeof password === 'string' ? Buffer.from(password, 'utf8') : password);
   const salted = pbkdf2Sync(prepared, salt, iterations, KEY_BYTES, 'sha256');
   prepared.fill(0);
@@ -57,13 +61,20 @@ export function formatScramVerifier(v: ScramVerifier): string {
 /** Parses the text form strictly; every deviation is IDENTITY_VERIFIER_INVALID naming the user. */
 export function parseScramVerifier(text: string, user: string): ScramVerifier {
   const m = FORM.exec(text);
-  const invalid = (why: string) => new IdentityError('IDENTITY_VERIFIER_INVALID', `verifier of user ${JSON.stringify(user)} is not valid: ${why}`);
+  const invalid = (why: string) =>
+    new IdentityError('IDENTITY_VERIFIER_INVALID', `verifier of user ${JSON.stringify(user)} is not valid: ${why}`);
   if (!m) throw invalid('expected SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>');
   const [, iter, salt, stored, server] = m as unknown as [string, string, string, string, string];
   const iterations = Number(iter);
-  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) throw invalid('iteration count out of range');
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS)
+    throw invalid('iteration count out of range');
   for (const part of [salt, stored, server]) if (!BASE64.test(part)) throw invalid('not base64');
-  const v = { iterations, salt: Buffer.from(salt, 'base64'), storedKey: Buffer.from(stored, 'base64'), serverKey: Buffer.from(server, 'base64') };
+  const v = {
+    iterations,
+    salt: Buffer.from(salt, 'base64'),
+    storedKey: Buffer.from(stored, 'base64'),
+    serverKey: Buffer.from(server, 'base64'),
+  };
   if (v.salt.length === 0) throw invalid('empty salt');
   if (v.storedKey.length !== KEY_BYTES || v.serverKey.length !== KEY_BYTES) throw invalid('keys must be 32 bytes');
   return v;

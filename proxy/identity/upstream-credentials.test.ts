@@ -3,7 +3,11 @@ import { resolveUpstreamCredentials } from './upstream-credentials.js';
 
 describe('resolveUpstreamCredentials', () => {
   const base = { passwordFile: null, passwordEnv: null, certFile: null, keyFile: null, certEnv: null, keyEnv: null };
-  const files: Record<string, string> = { '/run/secrets/app': 'file-secret\nignored\n', '/tls/c.crt': 'CERT', '/tls/c.key': 'KEY' };
+  const files: Record<string, string> = {
+    '/run/secrets/app': 'file-secret\nignored\n',
+    '/tls/c.crt': 'CERT',
+    '/tls/c.key': 'KEY',
+  };
   const sources = {
     readFile: (p: string) => {
       const f = files[p];
@@ -24,12 +28,24 @@ describe('resolveUpstreamCredentials', () => {
     );
     expect(resolved.get('a')?.password).toBe('file-secret');
     expect(resolved.get('b')?.password).toBe('env-secret');
-    expect(resolved.get('c')).toEqual({ name: 'c', role: 'app', password: null, tlsCert: Buffer.from('CERT'), tlsKey: Buffer.from('KEY') });
+    expect(resolved.get('c')).toEqual({
+      name: 'c',
+      role: 'app',
+      password: null,
+      tlsCert: Buffer.from('CERT'),
+      tlsKey: Buffer.from('KEY'),
+    });
     expect(resolved.get('d')).toMatchObject({ tlsCert: Buffer.from('ENVCERT'), tlsKey: Buffer.from('ENVKEY') });
   });
   it('names the credential and what is missing', () => {
-    expect(() => resolveUpstreamCredentials([{ ...base, name: 'x', role: 'app', passwordEnv: 'NOPE' }], sources)).toThrow(/"x".*NOPE is not set/);
-    expect(() => resolveUpstreamCredentials([{ ...base, name: 'y', role: 'app', passwordFile: '/nope' }], sources)).toThrow(expect.objectContaining({ code: 'IDENTITY_CREDENTIAL_UNREADABLE' }));
-    expect(() => resolveUpstreamCredentials([{ ...base, name: 'z', role: 'app', certFile: '/tls/c.crt' }], sources)).toThrow(/certificate and its key go together/);
+    expect(() =>
+      resolveUpstreamCredentials([{ ...base, name: 'x', role: 'app', passwordEnv: 'NOPE' }], sources),
+    ).toThrow(/"x".*NOPE is not set/);
+    expect(() =>
+      resolveUpstreamCredentials([{ ...base, name: 'y', role: 'app', passwordFile: '/nope' }], sources),
+    ).toThrow(expect.objectContaining({ code: 'IDENTITY_CREDENTIAL_UNREADABLE' }));
+    expect(() =>
+      resolveUpstreamCredentials([{ ...base, name: 'z', role: 'app', certFile: '/tls/c.crt' }], sources),
+    ).toThrow(/certificate and its key go together/);
   });
 });

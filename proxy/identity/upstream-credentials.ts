@@ -27,19 +27,26 @@ export interface SecretSources {
 }
 
 /** Resolves every credential by name; throws IdentityError naming the credential and what is missing. */
-export function resolveUpstreamCredentials(list: readonly UpstreamCredential[], sources: SecretSources): ReadonlyMap<string, ResolvedCredential> {
+export function resolveUpstreamCredentials(
+  list: readonly UpstreamCredential[],
+  sources: SecretSources,
+): ReadonlyMap<string, ResolvedCredential> {
   const out = new Map<string, ResolvedCredential>();
   for (const c of list) {
     const at = `identity.upstream ${JSON.stringify(c.name)}`;
     if (out.has(c.name)) throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at} is defined twice`);
-    if (c.passwordFile !== null && c.passwordEnv !== null) throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: set passwordFile or passwordEnv, not both`);
-    if (c.certFile !== null && c.certEnv !== null) throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: set certFile or certEnv, not both`);
-    if (c.keyFile !== null && c.keyEnv !== null) throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: set keyFile or keyEnv, not both`);
+    if (c.passwordFile !== null && c.passwordEnv !== null)
+      throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: set passwordFile or passwordEnv, not both`);
+    if (c.certFile !== null && c.certEnv !== null)
+      throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: set certFile or certEnv, not both`);
+    if (c.keyFile !== null && c.keyEnv !== null)
+      throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: set keyFile or keyEnv, not both`);
     if ((c.certFile === null && c.certEnv === null) !== (c.keyFile === null && c.keyEnv === null)) {
       throw new IdentityError('IDENTITY_CONFIG_INVALID', `${at}: a client certificate and its key go together`);
     }
     let password: string | null = null;
-    if (c.passwordFile !== null) password = (readSecret(c.passwordFile, at, sources).toString('utf8').split('\n')[0] ?? '').replace(/\r$/, '');
+    if (c.passwordFile !== null)
+      password = (readSecret(c.passwordFile, at, sources).toString('utf8').split('\n')[0] ?? '').replace(/\r$/, '');
     if (c.passwordEnv !== null) password = fromEnv(c.passwordEnv, at, sources);
     if (password === '') throw new IdentityError('IDENTITY_CREDENTIAL_UNREADABLE', `${at}: the password is empty`);
     out.set(c.name, {
@@ -61,7 +68,8 @@ function fileOrEnv(file: string | null, env: string | null, at: string, sources:
 
 function fromEnv(name: string, at: string, sources: SecretSources): string {
   const value = sources.env[name];
-  if (value === undefined) throw new IdentityError('IDENTITY_CREDENTIAL_UNREADABLE', `${at}: environment variable ${name} is not set`);
+  if (value === undefined)
+    throw new IdentityError('IDENTITY_CREDENTIAL_UNREADABLE', `${at}: environment variable ${name} is not set`);
   return value;
 }
 
@@ -70,8 +78,16 @@ function readSecret(path: string, at: string, sources: SecretSources): Buffer {
   try {
     bytes = sources.readFile(path);
   } catch (err) {
-    throw new IdentityError('IDENTITY_CREDENTIAL_UNREADABLE', `${at}: cannot read ${path}: ${(err as { code?: string }).code ?? 'error'}`, { cause: err });
+    throw new IdentityError(
+      'IDENTITY_CREDENTIAL_UNREADABLE',
+      `${at}: cannot read ${path}: ${(err as { code?: string }).code ?? 'error'}`,
+      { cause: err },
+    );
   }
-  if (bytes.length > MAX_SECRET_FILE_BYTES) throw new IdentityError('IDENTITY_CREDENTIAL_UNREADABLE', `${at}: ${path} is larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+  if (bytes.length > MAX_SECRET_FILE_BYTES)
+    throw new IdentityError(
+      'IDENTITY_CREDENTIAL_UNREADABLE',
+      `${at}: ${path} is larger than ${MAX_SECRET_FILE_BYTES} bytes`,
+    );
   return bytes;
 }

@@ -34,7 +34,10 @@ export function authenticationCleartextPassword(): Buffer {
 /** AuthenticationSASL: 'R' Int32(10) then each mechanism name as a C string, then an empty string. */
 export function authenticationSasl(mechanisms: readonly string[]): Buffer {
   const names = mechanisms.map((m) => Buffer.from(`${m}\0`, 'utf8'));
-  return backendMessage(BackendCode.Authentication, Buffer.concat([int32(AuthRequest.SASL), ...names, Buffer.from([0])]));
+  return backendMessage(
+    BackendCode.Authentication,
+    Buffer.concat([int32(AuthRequest.SASL), ...names, Buffer.from([0])]),
+  );
 }
 
 /** AuthenticationSASLContinue: 'R' Int32 len Int32(11), then the SASL server message (server-first-message). */
@@ -61,7 +64,10 @@ export function backendKeyData(pid: number, secret: number): Buffer {
  */
 export function negotiateProtocolVersion(minor: number, unsupportedOptions: readonly string[]): Buffer {
   const names = unsupportedOptions.map((o) => Buffer.from(`${o}\0`, 'utf8'));
-  return backendMessage(BackendCode.NegotiateProtocolVersion, Buffer.concat([int32(minor), int32(names.length), ...names]));
+  return backendMessage(
+    BackendCode.NegotiateProtocolVersion,
+    Buffer.concat([int32(minor), int32(names.length), ...names]),
+  );
 }
 
 /**

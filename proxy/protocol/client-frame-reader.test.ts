@@ -43,11 +43,14 @@ async function run(msgs: readonly Msg[], cuts: readonly number[], gateEvery: num
   let copyCurrent: Buffer[] = [];
   let index = 0;
   const violations: string[] = [];
-  const nonCopy = msgs.map((m, i) => ({ m, start: starts[i] as number })).filter((x) => x.m.code !== FrontendCode.CopyData);
+  const nonCopy = msgs
+    .map((m, i) => ({ m, start: starts[i] as number }))
+    .filter((x) => x.m.code !== FrontendCode.CopyData);
   const observer: TrafficObserver = {
     clientMessage(code, body) {
       const expected = nonCopy[delivered.length];
-      if (expected && forwardedBytes > expected.start) violations.push(`message ${delivered.length} forwarded before it was observed`);
+      if (expected && forwardedBytes > expected.start)
+        violations.push(`message ${delivered.length} forwarded before it was observed`);
       if (copyCurrent.length > 0) {
         copyBodies.push(Buffer.concat(copyCurrent));
         copyCurrent = [];
@@ -101,9 +104,27 @@ const sample: Msg[] = [
 ];
 
 const msgArb = fc.oneof(
-  fc.record({ code: fc.constantFrom(FrontendCode.Query, FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute, FrontendCode.Describe, FrontendCode.Close, FrontendCode.FunctionCall, FrontendCode.CopyFail), body: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)) }),
-  fc.record({ code: fc.constant(FrontendCode.CopyData), body: fc.uint8Array({ maxLength: 60 }).map((a) => Buffer.from(a)) }),
-  fc.record({ code: fc.constantFrom(FrontendCode.Sync, FrontendCode.Flush, FrontendCode.CopyDone), body: fc.constant(Buffer.alloc(0)) }),
+  fc.record({
+    code: fc.constantFrom(
+      FrontendCode.Query,
+      FrontendCode.Parse,
+      FrontendCode.Bind,
+      FrontendCode.Execute,
+      FrontendCode.Describe,
+      FrontendCode.Close,
+      FrontendCode.FunctionCall,
+      FrontendCode.CopyFail,
+    ),
+    body: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+  }),
+  fc.record({
+    code: fc.constant(FrontendCode.CopyData),
+    body: fc.uint8Array({ maxLength: 60 }).map((a) => Buffer.from(a)),
+  }),
+  fc.record({
+    code: fc.constantFrom(FrontendCode.Sync, FrontendCode.Flush, FrontendCode.CopyDone),
+    body: fc.constant(Buffer.alloc(0)),
+  }),
 );
 
 function check(result: Awaited<ReturnType<typeof run>>, msgs: readonly Msg[]): void {
@@ -133,9 +154,14 @@ describe('ClientFrameReader with an observer', () => {
 
   it('holds for generated messages and chunkings', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(msgArb, { maxLength: 12 }), fc.array(fc.nat({ max: 600 }), { maxLength: 8 }), fc.nat({ max: 3 }), async (msgs, cuts, gateEvery) => {
-        check(await run(msgs, cuts, gateEvery), msgs);
-      }),
+      fc.asyncProperty(
+        fc.array(msgArb, { maxLength: 12 }),
+        fc.array(fc.nat({ max: 600 }), { maxLength: 8 }),
+        fc.nat({ max: 3 }),
+        async (msgs, cuts, gateEvery) => {
+          check(await run(msgs, cuts, gateEvery), msgs);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -148,7 +174,9 @@ describe('ClientFrameReader with an observer', () => {
     const { bytes, starts } = encode(msgs);
     const writes: Buffer[] = [];
     const gates: (() => void)[] = [];
-    const observer = observerOf((code) => (code === FrontendCode.Execute ? new Promise<void>((resolve) => gates.push(resolve)) : null));
+    const observer = observerOf((code) =>
+      code === FrontendCode.Execute ? new Promise<void>((resolve) => gates.push(resolve)) : null,
+    );
     const reader = new ClientFrameReader(1 << 20, observer, (b) => writes.push(Buffer.from(b)));
     const gate1 = reader.push(bytes);
     expect(gate1).not.toBeNull();
@@ -193,10 +221,14 @@ describe('ClientFrameReader without an observer', () => {
 
   it('forwards generated input unchanged', () => {
     fc.assert(
-      fc.property(fc.array(msgArb, { maxLength: 12 }), fc.array(fc.nat({ max: 600 }), { maxLength: 8 }), (msgs, cuts) => {
-        const { bytes } = encode(msgs);
-        expect(scan(bytes, cuts).forwarded.equals(bytes)).toBe(true);
-      }),
+      fc.property(
+        fc.array(msgArb, { maxLength: 12 }),
+        fc.array(fc.nat({ max: 600 }), { maxLength: 8 }),
+        (msgs, cuts) => {
+          const { bytes } = encode(msgs);
+          expect(scan(bytes, cuts).forwarded.equals(bytes)).toBe(true);
+        },
+      ),
     );
   });
 });
@@ -214,9 +246,7 @@ describe('ClientFrameReader refuses malformed input', () => {
       it(`${what} (${withObserver ? 'observer' : 'headers only'}), at every split, with 08P01 and nothing forwarded`, () => {
         for (let cut = 0; cut <= bytes.length; cut++) {
           const forwarded: Buffer[] = [];
-          const observer: TrafficObserver | null = withObserver
-            ? observerOf(() => null)
-            : null;
+          const observer: TrafficObserver | null = withObserver ? observerOf(() => null) : null;
           const reader = new ClientFrameReader(1024, observer, (b) => forwarded.push(b));
           let error: unknown = null;
           try {
@@ -234,17 +264,20 @@ describe('ClientFrameReader refuses malformed input', () => {
 
   it('never throws anything but BackendError on generated garbage', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), fc.array(fc.nat({ max: 200 }), { maxLength: 5 }), fc.boolean(), (raw, cuts, withObserver) => {
-        const observer: TrafficObserver | null = withObserver
-          ? observerOf(() => null)
-          : null;
-        const reader = new ClientFrameReader(1024, observer, () => {});
-        try {
-          for (const chunk of chunksAt(Buffer.from(raw), cuts)) reader.push(chunk);
-        } catch (err) {
-          expect(err).toBeInstanceOf(BackendError);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.array(fc.nat({ max: 200 }), { maxLength: 5 }),
+        fc.boolean(),
+        (raw, cuts, withObserver) => {
+          const observer: TrafficObserver | null = withObserver ? observerOf(() => null) : null;
+          const reader = new ClientFrameReader(1024, observer, () => {});
+          try {
+            for (const chunk of chunksAt(Buffer.from(raw), cuts)) reader.push(chunk);
+          } catch (err) {
+            expect(err).toBeInstanceOf(BackendError);
+          }
+        },
+      ),
     );
   });
 });

@@ -25,7 +25,8 @@ for (const code of Object.values(FrontendCode)) VALID_CODE[code] = 1;
 
 /** Messages whose only content is the length word: a longer one is malformed. */
 const EMPTY_BODY = new Uint8Array(256);
-for (const code of [FrontendCode.Sync, FrontendCode.Flush, FrontendCode.Terminate, FrontendCode.CopyDone]) EMPTY_BODY[code] = 1;
+for (const code of [FrontendCode.Sync, FrontendCode.Flush, FrontendCode.Terminate, FrontendCode.CopyDone])
+  EMPTY_BODY[code] = 1;
 
 /** Streaming reader of client messages (see the file comment). */
 export class ClientFrameReader {
@@ -132,7 +133,11 @@ export class ClientFrameReader {
     if (VALID_CODE[code] !== 1) throw protocolViolation(`invalid frontend message type ${code}`);
     if (length < 4) throw protocolViolation('invalid message length');
     if (length + 1 > this.maxMessageBytes) {
-      throw new BackendError('MESSAGE_TOO_LARGE', '08P01', `message of ${length + 1} bytes exceeds the limit of ${this.maxMessageBytes}`);
+      throw new BackendError(
+        'MESSAGE_TOO_LARGE',
+        '08P01',
+        `message of ${length + 1} bytes exceeds the limit of ${this.maxMessageBytes}`,
+      );
     }
     if (EMPTY_BODY[code] === 1 && length !== 4) throw protocolViolation('invalid message length');
   }

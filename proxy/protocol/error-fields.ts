@@ -25,9 +25,12 @@ export function parseErrorFields(body: Buffer): ErrorFields {
     const end = body.indexOf(0, pos + 1);
     if (end < 0) break;
     const value = body.toString('utf8', pos + 1, end);
-    if (type === 0x56) severity = value; // 'V'
-    else if (type === 0x53) localized = value; // 'S'
-    else if (type === 0x43) code = value; // 'C'
+    if (type === 0x56)
+      severity = value; // 'V'
+    else if (type === 0x53)
+      localized = value; // 'S'
+    else if (type === 0x43)
+      code = value; // 'C'
     else if (type === 0x4d) message = value; // 'M'
     pos = end + 1;
   }

@@ -51,7 +51,10 @@ export function passwordMessage(password: Buffer): Buffer {
 export function saslInitialResponse(mechanism: string, data: Buffer): Buffer {
   const len = Buffer.allocUnsafe(4);
   len.writeInt32BE(data.length, 0);
-  return frontendMessage(FrontendCode.PasswordMessage, Buffer.concat([Buffer.from(`${mechanism}\0`, 'utf8'), len, data]));
+  return frontendMessage(
+    FrontendCode.PasswordMessage,
+    Buffer.concat([Buffer.from(`${mechanism}\0`, 'utf8'), len, data]),
+  );
 }
 
 /** SASLResponse: 'p' Int32 len, data. */

@@ -53,7 +53,10 @@ function observe(bytes: Buffer, cuts: readonly number[]) {
 }
 
 const sample: Msg[] = [
-  { code: BackendCode.RowDescription, body: Buffer.from('\0\x01a\0\0\0\0\0\0\0\0\0\0\x17\0\x04\xff\xff\xff\xff\0\0', 'latin1') },
+  {
+    code: BackendCode.RowDescription,
+    body: Buffer.from('\0\x01a\0\0\0\0\0\0\0\0\0\0\x17\0\x04\xff\xff\xff\xff\0\0', 'latin1'),
+  },
   { code: BackendCode.DataRow, body: Buffer.from('\0\x01\0\0\0\x011') },
   { code: BackendCode.DataRow, body: Buffer.alloc(0) },
   { code: BackendCode.CommandComplete, body: Buffer.from('SELECT 2\0') },
@@ -83,12 +86,16 @@ describe('ServerFrameReader', () => {
 
   it('hands over generated messages under generated chunkings', () => {
     fc.assert(
-      fc.property(fc.array(msgArb, { maxLength: 15 }), fc.array(fc.nat({ max: 800 }), { maxLength: 10 }), (msgs, cuts) => {
-        const { seen, problems, reader } = observe(encode(msgs), cuts);
-        expect(problems).toEqual([]);
-        expect(seen).toEqual(msgs);
-        expect(reader.atBoundary).toBe(true);
-      }),
+      fc.property(
+        fc.array(msgArb, { maxLength: 15 }),
+        fc.array(fc.nat({ max: 800 }), { maxLength: 10 }),
+        (msgs, cuts) => {
+          const { seen, problems, reader } = observe(encode(msgs), cuts);
+          expect(problems).toEqual([]);
+          expect(seen).toEqual(msgs);
+          expect(reader.atBoundary).toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -109,7 +116,10 @@ describe('ServerFrameReader', () => {
   });
 
   it('refuses a length below 4 or above the limit with BackendError, and nothing else on garbage', () => {
-    for (const bad of [Buffer.from([BackendCode.DataRow, 0, 0, 0, 2]), Buffer.from([BackendCode.DataRow, 0, 0, 0x10, 0])]) {
+    for (const bad of [
+      Buffer.from([BackendCode.DataRow, 0, 0, 0, 2]),
+      Buffer.from([BackendCode.DataRow, 0, 0, 0x10, 0]),
+    ]) {
       expect(() => new ServerFrameReader(1024, null).push(bad)).toThrow(BackendError);
     }
     fc.assert(

@@ -63,7 +63,12 @@ export class ServerFrameReader {
         const take = Math.min(this.remaining, n - pos);
         this.remaining -= take;
         if (observer) {
-          observer.serverDataPiece(this.lastCode, chunk.subarray(pos, pos + take), this.firstPiece, this.remaining === 0);
+          observer.serverDataPiece(
+            this.lastCode,
+            chunk.subarray(pos, pos + take),
+            this.firstPiece,
+            this.remaining === 0,
+          );
           this.firstPiece = false;
         }
         pos += take;

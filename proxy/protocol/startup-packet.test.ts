@@ -22,12 +22,18 @@ describe('decodeStartupPacket', () => {
   });
 
   it('decodes a 3.0 StartupMessage, separating _pq_ options from parameters', () => {
-    const m = decodeStartupPacket(packet((3 << 16) | 2, params('user|alice|database|app|_pq_.x|1|application_name|psql||')));
+    const m = decodeStartupPacket(
+      packet((3 << 16) | 2, params('user|alice|database|app|_pq_.x|1|application_name|psql||')),
+    );
     expect(m).toEqual({
       kind: 'StartupMessage',
       major: 3,
       minor: 2,
-      params: new Map([['user', 'alice'], ['database', 'app'], ['application_name', 'psql']]),
+      params: new Map([
+        ['user', 'alice'],
+        ['database', 'app'],
+        ['application_name', 'psql'],
+      ]),
       protocolOptions: ['_pq_.x'],
     });
   });

@@ -26,7 +26,11 @@ export interface CancelRequest {
 }
 
 /** Any packet a client may send first. */
-export type StartupPacket = { readonly kind: 'SSLRequest' } | { readonly kind: 'GSSENCRequest' } | CancelRequest | StartupMessage;
+export type StartupPacket =
+  | { readonly kind: 'SSLRequest' }
+  | { readonly kind: 'GSSENCRequest' }
+  | CancelRequest
+  | StartupMessage;
 
 const PROTOCOL_OPTION_PREFIX = '_pq_.';
 const MAX_CANCEL_KEY_BYTES = 256;
@@ -40,13 +44,18 @@ export function decodeStartupPacket(packet: Buffer): StartupPacket {
     return { kind: code === StartupCode.SSLRequest ? 'SSLRequest' : 'GSSENCRequest' };
   }
   if (code === StartupCode.CancelRequest) {
-    if (packet.length < 16 || packet.length > 12 + MAX_CANCEL_KEY_BYTES) throw protocolViolation('invalid length of cancel request packet');
+    if (packet.length < 16 || packet.length > 12 + MAX_CANCEL_KEY_BYTES)
+      throw protocolViolation('invalid length of cancel request packet');
     return { kind: 'CancelRequest', pid: packet.readInt32BE(8), secret: packet.subarray(12) };
   }
   const major = code >>> 16;
   const minor = code & 0xffff;
   if (major !== 3) {
-    throw new BackendError('UNSUPPORTED_PROTOCOL', '0A000', `unsupported frontend protocol ${major}.${minor}: pgtrail supports 3.0`);
+    throw new BackendError(
+      'UNSUPPORTED_PROTOCOL',
+      '0A000',
+      `unsupported frontend protocol ${major}.${minor}: pgtrail supports 3.0`,
+    );
   }
   return decodeParameters(packet, major, minor);
 }

@@ -17,7 +17,12 @@ export type PendingMessage =
   /** Describe: ends at RowDescription or NoData (after ParameterDescription for a statement). */
   | { readonly kind: 'describe'; readonly prepared: PreparedStatement | null; readonly portal: Portal | null }
   /** Execute: ends at CommandComplete, EmptyQueryResponse, PortalSuspended or ErrorResponse. */
-  | { readonly kind: 'execute'; readonly run: StatementRun; readonly portal: Portal | null; readonly continues: boolean }
+  | {
+      readonly kind: 'execute';
+      readonly run: StatementRun;
+      readonly portal: Portal | null;
+      readonly continues: boolean;
+    }
   /** Close: ends at CloseComplete. */
   | { readonly kind: 'close'; readonly undo: () => void }
   /** Sync: ends at ReadyForQuery. */

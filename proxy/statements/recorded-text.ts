@@ -3,7 +3,8 @@ import type { RecordedText } from '../../recorder/events.js';
 
 /** SQL text as the record keeps it: a string when the bytes are valid UTF-8 in a UTF8 session, else base64. */
 export function toRecordedText(bytes: Uint8Array, clientEncodingIsUtf8: boolean): RecordedText {
-  if (clientEncodingIsUtf8 && isUtf8(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+  if (clientEncodingIsUtf8 && isUtf8(bytes))
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
   return { base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64') };
 }
 

@@ -32,7 +32,8 @@ export function parseRoleStatement(sql: string): RoleStatement | null {
     const t = tokens[i];
     return t !== undefined && t.kind === SqlTokenKind.word && wordEquals(bytes, t.start, t.end, w);
   };
-  if (word(0, 'reset') && tokens.length === 2 && (word(1, 'role') || word(1, 'all'))) return { kind: 'reset', local: false };
+  if (word(0, 'reset') && tokens.length === 2 && (word(1, 'role') || word(1, 'all')))
+    return { kind: 'reset', local: false };
   if (word(0, 'discard') && tokens.length === 2 && word(1, 'all')) return { kind: 'reset', local: false };
   if (!word(0, 'set')) return null;
   let i = 1;

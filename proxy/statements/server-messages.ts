@@ -48,9 +48,12 @@ export function decodeErrorFields(body: Buffer): ErrorFields | null {
     const field = r.byte();
     if (!r.ok || field === 0) break;
     const value = r.cstring();
-    if (field === 0x43) code = value; // C
-    else if (field === 0x4d) message = value; // M
-    else if (field === 0x56) severity = value; // V: never localized
+    if (field === 0x43)
+      code = value; // C
+    else if (field === 0x4d)
+      message = value; // M
+    else if (field === 0x56)
+      severity = value; // V: never localized
     else if (field === 0x53) localizedSeverity = value; // S
   }
   return r.ok ? { code, message, severity: severity || localizedSeverity } : null;

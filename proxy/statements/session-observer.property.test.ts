@@ -47,16 +47,31 @@ const serverMessages = fc.oneof(
     [T.ParameterStatus, b.parameterStatus('session_authorization', 'x')],
     [T.NotificationResponse, b.notification(1, 'c', 'p')],
   ),
-  fc.tuple(fc.constantFrom(T.ErrorResponse, T.ReadyForQuery, T.ParameterDescription, T.RowDescription, T.CommandComplete, T.NotificationResponse), fc.uint8Array({ maxLength: 12 }).map((a) => Buffer.from(a))),
+  fc.tuple(
+    fc.constantFrom(
+      T.ErrorResponse,
+      T.ReadyForQuery,
+      T.ParameterDescription,
+      T.RowDescription,
+      T.CommandComplete,
+      T.NotificationResponse,
+    ),
+    fc.uint8Array({ maxLength: 12 }).map((a) => Buffer.from(a)),
+  ),
 );
 
-type Step = { kind: 'client'; frame: Buffer } | { kind: 'server'; code: number; body: Buffer } | { kind: 'row'; body: Buffer; cut: number };
+type Step =
+  | { kind: 'client'; frame: Buffer }
+  | { kind: 'server'; code: number; body: Buffer }
+  | { kind: 'row'; body: Buffer; cut: number };
 
 const steps = fc.array(
   fc.oneof(
     clientFrames.map((frame): Step => ({ kind: 'client', frame })),
     serverMessages.map(([code, body]): Step => ({ kind: 'server', code: code as number, body: body as Buffer })),
-    fc.uint8Array({ minLength: 2, maxLength: 20 }).chain((a) => fc.nat({ max: a.length }).map((cut): Step => ({ kind: 'row', body: Buffer.from(a), cut }))),
+    fc
+      .uint8Array({ minLength: 2, maxLength: 20 })
+      .chain((a) => fc.nat({ max: a.length }).map((cut): Step => ({ kind: 'row', body: Buffer.from(a), cut }))),
   ),
   { maxLength: 60 },
 );

@@ -11,8 +11,10 @@ const sha256 = (...bodies: Buffer[]): string => {
   return h.digest('hex');
 };
 
-const started = (events: TrailEvent[]): StatementStarted[] => events.filter((e): e is StatementStarted => e.type === 'statement.started');
-const finished = (events: TrailEvent[]): StatementFinished[] => events.filter((e): e is StatementFinished => e.type === 'statement.finished');
+const started = (events: TrailEvent[]): StatementStarted[] =>
+  events.filter((e): e is StatementStarted => e.type === 'statement.started');
+const finished = (events: TrailEvent[]): StatementFinished[] =>
+  events.filter((e): e is StatementFinished => e.type === 'statement.finished');
 
 describe('simple Query', () => {
   it('records one statement with its tag, rows, digest, duration and transaction status', () => {
@@ -20,19 +22,46 @@ describe('simple Query', () => {
     const row1 = b.dataRow(['1', 'a']);
     const row2 = b.dataRow([null, 'b']);
     expect(o.client(serialize.query('SELECT * FROM t'))).toEqual([null]);
-    o.server(T.RowDescription, b.rowDescription([{ name: 'x', typeOid: 23 }, { name: 'y', typeOid: 25 }]));
+    o.server(
+      T.RowDescription,
+      b.rowDescription([
+        { name: 'x', typeOid: 23 },
+        { name: 'y', typeOid: 25 },
+      ]),
+    );
     o.dataRow(row1);
     o.dataRow(row2);
     o.server(T.CommandComplete, b.commandComplete('SELECT 2'));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
     expect(o.sink.events).toEqual([
       {
-        type: 'statement.started', ts: 1000, session: 's1', statement: 1, user: 'alice', role: 'alice', protocol: 'simple',
-        sql: 'SELECT * FROM t', params: null, preparedName: null, portal: null, redaction: null,
+        type: 'statement.started',
+        ts: 1000,
+        session: 's1',
+        statement: 1,
+        user: 'alice',
+        role: 'alice',
+        protocol: 'simple',
+        sql: 'SELECT * FROM t',
+        params: null,
+        preparedName: null,
+        portal: null,
+        redaction: null,
       },
       {
-        type: 'statement.finished', ts: 1001, session: 's1', statement: 1, command: 'SELECT 2', rows: 2, error: null, durationMs: 1,
-        txStatus: 'I', resultDigest: sha256(row1, row2), notExecuted: false, copy: null, capturedRows: null,
+        type: 'statement.finished',
+        ts: 1001,
+        session: 's1',
+        statement: 1,
+        command: 'SELECT 2',
+        rows: 2,
+        error: null,
+        durationMs: 1,
+        txStatus: 'I',
+        resultDigest: sha256(row1, row2),
+        notExecuted: false,
+        copy: null,
+        capturedRows: null,
       },
     ]);
     expect(o.observer.statementCount).toBe(1);
@@ -55,7 +84,17 @@ describe('simple Query', () => {
       [3, 'SELECT 1/0'],
       [4, 'UPDATE t SET a = 2'],
     ]);
-    expect(finished(o.sink.events).map((e) => [e.statement, e.command, e.rows, e.error, e.notExecuted, e.txStatus, e.resultDigest])).toEqual([
+    expect(
+      finished(o.sink.events).map((e) => [
+        e.statement,
+        e.command,
+        e.rows,
+        e.error,
+        e.notExecuted,
+        e.txStatus,
+        e.resultDigest,
+      ]),
+    ).toEqual([
       [1, 'INSERT 0 1', 1, null, false, 'I', null],
       [2, 'SELECT 1', 1, null, false, 'I', sha256(row)],
       [3, null, null, { code: '22012', message: 'division by zero' }, false, 'I', null],
@@ -153,7 +192,12 @@ describe('extended protocol', () => {
     const int4 = Buffer.alloc(4);
     int4.writeInt32BE(42);
     o.client(
-      serialize.bind({ statement: 'ins', portal: 'p1', binary: true, values: [int4, Buffer.from('hi'), Buffer.from([0xca, 0xfe])] }),
+      serialize.bind({
+        statement: 'ins',
+        portal: 'p1',
+        binary: true,
+        values: [int4, Buffer.from('hi'), Buffer.from([0xca, 0xfe])],
+      }),
       serialize.execute({ portal: 'p1' }),
       serialize.sync(),
     );
@@ -162,22 +206,55 @@ describe('extended protocol', () => {
     o.server(T.ReadyForQuery, b.readyForQuery('T'));
     expect(o.sink.events).toEqual([
       {
-        type: 'statement.started', ts: 1000, session: 's1', statement: 1, user: 'alice', role: 'alice', protocol: 'extended',
-        sql: 'INSERT INTO t VALUES ($1, $2, $3)', params: ['42', 'hi', '\\xcafe'], preparedName: 'ins', portal: 'p1', redaction: null,
+        type: 'statement.started',
+        ts: 1000,
+        session: 's1',
+        statement: 1,
+        user: 'alice',
+        role: 'alice',
+        protocol: 'extended',
+        sql: 'INSERT INTO t VALUES ($1, $2, $3)',
+        params: ['42', 'hi', '\\xcafe'],
+        preparedName: 'ins',
+        portal: 'p1',
+        redaction: null,
       },
       {
-        type: 'statement.finished', ts: 1001, session: 's1', statement: 1, command: 'INSERT 0 1', rows: 1, error: null, durationMs: 1,
-        txStatus: 'T', resultDigest: null, notExecuted: false, copy: null, capturedRows: null,
+        type: 'statement.finished',
+        ts: 1001,
+        session: 's1',
+        statement: 1,
+        command: 'INSERT 0 1',
+        rows: 1,
+        error: null,
+        durationMs: 1,
+        txStatus: 'T',
+        resultDigest: null,
+        notExecuted: false,
+        copy: null,
+        capturedRows: null,
       },
     ]);
   });
 
   it('captures binary result columns decoded by the types a Describe of the portal reported', () => {
     const o = observe({ captureRows: 2 });
-    o.client(serialize.parse({ text: 'SELECT 42, 7' }), serialize.bind({ binary: true }), serialize.describe({ type: 'P', name: '' }), serialize.execute(), serialize.sync());
+    o.client(
+      serialize.parse({ text: 'SELECT 42, 7' }),
+      serialize.bind({ binary: true }),
+      serialize.describe({ type: 'P', name: '' }),
+      serialize.execute(),
+      serialize.sync(),
+    );
     o.server(T.ParseComplete);
     o.server(T.BindComplete);
-    o.server(T.RowDescription, b.rowDescription([{ name: 'a', typeOid: 23, format: 1 }, { name: 'b', typeOid: 600, format: 1 }]));
+    o.server(
+      T.RowDescription,
+      b.rowDescription([
+        { name: 'a', typeOid: 23, format: 1 },
+        { name: 'b', typeOid: 600, format: 1 },
+      ]),
+    );
     o.dataRow(b.dataRow([Buffer.from([0, 0, 0, 42]), Buffer.from([7])]));
     o.server(T.CommandComplete, b.commandComplete('SELECT 1'));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
@@ -199,8 +276,12 @@ describe('extended protocol', () => {
   it('records Executes skipped after an error until Sync as not executed', () => {
     const o = observe();
     o.client(
-      serialize.parse({ text: 'SELECT 1/0' }), serialize.bind(), serialize.execute(),
-      serialize.parse({ text: 'SELECT 2' }), serialize.bind(), serialize.execute(),
+      serialize.parse({ text: 'SELECT 1/0' }),
+      serialize.bind(),
+      serialize.execute(),
+      serialize.parse({ text: 'SELECT 2' }),
+      serialize.bind(),
+      serialize.execute(),
       serialize.sync(),
     );
     o.server(T.ParseComplete);
@@ -208,10 +289,12 @@ describe('extended protocol', () => {
     o.server(T.ErrorResponse, b.error('22012', 'division by zero'));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
     expect(started(o.sink.events).map((e) => e.sql)).toEqual(['SELECT 1/0', 'SELECT 2']);
-    expect(finished(o.sink.events).map((e) => [e.statement, e.error?.code ?? null, e.notExecuted, e.txStatus])).toEqual([
-      [1, '22012', false, 'I'],
-      [2, null, true, 'I'],
-    ]);
+    expect(finished(o.sink.events).map((e) => [e.statement, e.error?.code ?? null, e.notExecuted, e.txStatus])).toEqual(
+      [
+        [1, '22012', false, 'I'],
+        [2, null, true, 'I'],
+      ],
+    );
   });
 
   it('gives a failed Parse error to the Execute of that statement', () => {
@@ -219,7 +302,9 @@ describe('extended protocol', () => {
     o.client(serialize.parse({ text: 'SELEC 1' }), serialize.bind(), serialize.execute(), serialize.sync());
     o.server(T.ErrorResponse, b.error('42601', 'syntax error at or near "SELEC"'));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
-    expect(finished(o.sink.events).map((e) => [e.error, e.notExecuted])).toEqual([[{ code: '42601', message: 'syntax error at or near "SELEC"' }, false]]);
+    expect(finished(o.sink.events).map((e) => [e.error, e.notExecuted])).toEqual([
+      [{ code: '42601', message: 'syntax error at or near "SELEC"' }, false],
+    ]);
   });
 
   it('skips messages sent after the error arrived until the Sync', () => {
@@ -228,10 +313,18 @@ describe('extended protocol', () => {
     o.server(T.ParseComplete);
     o.server(T.BindComplete);
     o.server(T.ErrorResponse, b.error('22012', 'division by zero'));
-    o.client(serialize.parse({ name: 'late', text: 'SELECT 3' }), serialize.bind({ statement: 'late' }), serialize.execute(), serialize.sync());
+    o.client(
+      serialize.parse({ name: 'late', text: 'SELECT 3' }),
+      serialize.bind({ statement: 'late' }),
+      serialize.execute(),
+      serialize.sync(),
+    );
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
     expect(started(o.sink.events).map((e) => e.sql)).toEqual(['SELECT 1/0', 'SELECT 3']);
-    expect(finished(o.sink.events).map((e) => [e.statement, e.notExecuted])).toEqual([[1, false], [2, true]]);
+    expect(finished(o.sink.events).map((e) => [e.statement, e.notExecuted])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
     // The server never created 'late': a Bind to it later is a statement pgtrail does not know.
     o.client(serialize.bind({ statement: 'late', portal: 'q' }), serialize.execute({ portal: 'q' }), serialize.sync());
     expect(started(o.sink.events)[2]?.sql).toBe('');
@@ -247,7 +340,12 @@ describe('extended protocol', () => {
       o.server(T.CommandComplete, b.commandComplete('SELECT 1'));
       o.server(T.ReadyForQuery, b.readyForQuery('I'));
     }
-    o.client(serialize.parse({ name: 's', text: 'SELECT 2' }), serialize.bind({ statement: 's' }), serialize.execute(), serialize.sync());
+    o.client(
+      serialize.parse({ name: 's', text: 'SELECT 2' }),
+      serialize.bind({ statement: 's' }),
+      serialize.execute(),
+      serialize.sync(),
+    );
     o.server(T.ErrorResponse, b.error('42P05', 'prepared statement "s" already exists'));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
     o.client(serialize.bind({ statement: 's' }), serialize.execute(), serialize.sync());
@@ -258,8 +356,21 @@ describe('extended protocol', () => {
     o.client(serialize.query('DEALLOCATE s'));
     o.server(T.CommandComplete, b.commandComplete('DEALLOCATE'));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
-    o.client(serialize.parse({ name: 's', text: 'SELECT 3' }), serialize.bind({ statement: 's' }), serialize.execute(), serialize.sync());
-    expect(started(o.sink.events).map((e) => e.sql)).toEqual(['SELECT now()', 'SELECT now()', 'SELECT now()', 'SELECT 2', 'SELECT 1', 'DEALLOCATE s', 'SELECT 3']);
+    o.client(
+      serialize.parse({ name: 's', text: 'SELECT 3' }),
+      serialize.bind({ statement: 's' }),
+      serialize.execute(),
+      serialize.sync(),
+    );
+    expect(started(o.sink.events).map((e) => e.sql)).toEqual([
+      'SELECT now()',
+      'SELECT now()',
+      'SELECT now()',
+      'SELECT 2',
+      'SELECT 1',
+      'DEALLOCATE s',
+      'SELECT 3',
+    ]);
     // The client tried to run SELECT 2 under the taken name: that statement carries the server's refusal.
     expect(finished(o.sink.events).find((f) => f.statement === 4)?.error?.code).toBe('42P05');
   });
@@ -297,7 +408,14 @@ describe('extended protocol', () => {
   it('aggregates an Execute with a row limit and its PortalSuspended continuations into one statement', () => {
     const o = observe();
     const rows = ['1', '2', '3', '4', '5'].map((v) => b.dataRow([v]));
-    expect(o.client(serialize.parse({ text: 'SELECT x FROM s' }), serialize.bind({ portal: 'c' }), serialize.execute({ portal: 'c', rows: 2 }), serialize.flush())).toEqual([null, null, null, null]);
+    expect(
+      o.client(
+        serialize.parse({ text: 'SELECT x FROM s' }),
+        serialize.bind({ portal: 'c' }),
+        serialize.execute({ portal: 'c', rows: 2 }),
+        serialize.flush(),
+      ),
+    ).toEqual([null, null, null, null]);
     o.server(T.ParseComplete);
     o.server(T.BindComplete);
     o.dataRow(rows[0] as Buffer);
@@ -312,7 +430,9 @@ describe('extended protocol', () => {
     o.server(T.CommandComplete, b.commandComplete('SELECT 1'));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
     expect(started(o.sink.events)).toHaveLength(1);
-    expect(finished(o.sink.events).map((e) => [e.statement, e.command, e.rows, e.resultDigest])).toEqual([[1, 'SELECT 1', 5, sha256(...rows)]]);
+    expect(finished(o.sink.events).map((e) => [e.statement, e.command, e.rows, e.resultDigest])).toEqual([
+      [1, 'SELECT 1', 5, sha256(...rows)],
+    ]);
   });
 
   it('aggregates fetches of a named portal across Syncs inside a transaction (JDBC fetchSize)', () => {
@@ -321,7 +441,12 @@ describe('extended protocol', () => {
     o.client(serialize.query('BEGIN'));
     o.server(T.CommandComplete, b.commandComplete('BEGIN'));
     o.server(T.ReadyForQuery, b.readyForQuery('T'));
-    o.client(serialize.parse({ name: 'S_1', text: 'SELECT x FROM big' }), serialize.bind({ statement: 'S_1', portal: 'C_1' }), serialize.execute({ portal: 'C_1', rows: 2 }), serialize.sync());
+    o.client(
+      serialize.parse({ name: 'S_1', text: 'SELECT x FROM big' }),
+      serialize.bind({ statement: 'S_1', portal: 'C_1' }),
+      serialize.execute({ portal: 'C_1', rows: 2 }),
+      serialize.sync(),
+    );
     o.server(T.ParseComplete);
     o.server(T.BindComplete);
     o.dataRow(rows[0] as Buffer);
@@ -353,7 +478,9 @@ describe('extended protocol', () => {
     o.dataRow(row);
     o.server(T.PortalSuspended);
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
-    expect(finished(o.sink.events).map((e) => [e.command, e.rows, e.txStatus, e.resultDigest])).toEqual([[null, 1, 'I', sha256(row)]]);
+    expect(finished(o.sink.events).map((e) => [e.command, e.rows, e.txStatus, e.resultDigest])).toEqual([
+      [null, 1, 'I', sha256(row)],
+    ]);
   });
 
   it('returns the sink promise of statement.started and starts the duration when it settles', async () => {
@@ -386,8 +513,17 @@ describe('extended protocol', () => {
 describe('portals and sinks', () => {
   it('forgets portals when their transaction ends, but not portals bound for a later batch', () => {
     const o = observe();
-    o.client(serialize.parse({ name: 's', text: 'SELECT 1' }), serialize.bind({ statement: 's', portal: 'old' }), serialize.execute({ portal: 'old' }), serialize.sync());
-    o.client(serialize.bind({ statement: 's', portal: 'next' }), serialize.execute({ portal: 'next' }), serialize.sync());
+    o.client(
+      serialize.parse({ name: 's', text: 'SELECT 1' }),
+      serialize.bind({ statement: 's', portal: 'old' }),
+      serialize.execute({ portal: 'old' }),
+      serialize.sync(),
+    );
+    o.client(
+      serialize.bind({ statement: 's', portal: 'next' }),
+      serialize.execute({ portal: 'next' }),
+      serialize.sync(),
+    );
     o.server(T.ParseComplete);
     o.server(T.BindComplete);
     o.server(T.CommandComplete, b.commandComplete('SELECT 1'));
@@ -444,18 +580,38 @@ describe('COPY, FunctionCall, roles, notifications, cancel', () => {
   it('records a FunctionCall with its arguments and a digest of its result', () => {
     const o = observe();
     const frame = Buffer.from([
-      0x46, 0, 0, 0, 24, // F, length
-      0, 0, 0x03, 0xd4, // function OID 980
-      0, 1, 0, 0, // one format code: text
-      0, 1, 0, 0, 0, 2, 0x34, 0x32, // one argument '42'
-      0, 1, // result binary
+      0x46,
+      0,
+      0,
+      0,
+      24, // F, length
+      0,
+      0,
+      0x03,
+      0xd4, // function OID 980
+      0,
+      1,
+      0,
+      0, // one format code: text
+      0,
+      1,
+      0,
+      0,
+      0,
+      2,
+      0x34,
+      0x32, // one argument '42'
+      0,
+      1, // result binary
     ]);
     const p = o.client(frame);
     expect(p).toEqual([null]);
     const result = Buffer.from([0, 0, 0, 1]);
     o.server(T.FunctionCallResponse, b.functionCallResponse(result));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
-    expect(started(o.sink.events).map((e) => [e.protocol, e.sql, e.params])).toEqual([['function_call', 'FunctionCall 980', ['42']]]);
+    expect(started(o.sink.events).map((e) => [e.protocol, e.sql, e.params])).toEqual([
+      ['function_call', 'FunctionCall 980', ['42']],
+    ]);
     expect(finished(o.sink.events)[0]?.resultDigest).toBe(sha256(b.functionCallResponse(result)));
   });
 
@@ -484,7 +640,16 @@ describe('COPY, FunctionCall, roles, notifications, cancel', () => {
       [7, 'Auditor'],
       [8, 'alice'],
     ]);
-    expect(started(o.sink.events).map((e) => e.role)).toEqual(['alice', 'Auditor', 'Auditor', 'Auditor', 'bob', 'Auditor', 'Auditor', 'Auditor']);
+    expect(started(o.sink.events).map((e) => e.role)).toEqual([
+      'alice',
+      'Auditor',
+      'Auditor',
+      'Auditor',
+      'bob',
+      'Auditor',
+      'Auditor',
+      'Auditor',
+    ]);
   });
 
   it('follows session_authorization from ParameterStatus', () => {
@@ -509,9 +674,28 @@ describe('COPY, FunctionCall, roles, notifications, cancel', () => {
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
     o.observer.cancelRequested({ address: '127.0.0.1', port: 6001 });
     expect(o.sink.events.filter((e) => e.type !== 'statement.started' && e.type !== 'statement.finished')).toEqual([
-      { type: 'session.notified', ts: 1000, session: 's1', channel: 'jobs', senderPid: 77, payloadSha256: sha256(Buffer.from('secret payload')) },
-      { type: 'statement.cancel_requested', ts: 1002, session: 's1', statement: 1, client: { address: '127.0.0.1', port: 6000 } },
-      { type: 'statement.cancel_requested', ts: 1004, session: 's1', statement: null, client: { address: '127.0.0.1', port: 6001 } },
+      {
+        type: 'session.notified',
+        ts: 1000,
+        session: 's1',
+        channel: 'jobs',
+        senderPid: 77,
+        payloadSha256: sha256(Buffer.from('secret payload')),
+      },
+      {
+        type: 'statement.cancel_requested',
+        ts: 1002,
+        session: 's1',
+        statement: 1,
+        client: { address: '127.0.0.1', port: 6000 },
+      },
+      {
+        type: 'statement.cancel_requested',
+        ts: 1004,
+        session: 's1',
+        statement: null,
+        client: { address: '127.0.0.1', port: 6001 },
+      },
     ]);
   });
 
@@ -519,6 +703,8 @@ describe('COPY, FunctionCall, roles, notifications, cancel', () => {
     const o = observe();
     o.client(serialize.query('SELECT pg_sleep(100)'));
     o.observer.sessionEnded('client_gone');
-    expect(finished(o.sink.events).map((e) => [e.statement, e.command, e.error, e.notExecuted, e.txStatus])).toEqual([[1, null, null, false, null]]);
+    expect(finished(o.sink.events).map((e) => [e.statement, e.command, e.error, e.notExecuted, e.txStatus])).toEqual([
+      [1, null, null, false, null],
+    ]);
   });
 });

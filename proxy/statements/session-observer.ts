@@ -1,8 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { RecordingConfig } from '../../config/config.js';
-import type { CloseReason, Peer, RecordedText, StatementProtocol, StatementStarted, TrailEvent } from '../../recorder/events.js';
+import type {
+  CloseReason,
+  Peer,
+  RecordedText,
+  StatementProtocol,
+  StatementStarted,
+  TrailEvent,
+} from '../../recorder/events.js';
 import type { ObservedSession, TrafficObserver } from '../traffic-observer.js';
-import { ClientCode, decodeBind, decodeExecute, decodeFunctionCall, decodeParse, decodeQuery, decodeTarget, formatOf } from './client-messages.js';
+import {
+  ClientCode,
+  decodeBind,
+  decodeExecute,
+  decodeFunctionCall,
+  decodeParse,
+  decodeQuery,
+  decodeTarget,
+  formatOf,
+} from './client-messages.js';
 import { ClientNames } from './client-names.js';
 import { currentRun, type PendingMessage } from './pending-message.js';
 import { bindColumns, recordBindParams, type Portal, type PreparedStatement } from './prepared-statements.js';
@@ -125,7 +141,13 @@ export class SessionObserver implements TrafficObserver {
         break;
       }
     }
-    this.emit({ type: 'statement.cancel_requested', ts: this.options.clock(), session: this.session.session, statement: running, client });
+    this.emit({
+      type: 'statement.cancel_requested',
+      ts: this.options.clock(),
+      session: this.session.session,
+      statement: running,
+      client,
+    });
   }
 
   sessionEnded(_reason: CloseReason): void {
@@ -198,14 +220,24 @@ export class SessionObserver implements TrafficObserver {
     if (!this.skipping) this.batchesSent++;
     this.enqueue(pending);
     if (promises.length === 0) return null;
-    return this.watchDurable(promises.length === 1 ? (promises[0] as Promise<void>) : Promise.all(promises).then(() => {}), runs, pending);
+    return this.watchDurable(
+      promises.length === 1 ? (promises[0] as Promise<void>) : Promise.all(promises).then(() => {}),
+      runs,
+      pending,
+    );
   }
 
   private onParse(body: Buffer): void {
     const parse = decodeParse(body);
     if (parse === null) return;
     const sql = toRecordedText(parse.query, this.utf8);
-    const prepared: PreparedStatement = { name: parse.name, sql, sqlText: typeof sql === 'string' ? sql : null, paramTypes: parse.paramTypes, described: null };
+    const prepared: PreparedStatement = {
+      name: parse.name,
+      sql,
+      sqlText: typeof sql === 'string' ? sql : null,
+      paramTypes: parse.paramTypes,
+      described: null,
+    };
     const undo = this.names.parse(prepared);
     this.enqueue({ kind: 'parse', prepared, undo });
   }
@@ -230,7 +262,8 @@ export class SessionObserver implements TrafficObserver {
   private onDescribe(body: Buffer): void {
     const target = decodeTarget(body);
     if (target === null) return;
-    if (target.kind === 'S') this.enqueue({ kind: 'describe', prepared: this.names.statement(target.name), portal: null });
+    if (target.kind === 'S')
+      this.enqueue({ kind: 'describe', prepared: this.names.statement(target.name), portal: null });
     else this.enqueue({ kind: 'describe', prepared: null, portal: this.names.portal(target.name) });
   }
 
@@ -245,7 +278,13 @@ export class SessionObserver implements TrafficObserver {
     }
     const prepared = portal?.prepared ?? null;
     // A portal or statement pgtrail never saw (e.g. SQL-level PREPARE) is recorded with empty text.
-    const { run, promise } = this.start('extended', prepared?.sql ?? '', portal?.params ?? null, prepared?.name ?? null, execute.portal);
+    const { run, promise } = this.start(
+      'extended',
+      prepared?.sql ?? '',
+      portal?.params ?? null,
+      prepared?.name ?? null,
+      execute.portal,
+    );
     if (portal !== null) {
       run.columns = portal.columns;
       if (execute.maxRows > 0) portal.activeRun = run;
@@ -271,7 +310,9 @@ export class SessionObserver implements TrafficObserver {
     const call = decodeFunctionCall(body);
     if (call === null) return null;
     // Arguments carry no type OIDs: binary ones are recorded as hex.
-    const params = call.args.map((a, i) => (a === null ? null : formatOf(call.argFormats, i) === 0 ? toValueText(a) : toHexText(a)));
+    const params = call.args.map((a, i) =>
+      a === null ? null : formatOf(call.argFormats, i) === 0 ? toValueText(a) : toHexText(a),
+    );
     const { run, promise } = this.start('function_call', `FunctionCall ${call.functionOid}`, params, null, null);
     const pending: PendingMessage = { kind: 'function_call', run };
     if (!this.skipping) this.batchesSent++;
@@ -288,7 +329,13 @@ export class SessionObserver implements TrafficObserver {
   ): { run: StatementRun; promise: Promise<void> | null } {
     const ts = this.options.clock();
     const statement = ++this.count;
-    const run = new StatementRun(this.session.session, statement, ts, typeof sql === 'string' ? sql : null, this.options.recording);
+    const run = new StatementRun(
+      this.session.session,
+      statement,
+      ts,
+      typeof sql === 'string' ? sql : null,
+      this.options.recording,
+    );
     const event: StatementStarted = {
       type: 'statement.started',
       ts,
@@ -360,7 +407,12 @@ export class SessionObserver implements TrafficObserver {
         if (pending.continues) return; // a suspended statement stays open until its portal ends
         if (pending.portal !== null && pending.portal.activeRun === pending.run) pending.portal.activeRun = null;
         const orphan = this.orphanError;
-        if (orphan !== null && pending.portal !== null && (orphan.portal === pending.portal || (orphan.prepared !== null && orphan.prepared === pending.portal.prepared))) {
+        if (
+          orphan !== null &&
+          pending.portal !== null &&
+          (orphan.portal === pending.portal ||
+            (orphan.prepared !== null && orphan.prepared === pending.portal.prepared))
+        ) {
           this.orphanError = null;
           pending.run.fail(orphan.error, this.options.clock());
           this.awaitingReady.push(pending.run);
@@ -382,7 +434,8 @@ export class SessionObserver implements TrafficObserver {
 
   /** After an extended-protocol error the server discards messages until Sync. */
   private skipUntilSync(): void {
-    while (this.queue.length > 0 && this.queue[0]?.kind !== 'sync') this.skip(this.queue.shift() as PendingMessage, false);
+    while (this.queue.length > 0 && this.queue[0]?.kind !== 'sync')
+      this.skip(this.queue.shift() as PendingMessage, false);
     if (this.queue.length === 0) this.skipping = true;
   }
 
@@ -408,7 +461,8 @@ export class SessionObserver implements TrafficObserver {
         if (head?.kind === 'close') this.queue.shift();
         return;
       case ServerCode.ParameterDescription:
-        if (head?.kind === 'describe' && head.prepared !== null) head.prepared.described = decodeParameterDescription(body);
+        if (head?.kind === 'describe' && head.prepared !== null)
+          head.prepared.described = decodeParameterDescription(body);
         return;
       case ServerCode.RowDescription:
         this.onRowDescription(head, body);
@@ -471,7 +525,8 @@ export class SessionObserver implements TrafficObserver {
         if (columns === null) return;
         head.portal.columns = columns;
         // Executes sent right behind the Describe took the Bind's formats only: give them the types too.
-        for (const pending of this.queue) if (pending.kind === 'execute' && pending.portal === head.portal) pending.run.columns = columns;
+        for (const pending of this.queue)
+          if (pending.kind === 'execute' && pending.portal === head.portal) pending.run.columns = columns;
       }
     } else if (head?.kind === 'query' && this.options.recording.captureRows > 0) {
       const run = currentRun(head);
@@ -502,7 +557,8 @@ export class SessionObserver implements TrafficObserver {
     this.lastStatement = run.statement;
     if (tag === null) return;
     if (tag === 'DEALLOCATE ALL' || tag === 'DISCARD ALL') this.names.forgetStatements();
-    else if ((tag === 'PREPARE' || tag === 'DEALLOCATE') && run.sqlText !== null) this.followSqlPrepare(tag, run.sqlText);
+    else if ((tag === 'PREPARE' || tag === 'DEALLOCATE') && run.sqlText !== null)
+      this.followSqlPrepare(tag, run.sqlText);
     if (this.roles.statementSucceeded(tag, run.sqlText)) this.roleChanged(run.statement);
   }
 
@@ -515,7 +571,14 @@ export class SessionObserver implements TrafficObserver {
     }
     const prepared = parseSqlPrepare(sql);
     // Its parameter types are SQL type names, not OIDs: binary parameters bound to it are recorded as hex.
-    if (prepared !== null) this.names.parse({ name: prepared.name, sql: prepared.body, sqlText: prepared.body, paramTypes: [], described: null });
+    if (prepared !== null)
+      this.names.parse({
+        name: prepared.name,
+        sql: prepared.body,
+        sqlText: prepared.body,
+        paramTypes: [],
+        described: null,
+      });
   }
 
   private onError(head: PendingMessage | undefined, body: Buffer): void {
@@ -579,7 +642,8 @@ export class SessionObserver implements TrafficObserver {
     for (let i = 0; i <= index; i++) {
       const pending = this.queue.shift() as PendingMessage;
       if (pending.kind === 'query') this.awaitingReady.push(...pending.runs);
-      else if (pending.kind === 'function_call' || (pending.kind === 'execute' && !pending.continues)) this.awaitingReady.push(pending.run);
+      else if (pending.kind === 'function_call' || (pending.kind === 'execute' && !pending.continues))
+        this.awaitingReady.push(pending.run);
     }
     this.orphanError = null;
     const ready = this.awaitingReady;
@@ -620,11 +684,18 @@ export class SessionObserver implements TrafficObserver {
     if (p === null) return;
     if (p.name === 'client_encoding') this.utf8 = isUtf8Encoding(p.value);
     else if (p.name === 'standard_conforming_strings') this.standardStrings = p.value !== 'off';
-    else if (p.name === 'session_authorization' && this.roles.sessionAuthorization(p.value)) this.roleChanged(this.lastStatement);
+    else if (p.name === 'session_authorization' && this.roles.sessionAuthorization(p.value))
+      this.roleChanged(this.lastStatement);
   }
 
   private roleChanged(statement: number): void {
-    this.emit({ type: 'session.role_changed', ts: this.options.clock(), session: this.session.session, statement, role: this.roles.role });
+    this.emit({
+      type: 'session.role_changed',
+      ts: this.options.clock(),
+      session: this.session.session,
+      statement,
+      role: this.roles.role,
+    });
   }
 
   /** Records an event that does not gate forwarding; a failure to record it is the recorder's to report. */

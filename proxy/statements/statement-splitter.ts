@@ -31,28 +31,33 @@ export function splitStatements(sql: Uint8Array, standardConformingStrings = tru
     leading.fill(0);
   };
 
-  scanSql(sql, (kind, tokenStart, tokenEnd) => {
-    if (kind === SqlTokenKind.punctuation) {
-      const c = sql[tokenStart];
-      if (c === 0x3b && parenDepth === 0 && beginDepth === 0) {
-        finish();
-        return;
+  scanSql(
+    sql,
+    (kind, tokenStart, tokenEnd) => {
+      if (kind === SqlTokenKind.punctuation) {
+        const c = sql[tokenStart];
+        if (c === 0x3b && parenDepth === 0 && beginDepth === 0) {
+          finish();
+          return;
+        }
+        if (c === 0x28) parenDepth++;
+        else if (c === 0x29 && parenDepth > 0) parenDepth--;
+      } else if (kind === SqlTokenKind.word) {
+        if (wordsSeen < 4 && isRoutineWord(sql, tokenStart, tokenEnd))
+          leading[wordsSeen] = (sql[tokenStart] as number) | 0x20;
+        wordsSeen++;
+        if (parenDepth === 0 && createsRoutine(leading)) {
+          if (wordEquals(sql, tokenStart, tokenEnd, 'begin')) beginDepth++;
+          else if (wordEquals(sql, tokenStart, tokenEnd, 'case') && beginDepth > 0) beginDepth++;
+          else if (wordEquals(sql, tokenStart, tokenEnd, 'end') && beginDepth > 0) beginDepth--;
+        }
       }
-      if (c === 0x28) parenDepth++;
-      else if (c === 0x29 && parenDepth > 0) parenDepth--;
-    } else if (kind === SqlTokenKind.word) {
-      if (wordsSeen < 4 && isRoutineWord(sql, tokenStart, tokenEnd)) leading[wordsSeen] = (sql[tokenStart] as number) | 0x20;
-      wordsSeen++;
-      if (parenDepth === 0 && createsRoutine(leading)) {
-        if (wordEquals(sql, tokenStart, tokenEnd, 'begin')) beginDepth++;
-        else if (wordEquals(sql, tokenStart, tokenEnd, 'case') && beginDepth > 0) beginDepth++;
-        else if (wordEquals(sql, tokenStart, tokenEnd, 'end') && beginDepth > 0) beginDepth--;
-      }
-    }
-    if (start < 0) start = tokenStart;
-    end = tokenEnd;
-    if (kind !== SqlTokenKind.comment) hasCode = true;
-  }, standardConformingStrings);
+      if (start < 0) start = tokenStart;
+      end = tokenEnd;
+      if (kind !== SqlTokenKind.comment) hasCode = true;
+    },
+    standardConformingStrings,
+  );
   finish();
   return ranges;
 }

@@ -62,9 +62,20 @@ export function sampleSession(session: string, count: number): TrailEvent[] {
   ];
   for (let n = 1; events.length < count - 1; n++) {
     const started = statementStarted(session, n);
-    events.push(n === 2 ? { ...started, sql: { base64: Buffer.from([0x53, 0x45, 0x4c, 0xff, 0xfe]).toString('base64') } } : started);
+    events.push(
+      n === 2
+        ? { ...started, sql: { base64: Buffer.from([0x53, 0x45, 0x4c, 0xff, 0xfe]).toString('base64') } }
+        : started,
+    );
     if (events.length < count - 1) events.push(statementFinished(session, n));
   }
-  events.push({ type: 'session.closed', ts: 1_764_115_300_000, session, reason: 'client_quit', durationMs: 100_000, statements: count });
+  events.push({
+    type: 'session.closed',
+    ts: 1_764_115_300_000,
+    session,
+    reason: 'client_quit',
+    durationMs: 100_000,
+    statements: count,
+  });
   return events.slice(0, count);
 }

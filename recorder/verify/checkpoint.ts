@@ -33,7 +33,8 @@ export function parseCheckpoint(text: string): Checkpoint {
   const lines = text.slice(0, -1).split('\n');
   const [origin, sizeText, rootText, ...extensions] = lines;
   if (origin === undefined || origin.length === 0) throw bad('empty origin');
-  if (sizeText === undefined || !/^(0|[1-9][0-9]{0,15})$/.test(sizeText)) throw bad('tree size is not a decimal number');
+  if (sizeText === undefined || !/^(0|[1-9][0-9]{0,15})$/.test(sizeText))
+    throw bad('tree size is not a decimal number');
   const size = Number(sizeText);
   if (!Number.isSafeInteger(size)) throw bad('tree size is too large');
   const root = rootText === undefined ? null : decodeBase64(rootText);

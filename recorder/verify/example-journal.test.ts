@@ -19,9 +19,17 @@ test('the documented example journal verifies with the documented key, leaves an
     remembered: null,
   });
   expect(report.findings).toEqual([]);
-  expect(report).toMatchObject({ records: 5, checkpoints: 2, lastCheckpoint: { size: 4, root: 'wCxEJKHmellwIBvDpKNG4FXsmvepxjTaHQ2EI/8JLD0=' } });
+  expect(report).toMatchObject({
+    records: 5,
+    checkpoints: 2,
+    lastCheckpoint: { size: 4, root: 'wCxEJKHmellwIBvDpKNG4FXsmvepxjTaHQ2EI/8JLD0=' },
+  });
 
-  const leaves = segment.toString('utf8').split('\n').slice(0, 4).map((line) => leafHash(nodeSha256, Buffer.from(line)));
+  const leaves = segment
+    .toString('utf8')
+    .split('\n')
+    .slice(0, 4)
+    .map((line) => leafHash(nodeSha256, Buffer.from(line)));
   expect(leaves.map(encodeBase64)).toEqual([
     'dkQ8I9PKLZOMm1B5yr++lcAKo1pcu/IL6s71THw2XAw=',
     'XUj6deySCRzegJqT7RJLpEszUGhFOys5vnphBjZ6HbE=',

@@ -28,7 +28,10 @@ test('one changed byte anywhere in an event record: the fast path reports what t
     });
   expect(await verify(segment, true)).toEqual(await verify(segment, false));
   // Replacement bytes: ASCII, JSON and base64 characters, a newline, and bytes that break UTF-8.
-  const replacement = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...Buffer.from('{}",:=+/0A\n'), 0xc3, 0xff));
+  const replacement = fc.oneof(
+    fc.integer({ min: 0, max: 255 }),
+    fc.constantFrom(...Buffer.from('{}",:=+/0A\n'), 0xc3, 0xff),
+  );
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: from, max: to - 1 }), replacement, async (at, byte) => {
       const damaged = Buffer.from(segment);

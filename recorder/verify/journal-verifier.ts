@@ -152,7 +152,14 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
       omitted++;
       return;
     }
-    findings.push({ code, message, segment: at.segment ?? null, line: at.line ?? null, offset: at.offset ?? null, index: at.index ?? null });
+    findings.push({
+      code,
+      message,
+      segment: at.segment ?? null,
+      line: at.line ?? null,
+      offset: at.offset ?? null,
+      index: at.index ?? null,
+    });
   };
 
   const pinned = input.pinnedKeys?.map((k) => parseVerifierKey(k, sha256)) ?? null;
@@ -242,7 +249,11 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   function checkPosition(index: number, chained: boolean, at: Location | null, start: number): void {
     const delta = index - pos;
     if (delta !== lastDelta && delta !== 0) {
-      report(FindingCode.indexMismatch, `record says index ${index} but is at position ${pos}: records were removed, added or reordered`, at ?? locate(start));
+      report(
+        FindingCode.indexMismatch,
+        `record says index ${index} but is at position ${pos}: records were removed, added or reordered`,
+        at ?? locate(start),
+      );
     }
     lastDelta = delta;
     if (!chained) {
@@ -251,7 +262,9 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
         prevSegment === null
           ? 'the first record does not start the chain (prev is not all zeros)'
           : `this record's hash differs from the prev stored by the next record (position ${pos}): one of them was altered`,
-        prevSegment === null ? (at ?? locate(start)) : { segment: prevSegment, line: prevLine, offset: prevOffset, index: pos - 1 },
+        prevSegment === null
+          ? (at ?? locate(start))
+          : { segment: prevSegment, line: prevLine, offset: prevOffset, index: pos - 1 },
       );
     }
   }
@@ -287,13 +300,18 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
       continue;
     }
     if (first !== pos) {
-      const what = first > pos ? `records ${pos} to ${first - 1} are missing` : `it overlaps records from ${first} to ${pos - 1}`;
-      report(FindingCode.segmentGap, `segment starts at index ${first} but the journal so far ends before index ${pos}: ${what}`, {
-        segment: source.name,
-        line: 1,
-        offset: 0,
-        index: pos,
-      });
+      const what =
+        first > pos ? `records ${pos} to ${first - 1} are missing` : `it overlaps records from ${first} to ${pos - 1}`;
+      report(
+        FindingCode.segmentGap,
+        `segment starts at index ${first} but the journal so far ends before index ${pos}: ${what}`,
+        {
+          segment: source.name,
+          line: 1,
+          offset: 0,
+          index: pos,
+        },
+      );
     }
     segment = source.name;
     line = 0;
@@ -311,7 +329,8 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
     if (carry !== null) {
       const at: Location = { segment, line: line + 1, offset: base, index: pos };
       if (isLast && input.writerActive === true) inProgressBytes = carry.length;
-      else if (isLast) report(FindingCode.tornTail, `the last segment ends in an unfinished record of ${carry.length} bytes`, at);
+      else if (isLast)
+        report(FindingCode.tornTail, `the last segment ends in an unfinished record of ${carry.length} bytes`, at);
       else report(FindingCode.recordMalformed, 'segment ends in an unfinished record', at);
     }
   }
@@ -327,7 +346,11 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
         const vkey = body['vkey'];
         const name = body['origin'];
         if (at.index !== 0 || typeof vkey !== 'string' || typeof name !== 'string') {
-          report(FindingCode.recordMalformed, 'journal.started must be the first record and name its origin and key', at);
+          report(
+            FindingCode.recordMalformed,
+            'journal.started must be the first record and name its origin and key',
+            at,
+          );
           return;
         }
         let key: NoteVerifierKey;
@@ -339,7 +362,8 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
         }
         // The origin is the key's name; checkpoints are held to the key's name so one altered byte here is one finding.
         origin = key.name;
-        if (name !== key.name) report(FindingCode.recordMalformed, "journal.started's origin differs from its key's name", at);
+        if (name !== key.name)
+          report(FindingCode.recordMalformed, "journal.started's origin differs from its key's name", at);
         if (pinned === null) {
           trusted = [key];
           everTrusted.push(key);
@@ -356,7 +380,9 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
         }
         checkpoints++;
         checkpointNotes.set(at.index, note);
-        if (text !== `{"i":${record.index},"prev":"${record.prev}","kind":"checkpoint","note":${JSON.stringify(note)}}`) {
+        if (
+          text !== `{"i":${record.index},"prev":"${record.prev}","kind":"checkpoint","note":${JSON.stringify(note)}}`
+        ) {
           // Nothing but the note is allowed, so every byte of a checkpoint record is checked.
           report(FindingCode.recordMalformed, 'checkpoint record is not exactly its envelope and note', at);
         }
@@ -364,10 +390,19 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
         if (checkpoint === null) return;
         const root = range.root();
         if (checkpoint.size !== at.index) {
-          report(FindingCode.checkpointSizeMismatch, `checkpoint covers ${checkpoint.size} records but stands at position ${at.index}`, at);
+          report(
+            FindingCode.checkpointSizeMismatch,
+            `checkpoint covers ${checkpoint.size} records but stands at position ${at.index}`,
+            at,
+          );
         } else if (!equalBytes(checkpoint.root, root)) {
           // Every later root differs too, as a consequence; the first one is the finding.
-          if (!rootDiffers) report(FindingCode.rootMismatch, `checkpoint root differs from the tree of the ${at.index} records before it`, at);
+          if (!rootDiffers)
+            report(
+              FindingCode.rootMismatch,
+              `checkpoint root differs from the tree of the ${at.index} records before it`,
+              at,
+            );
           rootDiffers = true;
         }
         lastCheckpoint = { size: checkpoint.size, root: encodeBase64(checkpoint.root) };
@@ -386,7 +421,11 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
           next = parseVerifierKey(vkey, sha256);
           const opened = openNote(note, trusted);
           if (opened.text !== keyRotationText(origin ?? next.name, at.index, vkey)) {
-            report(FindingCode.checkpointMalformed, 'key rotation note does not name this journal, position and key', at);
+            report(
+              FindingCode.checkpointMalformed,
+              'key rotation note does not name this journal, position and key',
+              at,
+            );
             return;
           }
         } catch (err) {
@@ -426,14 +465,25 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   if (latest !== null && input.latestCheckpoint !== null) {
     // The writer replaces the file only after the checkpoint record at index `size` is durable.
     if (latest.size >= pos) {
-      report(FindingCode.truncated, `the latest checkpoint is record ${latest.size} but the journal has ${pos} records`, { index: pos });
+      report(
+        FindingCode.truncated,
+        `the latest checkpoint is record ${latest.size} but the journal has ${pos} records`,
+        { index: pos },
+      );
     } else if (openCheckpoint(input.latestCheckpoint, everTrusted, {}) !== null) {
       const root = rootsAt.get(latest.size);
-      const differs = root === undefined || !equalBytes(root, latest.root) || checkpointNotes.get(latest.size) !== input.latestCheckpoint;
+      const differs =
+        root === undefined ||
+        !equalBytes(root, latest.root) ||
+        checkpointNotes.get(latest.size) !== input.latestCheckpoint;
       if (differs && !rootDiffers) {
-        report(FindingCode.checkpointMismatch, `the latest-checkpoint file is not the checkpoint record at index ${latest.size}`, {
-          index: latest.size,
-        });
+        report(
+          FindingCode.checkpointMismatch,
+          `the latest-checkpoint file is not the checkpoint record at index ${latest.size}`,
+          {
+            index: latest.size,
+          },
+        );
       }
     }
   } else if (input.latestCheckpoint === null && pos > 0) {
@@ -443,11 +493,17 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   const remembered = input.remembered;
   if (remembered !== null) {
     if (remembered.size > pos) {
-      report(FindingCode.rolledBack, `the journal has ${pos} records, fewer than the ${remembered.size} verified before`, { index: pos });
+      report(
+        FindingCode.rolledBack,
+        `the journal has ${pos} records, fewer than the ${remembered.size} verified before`,
+        { index: pos },
+      );
     } else {
       const root = rootsAt.get(remembered.size);
       if (root === undefined || encodeBase64(root) !== remembered.root) {
-        report(FindingCode.forked, `the first ${remembered.size} records differ from those verified before`, { index: remembered.size });
+        report(FindingCode.forked, `the first ${remembered.size} records differ from those verified before`, {
+          index: remembered.size,
+        });
       }
     }
   }

@@ -46,7 +46,10 @@ const N1 = [
   '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
   'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
 ];
-const N2 = ['d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'];
+const N2 = [
+  'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+  '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+];
 
 const inclusionVectors = [
   { index: 0, size: 8, leaf: L[0]!, proof: [L[1]!, N1[1]!, N2[1]!], root: roots[8]! },
@@ -67,8 +70,12 @@ describe.each([
 ])('RFC 6962 hashing with %s SHA-256', (_name, sha256) => {
   test('section A known answers', () => {
     expect(hex(emptyRoot(sha256))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(hex(leafHash(sha256, new Uint8Array()))).toBe('6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d');
-    expect(hex(leafHash(sha256, Buffer.from('L123456')))).toBe('395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56');
+    expect(hex(leafHash(sha256, new Uint8Array()))).toBe(
+      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+    );
+    expect(hex(leafHash(sha256, Buffer.from('L123456')))).toBe(
+      '395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56',
+    );
     expect(hex(nodeHash(sha256, Buffer.from('N123'), Buffer.from('N456')))).toBe(
       'aa217fe888e47007fa15edab33c2b492a722cb106c64667fc2b044444de66bbb',
     );
@@ -97,7 +104,9 @@ describe('RFC 9162 proofs', () => {
 
   test.each(consistencyVectors)('consistency from $oldSize to $newSize (section C)', (v) => {
     expect(consistencyProof(sha256, leaves.slice(0, v.newSize), v.oldSize).map(hex)).toEqual(v.proof);
-    expect(verifyConsistency(sha256, v.oldSize, v.newSize, un(roots[v.oldSize]!), un(roots[v.newSize]!), v.proof.map(un))).toBe(true);
+    expect(
+      verifyConsistency(sha256, v.oldSize, v.newSize, un(roots[v.oldSize]!), un(roots[v.newSize]!), v.proof.map(un)),
+    ).toBe(true);
   });
 
   test('negative probes in the style of transparency-dev/merkle testdata are all rejected', () => {
@@ -168,10 +177,14 @@ describe('RFC 9162 proofs', () => {
         expect(hex(range.root())).toBe(hex(root));
         expect(hex(rangeInto.root())).toBe(hex(root));
         const index = a % size;
-        expect(verifyInclusion(sha256, index, size, data[index]!, inclusionProof(sha256, data, index), root)).toBe(true);
+        expect(verifyInclusion(sha256, index, size, data[index]!, inclusionProof(sha256, data, index), root)).toBe(
+          true,
+        );
         const oldSize = (b % size) + 1;
         const oldRoot = rootOfLeafHashes(sha256, data.slice(0, oldSize));
-        expect(verifyConsistency(sha256, oldSize, size, oldRoot, root, consistencyProof(sha256, data, oldSize))).toBe(true);
+        expect(verifyConsistency(sha256, oldSize, size, oldRoot, root, consistencyProof(sha256, data, oldSize))).toBe(
+          true,
+        );
       }),
       { numRuns: 200 },
     );
@@ -186,9 +199,12 @@ describe('RFC 9162 proofs', () => {
     const lines: string[] = [];
     for (let end = 1; end <= 130; end++) {
       for (let start = 0; start < end; start++) {
-        if (start % bitCeil(end - start) === 0) lines.push(`[${start}, ${end}) ${hex(rootOfLeafHashes(sha256, data, start, end))}\n`);
+        if (start % bitCeil(end - start) === 0)
+          lines.push(`[${start}, ${end}) ${hex(rootOfLeafHashes(sha256, data, start, end))}\n`);
       }
     }
-    expect(hex(sha256(Buffer.from(lines.join(''))))).toBe('94a95384a8c69acea9b50d035a58285b3a777cb7a724005faa5e1f1e1190007f');
+    expect(hex(sha256(Buffer.from(lines.join(''))))).toBe(
+      '94a95384a8c69acea9b50d035a58285b3a777cb7a724005faa5e1f1e1190007f',
+    );
   });
 });

@@ -81,7 +81,8 @@ export class CompactRange {
     sha256Into?: Sha256Into,
   ) {
     this.#into = sha256Into ?? sha256IntoFrom(sha256);
-    for (let k = 0; k < 64; k++) this.#nodeInputs.push(this.#stack.subarray(hashSize * k, hashSize * k + 1 + 2 * hashSize));
+    for (let k = 0; k < 64; k++)
+      this.#nodeInputs.push(this.#stack.subarray(hashSize * k, hashSize * k + 1 + 2 * hashSize));
   }
 
   /** Number of leaves appended so far. */
@@ -121,7 +122,12 @@ export class CompactRange {
 }
 
 /** MTH(D[lo:hi]) from a list of leaf hashes (RFC 9162 2.1.1); for proofs and tests, O(n). */
-export function rootOfLeafHashes(sha256: Sha256, leaves: readonly Uint8Array[], lo = 0, hi = leaves.length): Uint8Array {
+export function rootOfLeafHashes(
+  sha256: Sha256,
+  leaves: readonly Uint8Array[],
+  lo = 0,
+  hi = leaves.length,
+): Uint8Array {
   const n = hi - lo;
   if (n === 0) return emptyRoot(sha256);
   if (n === 1) return leaves[lo]!;
@@ -144,7 +150,8 @@ export function inclusionProof(sha256: Sha256, leaves: readonly Uint8Array[], in
 
 /** PROOF(m, D[n]): the consistency proof from the first `oldSize` leaves to all of them (RFC 9162 2.1.4.1). */
 export function consistencyProof(sha256: Sha256, leaves: readonly Uint8Array[], oldSize: number): Uint8Array[] {
-  if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize > leaves.length) throw new RangeError('old size out of range');
+  if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize > leaves.length)
+    throw new RangeError('old size out of range');
   const subproof = (m: number, lo: number, hi: number, complete: boolean): Uint8Array[] => {
     const n = hi - lo;
     if (m === n) return complete ? [] : [rootOfLeafHashes(sha256, leaves, lo, hi)];
@@ -205,7 +212,8 @@ export function verifyConsistency(
   newRoot: Uint8Array,
   proof: readonly Uint8Array[],
 ): boolean {
-  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 1 || oldSize > newSize) return false;
+  if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 1 || oldSize > newSize)
+    return false;
   if (!allHashes(oldRoot, newRoot, ...proof)) return false;
   if (oldSize === newSize) return proof.length === 0 && equalBytes(oldRoot, newRoot);
   if (proof.length === 0) return false;

@@ -88,7 +88,8 @@ export function parseVerifierKey(vkey: string, sha256: Sha256 = portableSha256):
   if (computeKeyId(name, key, sha256) !== keyId) {
     throw new VerifyError(VerifyErrorCode.vkeyHashMismatch, 'verifier key id does not match its name and key');
   }
-  if (key[0] !== ed25519Algorithm) throw new VerifyError(VerifyErrorCode.keyAlgorithmUnknown, 'verifier key algorithm is not ed25519');
+  if (key[0] !== ed25519Algorithm)
+    throw new VerifyError(VerifyErrorCode.keyAlgorithmUnknown, 'verifier key algorithm is not ed25519');
   if (key.length !== 33) throw new VerifyError(VerifyErrorCode.vkeyMalformed, 'ed25519 verifier key is not 32 bytes');
   return { name, keyId, publicKey: key.slice(1), text: vkey };
 }
@@ -152,10 +153,15 @@ export function openNote(note: string, known: readonly NoteVerifierKey[]): Opene
     }
     const bytes = decodeBase64(sig.base64);
     const ok = bytes !== null && bytes.length === 4 + 64 && verifyEd25519(bytes.subarray(4), message, key.publicKey);
-    if (!ok) throw new VerifyError(VerifyErrorCode.noteSignatureInvalid, `invalid signature for key ${sig.name}+${formatKeyId(sig.keyId)}`);
+    if (!ok)
+      throw new VerifyError(
+        VerifyErrorCode.noteSignatureInvalid,
+        `invalid signature for key ${sig.name}+${formatKeyId(sig.keyId)}`,
+      );
     verified.push(sig);
   }
-  if (verified.length === 0) throw new VerifyError(VerifyErrorCode.noteUnverified, 'note has no signature by a known key');
+  if (verified.length === 0)
+    throw new VerifyError(VerifyErrorCode.noteUnverified, 'note has no signature by a known key');
   return { text, verified, unverified };
 }
 

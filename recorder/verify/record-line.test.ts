@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { envelopePattern, EventEnvelopeReader, parseRecordEnvelope, parseRecordLine, RecordKind } from './record-line.js';
+import {
+  envelopePattern,
+  EventEnvelopeReader,
+  parseRecordEnvelope,
+  parseRecordLine,
+  RecordKind,
+} from './record-line.js';
 
 // What the regular expression says about a line, in parseRecordEnvelope's terms.
 function byPattern(text: string) {
@@ -12,27 +18,103 @@ function byPattern(text: string) {
 const prev = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
 test('the envelope parser accepts exactly what the envelope pattern matches', () => {
-  const pieces = fc.constantFrom('{"i":', '0', '1', '9', '12345678901234567', '9007199254740993', ',"prev":"', prev, 'A+/z9', '=', '","kind":"', 'event', 'checkpoint', 'key.rotated', 'journal.started', 'recovery', 'Event', 'even', '"', ',', '}', '.', 'x', '');
+  const pieces = fc.constantFrom(
+    '{"i":',
+    '0',
+    '1',
+    '9',
+    '12345678901234567',
+    '9007199254740993',
+    ',"prev":"',
+    prev,
+    'A+/z9',
+    '=',
+    '","kind":"',
+    'event',
+    'checkpoint',
+    'key.rotated',
+    'journal.started',
+    'recovery',
+    'Event',
+    'even',
+    '"',
+    ',',
+    '}',
+    '.',
+    'x',
+    '',
+  );
   const valid = fc
-    .tuple(fc.oneof(fc.constant(0), fc.nat(), fc.constant(9_999_999_999_999_999)), fc.constantFrom(...Object.values(RecordKind)), fc.constantFrom(',', '}', '"', ''))
+    .tuple(
+      fc.oneof(fc.constant(0), fc.nat(), fc.constant(9_999_999_999_999_999)),
+      fc.constantFrom(...Object.values(RecordKind)),
+      fc.constantFrom(',', '}', '"', ''),
+    )
     .map(([i, kind, end]) => `{"i":${i},"prev":"${prev}","kind":"${kind}"${end}`);
-  const line = fc.oneof(fc.array(pieces, { maxLength: 12 }).map((p) => p.join('')), valid, valid.chain((v) => fc.nat(v.length).chain((cut) => fc.string({ maxLength: 3 }).map((s) => v.slice(0, cut) + s + v.slice(cut + s.length)))));
+  const line = fc.oneof(
+    fc.array(pieces, { maxLength: 12 }).map((p) => p.join('')),
+    valid,
+    valid.chain((v) =>
+      fc
+        .nat(v.length)
+        .chain((cut) => fc.string({ maxLength: 3 }).map((s) => v.slice(0, cut) + s + v.slice(cut + s.length))),
+    ),
+  );
   fc.assert(
     fc.property(line, (text) => {
       expect(parseRecordEnvelope(text)).toEqual(byPattern(text));
     }),
     { numRuns: 5000 },
   );
-  expect(parseRecordEnvelope(`{"i":12,"prev":"${prev}","kind":"event","event":{}}`)).toEqual({ index: 12, prev, kind: 'event', length: 76 });
+  expect(parseRecordEnvelope(`{"i":12,"prev":"${prev}","kind":"event","event":{}}`)).toEqual({
+    index: 12,
+    prev,
+    kind: 'event',
+    length: 76,
+  });
   expect(parseRecordEnvelope(`{"i":01,"prev":"${prev}","kind":"event"}`)).toBeNull();
 });
 
 test('the byte reader of event envelopes accepts exactly the event records parseRecordLine accepts', () => {
-  const pieces = fc.constantFrom('{"i":', '0', '7', '12345678901234567', '9007199254740993', ',"prev":"', prev, 'A+/z9', '=', '","kind":"', 'event', 'checkpoint', '","event":{', '"event":', '{', '}', '}}', '"', ',', 'é', '');
+  const pieces = fc.constantFrom(
+    '{"i":',
+    '0',
+    '7',
+    '12345678901234567',
+    '9007199254740993',
+    ',"prev":"',
+    prev,
+    'A+/z9',
+    '=',
+    '","kind":"',
+    'event',
+    'checkpoint',
+    '","event":{',
+    '"event":',
+    '{',
+    '}',
+    '}}',
+    '"',
+    ',',
+    'é',
+    '',
+  );
   const valid = fc
-    .tuple(fc.oneof(fc.constant(0), fc.nat(), fc.constant(9_999_999_999_999_999)), fc.constantFrom('event', 'checkpoint', 'recovery'), fc.constantFrom('{}}', '{"sql":"é"}}', '{}', '}}', '{"a":1}}x'))
+    .tuple(
+      fc.oneof(fc.constant(0), fc.nat(), fc.constant(9_999_999_999_999_999)),
+      fc.constantFrom('event', 'checkpoint', 'recovery'),
+      fc.constantFrom('{}}', '{"sql":"é"}}', '{}', '}}', '{"a":1}}x'),
+    )
     .map(([i, kind, rest]) => `{"i":${i},"prev":"${prev}","kind":"${kind}","event":${rest}`);
-  const line = fc.oneof(fc.array(pieces, { maxLength: 14 }).map((p) => p.join('')), valid, valid.chain((v) => fc.nat(v.length).chain((cut) => fc.string({ maxLength: 3 }).map((s) => v.slice(0, cut) + s + v.slice(cut + s.length)))));
+  const line = fc.oneof(
+    fc.array(pieces, { maxLength: 14 }).map((p) => p.join('')),
+    valid,
+    valid.chain((v) =>
+      fc
+        .nat(v.length)
+        .chain((cut) => fc.string({ maxLength: 3 }).map((s) => v.slice(0, cut) + s + v.slice(cut + s.length))),
+    ),
+  );
   const reader = new EventEnvelopeReader();
   fc.assert(
     fc.property(line, fc.string({ maxLength: 4 }), fc.string({ maxLength: 60 }), (text, before, after) => {

@@ -152,7 +152,8 @@ const emptyBody: Readonly<Record<string, unknown>> = Object.freeze({});
  */
 export function parseRecordLine(text: string): ParsedRecordLine | { readonly malformed: string } {
   const head = parseRecordEnvelope(text);
-  if (head === null) return { malformed: 'record does not start with the {"i","prev","kind"} envelope of a known kind' };
+  if (head === null)
+    return { malformed: 'record does not start with the {"i","prev","kind"} envelope of a known kind' };
   if (head.kind === RecordKind.event) {
     if (!text.startsWith(',"event":{', head.length) || !text.endsWith('}}')) {
       return { malformed: 'event record is not {..."event":{...}}' };
@@ -165,6 +166,7 @@ export function parseRecordLine(text: string): ParsedRecordLine | { readonly mal
   } catch {
     return { malformed: 'record is not valid JSON' };
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { malformed: 'record is not a JSON object' };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { malformed: 'record is not a JSON object' };
   return { index: head.index, prev: head.prev, kind: head.kind, body: body as Record<string, unknown> };
 }

@@ -19,22 +19,40 @@ export interface Login {
 }
 
 /** What came of a connection: the role the server says we are, or the refusal. */
-export type ClientResult = { readonly ok: true; readonly currentUser: string } | { readonly ok: false; readonly code: string | null; readonly message: string };
+export type ClientResult =
+  | { readonly ok: true; readonly currentUser: string }
+  | { readonly ok: false; readonly code: string | null; readonly message: string };
 
 /**
  * psql -c 'select current_user'; a refusal's SQLSTATE is not printed by psql, so `code` is null.
  * `extra` adds libpq keywords (e.g. channel_binding=require).
  */
 export function viaPsql(login: Login, extra: readonly string[] = []): Promise<ClientResult> {
-  const conn = [...extra, `host=${login.host}`, `port=${login.port}`, `user=${login.user}`, `dbname=${login.database}`, 'connect_timeout=10'];
+  const conn = [
+    ...extra,
+    `host=${login.host}`,
+    `port=${login.port}`,
+    `user=${login.user}`,
+    `dbname=${login.database}`,
+    'connect_timeout=10',
+  ];
   if (login.tls === 'off') conn.push('sslmode=disable');
   else conn.push('sslmode=require');
   if (typeof login.tls === 'object') conn.push(`sslcert=${login.tls.certFile}`, `sslkey=${login.tls.keyFile}`);
-  const env = { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...(login.password !== undefined ? { PGPASSWORD: login.password } : {}) };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: '/nonexistent',
+    ...(login.password !== undefined ? { PGPASSWORD: login.password } : {}),
+  };
   return new Promise((resolve) => {
-    execFile('psql', [conn.join(' '), '-X', '-A', '-t', '-w', '-c', 'select current_user'], { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve(err ? { ok: false, code: null, message: stderr.trim() } : { ok: true, currentUser: stdout.trim() });
-    });
+    execFile(
+      'psql',
+      [conn.join(' '), '-X', '-A', '-t', '-w', '-c', 'select current_user'],
+      { env, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        resolve(err ? { ok: false, code: null, message: stderr.trim() } : { ok: true, currentUser: stdout.trim() });
+      },
+    );
   });
 }
 

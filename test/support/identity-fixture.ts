@@ -106,8 +106,28 @@ export function standardIdentity(fx: IdentityFixture, upstreamRole: string): Par
   return {
     users: [{ name: passwordUser.name, verifier: formatScramVerifier(makeScramVerifier(passwordUser.password)) }],
     certificate: { from: 'cn' },
-    jwt: { issuer: ISSUER, audience: AUDIENCE, jwksFile: null, jwksUrl: fx.jwksUrl, claim: 'email', clockSkewMs: 0, jwksTimeoutMs: 5_000, jwksCacheMs: 60_000 },
-    upstream: [{ name: 'app_rw', role: upstreamRole, passwordFile: null, passwordEnv: 'APP_PASSWORD', certFile: null, keyFile: null, certEnv: null, keyEnv: null }],
+    jwt: {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksFile: null,
+      jwksUrl: fx.jwksUrl,
+      claim: 'email',
+      clockSkewMs: 0,
+      jwksTimeoutMs: 5_000,
+      jwksCacheMs: 60_000,
+    },
+    upstream: [
+      {
+        name: 'app_rw',
+        role: upstreamRole,
+        passwordFile: null,
+        passwordEnv: 'APP_PASSWORD',
+        certFile: null,
+        keyFile: null,
+        certEnv: null,
+        keyEnv: null,
+      },
+    ],
     policy: [{ identities: [passwordUser.name, certUser, tokenUser], databases: ['app'], upstream: 'app_rw' }],
     rateLimit: { maxFailures: 1000, windowMs: 60_000 },
   };
@@ -123,7 +143,10 @@ export function identityProxyConfig(pg: PostgresInfo, fx: IdentityFixture, ident
 }
 
 /** Starts a proxy whose strategy is chosen as `pgtrail start` chooses it; `env` holds credential variables. */
-export async function startIdentityProxy(config: Config, env: Readonly<Record<string, string>>): Promise<IdentityProxy> {
+export async function startIdentityProxy(
+  config: Config,
+  env: Readonly<Record<string, string>>,
+): Promise<IdentityProxy> {
   const events: TrailEvent[] = [];
   const identity = ManagedIdentity.fromConfig(config, { readFile: (p) => readFileSync(p), env });
   const proxy = await startProxy({

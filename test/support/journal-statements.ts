@@ -37,7 +37,16 @@ export interface JournalSession {
 }
 
 function emptySession(session: string): JournalSession {
-  return { session, opened: null, closed: null, statements: [], cancels: [], notified: [], roleChanges: [], problems: [] };
+  return {
+    session,
+    opened: null,
+    closed: null,
+    statements: [],
+    cancels: [],
+    notified: [],
+    roleChanges: [],
+    problems: [],
+  };
 }
 
 /** Reads every session of the journal in `dir` (see the module comment). */
@@ -91,8 +100,10 @@ export async function readJournalSessions(dir: string): Promise<Map<string, Jour
   for (const s of sessions.values()) {
     if (s.opened === null) s.problems.push('no session.opened');
     if (s.closed !== null) {
-      for (const st of s.statements) if (st.finished === null) s.problems.push(`statement ${st.started.statement} never finished`);
-      if (s.closed.statements !== s.statements.length) s.problems.push(`closed with ${s.closed.statements} statements, journal holds ${s.statements.length}`);
+      for (const st of s.statements)
+        if (st.finished === null) s.problems.push(`statement ${st.started.statement} never finished`);
+      if (s.closed.statements !== s.statements.length)
+        s.problems.push(`closed with ${s.closed.statements} statements, journal holds ${s.statements.length}`);
     }
   }
   return sessions;
@@ -102,12 +113,20 @@ export async function readJournalSessions(dir: string): Promise<Map<string, Jour
  * Waits until the journal holds `count` closed sessions whose application_name is `application`, and
  * returns them in the order they were opened.
  */
-export async function waitForClosedSessions(dir: string, application: string, count = 1, timeoutMs = 20_000): Promise<JournalSession[]> {
+export async function waitForClosedSessions(
+  dir: string,
+  application: string,
+  count = 1,
+  timeoutMs = 20_000,
+): Promise<JournalSession[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = [...(await readJournalSessions(dir)).values()].filter((s) => s.opened?.application === application);
     if (found.length >= count && found.every((s) => s.closed !== null)) return found;
-    if (Date.now() > deadline) throw new Error(`journal holds ${found.length} sessions of ${application}, ${found.filter((s) => s.closed !== null).length} closed`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `journal holds ${found.length} sessions of ${application}, ${found.filter((s) => s.closed !== null).length} closed`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -117,10 +136,17 @@ export async function waitForClosedSessions(dir: string, application: string, co
  * `application`: a test reads the journal once after that rather than polling it, since each read
  * parses the whole journal.
  */
-export async function waitForClosedEvents(events: readonly TrailEvent[], application: string, count = 1, timeoutMs = 20_000): Promise<void> {
+export async function waitForClosedEvents(
+  events: readonly TrailEvent[],
+  application: string,
+  count = 1,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ids = new Set(events.flatMap((e) => (e.type === 'session.opened' && e.application === application ? [e.session] : [])));
+    const ids = new Set(
+      events.flatMap((e) => (e.type === 'session.opened' && e.application === application ? [e.session] : [])),
+    );
     const closed = events.filter((e) => e.type === 'session.closed' && ids.has(e.session)).length;
     if (closed >= count) return;
     if (Date.now() > deadline) throw new Error(`${closed} of ${count} sessions of ${application} closed`);
@@ -130,5 +156,13 @@ export async function waitForClosedEvents(events: readonly TrailEvent[], applica
 
 /** A compact view of a session's statements for toEqual: sql, params, command, rows, SQLSTATE, notExecuted, txStatus. */
 export function statementSummary(s: JournalSession): unknown[][] {
-  return s.statements.map(({ started: b, finished: f }) => [b.sql, b.params, f?.command ?? null, f?.rows ?? null, f?.error?.code ?? null, f?.notExecuted ?? null, f?.txStatus ?? null]);
+  return s.statements.map(({ started: b, finished: f }) => [
+    b.sql,
+    b.params,
+    f?.command ?? null,
+    f?.rows ?? null,
+    f?.error?.code ?? null,
+    f?.notExecuted ?? null,
+    f?.txStatus ?? null,
+  ]);
 }

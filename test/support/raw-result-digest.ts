@@ -11,7 +11,11 @@ import type { PostgresInfo } from '../../embedded/postgres-server.js';
 import { testRoles } from './test-roles.js';
 
 /** The digest and row count of `sql`'s result, read directly from `server`. */
-export async function rawResultDigest(server: PostgresInfo, database: string, sql: string): Promise<{ digest: string; rows: number }> {
+export async function rawResultDigest(
+  server: PostgresInfo,
+  database: string,
+  sql: string,
+): Promise<{ digest: string; rows: number }> {
   const socket = connect({ host: server.host, port: server.port });
   const hash = createHash('sha256');
   let rows = 0;

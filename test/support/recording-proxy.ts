@@ -22,10 +22,18 @@ export interface RecordingProxy {
 }
 
 /** Starts a proxy in front of `pg` recording into a fresh journal (batched, captureRows rows captured). */
-export async function startRecordingProxy(pg: PostgresInfo, options: { readonly captureRows?: number } = {}): Promise<RecordingProxy> {
+export async function startRecordingProxy(
+  pg: PostgresInfo,
+  options: { readonly captureRows?: number } = {},
+): Promise<RecordingProxy> {
   const journal = mkdtempSync(join(tmpdir(), 'pgtrail-journal-'));
   await ensureSigningKey(journal);
-  const writer = await openJournalWriter({ ...defaultConfig.journal, dir: journal, durability: 'batched', batchWindowMs: 5 });
+  const writer = await openJournalWriter({
+    ...defaultConfig.journal,
+    dir: journal,
+    durability: 'batched',
+    batchWindowMs: 5,
+  });
   const observe = createStatementObserver({
     recording: { ...defaultConfig.recording, captureRows: options.captureRows ?? 0 },
     clock: systemClock,

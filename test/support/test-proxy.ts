@@ -56,7 +56,12 @@ export async function startTestProxy(pg: PostgresInfo, options: TestProxyOptions
     },
   };
   const logger = pino({ level: process.env.PGTRAIL_TEST_LOG ?? 'silent' });
-  const proxy = await startProxy({ config: testProxyConfig(pg, options), logger, sink, observe: options.observe ?? silentObserver });
+  const proxy = await startProxy({
+    config: testProxyConfig(pg, options),
+    logger,
+    sink,
+    observe: options.observe ?? silentObserver,
+  });
   return { proxy, host: proxy.address.host, port: proxy.address.port, events, close: () => proxy.close() };
 }
 
@@ -73,7 +78,11 @@ export interface TlsTestProxy extends TestProxy {
  * for localhost, and whose upstream leg is TLS verify-full against the test server's CA. close()
  * stops it and removes its folder.
  */
-export async function startTlsTestProxy(pg: PostgresInfo, clientTls: 'allow' | 'require', options: TestProxyOptions = {}): Promise<TlsTestProxy> {
+export async function startTlsTestProxy(
+  pg: PostgresInfo,
+  clientTls: 'allow' | 'require',
+  options: TestProxyOptions = {},
+): Promise<TlsTestProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'pgtrail-tls-proxy-'));
   try {
     const certs = makeTlsFiles(dir, 'localhost');

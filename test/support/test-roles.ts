@@ -14,7 +14,13 @@ export const testRoles = {
 
 /** Creates the roles of `testRoles` (md5_user with an md5 hash) and database `app` owned by `app`. */
 export async function createTestRoles(server: PostgresInfo): Promise<void> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: 'postgres', password: testRoles.admin.password, database: 'postgres' });
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: 'postgres',
+    password: testRoles.admin.password,
+    database: 'postgres',
+  });
   await client.connect();
   const r = testRoles;
   await client.query(`CREATE ROLE ${r.scram.user} LOGIN CREATEDB PASSWORD '${r.scram.password}'`);
@@ -26,9 +32,14 @@ export async function createTestRoles(server: PostgresInfo): Promise<void> {
   await client.query(`CREATE DATABASE app OWNER ${r.scram.user}`);
   await client.query(`GRANT ALL ON DATABASE app TO ${r.md5.user}, ${r.password.user}, ${r.trust.user}`);
   await client.end();
-  const app = new pg.Client({ host: server.host, port: server.port, user: 'postgres', password: r.admin.password, database: 'app' });
+  const app = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: 'postgres',
+    password: r.admin.password,
+    database: 'app',
+  });
   await app.connect();
   await app.query(`GRANT ALL ON SCHEMA public TO PUBLIC`);
   await app.end();
 }
-

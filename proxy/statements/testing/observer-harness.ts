@@ -14,7 +14,9 @@ export class CollectingSink implements EventSink {
 }
 
 /** An observer over a CollectingSink with a clock that advances 1 ms per reading. */
-export function observe(options: { captureRows?: number; captureBytes?: number; role?: string; gate?: () => Promise<void> | null } = {}) {
+export function observe(
+  options: { captureRows?: number; captureBytes?: number; role?: string; gate?: () => Promise<void> | null } = {},
+) {
   const sink = new CollectingSink(options.gate);
   const errors: unknown[] = [];
   let now = 1_000;
@@ -56,7 +58,12 @@ function drivers(observer: TrafficObserver) {
     dataRow(body: Buffer, splits: readonly number[] = []): void {
       const cuts = [0, ...splits, body.length];
       for (let i = 0; i + 1 < cuts.length; i++) {
-        observer.serverDataPiece(serverType.DataRow, body.subarray(cuts[i], cuts[i + 1]), i === 0, i + 2 === cuts.length);
+        observer.serverDataPiece(
+          serverType.DataRow,
+          body.subarray(cuts[i], cuts[i + 1]),
+          i === 0,
+          i + 2 === cuts.length,
+        );
       }
     },
   };
