@@ -16,8 +16,8 @@ export interface TlsFiles {
 export function makeTlsFiles(dir: string, commonName: string, ca?: { certFile: string; keyFile: string }): TlsFiles {
   mkdirSync(dir, { recursive: true });
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  let caFile = ca?.certFile ?? join(dir, 'ca.crt');
-  let caKey = ca?.keyFile ?? join(dir, 'ca.key');
+  const caFile = ca?.certFile ?? join(dir, 'ca.crt');
+  const caKey = ca?.keyFile ?? join(dir, 'ca.key');
   if (!ca) {
     run([
       'req',

@@ -7,7 +7,7 @@ import type { TlsInfo } from '../recorder/events.js';
  */
 export function tlsInfo(socket: TLSSocket, peerIsClient: boolean): TlsInfo {
   const cert = peerIsClient ? socket.getPeerCertificate() : null;
-  const subject = cert && cert.subject ? formatSubject(cert.subject) : null;
+  const subject = cert?.subject ? formatSubject(cert.subject) : null;
   return {
     version: socket.getProtocol() ?? 'unknown',
     cipher: socket.getCipher()?.name ?? 'unknown',
@@ -18,7 +18,7 @@ export function tlsInfo(socket: TLSSocket, peerIsClient: boolean): TlsInfo {
 /** The DER bytes of the certificate the peer presented, or null. */
 export function peerCertificateDer(socket: TLSSocket): Buffer | null {
   const cert = socket.getPeerCertificate();
-  return cert && cert.raw ? cert.raw : null;
+  return cert?.raw ? cert.raw : null;
 }
 
 function formatSubject(subject: object): string | null {

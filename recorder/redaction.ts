@@ -110,7 +110,7 @@ class RuleRedactor implements Redactor {
       };
     }
     // Captured rows may hold verifiers (SELECT rolpassword FROM pg_authid) or options with passwords (pg_user_mapping).
-    if (event.capturedRows !== null && event.capturedRows.some((row) => row.some(isSecretValue))) {
+    if (event.capturedRows?.some((row) => row.some(isSecretValue))) {
       result = {
         ...result,
         capturedRows: event.capturedRows.map((row) => row.map((v) => (isSecretValue(v) ? null : v))),

@@ -32,7 +32,7 @@ export function* generateTrail(shape: TrailShape): Generator<TrailEvent> {
         identity: { user: users[n % users.length] as string, method: { kind: 'passthrough' } },
         database: databases[n % databases.length] as string,
         role: users[n % users.length] as string,
-        client: { address: '10.0.0.' + String((n % 250) + 1), port: 40_000 + (n % 20_000) },
+        client: { address: `10.0.0.${String((n % 250) + 1)}`, port: 40_000 + (n % 20_000) },
         upstream: { address: '127.0.0.1', port: 5432 },
         application: n % 2 === 0 ? 'psql' : 'billing-worker',
         clientTls: null,

@@ -82,7 +82,7 @@ function mismatch(what: string): SearchError {
 }
 
 function readEvent(source: JournalSource, at: RecordLocation, seq: number | null) {
-  let entry;
+  let entry: ReturnType<JournalSource['readAt']>;
   try {
     entry = source.readAt(at);
   } catch (cause) {

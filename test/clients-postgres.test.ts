@@ -93,7 +93,7 @@ describe('postgres.js through pgtrail', () => {
         },
       }),
     );
-    expect(Buffer.concat(parts).toString()).toBe(lines.split('\n').slice(0, 1000).join('\n') + '\n');
+    expect(Buffer.concat(parts).toString()).toBe(`${lines.split('\n').slice(0, 1000).join('\n')}\n`);
   });
 
   it('returns a 100,000-row result', async () => {
@@ -105,7 +105,7 @@ describe('postgres.js through pgtrail', () => {
   it('carries a single 20 MB value both ways', async () => {
     const big = 'y'.repeat(20 * 1024 * 1024);
     const [down] = await sql`select repeat('y', 20 * 1024 * 1024) as v`;
-    expect((down?.v as string).length).toBe(big.length);
+    expect(String(down?.v).length).toBe(big.length);
     const [up] = await sql`select length(${big}::text) as n`;
     expect(up?.n).toBe(big.length);
   });

@@ -40,7 +40,7 @@ function pgtrailArgs(script: string): string[] {
   return [...rest.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '');
 }
 
-function valueOf(args: readonly string[], flag: string): string {
+function flagValue(args: readonly string[], flag: string): string {
   const i = args.indexOf(flag);
   const value = args[i + 1];
   if (i < 0 || value === undefined) throw new Error(`the pgtrail service passes no ${flag}`);
@@ -59,17 +59,17 @@ describe('docker-compose.yml', () => {
     expect(args[0]).toBe('start');
 
     // The published port is on 127.0.0.1 only and is the port pgtrail listens on inside the container.
-    const listen = valueOf(args, '--listen');
+    const listen = flagValue(args, '--listen');
     const containerPort = listen.split(':').at(-1);
     expect(pgtrail.ports).toEqual([`127.0.0.1:${containerPort}:${containerPort}`]);
-    expect(pgtrail.volumes).toContain(`journal:${valueOf(args, '--journal')}`);
+    expect(pgtrail.volumes).toContain(`journal:${flagValue(args, '--journal')}`);
 
     // The role the comments connect as is the one docker/ creates.
     expect(readFileSync(join(root, 'docker', 'init-app-role.sql'), 'utf8')).toMatch(
       /CREATE ROLE app LOGIN PASSWORD 'app-secret'/,
     );
 
-    const upstream = new URL(valueOf(args, '--upstream'));
+    const upstream = new URL(flagValue(args, '--upstream'));
     expect(upstream.hostname).toBe('postgres');
     upstream.hostname = server.host;
     upstream.port = String(server.port);

@@ -29,7 +29,7 @@ describe('psql through pgtrail', () => {
   it('runs a script with several statements, an error, a transaction and \\copy both ways', async () => {
     const input = join(dir, 'in.csv');
     const output = join(dir, 'out.csv');
-    const rows = Array.from({ length: 5000 }, (_, i) => `${i},"name, ${i}"`).join('\n') + '\n';
+    const rows = `${Array.from({ length: 5000 }, (_, i) => `${i},"name, ${i}"`).join('\n')}\n`;
     writeFileSync(input, rows);
     const script = join(dir, 'script.sql');
     writeFileSync(

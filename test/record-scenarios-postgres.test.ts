@@ -224,7 +224,7 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     );
     await sql.end();
     const out = Buffer.concat(parts);
-    expect(out.toString()).toBe(lines.split('\n').slice(0, 1000).join('\n') + '\n');
+    expect(out.toString()).toBe(`${lines.split('\n').slice(0, 1000).join('\n')}\n`);
     const s = await recorded('rec-pgjs-copy');
     expect(statementSummary(s).slice(1)).toEqual([
       ['copy rec_pgjs_items from stdin', null, 'COPY 3000', 3000, null, false, 'I'],

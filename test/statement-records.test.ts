@@ -618,7 +618,7 @@ async function rawExtendedQuery(
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   socket.write(serialize.startup({ user: testRoles.trust.user, database: 'app', TimeZone: 'UTC' }));
   await ready(1);
-  const placeholders = params.map((x, i) => `$${i + 1}`).join(', ');
+  const placeholders = params.map((_x, i) => `$${i + 1}`).join(', ');
   socket.write(
     Buffer.concat([
       serialize.parse({ text: `SELECT ${placeholders}`, types: params.map((x) => x.oid) }),

@@ -26,13 +26,13 @@ export function tlsServerEndPoint(certificateDer: Buffer): Buffer {
  */
 export function signatureAlgorithmOid(der: Buffer): string | null {
   const outer = readTlv(der, 0);
-  if (!outer || outer.tag !== 0x30) return null;
+  if (outer?.tag !== 0x30) return null;
   const tbs = readTlv(der, outer.valueStart);
-  if (!tbs || tbs.tag !== 0x30) return null;
+  if (tbs?.tag !== 0x30) return null;
   const algorithm = readTlv(der, tbs.end);
-  if (!algorithm || algorithm.tag !== 0x30) return null;
+  if (algorithm?.tag !== 0x30) return null;
   const oid = readTlv(der, algorithm.valueStart);
-  if (!oid || oid.tag !== 0x06) return null;
+  if (oid?.tag !== 0x06) return null;
   return decodeOid(der.subarray(oid.valueStart, oid.end));
 }
 

@@ -10,7 +10,7 @@ export function toRecordedText(bytes: Uint8Array, clientEncodingIsUtf8: boolean)
 
 /** Bytes as PostgreSQL's bytea hex output writes them: `\x` then two lowercase hex digits a byte. */
 export function toHexText(bytes: Uint8Array): string {
-  return '\\x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+  return `\\x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')}`;
 }
 
 /** A text-format value: the string when it is valid UTF-8, else hex (so that no byte is lost). */

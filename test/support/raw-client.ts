@@ -97,9 +97,9 @@ export function startupPacket(code: number, rest: Buffer = Buffer.alloc(0)): Buf
 /** A StartupMessage for protocol major.minor with the given parameters. */
 export function startupMessage(params: Record<string, string>, major = 3, minor = 0): Buffer {
   const body = Buffer.from(
-    Object.entries(params)
+    `${Object.entries(params)
       .map(([k, v]) => `${k}\0${v}\0`)
-      .join('') + '\0',
+      .join('')}\0`,
   );
   return startupPacket((major << 16) | minor, body);
 }
