@@ -91,8 +91,6 @@ export const configSchema = section({
       action: required(oneOf('drop-params', 'normalize-sql')),
     }),
   }),
-  /** Reserved for the web viewer (pgtrail serve), which is not built yet. */
-  viewer: section({ listen: hostPort('127.0.0.1', 6480) }),
   /** Operational logging (pino JSON on stderr). */
   log: section({
     level: key(oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
