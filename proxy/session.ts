@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { CloseReason, EventSink, Peer, SessionOpened } from '../recorder/events.js';
+import type { CloseReason, EventSink, IdentityMethod, Peer, SessionOpened } from '../recorder/events.js';
 import type { AuthStrategySelector } from './auth/client-auth.js';
 import { BackendError } from './backend-error.js';
 import type { CancelRegistry } from './cancel-registry.js';
@@ -110,6 +110,8 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     const user = startup.params.get('user') ?? '';
     const database = startup.params.get('database') ?? user;
     const application = startup.params.get('application_name') ?? '';
+    // Known once the strategy is chosen; managed identity says on its refusals which method was tried.
+    let method: IdentityMethod['kind'] | null = null;
     const failAuth = (err: BackendError): void => {
       const fields = err.serverBody ? parseErrorFields(err.serverBody) : { code: err.sqlstate, message: err.message };
       log.info({ user, database, code: fields.code, errorCode: err.code }, 'authentication failed');
@@ -124,6 +126,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
           application,
           code: fields.code,
           reason: err instanceof IdentityRefusal ? err.reason : fields.message,
+          method: err instanceof IdentityRefusal ? err.method : method,
         })
         ?.catch(() => {});
     };
@@ -136,6 +139,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
         channel.write(negotiateProtocolVersion(0, startup.protocolOptions));
       }
       const strategy = deps.selectStrategy(startup, started.tls);
+      if (strategy.name === 'passthrough') method = 'passthrough';
       const outcome = await strategy.authenticate({
         startup,
         client: channel,
