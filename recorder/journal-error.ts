@@ -1,5 +1,5 @@
 /**
- * The one error class of the journal writer, reader and keys (recorder/, outside verify/). Codes are
+ * The one error class of the journal writer, reader and keys (recorder/, outside format/ and verify/). Codes are
  * stable and listed in docs/errors.md; messages are lowercase and never contain record contents.
  */
 
