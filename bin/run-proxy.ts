@@ -6,6 +6,7 @@ import { ManagedIdentity } from '../proxy/identity/managed-identity.js';
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
+import { insideJournalWarning } from '../recorder/signing-key.js';
 import type { CommandContext } from './cli.js';
 
 /** The proxy and its recorder, running in this process (what `start` and `demo` run). */
@@ -27,7 +28,12 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
   const recorder = await openRecorder(config.journal, config.recording, (error) => {
     logger.error({ code: error.code }, 'journal failed closed');
   });
-  if (recorder.keyCreated) ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir}\n`);
+  if (recorder.keyCreated)
+    ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir} at ${recorder.key.path}\n`);
+  if (recorder.key.insideJournal) {
+    ctx.stderr.write(`pgtrail: ${insideJournalWarning(config.journal.dir, recorder.key.path)}\n`);
+    logger.warn({ keyFile: recorder.key.path }, 'signing key inside the journal directory');
+  }
   ctx.stdout.write(
     `pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`,
   );

@@ -169,10 +169,20 @@ describe('the pgtrail command line', () => {
   it('names the file that is in the way when --journal is not a directory', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a journal\n');
-    const keygen = pgtrail(['keygen', '--journal', join(file, 'sub')]);
-    expect(keygen.code).toBe(2);
-    expect(keygen.stderr).toBe(
-      `pgtrail keygen: ${file} is a file, not a directory (needed for ${join(file, 'sub')}) [ENOTDIR]\n`,
+    for (const [command, ...more] of [
+      ['keygen'],
+      ['verify'],
+      ['start', '--upstream', 'postgres://127.0.0.1:1', '--listen', '127.0.0.1:1'],
+    ] as const) {
+      const r = pgtrail([command, '--journal', file, ...more]);
+      expect(r.code).toBe(2);
+      // Node's own words would be `ENOTDIR: not a directory, stat '<file>/…'`: the path it was given, not the one to fix.
+      expect(r.stderr).toMatch(new RegExp(`^pgtrail ${command}: .*${file}.* \\[[A-Z_]+\\]\\n$`));
+      expect(r.stderr).not.toMatch(/ENOTDIR: not a directory/);
+    }
+    const nested = pgtrail(['keygen', '--journal', join(file, 'sub')]);
+    expect(nested.stderr).toMatch(
+      new RegExp(`^pgtrail keygen: ${file} is a file, not a directory \\(needed for ${file}/\\S+\\) \\[ENOTDIR\\]\\n$`),
     );
     const search = pgtrail(['search', '--journal', file]);
     expect(search.code).toBe(2);
