@@ -28,6 +28,7 @@ import { parseErrorFields } from './protocol/error-fields.js';
 import { newSessionId } from './session-id.js';
 import { ChannelClosedError, type StartupChannel } from './startup-channel.js';
 import { readStartupRest, type StartupRest } from './startup-rest.js';
+import type { ConnectionOutcome, ProxyCounters } from './proxy-counters.js';
 import type { ObserverFactory, TrafficObserver } from './traffic-observer.js';
 import { connectUpstream, sendUpstreamCancel, type UpstreamTarget } from './upstream-connect.js';
 import type { UpstreamLink } from './upstream-link.js';
@@ -43,6 +44,8 @@ export interface SessionDeps {
   readonly upstream: UpstreamTarget;
   readonly clientTls: ClientTlsContext | null;
   readonly cancels: CancelRegistry;
+  /** Traffic counters for the metrics endpoint. */
+  readonly counters: ProxyCounters;
   /** Number of sessions currently authenticated or authenticating, this one excluded. */
   activeSessions(): number;
 }
@@ -56,6 +59,8 @@ export interface SessionHandle {
   stop(reason: CloseReason, error: BackendError): void;
   /** Settles when the connection is fully done with. */
   readonly done: Promise<void>;
+  /** How the connection ended (or is ending); 'dropped' until it is known. */
+  readonly outcome: ConnectionOutcome;
 }
 
 const SESSION_OPENED_NOT_RECORDED = 'the session could not be recorded';
@@ -76,6 +81,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
   let upstreamLink: UpstreamLink | null = null;
   let abortStartup: ((err: BackendError) => void) | null = null;
   let startupAbandoned = false;
+  let outcome: ConnectionOutcome = 'dropped';
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve;
@@ -101,6 +107,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
       },
     });
     if (started.kind === 'cancel') {
+      outcome = 'cancel_request';
       handleCancel(started.request.pid, started.request.secret, peer, deps, log);
       started.socket.end();
       return;
@@ -206,6 +213,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
       return;
     }
     const started = Date.now();
+    outcome = 'forwarded';
     const client = clientChannel as StartupChannel;
     // The closures below live as long as the session: they take the backend's key, not `rest`, so
     // that the startup messages relayed to the client (about 2 KiB per session) are let go.
@@ -263,7 +271,14 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
     };
     const output: Buffer[] = [authenticationOk(), ...rest.relay, backendKeyData(rest.pid, secret), rest.readyForQuery];
     client.socket.write(Buffer.concat(output));
-    forwarder = new Forwarder(client.socket, upstream.socket, observer, deps.config.limits.maxMessageBytes, onEnd);
+    forwarder = new Forwarder(
+      client.socket,
+      upstream.socket,
+      observer,
+      deps.config.limits.maxMessageBytes,
+      onEnd,
+      deps.counters,
+    );
     forwarder.start(clientBytes, upstreamBytes);
     if (stopRequest) forwarder.stop(stopRequest.reason, stopRequest.error);
   };
@@ -287,6 +302,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
       abortStartup = null;
       startupAbandoned = true;
       if (err instanceof BackendError) {
+        outcome = 'refused';
         log.info({ code: err.code, sqlstate: err.sqlstate || undefined }, 'session refused');
         closeStartup(err);
       } else {
@@ -307,6 +323,9 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
       else stopRequest = { reason, error };
     },
     done,
+    get outcome() {
+      return outcome;
+    },
   };
 }
 

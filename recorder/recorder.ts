@@ -30,12 +30,18 @@ export async function openRecorder(
   journal: JournalConfig,
   recording: RecordingConfig,
   onFailure: (error: JournalError) => void,
+  onDurableWrite?: (ms: number) => void,
 ): Promise<Recorder> {
   const keyFile = journal.keyFile ?? join(journal.dir, signingKeyFile);
   const hadKey = await exists(keyFile);
   const verifierKey = await ensureSigningKey(journal.dir, keyFile);
   const redactor = await createRedactor(recording.redaction);
-  const writer = await openJournalWriter({ ...journal, keyFile, onFailure });
+  const writer = await openJournalWriter({
+    ...journal,
+    keyFile,
+    onFailure,
+    ...(onDurableWrite ? { onDurableWrite } : {}),
+  });
   const journalSink = createJournalSink(writer, journal.durability);
   const sink: EventSink = { record: (event: TrailEvent) => journalSink.record(redactor.redact(event)) };
   return { sink, writer, verifierKey, keyCreated: !hadKey, close: () => writer.close() };
