@@ -9,6 +9,7 @@ import { startMetricsServer, type MetricsServer } from '../metrics/metrics-serve
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
+import { insideJournalWarning } from '../recorder/signing-key.js';
 import type { CommandContext } from './cli.js';
 
 /** The proxy and its recorder, running in this process (what `start` and `demo` run). */
@@ -38,7 +39,12 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
     },
     metrics?.observeDurableWrite,
   );
-  if (recorder.keyCreated) ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir}\n`);
+  if (recorder.keyCreated)
+    ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir} at ${recorder.key.path}\n`);
+  if (recorder.key.insideJournal) {
+    ctx.stderr.write(`pgtrail: ${insideJournalWarning(config.journal.dir, recorder.key.path)}\n`);
+    logger.warn({ keyFile: recorder.key.path }, 'signing key inside the journal directory');
+  }
   ctx.stdout.write(
     `pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`,
   );

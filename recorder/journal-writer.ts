@@ -27,14 +27,15 @@ import { cutTornWrite } from './journal-recovery.js';
 import { scanJournal } from './journal-scan.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import { nodeSha256 } from './node-sha256.js';
-import { loadRetiredSigningKey, loadSigningKey, signingKeyFile, type SigningKey } from './signing-key.js';
-import { parseVerifierKey } from './verify/note.js';
-import { RecordKind } from './verify/record-line.js';
-import { segmentName } from './verify/segment-name.js';
+import { destroyRetiredSigningKeys } from './retired-keys.js';
+import { loadRetiredSigningKey, loadSigningKey, locateSigningKey, type SigningKey } from './signing-key.js';
+import { parseVerifierKey } from './format/note.js';
+import { RecordKind } from './format/record-line.js';
+import { segmentName } from './format/segment-name.js';
 
 /** How to open a writer: the journal section of the config, and optionally the key to sign with. */
 export interface JournalWriterOptions extends JournalConfig {
-  /** The signing key; by default `keyFile`, else `<dir>/signing-key`, is loaded. */
+  /** The signing key; by default the one locateSigningKey finds (`keyFile`, else beside the journal) is loaded. */
   readonly signingKey?: SigningKey;
   /** Told once when the writer fails closed (batched appends have no promise to reject). */
   readonly onFailure?: (error: JournalError) => void;
@@ -429,12 +430,13 @@ class Writer implements JournalWriter {
 /**
  * Opens (creating when absent) the journal in `options.dir`: takes the lock, checks the journal
  * (journal-scan.ts), cuts a torn final write into a `.torn-<offset>` file and records that, hands
- * over to a new signing key when the key file changed since the last run, and returns the writer.
+ * over to a new signing key when the key file changed since the last run (then destroys the retired
+ * key), and returns the writer.
  */
 export async function openJournalWriter(options: JournalWriterOptions): Promise<JournalWriter> {
   const dir = options.dir;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const keyPath = options.keyFile ?? join(dir, signingKeyFile);
+  const keyPath = (await locateSigningKey(dir, options.keyFile)).path;
   const key = options.signingKey ?? (await loadSigningKey(keyPath));
   const lock = await acquireJournalLock(dir);
   let writer: Writer | null = null;
@@ -481,6 +483,8 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     if (recovery !== null) await writer.enqueueRecord(RecordKind.recovery, recovery);
     if (initialKey !== key) await writer.rotateKey(key);
     if (writer.failure !== null) throw writer.failure;
+    // Every hand-over a retired key signs is durable now (rotateKey waits for it): none may sign again.
+    if (options.signingKey === undefined) await destroyRetiredSigningKeys(keyPath);
     return writer;
   } catch (err) {
     await writer?.abandon();
