@@ -44,6 +44,8 @@ export interface JournalWriterOptions extends JournalConfig {
    * closed. Its handles must make each write durable where segment-io.ts says segments do (O_DSYNC).
    */
   readonly openSegment?: (path: string, flags: 'a' | 'ax') => Promise<FileHandle>;
+  /** Told the milliseconds of each durable write (the metrics endpoint's latency histogram). */
+  readonly onDurableWrite?: (ms: number) => void;
 }
 
 /** An open journal. One per directory (lock file); see the module comment for durability. */
@@ -60,6 +62,10 @@ export interface JournalWriter {
   readonly failure: JournalError | null;
   /** Batches made durable so far, and the milliseconds their durable writes took (call to completion). */
   readonly durableWrites: { readonly count: number; readonly ms: number };
+  /** Events and markers waiting for the next batch (not yet encoded). */
+  readonly queuedRecords: number;
+  /** Checkpoints written since this writer opened, and the tree size of the latest one durable. */
+  readonly checkpoints: { readonly count: number; readonly lastSize: number };
   /**
    * Appends an event; the promise settles when its record is durable. The promise is shared by
    * every append of the same batch and is never an unhandled rejection when ignored.
@@ -117,6 +123,7 @@ class Writer implements JournalWriter {
   #durableSize: number;
   #handle: FileHandle | null;
   readonly #durableWrites = { count: 0, ms: 0 };
+  #checkpoints: { readonly count: number; readonly lastSize: number } = { count: 0, lastSize: 0 };
   // When the last batch started (ms): in batched durability the next starts half a window later.
   #lastBatchAt = 0;
   // An event is queued as the end offset of its JSON in #json (the previous event's end is its
@@ -166,6 +173,12 @@ class Writer implements JournalWriter {
   }
   get durableWrites(): { readonly count: number; readonly ms: number } {
     return this.#durableWrites;
+  }
+  get queuedRecords(): number {
+    return this.#pending.length;
+  }
+  get checkpoints(): { readonly count: number; readonly lastSize: number } {
+    return this.#checkpoints;
   }
 
   append(event: TrailEvent): Promise<void> {
@@ -375,11 +388,14 @@ class Writer implements JournalWriter {
       const started = performance.now();
       if (chunk.buffers.length > 0) await writeAll(this.#handle, chunk.buffers);
       if (!segmentWritesAreDurable || chunk.buffers.length === 0) await this.#handle.datasync();
+      const ms = performance.now() - started;
       this.#durableWrites.count++;
-      this.#durableWrites.ms += performance.now() - started;
+      this.#durableWrites.ms += ms;
+      this.options.onDurableWrite?.(ms);
       if (chunk.isNew) await fsyncDir(this.dir);
     }
     this.#durableSize = size;
+    this.#checkpoints = this.#encoder.checkpointsEncoded;
     if (latestNote !== null) await this.#writeLatestCheckpoint(latestNote);
   }
 
