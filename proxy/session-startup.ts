@@ -35,6 +35,7 @@ export async function runStartup(s: SessionState): Promise<void> {
     },
   });
   if (started.kind === 'cancel') {
+    s.outcome = 'cancel_request';
     handleCancel(s, started.request.pid, started.request.secret);
     started.socket.end();
     return;

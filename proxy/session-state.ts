@@ -6,6 +6,7 @@ import type { AuthStrategySelector } from './auth/client-auth.js';
 import type { BackendError } from './backend-error.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import type { ClientTlsContext } from './client-tls.js';
+import type { ConnectionOutcome, ProxyCounters } from './proxy-counters.js';
 import type { Forwarder } from './forwarder.js';
 import type { StartupChannel } from './startup-channel.js';
 import type { ObserverFactory, TrafficObserver } from './traffic-observer.js';
@@ -23,6 +24,8 @@ export interface SessionDeps {
   readonly upstream: UpstreamTarget;
   readonly clientTls: ClientTlsContext | null;
   readonly cancels: CancelRegistry;
+  /** Traffic counters for the metrics endpoint. */
+  readonly counters: ProxyCounters;
   /** Number of sessions currently authenticated or authenticating, this one excluded. */
   activeSessions(): number;
 }
@@ -53,6 +56,8 @@ export interface SessionState {
   stopRequest: { reason: CloseReason; error: BackendError } | null;
   /** Sends a CancelRequest for this session's backend (set once the backend's key is known). */
   cancelTarget: (from: Peer) => void;
+  /** How the connection ended (or is ending), for the metrics; 'dropped' until known. */
+  outcome: ConnectionOutcome;
   /** Settles the handle's `done`. */
   resolveDone: () => void;
 }
