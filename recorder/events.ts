@@ -135,7 +135,11 @@ export interface StatementFinished {
   readonly txStatus: 'I' | 'T' | 'E' | null;
   /** SHA-256 (hex) over the DataRow message bodies of the result in the order sent, or null when no rows. */
   readonly resultDigest: string | null;
-  /** True when the server skipped the statement (an earlier error in the same extended-protocol batch). */
+  /**
+   * True when the server did not run the statement: it skipped it (an earlier error in the same
+   * batch or Query string) or refused it before running it (its Parse, Bind or Describe failed, or a
+   * syntax error elsewhere in its Query string; `error` then says why).
+   */
   readonly notExecuted: boolean;
   /** COPY details when the statement was a COPY. */
   readonly copy: CopyOutcome | null;

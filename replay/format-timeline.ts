@@ -38,6 +38,8 @@ export function formatSessionEnd(s: SessionRow): string {
 }
 
 function outcome(row: StatementRow): string {
+  // A statement refused before it ran (its Parse or Bind failed) is not executed and has the error.
+  if (row.not_executed && row.error) return `not executed: ERROR ${row.error.code}: ${row.error.message}`;
   if (row.not_executed) return 'not executed (an earlier statement of its batch failed)';
   if (!row.finished) return 'no outcome recorded (still running, or the session was cut)';
   const ms = row.duration_ms === null ? '' : ` (${row.duration_ms.toFixed(3)} ms)`;
