@@ -3,15 +3,21 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { identityStrategySelector } from '../proxy/identity/managed-auth-strategy.js';
 import { ManagedIdentity } from '../proxy/identity/managed-identity.js';
+import { countingSink } from '../metrics/event-counters.js';
+import { createMetrics, type PgtrailMetrics } from '../metrics/metrics-registry.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
+import { insideJournalWarning } from '../recorder/signing-key.js';
 import type { CommandContext } from './cli.js';
 
 /** The proxy and its recorder, running in this process (what `start` and `demo` run). */
 export interface RunningProxy {
   readonly proxy: ProxyHandle;
   readonly recorder: Recorder;
+  /** The metrics listener, when metrics.enabled. */
+  readonly metrics: MetricsServer | null;
   /** Drains sessions, then writes the final checkpoint and releases the journal. */
   stop(): Promise<void>;
 }
@@ -24,10 +30,21 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
   // Proxy-managed identity when the config's identity section enables a method, else passthrough.
   // Built first: a bad identity section or an unreadable secret stops the start before the journal opens.
   const identity = ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env });
-  const recorder = await openRecorder(config.journal, config.recording, (error) => {
-    logger.error({ code: error.code }, 'journal failed closed');
-  });
-  if (recorder.keyCreated) ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir}\n`);
+  const metrics: PgtrailMetrics | null = config.metrics.enabled ? createMetrics(config.metrics.maxUserLabels) : null;
+  const recorder = await openRecorder(
+    config.journal,
+    config.recording,
+    (error) => {
+      logger.error({ code: error.code }, 'journal failed closed');
+    },
+    metrics?.observeDurableWrite,
+  );
+  if (recorder.keyCreated)
+    ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir} at ${recorder.key.path}\n`);
+  if (recorder.key.insideJournal) {
+    ctx.stderr.write(`pgtrail: ${insideJournalWarning(config.journal.dir, recorder.key.path)}\n`);
+    logger.warn({ keyFile: recorder.key.path }, 'signing key inside the journal directory');
+  }
   ctx.stdout.write(
     `pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`,
   );
@@ -38,17 +55,28 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
       logger.error({ err: err instanceof Error ? err.name : 'unknown' }, 'statement observer failed'),
   });
   let proxy: ProxyHandle;
+  let metricsServer: MetricsServer | null = null;
   try {
+    if (metrics !== null) {
+      metrics.sources.writer = recorder.writer;
+      metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry);
+    }
     proxy = await startProxy({
       config,
       logger,
-      sink: recorder.sink,
+      sink: metrics === null ? recorder.sink : countingSink(recorder.sink, metrics.events),
       observe,
       selectStrategy: identityStrategySelector(identity),
     });
   } catch (err) {
+    await metricsServer?.close();
     await recorder.close();
     throw err;
+  }
+  if (metrics !== null && metricsServer !== null) {
+    metrics.sources.proxy = proxy;
+    const { host, port } = metricsServer.address;
+    ctx.stdout.write(`pgtrail: metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
   }
   ctx.stdout.write(
     `pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`,
@@ -56,8 +84,10 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
   return {
     proxy,
     recorder,
+    metrics: metricsServer,
     stop: async () => {
       await proxy.close();
+      await metricsServer?.close();
       await recorder.close();
     },
   };

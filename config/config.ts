@@ -38,6 +38,9 @@ export type RecordingConfig = Config['recording'];
 /** A redaction rule, applied before anything is written. */
 export type RedactionRule = RecordingConfig['redaction'][number];
 
+/** The Prometheus endpoint (docs/metrics.md): GET /metrics on `listen` when enabled. */
+export type MetricsConfig = Config['metrics'];
+
 /** Operational logging (pino JSON on stderr). */
 export type LogConfig = Config['log'];
 

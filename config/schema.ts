@@ -11,7 +11,17 @@
  * to docs/configuration.md. Nothing else: the type, the defaults and the checks follow. Checks that
  * need more than one key (e.g. jwt needs client TLS) belong to the feature that reads them.
  */
-import { integer, oneOf, optionalHttpUrl, optionalPath, optionalText, port, text, textList } from './key-rules.js';
+import {
+  boolean,
+  integer,
+  oneOf,
+  optionalHttpUrl,
+  optionalPath,
+  optionalText,
+  port,
+  text,
+  textList,
+} from './key-rules.js';
 import { key, list, required, section } from './schema-nodes.js';
 
 /** A host and port to listen on. */
@@ -90,6 +100,13 @@ export const configSchema = section({
       /** drop-params: parameter values become null; normalize-sql: literals in SQL become $n placeholders. */
       action: required(oneOf('drop-params', 'normalize-sql')),
     }),
+  }),
+  /** The Prometheus endpoint (docs/metrics.md): GET /metrics on `listen` when enabled. */
+  metrics: section({
+    enabled: key(boolean, false),
+    listen: hostPort('127.0.0.1', 9187),
+    /** Distinct (user, database) pairs that get their own label values; later ones are counted as `_other`. */
+    maxUserLabels: key(integer(0, 10_000), 100),
   }),
   /** Operational logging (pino JSON on stderr). */
   log: section({

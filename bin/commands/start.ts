@@ -13,6 +13,7 @@ Runs the proxy: clients connect to --listen as they would to PostgreSQL; pgtrail
   --upstream URL     postgres://host:port/?sslmode=...&sslrootcert=... (default from PGHOST/PGPORT, else 127.0.0.1:5432)
   --journal DIR      journal directory (default ./pgtrail-journal)
   --durability M     strict (default): a statement is on disk before it runs; batched: within journal.batchWindowMs
+  --metrics H:P      serve Prometheus metrics on http://H:P/metrics (metrics.enabled; docs/metrics.md)
 SIGTERM or SIGINT drains sessions for limits.shutdownGraceMs, ends the rest with 57P01 and exits 0.
 `;
 
@@ -23,6 +24,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     upstream: { type: 'string' },
     journal: { type: 'string' },
     durability: { type: 'string' },
+    metrics: { type: 'string' },
   });
   const flags: Override[] = [];
   if (values.upstream !== undefined) flags.push(...upstreamUrlOverrides(values.upstream));
@@ -30,6 +32,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   if (values.journal !== undefined) flags.push({ key: 'journal.dir', value: values.journal, source: 'flag --journal' });
   if (values.durability !== undefined)
     flags.push({ key: 'journal.durability', value: values.durability, source: 'flag --durability' });
+  if (values.metrics !== undefined) {
+    flags.push({ key: 'metrics.enabled', value: true, source: 'flag --metrics' });
+    flags.push(...listenOverrides(values.metrics, 'metrics.listen', '--metrics'));
+  }
   const config = loadConfig({ file: values.config ?? null, env: ctx.env, flags });
   const logger = createRootLogger(config.log);
   // Listen for signals before announcing the listener, so a SIGTERM right after it is not lost.
