@@ -25,6 +25,8 @@ export interface ProxyOptions {
   readonly observe: ObserverFactory;
   /** How clients authenticate; passthrough for everyone when absent. */
   readonly selectStrategy?: AuthStrategySelector;
+  /** The instance name carried in session records; by default the listen host:port (the real port). */
+  readonly instance?: string;
 }
 
 /** A running proxy. */
@@ -55,6 +57,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     upstream: upstreamTarget(config.upstream, config.limits.keepaliveMs, config.limits.maxMessageBytes),
     clientTls: clientTlsContext(config.tls),
     cancels: new CancelRegistry(),
+    // Set once listening: the default name holds the real port.
+    instance: options.instance ?? '',
     activeSessions: () => sessions.size - 1,
   };
   const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
@@ -63,6 +67,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     void session.done.then(() => sessions.delete(session));
   });
   const address = await listen(server, config.listen);
+  if (deps.instance === '') deps.instance = `${address.host}:${address.port}`;
   log.info(
     { listen: address, upstream: { host: config.upstream.host, port: config.upstream.port } },
     'proxy listening',

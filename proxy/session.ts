@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { CloseReason, EventSink, Peer, SessionOpened } from '../recorder/events.js';
+import { sinkRefusal, type CloseReason, type EventSink, type Peer, type SessionOpened } from '../recorder/events.js';
 import type { AuthStrategySelector } from './auth/client-auth.js';
 import { BackendError } from './backend-error.js';
 import type { CancelRegistry } from './cancel-registry.js';
@@ -43,6 +43,8 @@ export interface SessionDeps {
   readonly upstream: UpstreamTarget;
   readonly clientTls: ClientTlsContext | null;
   readonly cancels: CancelRegistry;
+  /** This proxy's instance name, carried in session records. */
+  readonly instance: string;
   /** Number of sessions currently authenticated or authenticating, this one excluded. */
   activeSessions(): number;
 }
@@ -124,6 +126,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
           application,
           code: fields.code,
           reason: err instanceof IdentityRefusal ? err.reason : fields.message,
+          instance: deps.instance,
         })
         ?.catch(() => {});
     };
@@ -165,6 +168,7 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
         upstreamTls: outcome.upstream.tls,
         backendPid: rest.pid,
         serverVersion: rest.params.get('server_version') ?? '',
+        instance: deps.instance,
       };
       const durable = deps.sink.record(opened);
       if (durable) {
@@ -172,7 +176,15 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
           await durable;
         } catch (err) {
           deps.cancels.unregister(rest.pid, secret);
-          throw new BackendError('NOT_RECORDED', '58030', SESSION_OPENED_NOT_RECORDED, 'FATAL', null, { cause: err });
+          const refusal = sinkRefusal(err);
+          throw new BackendError(
+            'NOT_RECORDED',
+            refusal?.sqlstate ?? '58030',
+            refusal === null ? SESSION_OPENED_NOT_RECORDED : `${SESSION_OPENED_NOT_RECORDED}: ${refusal.message}`,
+            'FATAL',
+            null,
+            { cause: err },
+          );
         }
       }
       log.info(
