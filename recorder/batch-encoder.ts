@@ -10,12 +10,12 @@ import { nodeSha256Into } from './node-sha256.js';
 import { signNote } from './note-signer.js';
 import { eventRecordPrefixMaxBytes, journalRecordLine, writeEventRecordPrefix } from './record-format.js';
 import type { SigningKey } from './signing-key.js';
-import { encodeBase64 } from './verify/base64.js';
-import { formatCheckpoint } from './verify/checkpoint.js';
-import { keyRotationText } from './verify/key-rotation.js';
-import type { CompactRange } from './verify/merkle.js';
-import { RecordKind } from './verify/record-line.js';
-import { segmentName } from './verify/segment-name.js';
+import { encodeBase64 } from './format/base64.js';
+import { formatCheckpoint } from './format/checkpoint.js';
+import { keyRotationText } from './format/key-rotation.js';
+import type { CompactRange } from './format/merkle.js';
+import { RecordKind } from './format/record-line.js';
+import { segmentName } from './format/segment-name.js';
 
 /** What is queued besides events: a checkpoint, one of the journal's own records, or a key hand-over. */
 export type Marker =

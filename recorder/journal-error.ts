@@ -1,5 +1,5 @@
 /**
- * The one error class of the journal writer, reader and keys (recorder/, outside verify/). Codes are
+ * The one error class of the journal writer, reader and keys (recorder/, outside format/ and verify/). Codes are
  * stable and listed in docs/errors.md; messages are lowercase and never contain record contents.
  */
 
@@ -29,6 +29,8 @@ export const JournalErrorCode = {
   closed: 'JOURNAL_CLOSED',
   /** A file of the journal could not be read. */
   readFailed: 'JOURNAL_READ_FAILED',
+  /** A proof was asked for a record or tree size the journal does not have. */
+  proofOutOfRange: 'JOURNAL_PROOF_OUT_OF_RANGE',
 } as const;
 
 /** One of JournalErrorCode's values. */

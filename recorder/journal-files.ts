@@ -1,5 +1,5 @@
 /**
- * Names of the files in a journal directory besides segments (verify/segment-name.ts):
+ * Names of the files in a journal directory besides segments (format/segment-name.ts):
  *
  *   checkpoint                 the latest signed checkpoint (a signed note), replaced atomically
  *   lock                       the writer's pid (journal-lock.ts)

@@ -28,9 +28,9 @@ import { scanJournal } from './journal-scan.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import { nodeSha256 } from './node-sha256.js';
 import { loadRetiredSigningKey, loadSigningKey, signingKeyFile, type SigningKey } from './signing-key.js';
-import { parseVerifierKey } from './verify/note.js';
-import { RecordKind } from './verify/record-line.js';
-import { segmentName } from './verify/segment-name.js';
+import { parseVerifierKey } from './format/note.js';
+import { RecordKind } from './format/record-line.js';
+import { segmentName } from './format/segment-name.js';
 
 /** How to open a writer: the journal section of the config, and optionally the key to sign with. */
 export interface JournalWriterOptions extends JournalConfig {

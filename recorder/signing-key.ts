@@ -13,7 +13,7 @@ import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { nodeSha256 } from './node-sha256.js';
-import { computeKeyId, ed25519Algorithm, formatKeyId, formatVerifierKey, isValidKeyName } from './verify/note.js';
+import { computeKeyId, ed25519Algorithm, formatKeyId, formatVerifierKey, isValidKeyName } from './format/note.js';
 
 /** File name of the private key inside the journal directory. */
 export const signingKeyFile = 'signing-key';

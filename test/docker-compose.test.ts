@@ -3,16 +3,19 @@
  * what its pgtrail service runs: the same `pgtrail start` arguments, read from the file, with only the
  * addresses swapped for the test server's, then the login and the look at the journal that the
  * file's comments promise. It fails when a flag the file uses is renamed, the upstream URL form stops
- * parsing, the published port or the role in docker/ drift from what the comments say.
+ * parsing, the published port or the role in docker/ drift from what the comments say. The server is
+ * set up as the stock `postgres` image sets it up: TLS off (so the file's sslmode=prefer must fall
+ * back to plaintext), SCRAM for host connections, and docker/init-app-role.sql run as the superuser.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { freePort } from '../embedded/postgres-server.js';
+import { embeddedBinaries } from '../embedded/postgres-binaries.js';
+import { freePort, startPostgres, superuser, type PostgresServer } from '../embedded/postgres-server.js';
 
 const root = join(import.meta.dirname, '..');
 const pgtrailBin = join(root, 'dist', 'bin', 'pgtrail.js');
@@ -48,11 +51,31 @@ function flagValue(args: readonly string[], flag: string): string {
 }
 
 describe('docker-compose.yml', () => {
-  const server = inject('postgres');
   const journal = mkdtempSync(join(tmpdir(), 'pgtrail-compose-'));
-  afterAll(() => rmSync(journal, { recursive: true, force: true }));
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await startPostgres(embeddedBinaries(), { ssl: false });
+    // What the image's entrypoint does with /docker-entrypoint-initdb.d/*.sql.
+    const init = spawnSync(
+      'psql',
+      [
+        `host=${server.host} port=${server.port} user=${superuser.user} dbname=postgres`,
+        '-X',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-f',
+        join(root, 'docker', 'init-app-role.sql'),
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', PGPASSWORD: superuser.password } },
+    );
+    if (init.status !== 0) throw new Error(`init-app-role.sql failed: ${init.stderr}`);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(journal, { recursive: true, force: true });
+  });
 
-  it('runs its pgtrail command against a real PostgreSQL: app/app-secret logs in, search lists the statement, SIGTERM exits 0', async () => {
+  it('runs its pgtrail command against a PostgreSQL started as the image starts it (TLS off): app/app-secret logs in, search lists the statement, SIGTERM exits 0', async () => {
     const pgtrail = service('pgtrail');
     const script = pgtrail.command?.at(-1) ?? '';
     const args = pgtrailArgs(script);
@@ -99,9 +122,11 @@ describe('docker-compose.yml', () => {
       });
       const client = new pg.Client({ host: '127.0.0.1', port, user: 'app', password: 'app-secret', database: 'app' });
       await client.connect();
-      const { rows } = await client.query<{ u: string }>('select current_user as u, 1 as compose_marker');
+      const { rows } = await client.query<{ u: string; ssl: boolean }>(
+        'select current_user as u, (select ssl from pg_stat_ssl where pid = pg_backend_pid()) as ssl, 1 as compose_marker',
+      );
       await client.end();
-      expect(rows[0]?.u).toBe('app');
+      expect(rows[0]).toEqual({ u: 'app', ssl: false, compose_marker: 1 });
     } finally {
       child.kill('SIGTERM');
     }

@@ -12,9 +12,9 @@ import { signNote } from '../recorder/note-signer.js';
 import { createSigningKey, generateSigningKey, loadSigningKey } from '../recorder/signing-key.js';
 import { sampleSession } from '../recorder/testing/sample-events.js';
 import { verifyJournalDir } from '../recorder/verify-journal-dir.js';
-import { parseCheckpoint } from '../recorder/verify/checkpoint.js';
+import { parseCheckpoint } from '../recorder/format/checkpoint.js';
 import type { Finding } from '../recorder/verify/journal-finding.js';
-import { parseNoteUnverified } from '../recorder/verify/note.js';
+import { parseNoteUnverified } from '../recorder/format/note.js';
 
 let root: string;
 let pristine: string;

@@ -2,6 +2,7 @@ import type { Command } from '../cli.js';
 import { demoCommand } from './demo.js';
 import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
+import { proofCommand } from './proof.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
 import { sessionsCommand } from './sessions.js';
@@ -14,6 +15,7 @@ export const commands: readonly Command[] = [
   demoCommand,
   keygenCommand,
   verifyCommand,
+  proofCommand,
   passwdCommand,
   sessionsCommand,
   searchCommand,
