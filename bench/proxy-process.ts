@@ -78,6 +78,7 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
   return {
     ...running.proxy.address,
     counters: () => {
+      if (running.recorder === null) return null;
       const { writer } = running.recorder;
       return { syncs: writer.durableWrites.count, syncMs: writer.durableWrites.ms, records: writer.size };
     },

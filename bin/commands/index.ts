@@ -2,6 +2,7 @@ import type { Command } from '../cli.js';
 import { demoCommand } from './demo.js';
 import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
+import { recorderCommand } from './recorder.js';
 import { proofCommand } from './proof.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
@@ -13,6 +14,7 @@ import { verifyCommand } from './verify.js';
 export const commands: readonly Command[] = [
   startCommand,
   demoCommand,
+  recorderCommand,
   keygenCommand,
   verifyCommand,
   proofCommand,

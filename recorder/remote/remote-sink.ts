@@ -6,7 +6,8 @@
  * When the caller must wait (strict durability; batched once the spool is full) record() returns a
  * promise that resolves when the event's Ack arrives. A statement.started or session.opened event
  * that must wait while the recorder is unreachable is refused at once (RECORDER_UNREACHABLE or
- * RECORDER_SPOOL_FULL, SQLSTATE 57P03) and not queued: the statement is not run. When the link
+ * RECORDER_SPOOL_FULL, SQLSTATE 57P03): the statement is not run (its statement.started is still
+ * queued when there is room, so the journal shows the attempt, finished as notExecuted). When the link
  * drops, the promises still waiting are rejected the same way, but their events stay queued and are
  * resent: the journal then says the statement was not executed. Nothing queued is ever dropped.
  *
@@ -100,9 +101,16 @@ export class RemoteSink implements EventSink {
       return rejected(new RemoteRecorderError(RemoteRecorderErrorCode.eventTooLarge, 'an event is larger than 16 MiB'));
     }
     const full = this.#unackedBytes + bytes.length > this.options.maxUnackedBytes;
-    const waits = this.options.durability === 'strict' || full;
+    // Until numbering is known (a proxy that never reached its recorder) nothing can be spooled: fail closed.
+    const waits = this.options.durability === 'strict' || full || !this.#numbered;
     const gating = event.type === 'statement.started' || event.type === 'session.opened';
     if (waits && gating && this.#link?.isOpen !== true) {
+      // The statement is not run; its record still goes (when there is room), followed by its
+      // statement.finished saying notExecuted, so the journal shows the attempt.
+      if (!full && event.type === 'statement.started') {
+        this.#enqueue(bytes, null);
+        this.#schedule(false);
+      }
       return rejected(
         full && this.options.durability === 'batched'
           ? new RemoteRecorderError(
@@ -112,11 +120,16 @@ export class RemoteSink implements EventSink {
           : new RemoteRecorderError(RemoteRecorderErrorCode.unreachable, 'the recorder is unreachable'),
       );
     }
-    const entry: Entry = { seq: this.#numbered ? this.#nextSeq++ : 0, bytes, waiter: waits ? newWaiter() : null };
-    this.#queue.push(entry);
-    this.#unackedBytes += bytes.length;
+    const entry = this.#enqueue(bytes, waits ? newWaiter() : null);
     this.#schedule(waits);
     return entry.waiter?.promise ?? null;
+  }
+
+  #enqueue(bytes: Buffer, waiter: Waiter | null): Entry {
+    const entry: Entry = { seq: this.#numbered ? this.#nextSeq++ : 0, bytes, waiter };
+    this.#queue.push(entry);
+    this.#unackedBytes += bytes.length;
+    return entry;
   }
 
   /** The recorder welcomed the link: it holds this instance's events up to durableSeq. */
