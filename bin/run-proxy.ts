@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { countingSink } from '../metrics/event-counters.js';
+import { createMetrics, type PgtrailMetrics } from '../metrics/metrics-registry.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { identityStrategySelector } from '../proxy/identity/managed-auth-strategy.js';
 import { ManagedIdentity } from '../proxy/identity/managed-identity.js';
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
@@ -9,6 +12,7 @@ import type { EventSink } from '../recorder/events.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
 import { openRemoteRecorder, type RemoteRecorder } from '../recorder/remote/open-remote-recorder.js';
 import type { RemoteTls } from '../recorder/remote/recorder-link.js';
+import { insideJournalWarning } from '../recorder/signing-key.js';
 import type { CommandContext } from './cli.js';
 
 /** Where a proxy with a remote journal streams its events (pgtrail start --recorder). */
@@ -27,6 +31,8 @@ export interface RunningProxy {
   readonly recorder: Recorder | null;
   /** The link to the recorder service; null when the journal is local. */
   readonly remote: RemoteRecorder | null;
+  /** The metrics listener, when metrics.enabled. */
+  readonly metrics: MetricsServer | null;
   /** Drains sessions, then writes the final checkpoint and releases the journal (or delivers what is queued). */
   stop(): Promise<void>;
 }
@@ -48,34 +54,11 @@ export async function runProxy(
   // Proxy-managed identity when the config's identity section enables a method, else passthrough.
   // Built first: a bad identity section or an unreadable secret stops the start before the journal opens.
   const identity = ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env });
+  const metrics: PgtrailMetrics | null = config.metrics.enabled ? createMetrics(config.metrics.maxUserLabels) : null;
   const name = instance ?? `${config.listen.host}:${config.listen.port}`;
-  let recorder: Recorder | null = null;
-  let remoteRecorder: RemoteRecorder | null = null;
-  let sink: EventSink;
-  if (remote === null) {
-    recorder = await openRecorder(config.journal, config.recording, (error) => {
-      logger.error({ code: error.code }, 'journal failed closed');
-    });
-    if (recorder.keyCreated) ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir}\n`);
-    ctx.stdout.write(
-      `pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`,
-    );
-    sink = recorder.sink;
-  } else {
-    remoteRecorder = await openRemoteRecorder({
-      ...remote,
-      instance: name,
-      durability: config.journal.durability,
-      batchWindowMs: config.journal.batchWindowMs,
-      recording: config.recording,
-      logger,
-      onFailure: (error) => logger.error({ code: error.code }, 'remote recording failed closed'),
-    });
-    ctx.stdout.write(
-      `pgtrail: recording to ${remote.url} as instance ${name} (${config.journal.durability}${remote.spoolDir === null ? '' : `, spool ${remote.spoolDir}`}, ${remoteRecorder.spooledAtStart} events spooled)\n`,
-    );
-    sink = remoteRecorder.sink;
-  }
+  const recorder = remote === null ? await openLocal(config, logger, ctx, metrics) : null;
+  const remoteRecorder = remote === null ? null : await openRemote(config, logger, ctx, remote, name);
+  const sink: EventSink = (recorder?.sink ?? remoteRecorder?.sink)!;
   const observe = createStatementObserver({
     recording: config.recording,
     clock: systemClock,
@@ -87,18 +70,29 @@ export async function runProxy(
     await remoteRecorder?.close(remoteDrainMs);
   };
   let proxy: ProxyHandle;
+  let metricsServer: MetricsServer | null = null;
   try {
+    if (metrics !== null) {
+      metrics.sources.writer = recorder?.writer ?? null;
+      metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry);
+    }
     proxy = await startProxy({
       config,
       logger,
-      sink,
+      sink: metrics === null ? sink : countingSink(sink, metrics.events),
       observe,
       selectStrategy: identityStrategySelector(identity),
       instance: name,
     });
   } catch (err) {
+    await metricsServer?.close();
     await closeRecording();
     throw err;
+  }
+  if (metrics !== null && metricsServer !== null) {
+    metrics.sources.proxy = proxy;
+    const { host, port } = metricsServer.address;
+    ctx.stdout.write(`pgtrail: metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
   }
   ctx.stdout.write(
     `pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`,
@@ -107,11 +101,64 @@ export async function runProxy(
     proxy,
     recorder,
     remote: remoteRecorder,
+    metrics: metricsServer,
     stop: async () => {
       await proxy.close();
+      await metricsServer?.close();
       await closeRecording();
     },
   };
+}
+
+/** The local journal: opened, its key created on first use, and announced. */
+async function openLocal(
+  config: Config,
+  logger: Logger,
+  ctx: CommandContext,
+  metrics: PgtrailMetrics | null,
+): Promise<Recorder> {
+  const recorder = await openRecorder(
+    config.journal,
+    config.recording,
+    (error) => {
+      logger.error({ code: error.code }, 'journal failed closed');
+    },
+    metrics?.observeDurableWrite,
+  );
+  if (recorder.keyCreated)
+    ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir} at ${recorder.key.path}\n`);
+  if (recorder.key.insideJournal) {
+    ctx.stderr.write(`pgtrail: ${insideJournalWarning(config.journal.dir, recorder.key.path)}\n`);
+    logger.warn({ keyFile: recorder.key.path }, 'signing key inside the journal directory');
+  }
+  ctx.stdout.write(
+    `pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`,
+  );
+  return recorder;
+}
+
+/** The link to a recorder service, with the spool read back; announced with how many events it held. */
+async function openRemote(
+  config: Config,
+  logger: Logger,
+  ctx: CommandContext,
+  remote: RemoteRecording,
+  name: string,
+): Promise<RemoteRecorder> {
+  const opened = await openRemoteRecorder({
+    ...remote,
+    instance: name,
+    durability: config.journal.durability,
+    batchWindowMs: config.journal.batchWindowMs,
+    recording: config.recording,
+    logger,
+    onFailure: (error) => logger.error({ code: error.code }, 'remote recording failed closed'),
+  });
+  const spool = remote.spoolDir === null ? '' : `, spool ${remote.spoolDir}`;
+  ctx.stdout.write(
+    `pgtrail: recording to ${remote.url} as instance ${name} (${config.journal.durability}${spool}, ${opened.spooledAtStart} events spooled)\n`,
+  );
+  return opened;
 }
 
 /** Resolves with the first of SIGTERM or SIGINT. */

@@ -92,6 +92,14 @@ export interface ViewerConfig {
   readonly listen: HostPort;
 }
 
+/** The Prometheus endpoint (docs/metrics.md): GET /metrics on `listen` when enabled. */
+export interface MetricsConfig {
+  readonly enabled: boolean;
+  readonly listen: HostPort;
+  /** Distinct (user, database) pairs that get their own label values; later ones are counted as `_other`. */
+  readonly maxUserLabels: number;
+}
+
 /** Operational logging (pino JSON on stderr). */
 export interface LogConfig {
   readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -178,6 +186,7 @@ export interface Config {
   readonly limits: LimitsConfig;
   readonly recording: RecordingConfig;
   readonly viewer: ViewerConfig;
+  readonly metrics: MetricsConfig;
   readonly log: LogConfig;
   readonly identity: IdentityConfig;
 }

@@ -29,6 +29,7 @@ export const defaultConfig: Config = {
   },
   recording: { captureRows: 0, captureBytes: 64 * 1024, redaction: [] },
   viewer: { listen: { host: '127.0.0.1', port: 6480 } },
+  metrics: { enabled: false, listen: { host: '127.0.0.1', port: 9187 }, maxUserLabels: 100 },
   log: { level: 'info' },
   identity: {
     users: [],

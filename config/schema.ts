@@ -30,6 +30,10 @@ export function integer(min: number, max: number): KeyRule {
   };
 }
 
+/** true or false; the strings 'true' and 'false' (from flags and the environment) are accepted. */
+export const boolean: KeyRule = (raw) =>
+  raw === true || raw === 'true' ? ok(true) : raw === false || raw === 'false' ? ok(false) : bad('true or false');
+
 /** A TCP port. */
 export const port: KeyRule = integer(1, 65535);
 
@@ -86,6 +90,10 @@ export const scalarKeys: Readonly<Record<string, KeyRule>> = {
   'recording.captureBytes': integer(0, 1024 * 1024 * 1024),
   'viewer.listen.host': text,
   'viewer.listen.port': port,
+  'metrics.enabled': boolean,
+  'metrics.listen.host': text,
+  'metrics.listen.port': port,
+  'metrics.maxUserLabels': integer(0, 10_000),
   'log.level': oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   'identity.certificate.from': oneOf('off', 'cn', 'san-dns', 'san-email', 'san-uri'),
   'identity.jwt.issuer': optionalText,

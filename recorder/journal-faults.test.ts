@@ -21,6 +21,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(`${dir}.signing-key`, { force: true });
 });
 
 const config = (): JournalConfig => ({

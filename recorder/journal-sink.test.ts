@@ -18,6 +18,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(`${dir}.signing-key`, { force: true });
 });
 
 const config = (durability: Durability): JournalConfig => ({

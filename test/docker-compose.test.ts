@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -73,6 +73,7 @@ describe('docker-compose.yml', () => {
   afterAll(async () => {
     await server?.stop();
     rmSync(journal, { recursive: true, force: true });
+    rmSync(`${journal}.signing-key`, { force: true });
   });
 
   it('runs its pgtrail command against a PostgreSQL started as the image starts it (TLS off): app/app-secret logs in, search lists the statement, SIGTERM exits 0', async () => {
@@ -85,7 +86,8 @@ describe('docker-compose.yml', () => {
     const listen = flagValue(args, '--listen');
     const containerPort = listen.split(':').at(-1);
     expect(pgtrail.ports).toEqual([`127.0.0.1:${containerPort}:${containerPort}`]);
-    expect(pgtrail.volumes).toContain(`journal:${flagValue(args, '--journal')}`);
+    // One volume keeps the journal and, beside it (not in it), its signing key `<journal>.signing-key`.
+    expect(pgtrail.volumes).toContain(`pgtrail:${dirname(flagValue(args, '--journal'))}`);
 
     // The role the comments connect as is the one docker/ creates.
     expect(readFileSync(join(root, 'docker', 'init-app-role.sql'), 'utf8')).toMatch(

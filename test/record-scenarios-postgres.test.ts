@@ -89,6 +89,7 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
   afterAll(async () => {
     await stop();
     rmSync(journal, { recursive: true, force: true });
+    rmSync(`${journal}.signing-key`, { force: true });
     expect(failures).toEqual([]);
     expect(internalErrors).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import type { Command } from '../cli.js';
 import { demoCommand } from './demo.js';
+import { exportCommand } from './export.js';
 import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
 import { recorderCommand } from './recorder.js';
@@ -22,4 +23,5 @@ export const commands: readonly Command[] = [
   sessionsCommand,
   searchCommand,
   replayCommand,
+  exportCommand,
 ];

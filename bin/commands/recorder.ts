@@ -1,6 +1,5 @@
 /** `pgtrail recorder`: the journal writer as a service that proxies stream their events to (docs/recorder-service.md). */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
 import { loadConfig, type Override } from '../../config/load-config.js';
 import { listenOverrides } from '../../config/parse-upstream-url.js';
@@ -9,7 +8,7 @@ import { parseAccessTokens } from '../../recorder/service/access-tokens.js';
 import { readInstanceSequences } from '../../recorder/service/instance-sequences.js';
 import { RecorderServiceError, RecorderServiceErrorCode } from '../../recorder/service/recorder-service-error.js';
 import { startRecorderService, type RecorderTls } from '../../recorder/service/recorder-service.js';
-import { ensureSigningKey, signingKeyFile } from '../../recorder/signing-key.js';
+import { ensureSigningKey, insideJournalWarning, locateSigningKey } from '../../recorder/signing-key.js';
 import { createRootLogger } from '../logger.js';
 import { untilSignal } from '../run-proxy.js';
 
@@ -49,7 +48,9 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const tls = serviceTls(values['tls-cert'], values['tls-key'], values['tls-client-ca']);
   const logger = createRootLogger(config.log);
   const journal = config.journal;
-  const keyFile = journal.keyFile ?? join(journal.dir, signingKeyFile);
+  const key = await locateSigningKey(journal.dir, journal.keyFile);
+  const keyFile = key.path;
+  if (key.insideJournal) ctx.stderr.write(`pgtrail: ${insideJournalWarning(journal.dir, keyFile)}\n`);
   const verifierKey = await ensureSigningKey(journal.dir, keyFile);
   let failed: (code: string) => void = () => {};
   const failure = new Promise<string>((resolve) => {

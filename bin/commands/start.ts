@@ -17,6 +17,7 @@ Runs the proxy: clients connect to --listen as they would to PostgreSQL; pgtrail
   --upstream URL     postgres://host:port/?sslmode=...&sslrootcert=... (default from PGHOST/PGPORT, else 127.0.0.1:5432)
   --journal DIR      journal directory (default ./pgtrail-journal)
   --durability M     strict (default): a statement is on disk before it runs; batched: within journal.batchWindowMs
+  --metrics H:P      serve Prometheus metrics on http://H:P/metrics (metrics.enabled; docs/metrics.md)
 Recording to a recorder service (pgtrail recorder) instead of a local journal (docs/recorder-service.md):
   --recorder URL            ws://H:P or wss://H:P of the recorder service
   --recorder-token-file F   file whose first line is the bearer token
@@ -37,6 +38,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     upstream: { type: 'string' },
     journal: { type: 'string' },
     durability: { type: 'string' },
+    metrics: { type: 'string' },
     recorder: { type: 'string' },
     'recorder-token-file': { type: 'string' },
     spool: { type: 'string' },
@@ -51,6 +53,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   if (values.journal !== undefined) flags.push({ key: 'journal.dir', value: values.journal, source: 'flag --journal' });
   if (values.durability !== undefined)
     flags.push({ key: 'journal.durability', value: values.durability, source: 'flag --durability' });
+  if (values.metrics !== undefined) {
+    flags.push({ key: 'metrics.enabled', value: true, source: 'flag --metrics' });
+    flags.push(...listenOverrides(values.metrics, 'metrics.listen', '--metrics'));
+  }
   const config = loadConfig({ file: values.config ?? null, env: ctx.env, flags });
   const remote = remoteRecording(values);
   if (remote !== null && config.journal.durability === 'batched' && remote.spoolDir === null) {

@@ -3,7 +3,8 @@ import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
 import type { StatementFinished, StatementStarted, TrailEvent } from '../../recorder/events.js';
 import { observe } from './testing/observer-harness.js';
-import { serverBody as b, serverType as T } from './testing/server-frames.js';
+import { BackendCode as T } from '../protocol/message-codes.js';
+import { serverBody as b } from './testing/server-frames.js';
 
 const sha256 = (...bodies: Buffer[]): string => {
   const h = createHash('sha256');
