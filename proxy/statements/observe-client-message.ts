@@ -69,7 +69,9 @@ function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
     runs.push(run);
     if (promise !== null) promises.push(promise);
   }
-  const pending: PendingMessage = { kind: 'query', runs, next: 0 };
+  // Several statements: the text is kept (a copy, the body is the socket's) to place an error's position.
+  const text = pieces.length > 1 ? { bytes: Buffer.from(query), ranges } : null;
+  const pending: PendingMessage = { kind: 'query', runs, next: 0, text };
   if (!s.skipping) s.batchesSent++;
   enqueue(s, pending);
   if (promises.length === 0) return null;
@@ -102,6 +104,7 @@ function onBind(s: ObserverState, body: Buffer): void {
   const prepared = s.names.statement(bind.statement);
   const portal: Portal = {
     name: bind.portal,
+    statement: bind.statement,
     prepared,
     params: recordBindParams(bind, prepared),
     columns: bindColumns(bind),
@@ -116,8 +119,14 @@ function onBind(s: ObserverState, body: Buffer): void {
 function onDescribe(s: ObserverState, body: Buffer): void {
   const target = decodeTarget(body);
   if (target === null) return;
-  if (target.kind === 'S') enqueue(s, { kind: 'describe', prepared: s.names.statement(target.name), portal: null });
-  else enqueue(s, { kind: 'describe', prepared: null, portal: s.names.portal(target.name) });
+  const statement = target.kind === 'S';
+  enqueue(s, {
+    kind: 'describe',
+    target: target.kind,
+    name: target.name,
+    prepared: statement ? s.names.statement(target.name) : null,
+    portal: statement ? null : s.names.portal(target.name),
+  });
 }
 
 function onExecute(s: ObserverState, body: Buffer): Promise<void> | null {
@@ -130,13 +139,14 @@ function onExecute(s: ObserverState, body: Buffer): Promise<void> | null {
     return null;
   }
   const prepared = portal?.prepared ?? null;
-  // A portal or statement pgtrail never saw (e.g. SQL-level PREPARE) is recorded with empty text.
+  // A portal or statement pgtrail never saw (e.g. SQL-level PREPARE) is recorded with empty text
+  // and the statement name the Bind gave.
   const { run, promise } = startStatement(
     s,
     'extended',
     prepared?.sql ?? '',
     portal?.params ?? null,
-    prepared?.name ?? null,
+    prepared?.name ?? portal?.statement ?? null,
     execute.portal,
   );
   if (portal !== null) {
