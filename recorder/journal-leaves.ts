@@ -9,9 +9,9 @@ import { JournalError, JournalErrorCode } from './journal-error.js';
 import { listSegments } from './journal-scan.js';
 import { nodeSha256Into } from './node-sha256.js';
 import { readSegmentChunks } from './segment-chunks.js';
-import { hashSize } from './verify/merkle.js';
-import { EventEnvelopeReader, parseRecordLine, RecordKind } from './verify/record-line.js';
-import { parseSegmentName } from './verify/segment-name.js';
+import { hashSize } from './format/merkle.js';
+import { EventEnvelopeReader, parseRecordLine, RecordKind } from './format/record-line.js';
+import { parseSegmentName } from './format/segment-name.js';
 
 /** The leaves of a journal and its checkpoint notes by tree size. */
 export interface JournalLeaves {

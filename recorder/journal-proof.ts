@@ -7,8 +7,8 @@ import { readJournalLeaves, type JournalLeaves } from './journal-leaves.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { nodeSha256 } from './node-sha256.js';
 import { consistencyPath, inclusionPath, leafStoreRoots } from './tree-prover.js';
-import { encodeBase64 } from './verify/base64.js';
-import { hashSize } from './verify/merkle.js';
+import { encodeBase64 } from './format/base64.js';
+import { hashSize } from './format/merkle.js';
 
 /** An inclusion proof of one record in the tree of `size` records; hashes in base64. */
 export interface InclusionProofJson {

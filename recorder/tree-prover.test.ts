@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { nodeSha256 } from './node-sha256.js';
 import { consistencyPath, inclusionPath, leafStoreRoots, peakRanges } from './tree-prover.js';
-import { consistencyProof, inclusionProof, leafHash, verifyConsistency, verifyInclusion } from './verify/merkle.js';
+import { consistencyProof, inclusionProof, leafHash, verifyConsistency, verifyInclusion } from './format/merkle.js';
 
 const hex = (h: Uint8Array) => Buffer.from(h).toString('hex');
 const sha256 = nodeSha256;

@@ -8,8 +8,8 @@
  * n, each node lies wholly in [0, m) (then it is one of the peaks of the tree of size m) or wholly in
  * [m, n) (the recursion splits at a power of two no greater than m).
  */
-import { hashSize, nodeHash } from './verify/merkle.js';
-import type { Sha256 } from './verify/sha256.js';
+import { hashSize, nodeHash } from './format/merkle.js';
+import type { Sha256 } from './format/sha256.js';
 
 /** MTH(D[lo:hi]) for 0 <= lo < hi <= the tree's size. */
 export type SubtreeRoot = (lo: number, hi: number) => Uint8Array;

@@ -7,10 +7,10 @@ import { readJournalLeaves } from '../recorder/journal-leaves.js';
 import { openJournalWriter } from '../recorder/journal-writer.js';
 import { nodeSha256 } from '../recorder/node-sha256.js';
 import { sampleSession } from '../recorder/testing/sample-events.js';
-import { decodeBase64 } from '../recorder/verify/base64.js';
-import { parseCheckpoint } from '../recorder/verify/checkpoint.js';
-import { verifyConsistency, verifyInclusion } from '../recorder/verify/merkle.js';
-import { openNote, parseVerifierKey } from '../recorder/verify/note.js';
+import { decodeBase64 } from '../recorder/format/base64.js';
+import { parseCheckpoint } from '../recorder/format/checkpoint.js';
+import { verifyConsistency, verifyInclusion } from '../recorder/format/merkle.js';
+import { openNote, parseVerifierKey } from '../recorder/format/note.js';
 import { runCommand } from './support/run-command.js';
 
 let root: string;

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { parseCosignerKey, verifiedCosignatures } from '../recorder/verify/cosignature.js';
+import { parseCosignerKey, verifiedCosignatures } from '../recorder/format/cosignature.js';
 import { TestLog } from '../witness/testing/test-log.js';
 import { startWitnessProcess } from './support/witness-process.js';
 

@@ -12,11 +12,11 @@
  * proof does not prove consistency (or equal sizes with different roots, or a non-empty proof from
  * 0); 200 with one cosignature/v1 line once the new state is durable.
  */
-import { decodeBase64 } from '../recorder/verify/base64.js';
-import { parseCheckpoint, type Checkpoint } from '../recorder/verify/checkpoint.js';
-import { emptyRoot, equalBytes, hashSize, verifyConsistency } from '../recorder/verify/merkle.js';
-import { openNote, parseNoteUnverified, type NoteVerifierKey } from '../recorder/verify/note.js';
-import type { Sha256 } from '../recorder/verify/sha256.js';
+import { decodeBase64 } from '../recorder/format/base64.js';
+import { parseCheckpoint, type Checkpoint } from '../recorder/format/checkpoint.js';
+import { emptyRoot, equalBytes, hashSize, verifyConsistency } from '../recorder/format/merkle.js';
+import { openNote, parseNoteUnverified, type NoteVerifierKey } from '../recorder/format/note.js';
+import type { Sha256 } from '../recorder/format/sha256.js';
 import { VerifyError, VerifyErrorCode } from '../recorder/verify/verify-error.js';
 import type { WitnessKey } from './witness-key.js';
 import type { WitnessState } from './witness-state.js';

@@ -9,7 +9,7 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeBase64, encodeBase64 } from '../recorder/verify/base64.js';
+import { decodeBase64, encodeBase64 } from '../recorder/format/base64.js';
 import {
   cosignatureAlgorithm,
   cosignedMessage,
@@ -17,8 +17,8 @@ import {
   formatCosignerKey,
   parseCosignerKey,
   type CosignerKey,
-} from '../recorder/verify/cosignature.js';
-import { formatKeyId, isValidKeyName } from '../recorder/verify/note.js';
+} from '../recorder/format/cosignature.js';
+import { formatKeyId, isValidKeyName } from '../recorder/format/note.js';
 import { WitnessError, WitnessErrorCode } from './witness-error.js';
 
 /** File name of the key inside the state directory. */

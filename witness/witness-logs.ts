@@ -3,8 +3,8 @@
  * across a pgtrail key rotation). A bare VKEY stands for `<its key name>=VKEY`, since a pgtrail
  * journal's origin is its key's name.
  */
-import { parseVerifierKey, type NoteVerifierKey } from '../recorder/verify/note.js';
-import type { Sha256 } from '../recorder/verify/sha256.js';
+import { parseVerifierKey, type NoteVerifierKey } from '../recorder/format/note.js';
+import type { Sha256 } from '../recorder/format/sha256.js';
 import { WitnessError, WitnessErrorCode } from './witness-error.js';
 
 /** Parses the --log values into trusted keys by origin; throws WitnessError(WITNESS_LOG_MALFORMED). */

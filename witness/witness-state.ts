@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeBase64, encodeBase64 } from '../recorder/verify/base64.js';
-import { hashSize } from '../recorder/verify/merkle.js';
+import { decodeBase64, encodeBase64 } from '../recorder/format/base64.js';
+import { hashSize } from '../recorder/format/merkle.js';
 import { WitnessError, WitnessErrorCode } from './witness-error.js';
 
 /** The latest cosigned tree of one log. */

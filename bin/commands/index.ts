@@ -1,7 +1,9 @@
 import type { Command } from '../cli.js';
 import { demoCommand } from './demo.js';
+import { exportCommand } from './export.js';
 import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
+import { recorderCommand } from './recorder.js';
 import { proofCommand } from './proof.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
@@ -14,6 +16,7 @@ import { witnessCommand } from './witness.js';
 export const commands: readonly Command[] = [
   startCommand,
   demoCommand,
+  recorderCommand,
   keygenCommand,
   verifyCommand,
   proofCommand,
@@ -22,4 +25,5 @@ export const commands: readonly Command[] = [
   sessionsCommand,
   searchCommand,
   replayCommand,
+  exportCommand,
 ];

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
 import { observe } from './testing/observer-harness.js';
-import { serverBody as b, serverType as T } from './testing/server-frames.js';
+import { BackendCode as T } from '../protocol/message-codes.js';
+import { serverBody as b } from './testing/server-frames.js';
 
 /** Client frames a real client may send, in any order. */
 const clientFrames = fc.constantFrom(

@@ -6,9 +6,9 @@ import { nodeSha256 } from '../../recorder/node-sha256.js';
 import { signNote } from '../../recorder/note-signer.js';
 import { generateSigningKey, type SigningKey } from '../../recorder/signing-key.js';
 import { consistencyPath, leafStoreRoots } from '../../recorder/tree-prover.js';
-import { encodeBase64 } from '../../recorder/verify/base64.js';
-import { formatCheckpoint } from '../../recorder/verify/checkpoint.js';
-import { leafHash } from '../../recorder/verify/merkle.js';
+import { encodeBase64 } from '../../recorder/format/base64.js';
+import { formatCheckpoint } from '../../recorder/format/checkpoint.js';
+import { leafHash } from '../../recorder/format/merkle.js';
 
 /** A log of `leaves` leaves whose checkpoints any prefix can be taken from; `salt` makes a different history. */
 export class TestLog {

@@ -16,7 +16,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { computeKeyId, formatKeyId, isValidKeyName, parseNoteUnverified } from './note.js';
 import { portableSha256, type Sha256 } from './sha256.js';
-import { VerifyError, VerifyErrorCode } from './verify-error.js';
+import { VerifyError, VerifyErrorCode } from '../verify/verify-error.js';
 
 /** Signature type byte of Ed25519 cosignature/v1 keys. */
 export const cosignatureAlgorithm = 0x04;
