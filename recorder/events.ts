@@ -3,8 +3,10 @@
  *
  * The proxy emits these events; the recorder turns each into one journal record. They are the record
  * schema for sessions and statements, so every field here is part of the journal format
- * (docs/journal-format.md). Timestamps are milliseconds since the Unix epoch (UTC); durations are
- * milliseconds with sub-millisecond precision. Text the client sent is carried as `RecordedText` so
+ * (docs/journal-format.md). Timestamps are milliseconds since the Unix epoch (UTC): whole for
+ * session records (Date.now()), with a fraction for the records the statement observer emits
+ * (performance.timeOrigin + performance.now(), so statements within one millisecond keep their order);
+ * durations are milliseconds with sub-millisecond precision. Text the client sent is carried as `RecordedText` so
  * that bytes which are not valid UTF-8 survive without loss.
  */
 
@@ -71,6 +73,12 @@ export interface SessionAuthFailed {
   /** SQLSTATE sent to the client (28P01, 28000, ...). */
   readonly code: string;
   readonly reason: string;
+  /**
+   * How the client tried to prove who it is, once that was decided: passthrough, or the
+   * proxy-managed password, certificate or token; null when it failed before (too many clients, rate
+   * limited). Journals written before this member existed lack it: read a missing one as null.
+   */
+  readonly method: IdentityMethod['kind'] | null;
 }
 
 /** Why a session ended. */

@@ -20,9 +20,12 @@ export function formatStatement(row: StatementRow, offsetMs: number): string {
     `${formatOffset(offsetMs).padStart(10)} #${row.statement}  ${row.sql.trimEnd()}`.replace(/\n/g, `\n${indent}`),
   ];
   if (row.params !== null) lines.push(`${indent}params: ${JSON.stringify(row.params)}`);
+  if (row.redaction !== null) lines.push(`${indent}redacted by rule ${JSON.stringify(row.redaction)} before recording`);
   if (row.role !== row.user) lines.push(`${indent}role: ${row.role}`);
   lines.push(`${indent}-> ${outcome(row)}`);
   if (row.result_digest !== null) lines.push(`${indent}result sha256 ${row.result_digest}`);
+  if (row.copy !== null)
+    lines.push(`${indent}copy ${row.copy.direction}: ${row.copy.bytes} bytes, sha256 ${row.copy.sha256}`);
   for (const r of row.captured_rows ?? [])
     lines.push(`${indent}| ${r.map((v) => (v === null ? 'NULL' : oneLine(v))).join(' | ')} |`);
   return `${lines.join('\n')}\n`;

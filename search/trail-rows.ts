@@ -1,4 +1,5 @@
 import type {
+  CopyOutcome,
   RecordedText,
   SessionClosed,
   SessionOpened,
@@ -36,8 +37,10 @@ export interface StatementRow {
   readonly finished: boolean;
   /** The first rows of the result as text, when the recorder captured them. */
   readonly captured_rows: readonly (readonly (string | null)[])[] | null;
-  /** COPY direction, when the statement was a COPY with a data stream. */
-  readonly copy: 'in' | 'out' | null;
+  /** The COPY data stream, when the statement was a COPY: direction, bytes and their SHA-256. */
+  readonly copy: CopyOutcome | null;
+  /** Name of the redaction rule applied to sql and params before they were recorded, or null. */
+  readonly redaction: string | null;
 }
 
 /** One session as `sessions` prints it. */
@@ -105,6 +108,7 @@ export function statementRow(
     not_executed: finished?.notExecuted ?? false,
     finished: finished !== null,
     captured_rows: finished?.capturedRows ?? null,
-    copy: finished?.copy?.direction ?? null,
+    copy: finished?.copy ?? null,
+    redaction: started.redaction,
   };
 }
