@@ -1,4 +1,4 @@
-import type { IdentityMethod, SessionOpened } from '../recorder/events.js';
+import { sinkRefusal, type IdentityMethod, type SessionOpened } from '../recorder/events.js';
 import { BackendError } from './backend-error.js';
 import { negotiateClientStartup } from './client-startup.js';
 import { IdentityRefusal } from './identity/managed-auth-strategy.js';
@@ -94,6 +94,7 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
     upstreamTls: outcome.upstream.tls,
     backendPid: rest.pid,
     serverVersion: rest.params.get('server_version') ?? '',
+    instance: deps.instance,
   };
   const durable = deps.sink.record(opened);
   if (durable) {
@@ -101,7 +102,15 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
       await durable;
     } catch (err) {
       deps.cancels.unregister(rest.pid, secret);
-      throw new BackendError('NOT_RECORDED', '58030', SESSION_OPENED_NOT_RECORDED, 'FATAL', null, { cause: err });
+      const refusal = sinkRefusal(err);
+      throw new BackendError(
+        'NOT_RECORDED',
+        refusal?.sqlstate ?? '58030',
+        refusal === null ? SESSION_OPENED_NOT_RECORDED : `${SESSION_OPENED_NOT_RECORDED}: ${refusal.message}`,
+        'FATAL',
+        null,
+        { cause: err },
+      );
     }
   }
   s.log.info(
@@ -149,6 +158,7 @@ function recordAuthFailure(s: SessionState, attempt: Attempt, err: BackendError)
       code: fields.code,
       reason: err instanceof IdentityRefusal ? err.reason : fields.message,
       method: err instanceof IdentityRefusal ? err.method : attempt.method,
+      instance: s.deps.instance,
     })
     ?.catch(() => {});
 }

@@ -58,6 +58,8 @@ export interface SessionOpened {
   readonly upstreamTls: TlsInfo | null;
   readonly backendPid: number;
   readonly serverVersion: string;
+  /** The pgtrail instance (proxy) the session went through: config `instance`, default its listen host:port. */
+  readonly instance?: string;
 }
 
 /** Authentication failed; no session was opened. */
@@ -79,6 +81,8 @@ export interface SessionAuthFailed {
    * limited). Journals written before this member existed lack it: read a missing one as null.
    */
   readonly method: IdentityMethod['kind'] | null;
+  /** The pgtrail instance (proxy) the attempt went through, as in session.opened. */
+  readonly instance?: string;
 }
 
 /** Why a session ended. */
@@ -205,6 +209,17 @@ export interface EventSink {
    * The promise rejects when the event cannot be made durable; the caller must then not forward.
    */
   record(event: TrailEvent): Promise<void> | null;
+}
+
+/**
+ * A sink may reject with an error that carries `sqlstate`: what the client whose statement (or
+ * session) it refused is sent, with the error's message (e.g. 57P03 while a remote recorder is
+ * unreachable). Returns that refusal, or null for any other rejection (the client then gets 58030).
+ */
+export function sinkRefusal(err: unknown): { readonly sqlstate: string; readonly message: string } | null {
+  if (!(err instanceof Error)) return null;
+  const sqlstate: unknown = (err as { sqlstate?: unknown }).sqlstate;
+  return typeof sqlstate === 'string' && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate, message: err.message } : null;
 }
 
 /** A sink that drops everything: for a proxy run without a journal (tests of forwarding alone). */

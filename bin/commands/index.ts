@@ -3,6 +3,7 @@ import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
 import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
+import { recorderCommand } from './recorder.js';
 import { proofCommand } from './proof.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
@@ -14,6 +15,7 @@ import { verifyCommand } from './verify.js';
 export const commands: readonly Command[] = [
   startCommand,
   demoCommand,
+  recorderCommand,
   keygenCommand,
   verifyCommand,
   proofCommand,
