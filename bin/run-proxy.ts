@@ -124,6 +124,7 @@ async function openLocal(
       logger.error({ code: error.code }, 'journal failed closed');
     },
     metrics?.observeDurableWrite,
+    logger.child({ component: 'witness' }),
   );
   if (recorder.keyCreated)
     ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir} at ${recorder.key.path}\n`);

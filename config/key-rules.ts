@@ -54,6 +54,12 @@ export const optionalHttpUrl: KeyRule<string | null> = (raw) => {
   return bad('an http or https URL or null');
 };
 
+/** An http(s) URL. */
+export const httpUrl: KeyRule<string> = (raw) =>
+  typeof raw === 'string' && URL.canParse(raw) && /^https?:$/.test(new URL(raw).protocol)
+    ? ok(raw)
+    : bad('an http or https URL');
+
 /** A list of non-empty strings; a single string stands for a list of one. */
 export const textList: KeyRule<readonly string[]> = (raw) => {
   const items: unknown = typeof raw === 'string' ? [raw] : raw;

@@ -13,6 +13,7 @@
  */
 import {
   boolean,
+  httpUrl,
   integer,
   oneOf,
   optionalHttpUrl,
@@ -70,6 +71,11 @@ export const configSchema = section({
     segmentMaxBytes: key(integer(4096, 2 ** 40), 64 * 1024 * 1024),
     /** The Ed25519 signing key file; null (the default) means `<dir>/signing-key`. */
     keyFile: key(optionalPath, null),
+    /** C2SP tlog-witnesses that cosign every checkpoint (docs/witnesses.md): where, and the vkey they cosign with. */
+    witnesses: list({
+      url: required(httpUrl),
+      vkey: required(text),
+    }),
   }),
   /** Bounds that protect pgtrail and every other session from one bad client. */
   limits: section({

@@ -17,15 +17,20 @@ import type { CompactRange } from './format/merkle.js';
 import { RecordKind } from './format/record-line.js';
 import { segmentName } from './format/segment-name.js';
 
+/** The journal's own records queued as a kind and a body. */
+export type OwnRecordKind = 'journal.started' | 'recovery' | 'cosignature' | 'witness.alarm';
+
 /** What is queued besides events: a checkpoint, one of the journal's own records, or a key hand-over. */
 export type Marker =
   | { readonly type: 'checkpoint' }
   | {
       readonly type: 'record';
-      readonly kind: 'journal.started' | 'recovery';
+      readonly kind: OwnRecordKind;
       readonly body: Readonly<Record<string, unknown>>;
     }
-  | { readonly type: 'rotate'; readonly key: SigningKey };
+  | { readonly type: 'rotate'; readonly key: SigningKey }
+  /** A witness's cosignature line on the checkpoint of `size`: a `cosignature` record when `record` (format 2). */
+  | { readonly type: 'cosigned'; readonly size: number; readonly line: string; readonly record: boolean };
 
 /** The encoded lines of one segment file, in order; `isNew` when the file must be created first. */
 export interface SegmentChunk {
@@ -84,6 +89,9 @@ export class BatchEncoder {
   #sliceStart = 1;
 
   readonly #limits: Pick<JournalConfig, 'checkpointEveryRecords' | 'segmentMaxBytes'>;
+
+  /** Told each record's leaf hash as it is encoded (the witness client's tree); the hash is reused after the call. */
+  onLeafHash: ((hash: Uint8Array) => void) | null = null;
 
   constructor(position: JournalPosition, limits: Pick<JournalConfig, 'checkpointEveryRecords' | 'segmentMaxBytes'>) {
     this.#limits = limits;
@@ -153,6 +161,10 @@ export class BatchEncoder {
         this.#addCheckpoint();
       } else if (item.type === 'record') {
         this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), item.kind, item.body), true);
+      } else if (item.type === 'cosigned') {
+        const body = { size: item.size, cosignature: item.line };
+        if (item.record)
+          this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.cosignature, body), true);
       } else {
         const oldKey = this.#key;
         const vkey = item.key.verifierKey;
@@ -268,6 +280,7 @@ export class BatchEncoder {
     arena[offset - 1] = before;
     this.#offset = offset + length + 1;
     this.#range.appendLeafHash(this.#prevHash);
+    if (this.onLeafHash !== null) this.onLeafHash(this.#prevHash);
     this.#size++;
     this.#sinceCheckpoint++;
     this.#segmentBytes += length + 1;

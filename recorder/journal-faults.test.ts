@@ -32,6 +32,7 @@ const config = (): JournalConfig => ({
   checkpointEveryMs: 600_000,
   segmentMaxBytes: 1 << 20,
   keyFile: null,
+  witnesses: [],
 });
 
 function errno(code: 'ENOSPC' | 'EIO'): NodeJS.ErrnoException {

@@ -31,6 +31,8 @@ export interface ScannedJournal {
   readonly origin: string | null;
   /** The verifier key in force: journal.started's, or the last key.rotated's. */
   readonly verifierKey: string | null;
+  /** journal.started's `format` (1 when absent or the journal is empty). */
+  readonly format: number;
   /** The last segment's name and length in bytes (after any cut), or null when there is none. */
   readonly lastSegment: { readonly name: string; readonly bytes: number } | null;
   /** Records since the last checkpoint (the checkpoint itself not counted). */
@@ -70,6 +72,7 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
   let line = 0;
   let origin: string | null = null;
   let verifierKey: string | null = null;
+  let format = 1;
   let sinceCheckpoint = 0;
   let torn: ScannedJournal['torn'] = null;
   let lastSegment: ScannedJournal['lastSegment'] = null;
@@ -159,6 +162,7 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
     if (kind === RecordKind.journalStarted) {
       origin = typeof body['origin'] === 'string' ? body['origin'] : null;
       verifierKey = typeof body['vkey'] === 'string' ? body['vkey'] : null;
+      format = typeof body['format'] === 'number' ? body['format'] : 1;
     } else if (kind === RecordKind.keyRotated) {
       verifierKey = typeof body['vkey'] === 'string' ? body['vkey'] : verifierKey;
     } else if (kind === RecordKind.checkpoint) {
@@ -184,6 +188,7 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
     range,
     origin,
     verifierKey,
+    format,
     lastSegment,
     sinceCheckpoint,
     torn,

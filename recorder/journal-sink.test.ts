@@ -29,6 +29,7 @@ const config = (durability: Durability): JournalConfig => ({
   checkpointEveryMs: 600_000,
   segmentMaxBytes: 1 << 20,
   keyFile: null,
+  witnesses: [],
 });
 
 async function recorded(): Promise<TrailEvent[]> {

@@ -28,6 +28,7 @@ function config(overrides: Partial<JournalConfig> = {}): JournalConfig {
     checkpointEveryMs: 60_000,
     segmentMaxBytes: 1 << 20,
     keyFile: null,
+    witnesses: [],
     ...overrides,
   };
 }

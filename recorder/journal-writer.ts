@@ -32,9 +32,20 @@ import { loadRetiredSigningKey, loadSigningKey, locateSigningKey, type SigningKe
 import { parseVerifierKey } from './format/note.js';
 import { RecordKind } from './format/record-line.js';
 import { segmentName } from './format/segment-name.js';
+import { RightEdgeTree } from './witnessing/right-edge-tree.js';
+import {
+  WitnessClient,
+  type WitnessEndpoint,
+  type WitnessHooks,
+  type WitnessStats,
+} from './witnessing/witness-client.js';
 
 /** How to open a writer: the journal section of the config (keyFile may be left out), and optionally the key to sign with. */
-export interface JournalWriterOptions extends Omit<JournalConfig, 'keyFile'> {
+export interface JournalWriterOptions extends Omit<JournalConfig, 'keyFile' | 'witnesses'> {
+  /** Witnesses to send every durable checkpoint to (docs/witnesses.md); none by default. */
+  readonly witnesses?: readonly WitnessEndpoint[];
+  /** Where the witness client logs (pino's shape); silent by default. */
+  readonly witnessLog?: WitnessHooks['log'];
   /** The signing key file; left out or null means the one locateSigningKey finds beside the journal. */
   readonly keyFile?: string | null;
   /** The signing key; by default the one locateSigningKey finds (`keyFile`, else beside the journal) is loaded. */
@@ -64,6 +75,8 @@ export interface JournalWriter {
   readonly failure: JournalError | null;
   /** Batches made durable so far, and the milliseconds their durable writes took (call to completion). */
   readonly durableWrites: { readonly count: number; readonly ms: number };
+  /** Counters of each configured witness (docs/witnesses.md); empty without witnesses. */
+  readonly witnessStats: readonly WitnessStats[];
   /** Events and markers waiting for the next batch (not yet encoded). */
   readonly queuedRecords: number;
   /** Checkpoints written since this writer opened, and the tree size of the latest one durable. */
@@ -123,6 +136,14 @@ const eagerFlushItems = 8192;
  */
 export const maxQueuedJsonBytes = 64 * 1024 * 1024;
 
+/**
+ * The format new journals are written in (docs/journal-format.md §9): 2 adds the `cosignature` and
+ * `witness.alarm` records. A journal keeps the format it started with.
+ */
+export const journalFormat = 2;
+
+const silentLog: WitnessHooks['log'] = { info() {}, warn() {}, error() {} };
+
 class Writer implements JournalWriter {
   readonly dir: string;
   readonly origin: string;
@@ -150,6 +171,13 @@ class Writer implements JournalWriter {
   #failed: Promise<void> | null = null;
   #closed = false;
   readonly #timer: NodeJS.Timeout;
+  // Witnessing: the client (null without witnesses), the journal's format (cosignature and alarm
+  // records exist from format 2 on), and the latest checkpoint with the cosignatures merged into its file.
+  #witness: WitnessClient | null = null;
+  #format = 1;
+  #latestNote: string | null = null;
+  #latestSize = -1;
+  #latestCosignatures: string[] = [];
 
   constructor(
     private readonly options: JournalWriterOptions,
@@ -180,6 +208,35 @@ class Writer implements JournalWriter {
   }
   get durableWrites(): { readonly count: number; readonly ms: number } {
     return this.#durableWrites;
+  }
+  get witnessStats(): readonly WitnessStats[] {
+    return this.#witness?.stats ?? [];
+  }
+
+  /**
+   * Starts sending checkpoints to `witnesses`: `tree` holds the journal's right edge now and is fed
+   * every leaf from here on; `format` says whether cosignatures and alarms become records.
+   */
+  startWitnessing(
+    witnesses: readonly WitnessEndpoint[],
+    tree: RightEdgeTree,
+    format: number,
+    log: WitnessHooks['log'],
+  ): void {
+    this.#format = format;
+    this.#encoder.onLeafHash = (hash) => tree.append(hash);
+    this.#witness = new WitnessClient(this.dir, witnesses, tree, {
+      log,
+      cosigned: (size, line) => {
+        this.#enqueue({ type: 'cosigned', size, line, record: this.#format >= 2 }).catch(() => undefined);
+      },
+      alarm: (alarm) => {
+        if (this.#format >= 2)
+          this.#enqueue({ type: 'record', kind: RecordKind.witnessAlarm, body: { ts: Date.now(), ...alarm } }).catch(
+            () => undefined,
+          );
+      },
+    });
   }
   get queuedRecords(): number {
     return this.#pending.length;
@@ -246,6 +303,7 @@ class Writer implements JournalWriter {
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#timer);
+    this.#witness?.close();
     if (this.#failure === null) {
       await this.#enqueue({ type: 'checkpoint' }).catch(() => undefined);
     }
@@ -259,6 +317,7 @@ class Writer implements JournalWriter {
   /** Stops without a final checkpoint and without releasing the lock: for an open that failed half-way. */
   async abandon(): Promise<void> {
     clearInterval(this.#timer);
+    this.#witness?.close();
     this.#closed = true;
     await this.#inflight?.catch(() => undefined);
     await this.#handle?.close().catch(() => undefined);
@@ -406,7 +465,20 @@ class Writer implements JournalWriter {
     }
     this.#durableSize = size;
     this.#checkpoints = this.#encoder.checkpointsEncoded;
-    if (latestNote !== null) await this.#writeLatestCheckpoint(latestNote);
+    let merged = false;
+    if (latestNote !== null) {
+      this.#latestNote = latestNote;
+      this.#latestSize = this.#checkpoints.lastSize;
+      this.#latestCosignatures = [];
+    }
+    for (const item of items)
+      if (typeof item !== 'number' && item.type === 'cosigned' && item.size === this.#latestSize) {
+        this.#latestCosignatures.push(`${item.line}\n`);
+        merged = true;
+      }
+    if (this.#latestNote !== null && (latestNote !== null || merged))
+      await this.#writeLatestCheckpoint(this.#latestNote + this.#latestCosignatures.join(''));
+    if (latestNote !== null) this.#witness?.submit(latestNote);
   }
 
   /**
@@ -480,13 +552,24 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       segmentBytes: last?.bytes ?? 0,
       sinceCheckpoint: scanned.sinceCheckpoint,
     };
+    // The tree's right edge before anything is appended: the witness client proves from here on.
+    const peaks = scanned.range.peaks();
     writer = new Writer(options, lock, position, handle);
+    if (options.witnesses !== undefined && options.witnesses.length > 0) {
+      const tree = new RightEdgeTree(nodeSha256, scanned.size, peaks);
+      writer.startWitnessing(
+        options.witnesses,
+        tree,
+        scanned.size === 0 ? journalFormat : scanned.format,
+        options.witnessLog ?? silentLog,
+      );
+    }
     if (scanned.size === 0) {
       await writer.enqueueRecord(RecordKind.journalStarted, {
         ts: Date.now(),
         origin,
         vkey: key.verifierKey,
-        format: 1,
+        format: journalFormat,
       });
       await writer.checkpoint();
     }

@@ -5,6 +5,7 @@ import type { JournalError } from './journal-error.js';
 import { createJournalSink } from './journal-sink.js';
 import { openJournalWriter, type JournalWriter } from './journal-writer.js';
 import { createRedactor } from './redaction.js';
+import type { WitnessHooks } from './witnessing/witness-client.js';
 import { ensureSigningKey, locateSigningKey, type SigningKeyLocation } from './signing-key.js';
 
 /** The recorder of one pgtrail process: redaction in front of the journal writer. */
@@ -32,6 +33,7 @@ export async function openRecorder(
   recording: RecordingConfig,
   onFailure: (error: JournalError) => void,
   onDurableWrite?: (ms: number) => void,
+  witnessLog?: WitnessHooks['log'],
 ): Promise<Recorder> {
   const key = await locateSigningKey(journal.dir, journal.keyFile);
   const keyFile = key.path;
@@ -43,6 +45,7 @@ export async function openRecorder(
     keyFile,
     onFailure,
     ...(onDurableWrite ? { onDurableWrite } : {}),
+    ...(witnessLog ? { witnessLog } : {}),
   });
   const journalSink = createJournalSink(writer, journal.durability);
   const sink: EventSink = { record: (event: TrailEvent) => journalSink.record(redactor.redact(event)) };

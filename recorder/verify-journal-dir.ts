@@ -19,6 +19,9 @@ export interface VerifyJournalDirOptions {
   readonly pinnedKeys: readonly string[] | null;
   /** The --state file: read before, updated after a clean run. */
   readonly stateFile: string | null;
+  /** Witness cosigner keys (--witness) and how many must cosign a checkpoint (--quorum). */
+  readonly witnessKeys?: readonly string[];
+  readonly quorum?: number;
 }
 
 /** Reads a --state file: JSON `{"size":N,"root":"<base64>"}`, or null when it does not exist yet. */
@@ -84,6 +87,8 @@ export async function verifyJournalDir(dir: string, options: VerifyJournalDirOpt
     sha256Into: nodeSha256Into,
     isUtf8,
     writerActive,
+    ...(options.witnessKeys === undefined ? {} : { witnessKeys: options.witnessKeys }),
+    ...(options.quorum === undefined ? {} : { quorum: options.quorum }),
   });
   if (options.stateFile !== null && report.intact && report.verified !== null) {
     const tmp = `${options.stateFile}.tmp-${process.pid}`;

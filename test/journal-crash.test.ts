@@ -30,6 +30,7 @@ const config = (dir: string): JournalConfig => ({
   checkpointEveryRecords: 1000,
   checkpointEveryMs: 600_000,
   segmentMaxBytes: 1 << 20,
+  witnesses: [],
 });
 
 async function lastSegment(dir: string): Promise<string> {

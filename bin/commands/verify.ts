@@ -6,7 +6,8 @@ import type { Finding } from '../../recorder/verify/journal-finding.js';
 import type { JournalVerifyReport } from '../../recorder/verify/journal-verifier.js';
 import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
 
-const usage = `usage: pgtrail verify --journal DIR [--vkey VKEY] [--state FILE] [--json] [--config F]
+const usage = `usage: pgtrail verify --journal DIR [--vkey VKEY] [--state FILE] [--witness WVKEY ... [--quorum N]
+                      [--allow-unwitnessed-tail]] [--json] [--config F]
 
 Checks every record, the hash chain, the Merkle tree against every checkpoint, every signature and the
 continuity of segments. Exit 0: intact. Exit 1: findings (each names segment, line, offset, index).
@@ -16,6 +17,13 @@ Exit 2: usage or I/O error.
                   journal names is trusted, which proves integrity but not authorship
   --state FILE    remember the last verified checkpoint in FILE and prove that the journal still
                   extends it: a rollback to an older copy or a rewritten history is a finding
+  --witness WVKEY a witness's cosignature key (pgtrail witness prints it); repeatable. Reports which
+                  checkpoints carry cosignatures by these witnesses and how many records come after
+                  the last witnessed one; a cosignature by one of them that does not verify is a finding
+  --quorum N      a checkpoint is witnessed with N distinct --witness cosignatures (default 1), and the
+                  check fails (exit 1) unless one is and no record comes after the last witnessed
+                  tree: records not yet witnessed could still be rewritten unnoticed
+  --allow-unwitnessed-tail  with --quorum, records after the last witnessed tree do not fail the check
   --json          one JSON object per line: each finding ("kind":"finding"), then "kind":"summary"
 `;
 
@@ -44,7 +52,31 @@ function summary(report: JournalVerifyReport) {
     lastCheckpoint: report.lastCheckpoint,
     unsealedRecords: report.unsealedRecords,
     inProgressBytes: report.inProgressBytes,
+    witnessing:
+      report.witnessing === null
+        ? null
+        : {
+            quorum: report.witnessing.quorum,
+            witnessedCheckpoints: report.witnessing.witnessedSizes.length,
+            lastWitnessed: report.witnessing.lastWitnessed,
+            unwitnessedRecords: report.witnessing.unwitnessedRecords,
+          },
   };
+}
+
+/** With --quorum: at least one witnessed tree, and nothing after the last one unless allowed. */
+function witnessingFails(report: JournalVerifyReport, allowTail: boolean): string | null {
+  const w = report.witnessing;
+  if (w === null) return null;
+  if (w.lastWitnessed === null) return `no checkpoint carries ${w.quorum} cosignatures by the given witnesses`;
+  if (w.unwitnessedRecords > 0 && !allowTail)
+    return `${w.unwitnessedRecords} records after the last witnessed tree (size ${w.lastWitnessed}) are not yet witnessed`;
+  return null;
+}
+
+function count(name: string, value: string): number {
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw new UsageError(`${name} must be a whole number from 1`);
+  return Number(value);
 }
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
@@ -54,7 +86,15 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     vkey: { type: 'string', multiple: true },
     state: { type: 'string' },
     json: { type: 'boolean' },
+    witness: { type: 'string', multiple: true },
+    quorum: { type: 'string' },
+    'allow-unwitnessed-tail': { type: 'boolean' },
   });
+  const witnessKeys = values.witness ?? [];
+  if (values.quorum !== undefined && witnessKeys.length === 0) throw new UsageError('--quorum needs --witness keys');
+  const quorum = values.quorum === undefined ? undefined : count('--quorum', values.quorum);
+  if (quorum !== undefined && quorum > witnessKeys.length)
+    throw new UsageError(`--quorum ${quorum} is more than the ${witnessKeys.length} --witness keys given`);
   const dir = values.journal ?? loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir;
   const isDir = await stat(dir).then(
     (s) => s.isDirectory(),
@@ -62,11 +102,18 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   );
   if (!isDir) throw new UsageError(`no journal directory at ${dir}`);
   const pinnedKeys = values.vkey === undefined || values.vkey.length === 0 ? null : values.vkey;
-  const report = await verifyJournalDir(dir, { pinnedKeys, stateFile: values.state ?? null });
+  const report = await verifyJournalDir(dir, {
+    pinnedKeys,
+    stateFile: values.state ?? null,
+    ...(witnessKeys.length > 0 ? { witnessKeys } : {}),
+    ...(quorum === undefined ? {} : { quorum }),
+  });
+  const witnessFailure =
+    quorum === undefined ? null : witnessingFails(report, values['allow-unwitnessed-tail'] === true);
 
   if (values.json === true) {
     for (const f of report.findings) ctx.stdout.write(`${JSON.stringify({ kind: 'finding', ...f })}\n`);
-    ctx.stdout.write(`${JSON.stringify(summary(report))}\n`);
+    ctx.stdout.write(`${JSON.stringify({ ...summary(report), notWitnessed: witnessFailure })}\n`);
   } else {
     for (const f of report.findings) ctx.stdout.write(`${f.code} at ${where(f)}: ${f.message}\n`);
     if (report.findingsOmitted > 0) ctx.stdout.write(`... and ${report.findingsOmitted} more findings\n`);
@@ -80,6 +127,14 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         `last checkpoint: size ${report.lastCheckpoint.size} root ${report.lastCheckpoint.root}; ${report.unsealedRecords} records after it\n`,
       );
     }
+    const w = report.witnessing;
+    if (w !== null)
+      ctx.stdout.write(
+        w.lastWitnessed === null
+          ? `witnessed: no checkpoint carries ${w.quorum} cosignatures by the ${w.witnesses.length} given witnesses\n`
+          : `witnessed: ${w.witnessedSizes.length} checkpoints with ${w.quorum} of ${w.witnesses.length} witnesses, the last of size ${w.lastWitnessed}; ${w.unwitnessedRecords} records after it not yet witnessed\n`,
+      );
+    if (witnessFailure !== null) ctx.stdout.write(`NOT WITNESSED: ${witnessFailure}\n`);
     if (report.inProgressBytes > 0)
       ctx.stdout.write(
         `a writer is running: ${report.inProgressBytes} bytes of a record being written were not checked\n`,
@@ -89,7 +144,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     ctx.stderr.write(
       'pgtrail verify: no --vkey given: trusted the key the journal names (integrity, not authorship)\n',
     );
-  return report.intact ? ExitCode.ok : ExitCode.checkFailed;
+  return report.intact && witnessFailure === null ? ExitCode.ok : ExitCode.checkFailed;
 }
 
 /** The `verify` command. */

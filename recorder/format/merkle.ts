@@ -111,6 +111,13 @@ export class CompactRange {
     this.#size++;
   }
 
+  /** The roots of the complete subtrees of the right edge, largest (leftmost) first: copies. */
+  peaks(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let k = 0; k < this.#peaks; k++) out.push(this.#stack.slice(1 + hashSize * k, 1 + hashSize * (k + 1)));
+    return out;
+  }
+
   /** The Merkle tree head of the leaves appended so far. */
   root(): Uint8Array {
     if (this.#peaks === 0) return emptyRoot(this.sha256);

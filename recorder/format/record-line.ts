@@ -21,6 +21,10 @@ export const RecordKind = {
   keyRotated: 'key.rotated',
   /** A torn final write was cut when the writer reopened the journal. */
   recovery: 'recovery',
+  /** Format 2: a witness's cosignature line on the checkpoint record at index `size`. */
+  cosignature: 'cosignature',
+  /** Format 2: a witness holds a tree this journal cannot prove it extends (docs/witnesses.md). */
+  witnessAlarm: 'witness.alarm',
 } as const;
 
 /** One of RecordKind's values. */

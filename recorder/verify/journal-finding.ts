@@ -35,6 +35,10 @@ export const FindingCode = {
   rolledBack: 'JOURNAL_ROLLED_BACK',
   /** The first records differ from the tree the --state file remembers: history was rewritten. */
   forked: 'JOURNAL_FORKED',
+  /** A cosignature by a pinned witness (--witness) does not verify over the checkpoint it names. */
+  cosignatureInvalid: 'JOURNAL_COSIGNATURE_INVALID',
+  /** The writer recorded that a witness holds a tree this journal does not extend (docs/witnesses.md). */
+  witnessAlarm: 'JOURNAL_WITNESS_ALARM',
 } as const;
 
 /** One of FindingCode's values. */

@@ -20,6 +20,8 @@ import { EventEnvelopeReader, parseRecordLine, RecordKind, type ParsedRecordLine
 import { parseSegmentName } from '../format/segment-name.js';
 import { portableSha256, sha256IntoFrom, type Sha256, type Sha256Into } from '../format/sha256.js';
 import { VerifyError, VerifyErrorCode } from './verify-error.js';
+import { parseCosignerKey } from '../format/cosignature.js';
+import { WitnessTally, type WitnessSummary } from './witness-tally.js';
 
 /** One segment file: its name and a way to read all of its bytes (which the verifier may briefly modify and restores). */
 export interface SegmentSource {
@@ -73,6 +75,16 @@ export interface JournalVerifyInput {
   readonly maxFindings?: number;
   /** A writer is running: an unfinished last line is a write in progress, not a torn tail. */
   readonly writerActive?: boolean;
+  /** Witness cosigner keys to check cosignatures against (--witness); none by default. */
+  readonly witnessKeys?: readonly string[];
+  /** Distinct pinned witnesses a checkpoint needs to count as witnessed (default 1 when keys are given). */
+  readonly quorum?: number;
+}
+
+/** Which checkpoints are witnessed, and how many records no witnessed tree covers yet. */
+export interface WitnessReport extends WitnessSummary {
+  /** Records at or after the last witnessed tree, not counting checkpoint and cosignature records. */
+  readonly unwitnessedRecords: number;
 }
 
 /** The outcome of one verification. */
@@ -95,6 +107,10 @@ export interface JournalVerifyReport {
   readonly unsealedRecords: number;
   /** Bytes of a record being written when the journal was read (writerActive only). */
   readonly inProgressBytes: number;
+  /** The witnessing tally when witness keys were given, else null. */
+  readonly witnessing: WitnessReport | null;
+  /** witness.alarm records (each also a finding). */
+  readonly witnessAlarms: number;
   /** What to remember for the next run: the last checkpoint, or the old state when there are findings. */
   readonly verified: VerifiedTree | null;
 }
@@ -202,6 +218,14 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   let checkpoints = 0;
   let recoveries = 0;
   let keyRotations = 0;
+  // Witnessing: the journal's format, records that are not content (checkpoints, cosignatures), and
+  // how many content records precede each checkpoint.
+  const witnessKeys = (input.witnessKeys ?? []).map((k) => parseCosignerKey(k, sha256));
+  const tally = new WitnessTally(witnessKeys, input.quorum ?? (witnessKeys.length > 0 ? 1 : 0));
+  let format = 1;
+  let cosignatureRecords = 0;
+  let witnessAlarms = 0;
+  const contentBefore = new Map<number, number>();
   let lastCheckpoint: { size: number; root: string } | null = null;
   let rootDiffers = false;
   let inProgressBytes = 0;
@@ -365,6 +389,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
         }
         // The origin is the key's name; checkpoints are held to the key's name so one altered byte here is one finding.
         origin = key.name;
+        format = typeof body['format'] === 'number' ? body['format'] : 1;
         if (name !== key.name)
           report(FindingCode.recordMalformed, "journal.started's origin differs from its key's name", at);
         if (pinned === null) {
@@ -409,6 +434,10 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
           rootDiffers = true;
         }
         lastCheckpoint = { size: checkpoint.size, root: encodeBase64(checkpoint.root) };
+        if (checkpoint.size === at.index) {
+          tally.addCheckpoint(checkpoint.size, parseNoteUnverified(note).text);
+          contentBefore.set(checkpoint.size, at.index - (checkpoints - 1) - cosignatureRecords);
+        }
         return;
       }
       case RecordKind.keyRotated: {
@@ -441,6 +470,36 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
       }
       case RecordKind.recovery:
         recoveries++;
+        return;
+      case RecordKind.cosignature: {
+        const size = body['size'];
+        const line = body['cosignature'];
+        cosignatureRecords++;
+        const exact =
+          typeof size === 'number' &&
+          typeof line === 'string' &&
+          text ===
+            `{"i":${record.index},"prev":"${record.prev}","kind":"cosignature","size":${size},"cosignature":${JSON.stringify(line)}}`;
+        if (format < 2 || !exact || !checkpointNotes.has(size) || !/^\u2014 \S+ \S+$/.test(line)) {
+          report(
+            FindingCode.recordMalformed,
+            'cosignature record is not {size, cosignature} on an earlier checkpoint',
+            at,
+          );
+          return;
+        }
+        tally.addLine(size, line);
+        return;
+      }
+      case RecordKind.witnessAlarm:
+        witnessAlarms++;
+        if (format < 2) report(FindingCode.recordMalformed, 'witness.alarm record in a format 1 journal', at);
+        else
+          report(
+            FindingCode.witnessAlarm,
+            `a witness (${String(body['witness'])}) holds a tree of ${String(body['size'])} records this journal does not extend`,
+            at,
+          );
         return;
     }
   }
@@ -478,7 +537,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
       const differs =
         root === undefined ||
         !equalBytes(root, latest.root) ||
-        checkpointNotes.get(latest.size) !== input.latestCheckpoint;
+        !isRecordNoteWithCosignatures(checkpointNotes.get(latest.size), input.latestCheckpoint);
       if (differs && !rootDiffers) {
         report(
           FindingCode.checkpointMismatch,
@@ -511,6 +570,21 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
     }
   }
 
+  let witnessing: WitnessReport | null = null;
+  if (witnessKeys.length > 0) {
+    const recorded = latest === null ? undefined : checkpointNotes.get(latest.size);
+    if (latest !== null && input.latestCheckpoint !== null && recorded !== undefined)
+      tally.addNoteLines(latest.size, input.latestCheckpoint, new Set(everTrusted.map((k) => k.name)));
+    const summary = tally.summarize((size, witness) =>
+      report(FindingCode.cosignatureInvalid, `a cosignature by ${witness} does not verify over checkpoint ${size}`, {
+        index: size,
+      }),
+    );
+    const content = pos - checkpoints - cosignatureRecords;
+    const covered = summary.lastWitnessed === null ? 0 : (contentBefore.get(summary.lastWitnessed) ?? 0);
+    witnessing = { ...summary, unwitnessedRecords: content - covered };
+  }
+
   const intact = findings.length === 0 && omitted === 0;
   const sealed = lastCheckpoint as { size: number; root: string } | null;
   return {
@@ -528,6 +602,15 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
     lastCheckpoint: sealed,
     unsealedRecords: sealed === null ? pos : pos - sealed.size - 1,
     inProgressBytes,
+    witnessing,
+    witnessAlarms,
     verified: intact && sealed !== null ? sealed : remembered,
   };
+}
+
+/** The checkpoint file holds the record's note exactly, or that note followed by witness cosignature lines. */
+function isRecordNoteWithCosignatures(recordNote: string | undefined, file: string): boolean {
+  if (recordNote === undefined || !file.startsWith(recordNote)) return false;
+  const extra = file.slice(recordNote.length);
+  return extra === '' || /^(\u2014 \S+ [A-Za-z0-9+/=]+\n)+$/.test(extra);
 }
