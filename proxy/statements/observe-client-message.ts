@@ -1,7 +1,7 @@
+import { FrontendCode } from '../protocol/message-codes.js';
 import type { PendingMessage } from './pending-message.js';
 import { enqueue, endSkipping, retirePortal } from './batch-skip.js';
 import {
-  ClientCode,
   decodeBind,
   decodeExecute,
   decodeFunctionCall,
@@ -24,31 +24,31 @@ import type { StatementRun } from './statement-run.js';
  */
 export function observeClientMessage(s: ObserverState, code: number, body: Buffer): Promise<void> | null {
   switch (code) {
-    case ClientCode.Query:
+    case FrontendCode.Query:
       return onQuery(s, body);
-    case ClientCode.Parse:
+    case FrontendCode.Parse:
       onParse(s, body);
       return null;
-    case ClientCode.Bind:
+    case FrontendCode.Bind:
       onBind(s, body);
       return null;
-    case ClientCode.Describe:
+    case FrontendCode.Describe:
       onDescribe(s, body);
       return null;
-    case ClientCode.Execute:
+    case FrontendCode.Execute:
       return onExecute(s, body);
-    case ClientCode.Close:
+    case FrontendCode.Close:
       onClose(s, body);
       return null;
-    case ClientCode.Sync:
+    case FrontendCode.Sync:
       endSkipping(s);
       s.queue.push({ kind: 'sync' });
       s.batchesSent++;
       return null;
-    case ClientCode.FunctionCall:
+    case FrontendCode.FunctionCall:
       return onFunctionCall(s, body);
-    case ClientCode.CopyDone:
-    case ClientCode.CopyFail:
+    case FrontendCode.CopyDone:
+    case FrontendCode.CopyFail:
       s.copyIn = null;
       return null;
     default:
