@@ -33,8 +33,10 @@ import { parseVerifierKey } from './format/note.js';
 import { RecordKind } from './format/record-line.js';
 import { segmentName } from './format/segment-name.js';
 
-/** How to open a writer: the journal section of the config, and optionally the key to sign with. */
-export interface JournalWriterOptions extends JournalConfig {
+/** How to open a writer: the journal section of the config (keyFile may be left out), and optionally the key to sign with. */
+export interface JournalWriterOptions extends Omit<JournalConfig, 'keyFile'> {
+  /** The signing key file; left out or null means the one locateSigningKey finds beside the journal. */
+  readonly keyFile?: string | null;
   /** The signing key; by default the one locateSigningKey finds (`keyFile`, else beside the journal) is loaded. */
   readonly signingKey?: SigningKey;
   /** Told once when the writer fails closed (batched appends have no promise to reject). */

@@ -10,6 +10,7 @@ import {
   decodeTarget,
   formatOf,
 } from './client-messages.js';
+import { refuseMalformed } from './malformed-message.js';
 import type { ObserverState } from './observer-state.js';
 import { bindColumns, recordBindParams, type Portal, type PreparedStatement } from './prepared-statements.js';
 import { toHexText, toRecordedText, toValueText } from './recorded-text.js';
@@ -20,7 +21,8 @@ import type { StatementRun } from './statement-run.js';
 /**
  * A whole client message, before it is forwarded: statements are numbered and recorded here, and
  * Parse, Bind and Close update the client's names at once (an Execute right behind them resolves).
- * Returns the promise the forwarding path must wait for (strict durability), else null.
+ * Returns the promise the forwarding path must wait for (strict durability), else null. Throws
+ * BackendError (08P01) for a message it cannot decode, which must not be forwarded.
  */
 export function observeClientMessage(s: ObserverState, code: number, body: Buffer): Promise<void> | null {
   switch (code) {
@@ -57,8 +59,7 @@ export function observeClientMessage(s: ObserverState, code: number, body: Buffe
 }
 
 function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
-  const query = decodeQuery(body);
-  if (query === null) return null;
+  const query = decodeQuery(body) ?? refuseMalformed(s, ClientCode.Query, body);
   // Fast path: without a ';' the string is one statement, recorded exactly as sent.
   const ranges = query.includes(0x3b) ? splitStatements(query, s.standardStrings) : [];
   const pieces = ranges.length <= 1 ? [query] : ranges.map((r) => query.subarray(r.start, r.end));
@@ -84,8 +85,7 @@ function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
 }
 
 function onParse(s: ObserverState, body: Buffer): void {
-  const parse = decodeParse(body);
-  if (parse === null) return;
+  const parse = decodeParse(body) ?? refuseMalformed(s, ClientCode.Parse, body);
   const sql = toRecordedText(parse.query, s.utf8);
   const prepared: PreparedStatement = {
     name: parse.name,
@@ -99,8 +99,7 @@ function onParse(s: ObserverState, body: Buffer): void {
 }
 
 function onBind(s: ObserverState, body: Buffer): void {
-  const bind = decodeBind(body);
-  if (bind === null) return;
+  const bind = decodeBind(body) ?? refuseMalformed(s, ClientCode.Bind, body);
   const prepared = s.names.statement(bind.statement);
   const portal: Portal = {
     name: bind.portal,
@@ -117,8 +116,7 @@ function onBind(s: ObserverState, body: Buffer): void {
 }
 
 function onDescribe(s: ObserverState, body: Buffer): void {
-  const target = decodeTarget(body);
-  if (target === null) return;
+  const target = decodeTarget(body) ?? refuseMalformed(s, ClientCode.Describe, body);
   const statement = target.kind === 'S';
   enqueue(s, {
     kind: 'describe',
@@ -130,8 +128,7 @@ function onDescribe(s: ObserverState, body: Buffer): void {
 }
 
 function onExecute(s: ObserverState, body: Buffer): Promise<void> | null {
-  const execute = decodeExecute(body);
-  if (execute === null) return null;
+  const execute = decodeExecute(body) ?? refuseMalformed(s, ClientCode.Execute, body);
   const portal = s.names.portal(execute.portal);
   const active = portal?.activeRun;
   if (portal !== null && active !== null && active !== undefined && !active.isComplete) {
@@ -159,8 +156,7 @@ function onExecute(s: ObserverState, body: Buffer): Promise<void> | null {
 }
 
 function onClose(s: ObserverState, body: Buffer): void {
-  const target = decodeTarget(body);
-  if (target === null) return;
+  const target = decodeTarget(body) ?? refuseMalformed(s, ClientCode.Close, body);
   if (target.kind === 'S') {
     enqueue(s, { kind: 'close', undo: s.names.closeStatement(target.name) });
   } else {
@@ -171,8 +167,7 @@ function onClose(s: ObserverState, body: Buffer): void {
 }
 
 function onFunctionCall(s: ObserverState, body: Buffer): Promise<void> | null {
-  const call = decodeFunctionCall(body);
-  if (call === null) return null;
+  const call = decodeFunctionCall(body) ?? refuseMalformed(s, ClientCode.FunctionCall, body);
   // Arguments carry no type OIDs: binary ones are recorded as hex.
   const params = call.args.map((a, i) =>
     a === null ? null : formatOf(call.argFormats, i) === 0 ? toValueText(a) : toHexText(a),
