@@ -48,14 +48,25 @@ const token = 'bench-recorder-token-0123456789abcdef';
 const clients = 8;
 
 /** Runs the load and the pgbench comparison; every process it starts is stopped before it returns. */
-export async function runRecorderServiceBench(options: RecorderServiceBenchOptions): Promise<RecorderServiceBenchResult> {
+export async function runRecorderServiceBench(
+  options: RecorderServiceBenchOptions,
+): Promise<RecorderServiceBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'pgtrail-bench-recorder-'));
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, `${token}\n`);
   const started: BenchCommand[] = [];
   try {
+    const recorderPort = await freePort();
     const recorder = await startPgtrailCommand(
-      ['recorder', '--listen', '127.0.0.1:0', '--journal', join(dir, 'recorder-journal'), '--token-file', tokenFile],
+      [
+        'recorder',
+        '--listen',
+        `127.0.0.1:${recorderPort}`,
+        '--journal',
+        join(dir, 'recorder-journal'),
+        '--token-file',
+        tokenFile,
+      ],
       /recorder listening on (ws:\/\/\S+)/,
     );
     started.push(recorder);
