@@ -10,6 +10,7 @@ import { searchCommand } from './search.js';
 import { sessionsCommand } from './sessions.js';
 import { startCommand } from './start.js';
 import { verifyCommand } from './verify.js';
+import { witnessCommand } from './witness.js';
 
 /** Every subcommand, in the order `pgtrail --help` lists them. Each lives in its own file beside this one. */
 export const commands: readonly Command[] = [
@@ -19,6 +20,7 @@ export const commands: readonly Command[] = [
   keygenCommand,
   verifyCommand,
   proofCommand,
+  witnessCommand,
   passwdCommand,
   sessionsCommand,
   searchCommand,
