@@ -124,7 +124,7 @@ describe('the pgtrail command line', () => {
     const r = pgtrail(['--help']);
     expect(r.code).toBe(0);
     for (const c of commands)
-      expect(r.stdout).toMatch(new RegExp(`^  ${c.name} +${c.summary.replace(/[()]/g, '\\$&')}$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     expect(r.stdout).toContain('pgtrail --version');
   });
 
