@@ -28,11 +28,14 @@ export function checkOwnRecord(
       // Shape checked by parseRecordLine; contents are covered by the chain and the tree.
       return;
     case RecordKind.journalStarted:
-      return checkJournalStarted(s, record.body, at);
+      checkJournalStarted(s, record.body, at);
+      return;
     case RecordKind.checkpoint:
-      return checkCheckpointRecord(s, record, text, at, tree);
+      checkCheckpointRecord(s, record, text, at, tree);
+      return;
     case RecordKind.keyRotated:
-      return checkKeyRotated(s, record.body, at);
+      checkKeyRotated(s, record.body, at);
+      return;
     case RecordKind.recovery:
       s.recoveries++;
       return;
