@@ -9,6 +9,7 @@ import { startMetricsServer, type MetricsServer } from '../metrics/metrics-serve
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
+import { startRetention } from '../retention/retention-schedule.js';
 import { insideJournalWarning } from '../recorder/signing-key.js';
 import type { CommandContext } from './cli.js';
 
@@ -73,6 +74,11 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
     await recorder.close();
     throw err;
   }
+  const retention = startRetention(
+    recorder.writer,
+    config.journal.retention ?? { keepDays: 0, everyMinutes: 60, keepSessionsOpen: true },
+    logger.child({ component: 'retention' }),
+  );
   if (metrics !== null && metricsServer !== null) {
     metrics.sources.proxy = proxy;
     const { host, port } = metricsServer.address;
@@ -88,6 +94,7 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
     stop: async () => {
       await proxy.close();
       await metricsServer?.close();
+      await retention.stop();
       await recorder.close();
     },
   };

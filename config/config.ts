@@ -49,8 +49,18 @@ export interface JournalConfig {
   readonly checkpointEveryMs: number;
   /** A segment is rotated when it would exceed this size. */
   readonly segmentMaxBytes: number;
+  /** Scheduled pruning inside `pgtrail start` (docs/retention.md); always set by loadConfig. */
+  readonly retention?: RetentionConfig;
   /** The Ed25519 signing key file; null (the default) means `<dir>/signing-key`. */
   readonly keyFile?: string | null;
+}
+
+/** Scheduled pruning: records older than keepDays lose their content (0: never), checked every everyMinutes. */
+export interface RetentionConfig {
+  readonly keepDays: number;
+  readonly everyMinutes: number;
+  /** Keep every record of a session that had not closed by the cut-off. */
+  readonly keepSessionsOpen: boolean;
 }
 
 /** Bounds that protect pgtrail and every other session from one bad client. */

@@ -17,6 +17,7 @@ export const defaultConfig: Config = {
     checkpointEveryRecords: 10_000,
     checkpointEveryMs: 10_000,
     segmentMaxBytes: 64 * 1024 * 1024,
+    retention: { keepDays: 0, everyMinutes: 60, keepSessionsOpen: true },
     keyFile: null,
   },
   limits: {

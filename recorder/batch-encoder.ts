@@ -22,7 +22,7 @@ export type Marker =
   | { readonly type: 'checkpoint' }
   | {
       readonly type: 'record';
-      readonly kind: 'journal.started' | 'recovery';
+      readonly kind: 'journal.started' | 'recovery' | 'hold';
       readonly body: Readonly<Record<string, unknown>>;
     }
   | { readonly type: 'rotate'; readonly key: SigningKey };

@@ -19,6 +19,7 @@ import { encodeBase64Into } from './format/base64.js';
 import { parseCheckpoint } from './format/checkpoint.js';
 import { CompactRange, equalBytes } from './format/merkle.js';
 import { parseNoteUnverified } from './format/note.js';
+import { parsePrunedLine } from './format/pruned-record.js';
 import { EventEnvelopeReader, parseRecordEnvelope, RecordKind } from './format/record-line.js';
 import { parseSegmentName } from './format/segment-name.js';
 
@@ -122,8 +123,14 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
         ) {
           brokenChain(envelope.index, { segment, line, index: size });
         }
-      } else {
-        textRecord(bytes.toString('utf8', start, end), { segment, line, index: size });
+      } else if (textRecord(bytes.toString('utf8', start, end), { segment, line, index: size })) {
+        // A pruned record (docs/journal-format.md §10): textRecord put its stored leaf hash in `leaf`.
+        range.appendLeafHash(leaf);
+        encodeBase64Into(leaf, prevAscii, 0);
+        size++;
+        sinceCheckpoint++;
+        start = end + 1;
+        continue;
       }
       leafHashInto(bytes, start, end, leaf);
       range.appendLeafHash(leaf);
@@ -140,12 +147,23 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
     throw new JournalError(JournalErrorCode.chainBroken, 'record does not chain to its predecessor', where);
   }
 
-  /** A record the byte reader does not take (the journal's own records, or damage): parsed as text. */
-  function textRecord(text: string, where: Where): void {
+  /**
+   * A record the byte reader does not take (the journal's own records, pruned records, or damage):
+   * parsed as text. True for a pruned record, whose stored leaf hash it has put in `leaf`.
+   */
+  function textRecord(text: string, where: Where): boolean {
     const head = parseRecordEnvelope(text);
     if (head === null) throw new JournalError(JournalErrorCode.recordMalformed, 'record does not parse', where);
     if (head.index !== size || head.prev !== prevAscii.toString('latin1')) brokenChain(head.index, where);
+    if (head.kind === RecordKind.pruned) {
+      const pruned = parsePrunedLine(text);
+      if (pruned === null)
+        throw new JournalError(JournalErrorCode.recordMalformed, 'pruned record is not in its exact form', where);
+      leaf.set(Buffer.from(pruned.leaf, 'base64'));
+      return true;
+    }
     if (head.kind !== RecordKind.event) readOwnRecord(head.kind, text, where);
+    return false;
   }
 
   /** journal.started, key.rotated and checkpoint records: what appending needs from them, and the checkpoint checked. */

@@ -30,6 +30,7 @@ import { nodeSha256 } from './node-sha256.js';
 import { destroyRetiredSigningKeys } from './retired-keys.js';
 import { loadRetiredSigningKey, loadSigningKey, locateSigningKey, type SigningKey } from './signing-key.js';
 import { parseVerifierKey } from './format/note.js';
+import { holdBody, type LegalHold } from './format/hold-record.js';
 import { RecordKind } from './format/record-line.js';
 import { segmentName } from './format/segment-name.js';
 
@@ -80,6 +81,8 @@ export interface JournalWriter {
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null;
   /** Resolves when everything appended so far is durable. */
   flush(): Promise<void>;
+  /** Appends a legal hold record (docs/journal-format.md §11); resolves when it is durable. */
+  appendHold(hold: LegalHold): Promise<void>;
   /** Appends a checkpoint now and resolves when it is durable and the latest-checkpoint file names it. */
   checkpoint(): Promise<void>;
   /** Hands over to `key` (same name): a key.rotated record signed by the current key, then a checkpoint signed by the new one. */
@@ -216,6 +219,10 @@ class Writer implements JournalWriter {
 
   checkpoint(): Promise<void> {
     return this.#enqueue({ type: 'checkpoint' });
+  }
+
+  appendHold(hold: LegalHold): Promise<void> {
+    return this.#enqueue({ type: 'record', kind: RecordKind.hold, body: holdBody(hold) });
   }
 
   rotateKey(key: SigningKey): Promise<void> {

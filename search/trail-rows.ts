@@ -5,6 +5,7 @@ import type {
   StatementFinished,
   StatementStarted,
 } from '../recorder/events.js';
+import { prunedRedaction } from '../recorder/pruned-placeholder.js';
 import { statementKind, type StatementKind } from './statement-kind.js';
 
 /** One statement as `search` prints it; the snake_case fields are PRODUCT.md's `search --json` contract. */
@@ -38,6 +39,8 @@ export interface StatementRow {
   readonly captured_rows: readonly (readonly (string | null)[])[] | null;
   /** COPY direction, when the statement was a COPY with a data stream. */
   readonly copy: 'in' | 'out' | null;
+  /** True when `pgtrail prune` removed the statement's content (sql reads `(pruned)`). */
+  readonly pruned: boolean;
 }
 
 /** One session as `sessions` prints it. */
@@ -106,5 +109,6 @@ export function statementRow(
     finished: finished !== null,
     captured_rows: finished?.capturedRows ?? null,
     copy: finished?.copy?.direction ?? null,
+    pruned: started.redaction === prunedRedaction,
   };
 }

@@ -1,9 +1,11 @@
 import type { Command } from '../cli.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
+import { holdCommand } from './hold.js';
 import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
 import { proofCommand } from './proof.js';
+import { pruneCommand } from './prune.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
 import { sessionsCommand } from './sessions.js';
@@ -22,4 +24,6 @@ export const commands: readonly Command[] = [
   searchCommand,
   replayCommand,
   exportCommand,
+  pruneCommand,
+  holdCommand,
 ];

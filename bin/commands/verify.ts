@@ -44,6 +44,9 @@ function summary(report: JournalVerifyReport) {
     lastCheckpoint: report.lastCheckpoint,
     unsealedRecords: report.unsealedRecords,
     inProgressBytes: report.inProgressBytes,
+    prunedRecords: report.pruned.records,
+    prunedRanges: report.pruned.ranges,
+    holds: report.holds,
   };
 }
 
@@ -80,6 +83,12 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         `last checkpoint: size ${report.lastCheckpoint.size} root ${report.lastCheckpoint.root}; ${report.unsealedRecords} records after it\n`,
       );
     }
+    if (report.pruned.records > 0) {
+      const ranges = report.pruned.ranges.map((r) => `${r.segment} ${r.first}-${r.last}`);
+      const shown = ranges.slice(0, 20).join(', ') + (ranges.length > 20 ? `, ... (${ranges.length} ranges)` : '');
+      ctx.stdout.write(`pruned: ${report.pruned.records} records, leaf hashes kept (${shown})\n`);
+    }
+    if (report.holds > 0) ctx.stdout.write(`legal holds: ${report.holds}\n`);
     if (report.inProgressBytes > 0)
       ctx.stdout.write(
         `a writer is running: ${report.inProgressBytes} bytes of a record being written were not checked\n`,

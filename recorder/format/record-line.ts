@@ -21,6 +21,10 @@ export const RecordKind = {
   keyRotated: 'key.rotated',
   /** A torn final write was cut when the writer reopened the journal. */
   recovery: 'recovery',
+  /** An event record whose content was removed by `pgtrail prune`; it keeps the leaf hash (pruned-record.ts). */
+  pruned: 'pruned',
+  /** A legal hold: records it covers are never pruned (hold-record.ts). */
+  hold: 'hold',
 } as const;
 
 /** One of RecordKind's values. */

@@ -10,13 +10,15 @@
  * writer cannot drift from what this walk checks. What guards against a shared mistake is
  * docs/journal-format.md with its worked example and the known-answer vectors, not separate code.
  */
-import { encodeBase64, encodeBase64Into } from '../format/base64.js';
+import { decodeBase64, encodeBase64, encodeBase64Into } from '../format/base64.js';
 import { parseCheckpoint, type Checkpoint } from '../format/checkpoint.js';
 import { FindingCode, type Finding } from './journal-finding.js';
 import { keyRotationText } from '../format/key-rotation.js';
 import { CompactRange, equalBytes, hashSize } from '../format/merkle.js';
 import { openNote, parseNoteUnverified, parseVerifierKey, type NoteVerifierKey } from '../format/note.js';
 import { EventEnvelopeReader, parseRecordLine, RecordKind, type ParsedRecordLine } from '../format/record-line.js';
+import { parseHoldBody } from '../format/hold-record.js';
+import { parsePrunedLine } from '../format/pruned-record.js';
 import { parseSegmentName } from '../format/segment-name.js';
 import { portableSha256, sha256IntoFrom, type Sha256, type Sha256Into } from '../format/sha256.js';
 import { VerifyError, VerifyErrorCode } from './verify-error.js';
@@ -91,12 +93,23 @@ export interface JournalVerifyReport {
   readonly keyPinned: boolean;
   /** The last checkpoint record in the journal. */
   readonly lastCheckpoint: { readonly size: number; readonly root: string } | null;
+  /** Records in pruned form (content removed by `pgtrail prune`, leaf hash kept), and where: index ranges per segment. */
+  readonly pruned: { readonly records: number; readonly ranges: readonly PrunedRange[] };
+  /** Legal hold records. */
+  readonly holds: number;
   /** Records after the last checkpoint: present, chained, but not yet signed. */
   readonly unsealedRecords: number;
   /** Bytes of a record being written when the journal was read (writerActive only). */
   readonly inProgressBytes: number;
   /** What to remember for the next run: the last checkpoint, or the old state when there are findings. */
   readonly verified: VerifiedTree | null;
+}
+
+/** Consecutive pruned records within one segment. */
+export interface PrunedRange {
+  readonly segment: string;
+  readonly first: number;
+  readonly last: number;
 }
 
 interface Location {
@@ -205,6 +218,9 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   let lastCheckpoint: { size: number; root: string } | null = null;
   let rootDiffers = false;
   let inProgressBytes = 0;
+  let prunedRecords = 0;
+  const prunedRanges: { segment: string; first: number; last: number }[] = [];
+  let holds = 0;
 
   // Where the walk is: the segment being read, its last line number, and its bytes before the chunk.
   let segment = '';
@@ -230,8 +246,16 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
         for (let i = 0; i < base64Length; i++) if (bytes[envelope.prevStart + i] !== prevBase64[i]) chained = false;
         if (envelope.index !== pos || !chained) checkPosition(envelope.index, chained, null, start);
         else lastDelta = 0;
-      } else {
-        textRecord(bytes.subarray(start, end), start);
+      } else if (textRecord(bytes.subarray(start, end), start)) {
+        // A pruned record: its leaf is the one it stores (docs/journal-format.md §10), already in `leaf`.
+        range.appendLeafHash(leaf);
+        encodeBase64Into(leaf, prevBase64, 0);
+        prevSegment = segment;
+        prevLine = line;
+        prevOffset = base + start;
+        pos++;
+        start = end + 1;
+        continue;
       }
       leafHashInto(sha256Into, bytes, start, end, leaf);
       range.appendLeafHash(leaf);
@@ -272,23 +296,44 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
     }
   }
 
-  /** A record checked as text: the journal's own records, and anything the byte reader refused. */
-  function textRecord(raw: Uint8Array, start: number): void {
+  /**
+   * A record checked as text: the journal's own records, and anything the byte reader refused.
+   * Returns true for a well-formed pruned record, whose stored leaf hash it has put in `leaf`.
+   */
+  function textRecord(raw: Uint8Array, start: number): boolean {
     const at = locate(start);
     let text: string;
     try {
       text = decoder.decode(raw);
     } catch {
       report(FindingCode.recordMalformed, 'record is not valid UTF-8', at);
-      return;
+      return false;
     }
     const record = parseRecordLine(text);
     if ('malformed' in record) {
       report(FindingCode.recordMalformed, record.malformed, at);
-      return;
+      return false;
     }
     checkPosition(record.index, record.prev === encodeBase64(leaf), at, start);
+    if (record.kind === RecordKind.pruned) return prunedRecord(text, at);
     checkRecord(record, text, at);
+    return false;
+  }
+
+  /** A pruned line: exactly its form, counted by segment; its stored leaf replaces the line's hash. */
+  function prunedRecord(text: string, at: Location): boolean {
+    const pruned = parsePrunedLine(text);
+    const stored = pruned === null ? null : decodeBase64(pruned.leaf);
+    if (pruned === null || stored === null || stored.length !== hashSize || at.index === 0) {
+      report(FindingCode.recordMalformed, 'pruned record is not exactly its envelope, leaf and was', at);
+      return false;
+    }
+    prunedRecords++;
+    const last = prunedRanges.at(-1);
+    if (last !== undefined && last.segment === at.segment && last.last === at.index - 1) last.last = at.index;
+    else prunedRanges.push({ segment: at.segment, first: at.index, last: at.index });
+    leaf.set(stored);
+    return true;
   }
 
   const named = input.segments
@@ -442,6 +487,14 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
       case RecordKind.recovery:
         recoveries++;
         return;
+      case RecordKind.hold:
+        if (parseHoldBody(body) === null)
+          report(FindingCode.recordMalformed, 'hold record has no valid id, time and scope', at);
+        else holds++;
+        return;
+      case RecordKind.pruned:
+        // Handled by prunedRecord before this.
+        return;
     }
   }
 
@@ -526,6 +579,8 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
     keys: trusted.length === 0 ? [] : everTrusted.map((k) => k.text),
     keyPinned: pinned !== null,
     lastCheckpoint: sealed,
+    pruned: { records: prunedRecords, ranges: prunedRanges },
+    holds,
     unsealedRecords: sealed === null ? pos : pos - sealed.size - 1,
     inProgressBytes,
     verified: intact && sealed !== null ? sealed : remembered,
