@@ -88,6 +88,7 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
     ...running.proxy.address,
     metricsPort: running.metrics?.address.port ?? null,
     counters: () => {
+      if (running.recorder === null) return null;
       const { writer } = running.recorder;
       return { syncs: writer.durableWrites.count, syncMs: writer.durableWrites.ms, records: writer.size };
     },

@@ -90,7 +90,7 @@ describe('loadConfig', () => {
 });
 
 describe('flag parsing', () => {
-  it('reads --upstream URLs with sslmode and refuses passwords', () => {
+  it('reads --upstream URLs with sslmode and refuses passwords, users and databases', () => {
     expect(
       upstreamUrlOverrides('postgres://db:5433/?sslmode=verify-full&sslrootcert=/ca.pem').map((o) => [o.key, o.value]),
     ).toEqual([
@@ -100,6 +100,9 @@ describe('flag parsing', () => {
       ['upstream.tls.caFile', '/ca.pem'],
     ]);
     expect(() => upstreamUrlOverrides('postgres://u:secret@db/')).toThrow(/must not carry a password/);
+    expect(() => upstreamUrlOverrides('postgres://u@db/')).toThrow(/must not carry a user or database/);
+    expect(() => upstreamUrlOverrides('postgres://db:5432/prod')).toThrow(/must not carry a user or database/);
+    expect(upstreamUrlOverrides('postgres://db:5432').map((o) => o.key)).toEqual(['upstream.host', 'upstream.port']);
     expect(() => upstreamUrlOverrides('mysql://db/')).toThrow(ConfigError);
   });
 

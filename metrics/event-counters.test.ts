@@ -106,6 +106,7 @@ describe('EventCounters', () => {
         application: '',
         code,
         reason: 'r',
+        method: code === '53300' ? null : 'passthrough',
       });
     }
     expect([...c.sessions]).toEqual([

@@ -8,7 +8,7 @@
  * drains, so a slow reader of a huge result keeps pgtrail's memory to about one chunk per session.
  */
 import type { Duplex } from 'node:stream';
-import type { CloseReason } from '../recorder/events.js';
+import { sinkRefusal, type CloseReason } from '../recorder/events.js';
 import type { ProxyCounters } from './proxy-counters.js';
 import type { TrafficObserver } from './traffic-observer.js';
 import { BackendError } from './backend-error.js';
@@ -126,12 +126,13 @@ export class Forwarder {
         if (!this.upstreamFull) this.client.resume();
       },
       (err: unknown) => {
+        const refusal = sinkRefusal(err);
         this.stop(
           'error',
           new BackendError(
             'NOT_RECORDED',
-            '58030',
-            'the statement could not be recorded and was not run',
+            refusal?.sqlstate ?? '58030',
+            `the statement could not be recorded and was not run${refusal === null ? '' : `: ${refusal.message}`}`,
             'FATAL',
             null,
             { cause: err },

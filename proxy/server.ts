@@ -26,6 +26,8 @@ export interface ProxyOptions {
   readonly observe: ObserverFactory;
   /** How clients authenticate; passthrough for everyone when absent. */
   readonly selectStrategy?: AuthStrategySelector;
+  /** The instance name carried in session records; by default the listen host:port (the real port). */
+  readonly instance?: string;
 }
 
 /** A running proxy. */
@@ -60,6 +62,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     clientTls: clientTlsContext(config.tls),
     cancels: new CancelRegistry(),
     counters,
+    // Set once listening: the default name holds the real port.
+    instance: options.instance ?? '',
     activeSessions: () => sessions.size - 1,
   };
   const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
@@ -72,6 +76,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     });
   });
   const address = await listen(server, config.listen);
+  if (deps.instance === '') deps.instance = `${address.host}:${address.port}`;
   log.info(
     { listen: address, upstream: { host: config.upstream.host, port: config.upstream.port } },
     'proxy listening',

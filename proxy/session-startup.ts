@@ -1,4 +1,4 @@
-import type { SessionOpened } from '../recorder/events.js';
+import { sinkRefusal, type IdentityMethod, type SessionOpened } from '../recorder/events.js';
 import { BackendError } from './backend-error.js';
 import { negotiateClientStartup } from './client-startup.js';
 import { IdentityRefusal } from './identity/managed-auth-strategy.js';
@@ -17,6 +17,8 @@ interface Attempt {
   readonly user: string;
   readonly database: string;
   readonly application: string;
+  /** Set once the strategy is chosen: passthrough; managed identity says on its refusals which method was tried. */
+  method: IdentityMethod['kind'] | null;
 }
 
 /**
@@ -62,6 +64,7 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
     channel.write(negotiateProtocolVersion(0, startup.protocolOptions));
   }
   const strategy = deps.selectStrategy(startup, started.tls);
+  if (strategy.name === 'passthrough') attempt.method = 'passthrough';
   const outcome = await strategy.authenticate({
     startup,
     client: channel,
@@ -91,6 +94,7 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
     upstreamTls: outcome.upstream.tls,
     backendPid: rest.pid,
     serverVersion: rest.params.get('server_version') ?? '',
+    instance: deps.instance,
   };
   const durable = deps.sink.record(opened);
   if (durable) {
@@ -98,7 +102,15 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
       await durable;
     } catch (err) {
       deps.cancels.unregister(rest.pid, secret);
-      throw new BackendError('NOT_RECORDED', '58030', SESSION_OPENED_NOT_RECORDED, 'FATAL', null, { cause: err });
+      const refusal = sinkRefusal(err);
+      throw new BackendError(
+        'NOT_RECORDED',
+        refusal?.sqlstate ?? '58030',
+        refusal === null ? SESSION_OPENED_NOT_RECORDED : `${SESSION_OPENED_NOT_RECORDED}: ${refusal.message}`,
+        'FATAL',
+        null,
+        { cause: err },
+      );
     }
   }
   s.log.info(
@@ -123,10 +135,11 @@ function attemptOf(startup: StartupMessage): Attempt {
     user,
     database: startup.params.get('database') ?? user,
     application: startup.params.get('application_name') ?? '',
+    method: null,
   };
 }
 
-/** session.auth_failed with the user attempted, the SQLSTATE the client got and why. */
+/** session.auth_failed with the user attempted, the method tried, the SQLSTATE the client got and why. */
 function recordAuthFailure(s: SessionState, attempt: Attempt, err: BackendError): void {
   const fields = err.serverBody ? parseErrorFields(err.serverBody) : { code: err.sqlstate, message: err.message };
   s.log.info(
@@ -144,6 +157,8 @@ function recordAuthFailure(s: SessionState, attempt: Attempt, err: BackendError)
       application: attempt.application,
       code: fields.code,
       reason: err instanceof IdentityRefusal ? err.reason : fields.message,
+      method: err instanceof IdentityRefusal ? err.method : attempt.method,
+      instance: s.deps.instance,
     })
     ?.catch(() => {});
 }

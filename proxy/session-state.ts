@@ -26,6 +26,8 @@ export interface SessionDeps {
   readonly cancels: CancelRegistry;
   /** Traffic counters for the metrics endpoint. */
   readonly counters: ProxyCounters;
+  /** This proxy's instance name, carried in session records. */
+  readonly instance: string;
   /** Number of sessions currently authenticated or authenticating, this one excluded. */
   activeSessions(): number;
 }

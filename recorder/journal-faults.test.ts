@@ -26,11 +26,13 @@ afterEach(async () => {
 
 const config = (): JournalConfig => ({
   dir,
+  retention: { keepDays: 0, everyMinutes: 60, keepSessionsOpen: true },
   durability: 'strict',
   batchWindowMs: 10,
   checkpointEveryRecords: 1000,
   checkpointEveryMs: 600_000,
   segmentMaxBytes: 1 << 20,
+  keyFile: null,
 });
 
 function errno(code: 'ENOSPC' | 'EIO'): NodeJS.ErrnoException {

@@ -23,11 +23,13 @@ afterEach(async () => {
 
 const config = (durability: Durability): JournalConfig => ({
   dir,
+  retention: { keepDays: 0, everyMinutes: 60, keepSessionsOpen: true },
   durability,
   batchWindowMs: 20,
   checkpointEveryRecords: 1000,
   checkpointEveryMs: 600_000,
   segmentMaxBytes: 1 << 20,
+  keyFile: null,
 });
 
 async function recorded(): Promise<TrailEvent[]> {

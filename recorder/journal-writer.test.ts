@@ -22,11 +22,13 @@ afterEach(async () => {
 function config(overrides: Partial<JournalConfig> = {}): JournalConfig {
   return {
     dir,
+    retention: { keepDays: 0, everyMinutes: 60, keepSessionsOpen: true },
     durability: 'strict',
     batchWindowMs: 20,
     checkpointEveryRecords: 100,
     checkpointEveryMs: 60_000,
     segmentMaxBytes: 1 << 20,
+    keyFile: null,
     ...overrides,
   };
 }

@@ -34,8 +34,10 @@ import { holdBody, type LegalHold } from './format/hold-record.js';
 import { RecordKind } from './format/record-line.js';
 import { segmentName } from './format/segment-name.js';
 
-/** How to open a writer: the journal section of the config, and optionally the key to sign with. */
-export interface JournalWriterOptions extends JournalConfig {
+/** How to open a writer: the journal section of the config (keyFile may be left out), and optionally the key to sign with. */
+export interface JournalWriterOptions extends Omit<JournalConfig, 'keyFile' | 'retention'> {
+  /** The signing key file; left out or null means the one locateSigningKey finds beside the journal. */
+  readonly keyFile?: string | null;
   /** The signing key; by default the one locateSigningKey finds (`keyFile`, else beside the journal) is loaded. */
   readonly signingKey?: SigningKey;
   /** Told once when the writer fails closed (batched appends have no promise to reject). */
@@ -79,6 +81,11 @@ export interface JournalWriter {
    * the disk is slower than the events); or the rejection when the writer has failed or is closed.
    */
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null;
+  /**
+   * Appends an event already serialised as one line of JSON (an object, no raw newline; the recorder
+   * service checks that), as append() does: the promise settles when its record is durable.
+   */
+  appendSerialized(json: string): Promise<void>;
   /** Resolves when everything appended so far is durable. */
   flush(): Promise<void>;
   /** Appends a legal hold record (docs/journal-format.md §11); resolves when it is durable. */
@@ -185,9 +192,13 @@ class Writer implements JournalWriter {
   }
 
   append(event: TrailEvent): Promise<void> {
+    return this.appendSerialized(JSON.stringify(event));
+  }
+
+  appendSerialized(json: string): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueEvent(event);
+    this.#queueJson(json);
     this.#waiter ??= newWaiter();
     this.#schedule();
     return this.#waiter.promise;
@@ -196,7 +207,7 @@ class Writer implements JournalWriter {
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueEvent(event);
+    this.#queueJson(JSON.stringify(event));
     if (this.#jsonBytes > maxQueuedJsonBytes) {
       // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
       this.#waiter ??= newWaiter();
@@ -271,8 +282,7 @@ class Writer implements JournalWriter {
     return null;
   }
 
-  #queueEvent(event: TrailEvent): void {
-    const json = JSON.stringify(event);
+  #queueJson(json: string): void {
     // UTF-16 code units never take more than 3 bytes in UTF-8.
     if (this.#jsonBytes + json.length * 3 > this.#json.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));

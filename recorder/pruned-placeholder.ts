@@ -54,3 +54,12 @@ export function prunedPlaceholder(was: PrunedEvent): TrailEvent | null {
   }
   return null;
 }
+
+/**
+ * Whether a statement.started event is a pruned record's placeholder. Its redaction alone could be a
+ * rule's name; with an empty user (no session has one: PostgreSQL's startup requires a user) and
+ * the placeholder SQL it is not.
+ */
+export function isPrunedPlaceholder(started: StatementStarted): boolean {
+  return started.redaction === prunedRedaction && started.user === '' && started.sql === prunedSql;
+}

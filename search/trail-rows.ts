@@ -1,11 +1,12 @@
 import type {
+  CopyOutcome,
   RecordedText,
   SessionClosed,
   SessionOpened,
   StatementFinished,
   StatementStarted,
 } from '../recorder/events.js';
-import { prunedRedaction } from '../recorder/pruned-placeholder.js';
+import { isPrunedPlaceholder } from '../recorder/pruned-placeholder.js';
 import { statementKind, type StatementKind } from './statement-kind.js';
 
 /** One statement as `search` prints it; the snake_case fields are PRODUCT.md's `search --json` contract. */
@@ -37,8 +38,10 @@ export interface StatementRow {
   readonly finished: boolean;
   /** The first rows of the result as text, when the recorder captured them. */
   readonly captured_rows: readonly (readonly (string | null)[])[] | null;
-  /** COPY direction, when the statement was a COPY with a data stream. */
-  readonly copy: 'in' | 'out' | null;
+  /** The COPY data stream, when the statement was a COPY: direction, bytes and their SHA-256. */
+  readonly copy: CopyOutcome | null;
+  /** Name of the redaction rule applied to sql and params before they were recorded, or null. */
+  readonly redaction: string | null;
   /** True when `pgtrail prune` removed the statement's content (sql reads `(pruned)`). */
   readonly pruned: boolean;
 }
@@ -108,7 +111,8 @@ export function statementRow(
     not_executed: finished?.notExecuted ?? false,
     finished: finished !== null,
     captured_rows: finished?.capturedRows ?? null,
-    copy: finished?.copy?.direction ?? null,
-    pruned: started.redaction === prunedRedaction,
+    copy: finished?.copy ?? null,
+    redaction: started.redaction,
+    pruned: isPrunedPlaceholder(started),
   };
 }

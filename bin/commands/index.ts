@@ -4,6 +4,7 @@ import { exportCommand } from './export.js';
 import { holdCommand } from './hold.js';
 import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
+import { recorderCommand } from './recorder.js';
 import { proofCommand } from './proof.js';
 import { pruneCommand } from './prune.js';
 import { replayCommand } from './replay.js';
@@ -11,14 +12,17 @@ import { searchCommand } from './search.js';
 import { sessionsCommand } from './sessions.js';
 import { startCommand } from './start.js';
 import { verifyCommand } from './verify.js';
+import { witnessCommand } from './witness.js';
 
 /** Every subcommand, in the order `pgtrail --help` lists them. Each lives in its own file beside this one. */
 export const commands: readonly Command[] = [
   startCommand,
   demoCommand,
+  recorderCommand,
   keygenCommand,
   verifyCommand,
   proofCommand,
+  witnessCommand,
   passwdCommand,
   sessionsCommand,
   searchCommand,

@@ -1,9 +1,9 @@
 /** `pgtrail search`: list statements from the journal, filtered, as a table or JSON lines. */
 import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
-import { formatTable, type TableColumn } from '../../search/format-table.js';
 import { openIndex } from '../../search/open-index.js';
 import { searchStatements } from '../../search/search-statements.js';
 import { segmentSource } from '../../search/segment-source.js';
+import { resolveSessionName } from '../../search/session-names.js';
 import type { StatementFilter } from '../../search/statement-filter.js';
 import { parseKinds, statementKinds } from '../../search/statement-kind.js';
 import type { StatementRow } from '../../search/trail-rows.js';
@@ -11,20 +11,21 @@ import {
   journalDir,
   journalFlags,
   listingFlags,
+  listingForm,
   listingOptions,
   progressOnTerminal,
-  terminalWidth,
   timeFlag,
-  writeJsonLines,
 } from './journal-options.js';
+import { expandedStatementFields, statementColumns, wideStatementColumns } from './statement-listing.js';
+import { writeListing } from './write-listing.js';
 
-const usage = `usage: pgtrail search --journal DIR [filters] [--limit N] [--order asc|desc] [--json]
+const usage = `usage: pgtrail search --journal DIR [filters] [--limit N] [--order asc|desc] [--wide|--expanded|--json]
 
 Lists recorded statements, oldest first.
   --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
   --user U           statements of this authenticated identity
   --database D       statements in sessions on this database
-  --session S        statements of one session
+  --session S        statements of one session: its id, a prefix only it has, or ID#N as the table prints
   --since T          started at or after T: ISO 8601 (UTC unless an offset is given) or an age: 90s, 15m, 2h, 7d, 1w
   --until T          started before T
   --grep RE          SQL matches this regular expression (JavaScript syntax); -i to ignore case
@@ -32,24 +33,14 @@ Lists recorded statements, oldest first.
   --kind K[,K]       ${statementKinds.join(', ')}
   --limit N          at most N statements (after ordering)
   --order asc|desc   oldest (default) or newest first
+  --wide             a table of whole values, one line per statement (for grep), with SEQ, ROLE, ROWS
+  -x, --expanded     one record per statement, one field per line (psql's \\x): every field, SQL as written
   --json             one JSON object per line: ts, seq, session, user, database, role, client,
                      application, sql, params, command, rows, error, duration_ms, and more
+The table fits the terminal's width (COLUMNS, else 80, when not a terminal): SQL is wrapped in the
+width the other columns leave, or folded under its row when that is too narrow.
   --rebuild-index    rebuild the derived index in DIR/index before searching
 `;
-
-const columns: readonly TableColumn<StatementRow>[] = [
-  { header: 'TIME', cell: (r) => r.ts },
-  { header: 'SEQ', cell: (r) => String(r.seq), right: true },
-  { header: 'SESSION', cell: (r) => `${r.session}#${r.statement}` },
-  { header: 'USER', cell: (r) => r.user },
-  { header: 'DATABASE', cell: (r) => r.database ?? '?' },
-  {
-    header: 'RESULT',
-    cell: (r) => (r.error ? `ERROR ${r.error.code}` : (r.command ?? (r.finished ? '-' : 'unfinished'))),
-  },
-  { header: 'MS', cell: (r) => (r.duration_ms === null ? '' : r.duration_ms.toFixed(1)), right: true },
-  { header: 'SQL', cell: (r) => r.sql },
-];
 
 /** A bare --error (no SQLSTATE after it) becomes --error=* so that parseArgs can take an optional value. */
 function expandOptionalError(argv: readonly string[]): string[] {
@@ -84,10 +75,11 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   }
   const kinds = values.kind === undefined ? undefined : parseKinds(values.kind);
   if (kinds === null) throw new UsageError(`--kind must be among ${statementKinds.join(', ')}`);
+  const form = listingForm(values);
+  const listing = listingOptions(values);
   const filter: StatementFilter = {
     ...(values.user !== undefined && { user: values.user }),
     ...(values.database !== undefined && { database: values.database }),
-    ...(values.session !== undefined && { session: values.session }),
     ...(values.since !== undefined && { since: timeFlag('since', values.since, now) as number }),
     ...(values.until !== undefined && { until: timeFlag('until', values.until, now) as number }),
     ...(grep !== undefined && { grep }),
@@ -97,22 +89,36 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const source = segmentSource(journalDir(values, ctx));
   const progress = progressOnTerminal(ctx);
   try {
-    if (values['rebuild-index']) {
-      await openIndex(source, { rebuild: true, ...(progress.listener && { progress: progress.listener }) });
-    }
-    const rows = await searchStatements(source, filter, {
-      ...listingOptions(values),
+    const opened = await openIndex(source, {
+      ...(values['rebuild-index'] === true && { rebuild: true }),
       ...(progress.listener && { progress: progress.listener }),
     });
+    // A session named by a prefix or ID#N is looked up in the index; one that names none matches nothing.
+    const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
+    const rows: StatementRow[] =
+      session === null
+        ? []
+        : await searchStatements(source, session === undefined ? filter : { ...filter, session }, {
+            ...listing,
+            opened,
+            ...(progress.listener && { progress: progress.listener }),
+          });
     progress.done();
-    if (values.json) writeJsonLines(ctx, rows);
-    else ctx.stdout.write(formatTable(columns, rows, terminalWidth(ctx)));
+    writeListing(ctx, form, rows, statementViews, opened.index);
     return ExitCode.ok;
   } finally {
     progress.done();
     source.close();
   }
 }
+
+const statementViews = {
+  table: statementColumns,
+  wide: wideStatementColumns,
+  expanded: expandedStatementFields,
+  session: (r: StatementRow) => r.session,
+  noun: ['statement', 'statements'],
+} as const;
 
 /** The search command. */
 export const searchCommand: Command = {

@@ -11,14 +11,17 @@ export interface ErrorFields {
   readonly code: string;
   /** Primary message (M). */
   readonly message: string;
+  /** Position (P): a 1-based character index into the query string the error is about, or null. */
+  readonly position: number | null;
 }
 
-/** Decodes the severity, SQLSTATE and message of an ErrorResponse body; missing fields are ''. */
+/** Decodes the severity, SQLSTATE, message and position of an ErrorResponse body; missing fields are '' (null). */
 export function parseErrorFields(body: Buffer): ErrorFields {
   let severity = '';
   let localized = '';
   let code = '';
   let message = '';
+  let position: number | null = null;
   let pos = 0;
   while (pos < body.length && body[pos] !== 0) {
     const type = body[pos] as number;
@@ -31,8 +34,10 @@ export function parseErrorFields(body: Buffer): ErrorFields {
       localized = value; // 'S'
     else if (type === 0x43)
       code = value; // 'C'
-    else if (type === 0x4d) message = value; // 'M'
+    else if (type === 0x4d)
+      message = value; // 'M'
+    else if (type === 0x50 && /^[1-9]\d{0,9}$/.test(value)) position = Number(value); // 'P'
     pos = end + 1;
   }
-  return { severity: severity || localized, code, message };
+  return { severity: severity || localized, code, message, position };
 }

@@ -30,35 +30,6 @@ export const ServerCode = {
   ParameterStatus: 0x53, // 'S'
 } as const;
 
-/** The fields of an ErrorResponse a record keeps: SQLSTATE (field C), message (M), severity (V, else S). */
-export interface ErrorFields {
-  readonly code: string;
-  readonly message: string;
-  readonly severity: string;
-}
-
-/** ErrorResponse / NoticeResponse: pairs of Byte1 field type and String value, ended by a zero byte. */
-export function decodeErrorFields(body: Buffer): ErrorFields | null {
-  const r = new BodyReader(body);
-  let code = '';
-  let message = '';
-  let severity = '';
-  let localizedSeverity = '';
-  for (;;) {
-    const field = r.byte();
-    if (!r.ok || field === 0) break;
-    const value = r.cstring();
-    if (field === 0x43)
-      code = value; // C
-    else if (field === 0x4d)
-      message = value; // M
-    else if (field === 0x56)
-      severity = value; // V: never localized
-    else if (field === 0x53) localizedSeverity = value; // S
-  }
-  return r.ok ? { code, message, severity: severity || localizedSeverity } : null;
-}
-
 /** CommandComplete: String tag. */
 export function decodeCommandComplete(body: Buffer): string | null {
   const r = new BodyReader(body);

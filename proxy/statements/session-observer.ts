@@ -1,4 +1,5 @@
 import type { CloseReason, Peer } from '../../recorder/events.js';
+import { BackendError } from '../backend-error.js';
 import type { ObservedSession, TrafficObserver } from '../traffic-observer.js';
 import { emit, newObserverState, type ObserverState, type StatementObserverOptions } from './observer-state.js';
 import { observeClientMessage } from './observe-client-message.js';
@@ -31,6 +32,8 @@ export class SessionObserver implements TrafficObserver {
     try {
       return observeClientMessage(this.state, code, body);
     } catch (err) {
+      // A message it cannot decode is refused (refuseMalformed): the session must end without forwarding it.
+      if (err instanceof BackendError) throw err;
       this.state.options.onInternalError?.(err);
       return null;
     }
