@@ -54,8 +54,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
 /** One line for stderr: `pgtrail COMMAND: what went wrong [CODE]` (docs/errors.md). */
 function describe(command: Command, err: unknown): string {
-  if (err instanceof ConfigError) return `${describeConfigError(err)} [${err.code}]`;
   const prefix = `pgtrail ${command.name}:`;
+  if (err instanceof ConfigError) return `${prefix} ${describeConfigError(err)}`;
   if (err instanceof UsageError) return `${prefix} ${err.message} (see pgtrail ${command.name} --help) [${err.code}]`;
   const system = describeSystemError(err);
   if (system !== null) return `${prefix} ${system}`;

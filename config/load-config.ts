@@ -61,8 +61,12 @@ function applyFile(settings: Settings, file: string): void {
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const firstError = doc.errors[0];
   if (firstError) {
-    const line = lines.linePos(firstError.pos[0]).line;
-    throw new ConfigError('CONFIG_INVALID', `not valid YAML: ${firstError.code.toLowerCase()}`, null, file, line);
+    // The yaml package says what is wrong in words ("Nested mappings are not allowed in compact
+    // mappings"); its code (BLOCK_AS_IMPLICIT_KEY) means nothing to someone editing the file.
+    const { line, col } = lines.linePos(firstError.pos[0]);
+    const words = firstError.message.split('\n')[0] ?? firstError.code;
+    const message = `not valid YAML: ${words.charAt(0).toLowerCase()}${words.slice(1)}`;
+    throw new ConfigError('CONFIG_INVALID', message, null, file, line, { column: col });
   }
   const lineOf = (node: YamlNode | null | undefined): number | null =>
     node?.range ? lines.linePos(node.range[0]).line : null;
@@ -94,9 +98,11 @@ function readConfigFile(file: string): string {
     return buf.toString('utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const words = unreadableWords[code];
     throw new ConfigError(
       'CONFIG_UNREADABLE',
-      `cannot read config file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+      `cannot read config file: ${words === undefined ? code : `${words} (${code})`}`,
       null,
       file,
       null,
@@ -104,6 +110,15 @@ function readConfigFile(file: string): string {
     );
   }
 }
+
+/** Why a config file cannot be read, for the errno codes a person can act on. */
+const unreadableWords: Readonly<Record<string, string>> = {
+  ENOENT: 'it does not exist',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of its path is not a directory',
+};
 
 /** Walks the YAML mapping beside the schema, in file order, so the first problem reported is the first in the file. */
 class FileWalk {
@@ -172,8 +187,15 @@ class FileWalk {
   }
 }
 
-/** Formats a ConfigError as the one line pgtrail prints before exiting 2. */
+/**
+ * A ConfigError as the line pgtrail prints before exiting 2, after `pgtrail COMMAND: `:
+ * `config error: MESSAGE (FILE, line L, column C) [CODE]`.
+ */
 export function describeConfigError(err: ConfigError): string {
-  const where = [err.file, err.line === null ? null : `line ${err.line}`].filter((x) => x !== null).join(':');
-  return `pgtrail: config error: ${err.message}${where ? ` (${where})` : ''}`;
+  const where = [
+    err.file,
+    err.line === null ? null : `line ${err.line}`,
+    err.line === null || err.column === null ? null : `column ${err.column}`,
+  ].filter((x) => x !== null);
+  return `config error: ${err.message}${where.length > 0 ? ` (${where.join(', ')})` : ''} [${err.code}]`;
 }

@@ -124,7 +124,7 @@ describe('the pgtrail command line', () => {
     const r = pgtrail(['--help']);
     expect(r.code).toBe(0);
     for (const c of commands)
-      expect(r.stdout).toMatch(new RegExp(`^  ${c.name} +${c.summary.replace(/[()]/g, '\\$&')}$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     expect(r.stdout).toContain('pgtrail --version');
   });
 
@@ -164,6 +164,33 @@ describe('the pgtrail command line', () => {
       const r = pgtrail(args);
       expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 2, stderr: message });
     }
+  });
+
+  it('says what is wrong with a config in words, with file, line, column and code', () => {
+    const yaml = join(dir, 'broken.yaml');
+    writeFileSync(yaml, 'listen:\n  host: a: b\n');
+    const broken = pgtrail(['start', '--config', yaml]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toBe(
+      `pgtrail start: config error: not valid YAML: nested mappings are not allowed in compact mappings (${yaml}, line 2, column 9) [CONFIG_INVALID]\n`,
+    );
+    const badValue = join(dir, 'bad-value.yaml');
+    writeFileSync(badValue, 'log:\n  level: info\nlisten:\n  port: 70000\n');
+    const value = pgtrail(['start', '--config', badValue]);
+    expect(value.code).toBe(2);
+    expect(value.stderr).toMatch(
+      new RegExp(`^pgtrail start: config error: listen\\.port .*\\(${badValue}, line 4\\) \\[CONFIG_INVALID\\]\\n$`),
+    );
+    const missing = pgtrail(['sessions', '--config', join(dir, 'nope.yaml')]);
+    expect(missing.stderr).toBe(
+      `pgtrail sessions: config error: cannot read config file: it does not exist (ENOENT) (${join(dir, 'nope.yaml')}) [CONFIG_UNREADABLE]\n`,
+    );
+    // A user or database in --upstream would be ignored (each client brings its own): refused, as documented.
+    const upstream = pgtrail(['start', '--upstream', 'postgres://app@127.0.0.1:5432/prod']);
+    expect(upstream.code).toBe(2);
+    expect(upstream.stderr).toBe(
+      'pgtrail start: config error: flag --upstream must not carry a user or database: each client names its own [CONFIG_FLAG_INVALID]\n',
+    );
   });
 
   it('names the file that is in the way when --journal is not a directory', () => {

@@ -3,7 +3,7 @@ import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } f
 import { openIndex } from '../../search/open-index.js';
 import { searchStatements } from '../../search/search-statements.js';
 import { segmentSource } from '../../search/segment-source.js';
-import { resolveSessionName } from '../../search/session-names.js';
+import { parseSessionName, resolveSessionName } from '../../search/session-names.js';
 import type { StatementFilter } from '../../search/statement-filter.js';
 import { parseKinds, statementKinds } from '../../search/statement-kind.js';
 import type { StatementRow } from '../../search/trail-rows.js';
@@ -25,7 +25,8 @@ Lists recorded statements, oldest first.
   --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
   --user U           statements of this authenticated identity
   --database D       statements in sessions on this database
-  --session S        statements of one session: its id, a prefix only it has, or ID#N as the table prints
+  --session S        statements of one session: its id or a prefix only it has; ID#N (as the table
+                     prints it) selects statement N of it
   --since T          started at or after T: ISO 8601 (UTC unless an offset is given) or an age: 90s, 15m, 2h, 7d, 1w
   --until T          started before T
   --grep RE          SQL matches this regular expression (JavaScript syntax); -i to ignore case
@@ -95,10 +96,14 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     });
     // A session named by a prefix or ID#N is looked up in the index; one that names none matches nothing.
     const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
+    // ID#N, as the table prints a statement, selects that one statement of the session.
+    const statement = values.session === undefined ? null : parseSessionName(values.session).statement;
+    const selected: StatementFilter =
+      session === undefined ? filter : { ...filter, session: session ?? '', ...(statement !== null && { statement }) };
     const rows: StatementRow[] =
       session === null
         ? []
-        : await searchStatements(source, session === undefined ? filter : { ...filter, session }, {
+        : await searchStatements(source, selected, {
             ...listing,
             opened,
             ...(progress.listener && { progress: progress.listener }),

@@ -8,23 +8,6 @@ import { BodyReader } from './body-reader.js';
  * server reads them. Byte fields are views into the body, valid only during the call that received it.
  */
 
-/** Type bytes of the client messages the observer looks at. */
-export const ClientCode = {
-  Query: 0x51, // 'Q'
-  Parse: 0x50, // 'P'
-  Bind: 0x42, // 'B'
-  Describe: 0x44, // 'D'
-  Execute: 0x45, // 'E'
-  Sync: 0x53, // 'S'
-  Flush: 0x48, // 'H'
-  Close: 0x43, // 'C'
-  FunctionCall: 0x46, // 'F'
-  CopyData: 0x64, // 'd'
-  CopyDone: 0x63, // 'c'
-  CopyFail: 0x66, // 'f'
-  Terminate: 0x58, // 'X'
-} as const;
-
 /** Parse: String name, String query, Int16 n, Int32[n] parameter type OIDs (0 = unspecified). */
 export interface ParseMessage {
   readonly name: string;

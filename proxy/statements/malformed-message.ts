@@ -1,20 +1,12 @@
 import type { StatementProtocol } from '../../recorder/events.js';
 import { BackendError } from '../backend-error.js';
-import { ClientCode } from './client-messages.js';
+import { FrontendCode } from '../protocol/message-codes.js';
 import { emit, type ObserverState } from './observer-state.js';
 import { toRecordedText } from './recorded-text.js';
 import { startStatement } from './statement-start.js';
 
-/** Protocol names of the client messages the observer decodes (for the refusal's message). */
-const NAMES: Readonly<Record<number, string>> = {
-  [ClientCode.Query]: 'Query',
-  [ClientCode.Parse]: 'Parse',
-  [ClientCode.Bind]: 'Bind',
-  [ClientCode.Describe]: 'Describe',
-  [ClientCode.Execute]: 'Execute',
-  [ClientCode.Close]: 'Close',
-  [ClientCode.FunctionCall]: 'FunctionCall',
-};
+/** Protocol names of client messages by type byte (for the refusal's message), from the one table. */
+const NAMES: ReadonlyMap<number, string> = new Map(Object.entries(FrontendCode).map(([name, code]) => [code, name]));
 
 /**
  * A client message pgtrail cannot decode (a Query without its terminating zero, a Bind whose
@@ -24,10 +16,10 @@ const NAMES: Readonly<Record<number, string>> = {
  * the thrown BackendError ends the session with that ErrorResponse; the message is never forwarded.
  */
 export function refuseMalformed(s: ObserverState, code: number, body: Buffer): never {
-  const message = `malformed ${NAMES[code] ?? 'client'} message`;
+  const message = `malformed ${NAMES.get(code) ?? 'client'} message`;
   const protocol: StatementProtocol =
-    code === ClientCode.Query ? 'simple' : code === ClientCode.FunctionCall ? 'function_call' : 'extended';
-  const sql = code === ClientCode.Query ? toRecordedText(body, s.utf8) : '';
+    code === FrontendCode.Query ? 'simple' : code === FrontendCode.FunctionCall ? 'function_call' : 'extended';
+  const sql = code === FrontendCode.Query ? toRecordedText(body, s.utf8) : '';
   const { run, promise } = startStatement(s, protocol, sql, null, null, null);
   promise?.catch((err: unknown) => s.options.onInternalError?.(err));
   run.refuse({ code: '08P01', message }, run.sentAt);

@@ -1,7 +1,7 @@
+import { FrontendCode } from '../protocol/message-codes.js';
 import type { PendingMessage } from './pending-message.js';
 import { enqueue, endSkipping, retirePortal } from './batch-skip.js';
 import {
-  ClientCode,
   decodeBind,
   decodeExecute,
   decodeFunctionCall,
@@ -26,31 +26,31 @@ import type { StatementRun } from './statement-run.js';
  */
 export function observeClientMessage(s: ObserverState, code: number, body: Buffer): Promise<void> | null {
   switch (code) {
-    case ClientCode.Query:
+    case FrontendCode.Query:
       return onQuery(s, body);
-    case ClientCode.Parse:
+    case FrontendCode.Parse:
       onParse(s, body);
       return null;
-    case ClientCode.Bind:
+    case FrontendCode.Bind:
       onBind(s, body);
       return null;
-    case ClientCode.Describe:
+    case FrontendCode.Describe:
       onDescribe(s, body);
       return null;
-    case ClientCode.Execute:
+    case FrontendCode.Execute:
       return onExecute(s, body);
-    case ClientCode.Close:
+    case FrontendCode.Close:
       onClose(s, body);
       return null;
-    case ClientCode.Sync:
+    case FrontendCode.Sync:
       endSkipping(s);
       s.queue.push({ kind: 'sync' });
       s.batchesSent++;
       return null;
-    case ClientCode.FunctionCall:
+    case FrontendCode.FunctionCall:
       return onFunctionCall(s, body);
-    case ClientCode.CopyDone:
-    case ClientCode.CopyFail:
+    case FrontendCode.CopyDone:
+    case FrontendCode.CopyFail:
       s.copyIn = null;
       return null;
     default:
@@ -59,7 +59,7 @@ export function observeClientMessage(s: ObserverState, code: number, body: Buffe
 }
 
 function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
-  const query = decodeQuery(body) ?? refuseMalformed(s, ClientCode.Query, body);
+  const query = decodeQuery(body) ?? refuseMalformed(s, FrontendCode.Query, body);
   // Fast path: without a ';' the string is one statement, recorded exactly as sent.
   const ranges = query.includes(0x3b) ? splitStatements(query, s.standardStrings) : [];
   const pieces = ranges.length <= 1 ? [query] : ranges.map((r) => query.subarray(r.start, r.end));
@@ -85,7 +85,7 @@ function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
 }
 
 function onParse(s: ObserverState, body: Buffer): void {
-  const parse = decodeParse(body) ?? refuseMalformed(s, ClientCode.Parse, body);
+  const parse = decodeParse(body) ?? refuseMalformed(s, FrontendCode.Parse, body);
   const sql = toRecordedText(parse.query, s.utf8);
   const prepared: PreparedStatement = {
     name: parse.name,
@@ -99,7 +99,7 @@ function onParse(s: ObserverState, body: Buffer): void {
 }
 
 function onBind(s: ObserverState, body: Buffer): void {
-  const bind = decodeBind(body) ?? refuseMalformed(s, ClientCode.Bind, body);
+  const bind = decodeBind(body) ?? refuseMalformed(s, FrontendCode.Bind, body);
   const prepared = s.names.statement(bind.statement);
   const portal: Portal = {
     name: bind.portal,
@@ -116,7 +116,7 @@ function onBind(s: ObserverState, body: Buffer): void {
 }
 
 function onDescribe(s: ObserverState, body: Buffer): void {
-  const target = decodeTarget(body) ?? refuseMalformed(s, ClientCode.Describe, body);
+  const target = decodeTarget(body) ?? refuseMalformed(s, FrontendCode.Describe, body);
   const statement = target.kind === 'S';
   enqueue(s, {
     kind: 'describe',
@@ -128,7 +128,7 @@ function onDescribe(s: ObserverState, body: Buffer): void {
 }
 
 function onExecute(s: ObserverState, body: Buffer): Promise<void> | null {
-  const execute = decodeExecute(body) ?? refuseMalformed(s, ClientCode.Execute, body);
+  const execute = decodeExecute(body) ?? refuseMalformed(s, FrontendCode.Execute, body);
   const portal = s.names.portal(execute.portal);
   const active = portal?.activeRun;
   if (portal !== null && active !== null && active !== undefined && !active.isComplete) {
@@ -156,7 +156,7 @@ function onExecute(s: ObserverState, body: Buffer): Promise<void> | null {
 }
 
 function onClose(s: ObserverState, body: Buffer): void {
-  const target = decodeTarget(body) ?? refuseMalformed(s, ClientCode.Close, body);
+  const target = decodeTarget(body) ?? refuseMalformed(s, FrontendCode.Close, body);
   if (target.kind === 'S') {
     enqueue(s, { kind: 'close', undo: s.names.closeStatement(target.name) });
   } else {
@@ -167,7 +167,7 @@ function onClose(s: ObserverState, body: Buffer): void {
 }
 
 function onFunctionCall(s: ObserverState, body: Buffer): Promise<void> | null {
-  const call = decodeFunctionCall(body) ?? refuseMalformed(s, ClientCode.FunctionCall, body);
+  const call = decodeFunctionCall(body) ?? refuseMalformed(s, FrontendCode.FunctionCall, body);
   // Arguments carry no type OIDs: binary ones are recorded as hex.
   const params = call.args.map((a, i) =>
     a === null ? null : formatOf(call.argFormats, i) === 0 ? toValueText(a) : toHexText(a),
