@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TrailEvent } from '../recorder/events.js';
 import { newSessionId } from '../proxy/session-id.js';
-import { memorySource } from './memory-source.js';
+import { memorySource } from './testing/memory-source.js';
 import { openIndex } from './open-index.js';
 import { parseSessionName, resolveSessionName, sessionAbbreviator } from './session-names.js';
 import type { TrailIndex } from './trail-index.js';
