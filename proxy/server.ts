@@ -10,6 +10,7 @@ import type { EventSink } from '../recorder/events.js';
 import type { AuthStrategySelector } from './auth/client-auth.js';
 import { passthroughAuth } from './auth/passthrough.js';
 import { BackendError } from './backend-error.js';
+import { ClusterIdentity } from './cluster-identity.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { clientTlsContext } from './client-tls.js';
 import { ProxyStartError } from './proxy-start-error.js';
@@ -55,6 +56,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     upstream: upstreamTarget(config.upstream, config.limits.keepaliveMs, config.limits.maxMessageBytes),
     clientTls: clientTlsContext(config.tls),
     cancels: new CancelRegistry(),
+    clusterIdentity: new ClusterIdentity(),
     activeSessions: () => sessions.size - 1,
   };
   const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {

@@ -6,6 +6,7 @@ import type { AuthStrategySelector } from './auth/client-auth.js';
 import type { BackendError } from './backend-error.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import type { ClientTlsContext } from './client-tls.js';
+import type { ClusterIdentity } from './cluster-identity.js';
 import type { Forwarder } from './forwarder.js';
 import type { StartupChannel } from './startup-channel.js';
 import type { ObserverFactory, TrafficObserver } from './traffic-observer.js';
@@ -23,6 +24,8 @@ export interface SessionDeps {
   readonly upstream: UpstreamTarget;
   readonly clientTls: ClientTlsContext | null;
   readonly cancels: CancelRegistry;
+  /** The upstream cluster's system identifier, learned once per process (cluster-identity.ts). */
+  readonly clusterIdentity: ClusterIdentity;
   /** Number of sessions currently authenticated or authenticating, this one excluded. */
   activeSessions(): number;
 }

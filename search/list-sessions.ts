@@ -71,6 +71,7 @@ function collect(source: JournalSource, index: TrailIndex, filter: SessionFilter
       client: opened ? peerText(opened.client) : null,
       // Journals written before SessionOpened carried the upstream have none.
       upstream: opened?.upstream ? peerText(opened.upstream) : null,
+      upstream_system_id: opened?.upstreamSystemId ?? null,
       application: opened?.application ?? null,
       reason: s.reason,
       duration_ms: s.openedTs !== null && s.closedTs !== null ? s.closedTs - s.openedTs : null,

@@ -38,6 +38,8 @@ export interface StatementRow {
   readonly captured_rows: readonly (readonly (string | null)[])[] | null;
   /** COPY direction, when the statement was a COPY with a data stream. */
   readonly copy: 'in' | 'out' | null;
+  /** The redaction rules applied to its text or parameters before recording (comma-separated), or null. */
+  readonly redaction: string | null;
 }
 
 /** One session as `sessions` prints it. */
@@ -53,6 +55,8 @@ export interface SessionRow {
   readonly client: string | null;
   /** address:port of the PostgreSQL server the session was forwarded to. */
   readonly upstream: string | null;
+  /** That server's cluster `system_identifier`, when the proxy learned it (replay --to compares it). */
+  readonly upstream_system_id: string | null;
   readonly application: string | null;
   readonly reason: SessionClosed['reason'] | null;
   readonly duration_ms: number | null;
@@ -106,5 +110,6 @@ export function statementRow(
     finished: finished !== null,
     captured_rows: finished?.capturedRows ?? null,
     copy: finished?.copy?.direction ?? null,
+    redaction: started.redaction,
   };
 }

@@ -28,7 +28,8 @@ Lists recorded sessions in the order they opened.
   --limit N          at most N sessions (after ordering)
   --order asc|desc   oldest (default) or newest first
   --json             one JSON object per line: session, seq, opened, closed, user, database, role,
-                     client, application, reason, duration_ms, statements, errors
+                     client, upstream, upstream_system_id, application, reason, duration_ms,
+                     statements, errors
 `;
 
 const columns: readonly TableColumn<SessionRow>[] = [
