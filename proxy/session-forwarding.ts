@@ -27,6 +27,7 @@ export function startForwarding(
     return;
   }
   const started = Date.now();
+  s.outcome = 'forwarded';
   const client = s.clientChannel as StartupChannel;
   s.observer =
     deps.observe?.({
@@ -54,7 +55,14 @@ export function startForwarding(
     endForwarding(s, end, backend, secret, started, [client.socket, upstream.socket]);
   const output: Buffer[] = [authenticationOk(), ...rest.relay, backendKeyData(rest.pid, secret), rest.readyForQuery];
   client.socket.write(Buffer.concat(output));
-  s.forwarder = new Forwarder(client.socket, upstream.socket, s.observer, deps.config.limits.maxMessageBytes, onEnd);
+  s.forwarder = new Forwarder(
+    client.socket,
+    upstream.socket,
+    s.observer,
+    deps.config.limits.maxMessageBytes,
+    onEnd,
+    deps.counters,
+  );
   s.forwarder.start(clientBytes, upstreamBytes);
   if (s.stopRequest) s.forwarder.stop(s.stopRequest.reason, s.stopRequest.error);
 }

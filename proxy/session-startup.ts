@@ -1,4 +1,4 @@
-import type { SessionOpened } from '../recorder/events.js';
+import { sinkRefusal, type IdentityMethod, type SessionOpened } from '../recorder/events.js';
 import { BackendError } from './backend-error.js';
 import { negotiateClientStartup } from './client-startup.js';
 import { IdentityRefusal } from './identity/managed-auth-strategy.js';
@@ -17,6 +17,8 @@ interface Attempt {
   readonly user: string;
   readonly database: string;
   readonly application: string;
+  /** Set once the strategy is chosen: passthrough; managed identity says on its refusals which method was tried. */
+  method: IdentityMethod['kind'] | null;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function runStartup(s: SessionState): Promise<void> {
     },
   });
   if (started.kind === 'cancel') {
+    s.outcome = 'cancel_request';
     handleCancel(s, started.request.pid, started.request.secret);
     started.socket.end();
     return;
@@ -61,6 +64,7 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
     channel.write(negotiateProtocolVersion(0, startup.protocolOptions));
   }
   const strategy = deps.selectStrategy(startup, started.tls);
+  if (strategy.name === 'passthrough') attempt.method = 'passthrough';
   const outcome = await strategy.authenticate({
     startup,
     client: channel,
@@ -92,6 +96,7 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
     backendPid: rest.pid,
     serverVersion: rest.params.get('server_version') ?? '',
     upstreamSystemId,
+    instance: deps.instance,
   };
   const durable = deps.sink.record(opened);
   if (durable) {
@@ -99,7 +104,15 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
       await durable;
     } catch (err) {
       deps.cancels.unregister(rest.pid, secret);
-      throw new BackendError('NOT_RECORDED', '58030', SESSION_OPENED_NOT_RECORDED, 'FATAL', null, { cause: err });
+      const refusal = sinkRefusal(err);
+      throw new BackendError(
+        'NOT_RECORDED',
+        refusal?.sqlstate ?? '58030',
+        refusal === null ? SESSION_OPENED_NOT_RECORDED : `${SESSION_OPENED_NOT_RECORDED}: ${refusal.message}`,
+        'FATAL',
+        null,
+        { cause: err },
+      );
     }
   }
   s.log.info(
@@ -124,10 +137,11 @@ function attemptOf(startup: StartupMessage): Attempt {
     user,
     database: startup.params.get('database') ?? user,
     application: startup.params.get('application_name') ?? '',
+    method: null,
   };
 }
 
-/** session.auth_failed with the user attempted, the SQLSTATE the client got and why. */
+/** session.auth_failed with the user attempted, the method tried, the SQLSTATE the client got and why. */
 function recordAuthFailure(s: SessionState, attempt: Attempt, err: BackendError): void {
   const fields = err.serverBody ? parseErrorFields(err.serverBody) : { code: err.sqlstate, message: err.message };
   s.log.info(
@@ -145,6 +159,8 @@ function recordAuthFailure(s: SessionState, attempt: Attempt, err: BackendError)
       application: attempt.application,
       code: fields.code,
       reason: err instanceof IdentityRefusal ? err.reason : fields.message,
+      method: err instanceof IdentityRefusal ? err.method : attempt.method,
+      instance: s.deps.instance,
     })
     ?.catch(() => {});
 }

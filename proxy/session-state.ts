@@ -7,6 +7,7 @@ import type { BackendError } from './backend-error.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import type { ClientTlsContext } from './client-tls.js';
 import type { ClusterIdentity } from './cluster-identity.js';
+import type { ConnectionOutcome, ProxyCounters } from './proxy-counters.js';
 import type { Forwarder } from './forwarder.js';
 import type { StartupChannel } from './startup-channel.js';
 import type { ObserverFactory, TrafficObserver } from './traffic-observer.js';
@@ -26,6 +27,10 @@ export interface SessionDeps {
   readonly cancels: CancelRegistry;
   /** The upstream cluster's system identifier, learned once per process (cluster-identity.ts). */
   readonly clusterIdentity: ClusterIdentity;
+  /** Traffic counters for the metrics endpoint. */
+  readonly counters: ProxyCounters;
+  /** This proxy's instance name, carried in session records. */
+  readonly instance: string;
   /** Number of sessions currently authenticated or authenticating, this one excluded. */
   activeSessions(): number;
 }
@@ -56,6 +61,8 @@ export interface SessionState {
   stopRequest: { reason: CloseReason; error: BackendError } | null;
   /** Sends a CancelRequest for this session's backend (set once the backend's key is known). */
   cancelTarget: (from: Peer) => void;
+  /** How the connection ended (or is ending), for the metrics; 'dropped' until known. */
+  outcome: ConnectionOutcome;
   /** Settles the handle's `done`. */
   resolveDone: () => void;
 }

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import type { CloseReason } from '../recorder/events.js';
 import { BackendError } from './backend-error.js';
 import { errorResponse } from './protocol/backend-messages.js';
+import type { ConnectionOutcome } from './proxy-counters.js';
 import { newSessionId } from './session-id.js';
 import { runStartup } from './session-startup.js';
 import { errorSummary, type SessionDeps, type SessionState } from './session-state.js';
@@ -29,6 +30,8 @@ export interface SessionHandle {
   stop(reason: CloseReason, error: BackendError): void;
   /** Settles when the connection is fully done with. */
   readonly done: Promise<void>;
+  /** How the connection ended (or is ending); 'dropped' until it is known. */
+  readonly outcome: ConnectionOutcome;
 }
 
 /** Runs one client connection; returns its handle at once (the work goes on in the background). */
@@ -51,6 +54,9 @@ export function runSession(socket: Socket, deps: SessionDeps): SessionHandle {
       else s.stopRequest = { reason, error };
     },
     done,
+    get outcome() {
+      return s.outcome;
+    },
   };
 }
 
@@ -70,6 +76,7 @@ function newSessionState(socket: Socket, deps: SessionDeps): SessionState {
     startupAbandoned: false,
     stopRequest: null,
     cancelTarget: () => {},
+    outcome: 'dropped',
     resolveDone: () => {},
   };
 }
@@ -102,6 +109,7 @@ function boundStartup(s: SessionState): void {
 /** The startup failed or was aborted: the client is told why when it is a BackendError. */
 function refuseStartup(s: SessionState, err: unknown): void {
   if (err instanceof BackendError) {
+    s.outcome = 'refused';
     s.log.info({ code: err.code, sqlstate: err.sqlstate || undefined }, 'session refused');
     closeStartup(s, err);
     return;

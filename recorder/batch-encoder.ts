@@ -70,6 +70,8 @@ export class BatchEncoder {
   #segmentBytes: number;
   #sinceCheckpoint: number;
   #lastCheckpointAt = Date.now();
+  #checkpointsEncoded = 0;
+  #lastCheckpointSize = 0;
   readonly #arenas: Buffer[] = [];
   // The batch being encoded (encode and the methods after it).
   #chunks: SegmentChunk[] = [];
@@ -98,6 +100,10 @@ export class BatchEncoder {
   /** Records encoded so far (the journal's size once they are written). */
   get size(): number {
     return this.#size;
+  }
+  /** Checkpoints encoded since this encoder was made, and the tree size the last one signed. */
+  get checkpointsEncoded(): { readonly count: number; readonly lastSize: number } {
+    return { count: this.#checkpointsEncoded, lastSize: this.#lastCheckpointSize };
   }
   /** The key that signs the next checkpoint. */
   get key(): SigningKey {
@@ -268,11 +274,14 @@ export class BatchEncoder {
   }
 
   #addCheckpoint(): void {
+    const treeSize = this.#size;
     const note = signNote(formatCheckpoint(this.origin, this.#size, this.#range.root()), this.#key);
     this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.checkpoint, { note }), false);
     this.#sinceCheckpoint = 0;
     this.#lastCheckpointAt = Date.now();
     this.#latestNote = note;
+    this.#checkpointsEncoded++;
+    this.#lastCheckpointSize = treeSize;
   }
 
   /** The n-th reusable arena of a batch, at least `bytes` long. */

@@ -31,6 +31,7 @@ const config = (): JournalConfig => ({
   checkpointEveryRecords: 1000,
   checkpointEveryMs: 600_000,
   segmentMaxBytes: 1 << 20,
+  keyFile: null,
 });
 
 function errno(code: 'ENOSPC' | 'EIO'): NodeJS.ErrnoException {

@@ -28,6 +28,7 @@ const config = (durability: Durability): JournalConfig => ({
   checkpointEveryRecords: 1000,
   checkpointEveryMs: 600_000,
   segmentMaxBytes: 1 << 20,
+  keyFile: null,
 });
 
 async function recorded(): Promise<TrailEvent[]> {

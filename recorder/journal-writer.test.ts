@@ -27,6 +27,7 @@ function config(overrides: Partial<JournalConfig> = {}): JournalConfig {
     checkpointEveryRecords: 100,
     checkpointEveryMs: 60_000,
     segmentMaxBytes: 1 << 20,
+    keyFile: null,
     ...overrides,
   };
 }

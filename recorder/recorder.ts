@@ -31,13 +31,19 @@ export async function openRecorder(
   journal: JournalConfig,
   recording: RecordingConfig,
   onFailure: (error: JournalError) => void,
+  onDurableWrite?: (ms: number) => void,
 ): Promise<Recorder> {
   const key = await locateSigningKey(journal.dir, journal.keyFile);
   const keyFile = key.path;
   const hadKey = await exists(keyFile);
   const verifierKey = await ensureSigningKey(journal.dir, keyFile);
   const redactor = await createRedactor(recording.redaction);
-  const writer = await openJournalWriter({ ...journal, keyFile, onFailure });
+  const writer = await openJournalWriter({
+    ...journal,
+    keyFile,
+    onFailure,
+    ...(onDurableWrite ? { onDurableWrite } : {}),
+  });
   const journalSink = createJournalSink(writer, journal.durability);
   const sink: EventSink = { record: (event: TrailEvent) => journalSink.record(redactor.redact(event)) };
   return { sink, writer, verifierKey, keyCreated: !hadKey, key, close: () => writer.close() };

@@ -40,7 +40,7 @@ function skipReason(row: StatementRow): string | null {
   if (row.redaction !== null)
     return `redacted when recorded (${row.redaction}): the recorded text or parameters are not what ran`;
   if (row.protocol === 'function_call') return 'a fastpath function call is not re-executed';
-  if (row.copy === 'in' || (row.copy === null && /^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i.test(row.sql)))
+  if (row.copy?.direction === 'in' || (row.copy === null && /^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i.test(row.sql)))
     return 'COPY FROM STDIN data is not in the journal';
   return null;
 }

@@ -19,7 +19,8 @@ import { columnTypes, filterColumnNames, TrailIndex, type ColumnName, type Trail
 const headerFile = 'search-index.json';
 const columnsFile = 'statements.bin';
 const format = 'pgtrail-search-index';
-const version = 2;
+// 3: session summaries carry failed logins (authFailed, authFailedSeq, authFailedTs).
+const version = 3;
 
 /** The persisted index and what it was derived from. */
 export interface StoredIndex {

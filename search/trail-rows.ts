@@ -1,4 +1,5 @@
 import type {
+  CopyOutcome,
   RecordedText,
   SessionClosed,
   SessionOpened,
@@ -22,6 +23,8 @@ export interface StatementRow {
   /** address:port of the client. */
   readonly client: string | null;
   readonly application: string | null;
+  /** The pgtrail instance (proxy) the session went through, when its session.opened names one. */
+  readonly instance: string | null;
   readonly sql: string;
   readonly params: readonly (string | null)[] | null;
   readonly command: string | null;
@@ -36,9 +39,9 @@ export interface StatementRow {
   readonly finished: boolean;
   /** The first rows of the result as text, when the recorder captured them. */
   readonly captured_rows: readonly (readonly (string | null)[])[] | null;
-  /** COPY direction, when the statement was a COPY with a data stream. */
-  readonly copy: 'in' | 'out' | null;
-  /** The redaction rules applied to its text or parameters before recording (comma-separated), or null. */
+  /** The COPY data stream, when the statement was a COPY: direction, bytes and their SHA-256. */
+  readonly copy: CopyOutcome | null;
+  /** Name of the redaction rule applied to sql and params before they were recorded, or null. */
   readonly redaction: string | null;
 }
 
@@ -58,6 +61,8 @@ export interface SessionRow {
   /** That server's cluster `system_identifier`, when the proxy learned it (replay --to compares it). */
   readonly upstream_system_id: string | null;
   readonly application: string | null;
+  /** The pgtrail instance (proxy) the session went through, when its session.opened names one. */
+  readonly instance: string | null;
   readonly reason: SessionClosed['reason'] | null;
   readonly duration_ms: number | null;
   readonly statements: number;
@@ -97,6 +102,7 @@ export function statementRow(
     role: started.role,
     client: opened ? peerText(opened.client) : null,
     application: opened?.application ?? null,
+    instance: opened?.instance ?? null,
     sql,
     params: started.params,
     command: finished?.command ?? null,
@@ -109,7 +115,7 @@ export function statementRow(
     not_executed: finished?.notExecuted ?? false,
     finished: finished !== null,
     captured_rows: finished?.capturedRows ?? null,
-    copy: finished?.copy?.direction ?? null,
+    copy: finished?.copy ?? null,
     redaction: started.redaction,
   };
 }

@@ -14,8 +14,9 @@ describe('pgtrail demo', () => {
 
   it('prints a working connection URL and the commands that show what was recorded', { timeout: 240_000 }, async () => {
     const port = await freePort();
-    const journal = join(work, 'journal');
-    const child = spawn(process.execPath, [pgtrailBin, 'demo', '--listen', `127.0.0.1:${port}`, '--journal', journal], {
+    // No --journal: the default is ./pgtrail-demo, the path README's tour names.
+    const journal = join(work, 'pgtrail-demo');
+    const child = spawn(process.execPath, [pgtrailBin, 'demo', '--listen', `127.0.0.1:${port}`], {
       cwd: work,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -44,6 +45,7 @@ describe('pgtrail demo', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
 
+    expect(out).toContain(`npx pgtrail sessions --journal ${journal}\n`);
     const vkey = /--vkey (\S+)/.exec(out)?.[1] as string;
     const verify = spawnSync(process.execPath, [pgtrailBin, 'verify', '--journal', journal, '--vkey', vkey], {
       encoding: 'utf8',
@@ -51,8 +53,8 @@ describe('pgtrail demo', () => {
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     const search = spawnSync(
       process.execPath,
-      [pgtrailBin, 'search', '--journal', journal, '--json', '--grep', 'hello from'],
-      { encoding: 'utf8' },
+      [pgtrailBin, 'search', '--journal', 'pgtrail-demo', '--json', '--grep', 'hello from'],
+      { encoding: 'utf8', cwd: work },
     );
     const rows = search.stdout
       .trim()

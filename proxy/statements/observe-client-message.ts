@@ -1,7 +1,7 @@
+import { FrontendCode } from '../protocol/message-codes.js';
 import type { PendingMessage } from './pending-message.js';
 import { enqueue, endSkipping, retirePortal } from './batch-skip.js';
 import {
-  ClientCode,
   decodeBind,
   decodeExecute,
   decodeFunctionCall,
@@ -10,6 +10,7 @@ import {
   decodeTarget,
   formatOf,
 } from './client-messages.js';
+import { refuseMalformed } from './malformed-message.js';
 import type { ObserverState } from './observer-state.js';
 import { bindColumns, recordBindParams, type Portal, type PreparedStatement } from './prepared-statements.js';
 import { toHexText, toRecordedText, toValueText } from './recorded-text.js';
@@ -20,35 +21,36 @@ import type { StatementRun } from './statement-run.js';
 /**
  * A whole client message, before it is forwarded: statements are numbered and recorded here, and
  * Parse, Bind and Close update the client's names at once (an Execute right behind them resolves).
- * Returns the promise the forwarding path must wait for (strict durability), else null.
+ * Returns the promise the forwarding path must wait for (strict durability), else null. Throws
+ * BackendError (08P01) for a message it cannot decode, which must not be forwarded.
  */
 export function observeClientMessage(s: ObserverState, code: number, body: Buffer): Promise<void> | null {
   switch (code) {
-    case ClientCode.Query:
+    case FrontendCode.Query:
       return onQuery(s, body);
-    case ClientCode.Parse:
+    case FrontendCode.Parse:
       onParse(s, body);
       return null;
-    case ClientCode.Bind:
+    case FrontendCode.Bind:
       onBind(s, body);
       return null;
-    case ClientCode.Describe:
+    case FrontendCode.Describe:
       onDescribe(s, body);
       return null;
-    case ClientCode.Execute:
+    case FrontendCode.Execute:
       return onExecute(s, body);
-    case ClientCode.Close:
+    case FrontendCode.Close:
       onClose(s, body);
       return null;
-    case ClientCode.Sync:
+    case FrontendCode.Sync:
       endSkipping(s);
       s.queue.push({ kind: 'sync' });
       s.batchesSent++;
       return null;
-    case ClientCode.FunctionCall:
+    case FrontendCode.FunctionCall:
       return onFunctionCall(s, body);
-    case ClientCode.CopyDone:
-    case ClientCode.CopyFail:
+    case FrontendCode.CopyDone:
+    case FrontendCode.CopyFail:
       s.copyIn = null;
       return null;
     default:
@@ -57,8 +59,7 @@ export function observeClientMessage(s: ObserverState, code: number, body: Buffe
 }
 
 function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
-  const query = decodeQuery(body);
-  if (query === null) return null;
+  const query = decodeQuery(body) ?? refuseMalformed(s, FrontendCode.Query, body);
   // Fast path: without a ';' the string is one statement, recorded exactly as sent.
   const ranges = query.includes(0x3b) ? splitStatements(query, s.standardStrings) : [];
   const pieces = ranges.length <= 1 ? [query] : ranges.map((r) => query.subarray(r.start, r.end));
@@ -69,7 +70,9 @@ function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
     runs.push(run);
     if (promise !== null) promises.push(promise);
   }
-  const pending: PendingMessage = { kind: 'query', runs, next: 0 };
+  // Several statements: the text is kept (a copy, the body is the socket's) to place an error's position.
+  const text = pieces.length > 1 ? { bytes: Buffer.from(query), ranges } : null;
+  const pending: PendingMessage = { kind: 'query', runs, next: 0, text };
   if (!s.skipping) s.batchesSent++;
   enqueue(s, pending);
   if (promises.length === 0) return null;
@@ -82,8 +85,7 @@ function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
 }
 
 function onParse(s: ObserverState, body: Buffer): void {
-  const parse = decodeParse(body);
-  if (parse === null) return;
+  const parse = decodeParse(body) ?? refuseMalformed(s, FrontendCode.Parse, body);
   const sql = toRecordedText(parse.query, s.utf8);
   const prepared: PreparedStatement = {
     name: parse.name,
@@ -97,11 +99,11 @@ function onParse(s: ObserverState, body: Buffer): void {
 }
 
 function onBind(s: ObserverState, body: Buffer): void {
-  const bind = decodeBind(body);
-  if (bind === null) return;
+  const bind = decodeBind(body) ?? refuseMalformed(s, FrontendCode.Bind, body);
   const prepared = s.names.statement(bind.statement);
   const portal: Portal = {
     name: bind.portal,
+    statement: bind.statement,
     prepared,
     params: recordBindParams(bind, prepared),
     columns: bindColumns(bind),
@@ -114,15 +116,19 @@ function onBind(s: ObserverState, body: Buffer): void {
 }
 
 function onDescribe(s: ObserverState, body: Buffer): void {
-  const target = decodeTarget(body);
-  if (target === null) return;
-  if (target.kind === 'S') enqueue(s, { kind: 'describe', prepared: s.names.statement(target.name), portal: null });
-  else enqueue(s, { kind: 'describe', prepared: null, portal: s.names.portal(target.name) });
+  const target = decodeTarget(body) ?? refuseMalformed(s, FrontendCode.Describe, body);
+  const statement = target.kind === 'S';
+  enqueue(s, {
+    kind: 'describe',
+    target: target.kind,
+    name: target.name,
+    prepared: statement ? s.names.statement(target.name) : null,
+    portal: statement ? null : s.names.portal(target.name),
+  });
 }
 
 function onExecute(s: ObserverState, body: Buffer): Promise<void> | null {
-  const execute = decodeExecute(body);
-  if (execute === null) return null;
+  const execute = decodeExecute(body) ?? refuseMalformed(s, FrontendCode.Execute, body);
   const portal = s.names.portal(execute.portal);
   const active = portal?.activeRun;
   if (portal !== null && active !== null && active !== undefined && !active.isComplete) {
@@ -130,13 +136,14 @@ function onExecute(s: ObserverState, body: Buffer): Promise<void> | null {
     return null;
   }
   const prepared = portal?.prepared ?? null;
-  // A portal or statement pgtrail never saw (e.g. SQL-level PREPARE) is recorded with empty text.
+  // A portal or statement pgtrail never saw (e.g. SQL-level PREPARE) is recorded with empty text
+  // and the statement name the Bind gave.
   const { run, promise } = startStatement(
     s,
     'extended',
     prepared?.sql ?? '',
     portal?.params ?? null,
-    prepared?.name ?? null,
+    prepared?.name ?? portal?.statement ?? null,
     execute.portal,
   );
   if (portal !== null) {
@@ -149,8 +156,7 @@ function onExecute(s: ObserverState, body: Buffer): Promise<void> | null {
 }
 
 function onClose(s: ObserverState, body: Buffer): void {
-  const target = decodeTarget(body);
-  if (target === null) return;
+  const target = decodeTarget(body) ?? refuseMalformed(s, FrontendCode.Close, body);
   if (target.kind === 'S') {
     enqueue(s, { kind: 'close', undo: s.names.closeStatement(target.name) });
   } else {
@@ -161,8 +167,7 @@ function onClose(s: ObserverState, body: Buffer): void {
 }
 
 function onFunctionCall(s: ObserverState, body: Buffer): Promise<void> | null {
-  const call = decodeFunctionCall(body);
-  if (call === null) return null;
+  const call = decodeFunctionCall(body) ?? refuseMalformed(s, FrontendCode.FunctionCall, body);
   // Arguments carry no type OIDs: binary ones are recorded as hex.
   const params = call.args.map((a, i) =>
     a === null ? null : formatOf(call.argFormats, i) === 0 ? toValueText(a) : toHexText(a),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BackendCode } from '../protocol/message-codes.js';
 import { attributeServerError } from './attribute-server-error.js';
 import { emit, emitRoleChanged, type ObserverState } from './observer-state.js';
 import { currentRun, type PendingMessage } from './pending-message.js';
@@ -11,7 +12,6 @@ import {
   decodeParameterStatus,
   decodeReadyForQuery,
   decodeRowDescriptionColumns,
-  ServerCode,
 } from './server-messages.js';
 import { parseSqlDeallocate, parseSqlPrepare } from './sql-prepare.js';
 import type { StatementRun } from './statement-run.js';
@@ -23,65 +23,65 @@ import type { StatementRun } from './statement-run.js';
 export function observeServerMessage(s: ObserverState, code: number, body: Buffer): void {
   const head = s.queue[0];
   switch (code) {
-    case ServerCode.ParseComplete:
+    case BackendCode.ParseComplete:
       if (head?.kind === 'parse') s.queue.shift();
       return;
-    case ServerCode.BindComplete:
+    case BackendCode.BindComplete:
       if (head?.kind === 'bind') s.queue.shift();
       return;
-    case ServerCode.CloseComplete:
+    case BackendCode.CloseComplete:
       if (head?.kind === 'close') s.queue.shift();
       return;
-    case ServerCode.ParameterDescription:
+    case BackendCode.ParameterDescription:
       if (head?.kind === 'describe' && head.prepared !== null)
         head.prepared.described = decodeParameterDescription(body);
       return;
-    case ServerCode.RowDescription:
+    case BackendCode.RowDescription:
       onRowDescription(s, head, body);
       return;
-    case ServerCode.NoData:
+    case BackendCode.NoData:
       if (head?.kind === 'describe') s.queue.shift();
       return;
-    case ServerCode.CommandComplete:
+    case BackendCode.CommandComplete:
       onComplete(s, head, decodeCommandComplete(body) ?? '');
       return;
-    case ServerCode.EmptyQueryResponse:
+    case BackendCode.EmptyQueryResponse:
       onComplete(s, head, null);
       return;
-    case ServerCode.PortalSuspended:
+    case BackendCode.PortalSuspended:
       if (head?.kind !== 'execute') return;
       s.queue.shift();
       head.run.suspend(s.options.clock());
       s.suspended.add(head.run);
       return;
-    case ServerCode.ErrorResponse:
+    case BackendCode.ErrorResponse:
       attributeServerError(s, head, body);
       return;
-    case ServerCode.ReadyForQuery:
+    case BackendCode.ReadyForQuery:
       observeReadyForQuery(s, decodeReadyForQuery(body));
       return;
-    case ServerCode.CopyInResponse:
+    case BackendCode.CopyInResponse:
       s.copyIn = currentRun(head);
       s.copyIn?.startCopy('in');
       return;
-    case ServerCode.CopyOutResponse:
-    case ServerCode.CopyBothResponse:
+    case BackendCode.CopyOutResponse:
+    case BackendCode.CopyBothResponse:
       s.copyOut = currentRun(head);
       s.copyOut?.startCopy('out');
       return;
-    case ServerCode.CopyDone:
+    case BackendCode.CopyDone:
       s.copyOut = null;
       return;
-    case ServerCode.FunctionCallResponse:
+    case BackendCode.FunctionCallResponse:
       if (head?.kind === 'function_call') {
         head.run.resultBody(body);
         head.run.complete(null, s.options.clock());
       }
       return;
-    case ServerCode.NotificationResponse:
+    case BackendCode.NotificationResponse:
       onNotification(s, body);
       return;
-    case ServerCode.ParameterStatus:
+    case BackendCode.ParameterStatus:
       onParameterStatus(s, body);
       return;
     default:

@@ -1,5 +1,5 @@
 import type { RecordingConfig } from '../../config/config.js';
-import type { TrailEvent } from '../../recorder/events.js';
+import type { RecordedText, TrailEvent } from '../../recorder/events.js';
 import type { ObservedSession } from '../traffic-observer.js';
 import { ClientNames } from './client-names.js';
 import type { PendingMessage } from './pending-message.js';
@@ -17,11 +17,23 @@ export interface StatementObserverOptions {
   readonly onInternalError?: (err: unknown) => void;
 }
 
-/** An error of a Parse or Bind that the statement executed after it in the same batch inherits. */
-export interface OrphanError {
+/**
+ * A Parse, Bind or Describe the server refused: the statement the client meant by it did not run.
+ * An Execute of that statement skipped in the same batch takes the error; when none comes before
+ * the batch's ReadyForQuery, the refusal is a statement record of its own (refused-statement.ts).
+ */
+export interface RefusedStatement {
   readonly error: RecordedError;
+  /** What identifies the statement an Execute runs: the refused Parse's statement, or the refused Bind's portal. */
   readonly prepared: PreparedStatement | null;
   readonly portal: Portal | null;
+  /** The statement name a Bind or Describe named when pgtrail never saw it made (26000). */
+  readonly unknownName: string | null;
+  /** What its record says: the SQL, the parameters when a Bind got that far, the names used. */
+  readonly sql: RecordedText;
+  readonly params: readonly (string | null)[] | null;
+  readonly preparedName: string | null;
+  readonly portalName: string | null;
 }
 
 /**
@@ -47,7 +59,8 @@ export interface ObserverState {
   skipping: boolean;
   /** Undos of messages skipped while `skipping`, applied when the Sync arrives. */
   readonly deferredUndos: (() => void)[];
-  orphanError: OrphanError | null;
+  /** The refusal of this batch not yet carried by a statement record. */
+  refused: RefusedStatement | null;
   copyIn: StatementRun | null;
   copyOut: StatementRun | null;
   utf8: boolean;
@@ -75,7 +88,7 @@ export function newObserverState(session: ObservedSession, options: StatementObs
     suspended: new Set(),
     skipping: false,
     deferredUndos: [],
-    orphanError: null,
+    refused: null,
     copyIn: null,
     copyOut: null,
     utf8: isUtf8Encoding(session.serverParams.get('client_encoding')),

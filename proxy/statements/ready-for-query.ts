@@ -1,5 +1,6 @@
 import { emit, emitRoleChanged, type ObserverState } from './observer-state.js';
 import type { PendingMessage } from './pending-message.js';
+import { recordRefused } from './refused-statement.js';
 import type { StatementRun } from './statement-run.js';
 
 /**
@@ -18,7 +19,11 @@ export function observeReadyForQuery(s: ObserverState, status: 'I' | 'T' | 'E' |
     else if (pending.kind === 'function_call' || (pending.kind === 'execute' && !pending.continues))
       s.awaitingReady.push(pending.run);
   }
-  s.orphanError = null;
+  // A refused Parse, Bind or Describe that no Execute took is a statement record of its own.
+  if (s.refused !== null) {
+    s.awaitingReady.push(recordRefused(s, s.refused));
+    s.refused = null;
+  }
   const ready = s.awaitingReady;
   s.awaitingReady = [];
   if (status === 'I') {
@@ -41,6 +46,10 @@ export function observeReadyForQuery(s: ObserverState, status: 'I' | 'T' | 'E' |
 
 /** The session ended: every statement still open is finished with what it has, without a transaction status. */
 export function finishOpenStatements(s: ObserverState): void {
+  if (s.refused !== null) {
+    s.awaitingReady.push(recordRefused(s, s.refused));
+    s.refused = null;
+  }
   const open = new Set<StatementRun>(s.awaitingReady);
   for (const pending of s.queue) {
     if (pending.kind === 'query') for (const run of pending.runs) open.add(run);

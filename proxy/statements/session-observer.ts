@@ -1,11 +1,12 @@
 import type { CloseReason, Peer } from '../../recorder/events.js';
+import { BackendError } from '../backend-error.js';
+import { BackendCode } from '../protocol/message-codes.js';
 import type { ObservedSession, TrafficObserver } from '../traffic-observer.js';
 import { emit, newObserverState, type ObserverState, type StatementObserverOptions } from './observer-state.js';
 import { observeClientMessage } from './observe-client-message.js';
 import { observeServerMessage } from './observe-server-message.js';
 import { currentRun } from './pending-message.js';
 import { finishOpenStatements } from './ready-for-query.js';
-import { ServerCode } from './server-messages.js';
 
 export type { StatementObserverOptions } from './observer-state.js';
 
@@ -31,6 +32,8 @@ export class SessionObserver implements TrafficObserver {
     try {
       return observeClientMessage(this.state, code, body);
     } catch (err) {
+      // A message it cannot decode is refused (refuseMalformed): the session must end without forwarding it.
+      if (err instanceof BackendError) throw err;
       this.state.options.onInternalError?.(err);
       return null;
     }
@@ -55,8 +58,8 @@ export class SessionObserver implements TrafficObserver {
   serverDataPiece(code: number, piece: Buffer, first: boolean, last: boolean): void {
     const s = this.state;
     try {
-      if (code === ServerCode.DataRow) currentRun(s.queue[0])?.dataRowPiece(piece, first, last);
-      else if (code === ServerCode.CopyData) s.copyOut?.copyPiece(piece);
+      if (code === BackendCode.DataRow) currentRun(s.queue[0])?.dataRowPiece(piece, first, last);
+      else if (code === BackendCode.CopyData) s.copyOut?.copyPiece(piece);
     } catch (err) {
       s.options.onInternalError?.(err);
     }

@@ -36,6 +36,19 @@ export const serverBody = {
       cstring(message),
       Buffer.from([0]),
     ]),
+  /** ErrorResponse with a position (field P, a 1-based character index into the query). */
+  errorAt: (code: string, message: string, position: number): Buffer =>
+    Buffer.concat([
+      Buffer.from('S'),
+      cstring('ERROR'),
+      Buffer.from('C'),
+      cstring(code),
+      Buffer.from('M'),
+      cstring(message),
+      Buffer.from('P'),
+      cstring(String(position)),
+      Buffer.from([0]),
+    ]),
   /** DataRow with text values (null = SQL NULL). */
   dataRow: (values: readonly (string | Buffer | null)[]): Buffer =>
     Buffer.concat([
