@@ -125,6 +125,13 @@ async function openLocal(
     },
     metrics?.observeDurableWrite,
   );
+  if (recorder.closedLeftOpen > 0) {
+    // A previous run stopped without closing these (a crash, kill -9): the journal now says so.
+    logger.warn({ sessions: recorder.closedLeftOpen }, 'sessions left open by a previous run closed');
+    ctx.stdout.write(
+      `pgtrail: closed ${recorder.closedLeftOpen} session(s) a previous run left open (reason proxy_stopped)\n`,
+    );
+  }
   if (recorder.keyCreated)
     ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir} at ${recorder.key.path}\n`);
   if (recorder.key.insideJournal) {

@@ -86,7 +86,15 @@ export interface SessionAuthFailed {
 }
 
 /** Why a session ended. */
-export type CloseReason = 'client_quit' | 'client_gone' | 'error' | 'upstream_gone' | 'shutdown' | 'idle_timeout';
+export type CloseReason =
+  | 'client_quit'
+  | 'client_gone'
+  | 'error'
+  | 'upstream_gone'
+  | 'shutdown'
+  | 'idle_timeout'
+  /** pgtrail stopped (a crash, kill -9) without closing the session; recorded when the journal was next opened. */
+  | 'proxy_stopped';
 
 /** A session ended. */
 export interface SessionClosed {

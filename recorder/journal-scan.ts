@@ -21,6 +21,7 @@ import { CompactRange, equalBytes } from './format/merkle.js';
 import { parseNoteUnverified } from './format/note.js';
 import { EventEnvelopeReader, parseRecordEnvelope, RecordKind } from './format/record-line.js';
 import { parseSegmentName } from './format/segment-name.js';
+import { SessionsLeftOpenTracker, type SessionLeftOpen } from './sessions-left-open.js';
 
 /** The state of a journal's end, as the writer needs it. */
 export interface ScannedJournal {
@@ -37,6 +38,10 @@ export interface ScannedJournal {
   readonly sinceCheckpoint: number;
   /** A torn final write to cut: where it starts in the last segment and its bytes. */
   readonly torn: { readonly segment: string; readonly offset: number; readonly bytes: Uint8Array } | null;
+  /** Sessions opened and never closed (sessions-left-open.ts). */
+  readonly sessionsLeftOpen: readonly SessionLeftOpen[];
+  /** The latest event time the journal holds, or null when it holds no event. */
+  readonly lastEventTs: number | null;
 }
 
 /** Where a record is, for an error. */
@@ -73,6 +78,7 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
   let sinceCheckpoint = 0;
   let torn: ScannedJournal['torn'] = null;
   let lastSegment: ScannedJournal['lastSegment'] = null;
+  const sessions = new SessionsLeftOpenTracker();
 
   for (let s = 0; s < segments.length; s++) {
     const segment = segments[s]!;
@@ -113,7 +119,10 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
     line = 0;
     for (;;) {
       const end = bytes.indexOf(0x0a, start);
-      if (end < 0) return start;
+      if (end < 0) {
+        sessions.endOfSegment(view);
+        return start;
+      }
       line++;
       if (isUtf8(view.subarray(start, end)) && envelope.read(view, start, end)) {
         if (
@@ -122,8 +131,9 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
         ) {
           brokenChain(envelope.index, { segment, line, index: size });
         }
-      } else {
-        textRecord(bytes.toString('utf8', start, end), { segment, line, index: size });
+        sessions.event(view, envelope.eventStart, end - 1);
+      } else if (textRecord(bytes.toString('utf8', start, end), { segment, line, index: size })) {
+        sessions.record(view, start, end);
       }
       leafHashInto(bytes, start, end, leaf);
       range.appendLeafHash(leaf);
@@ -140,12 +150,14 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
     throw new JournalError(JournalErrorCode.chainBroken, 'record does not chain to its predecessor', where);
   }
 
-  /** A record the byte reader does not take (the journal's own records, or damage): parsed as text. */
-  function textRecord(text: string, where: Where): void {
+  /** A record the byte reader does not take (the journal's own records, or damage): parsed as text. True for an event. */
+  function textRecord(text: string, where: Where): boolean {
     const head = parseRecordEnvelope(text);
     if (head === null) throw new JournalError(JournalErrorCode.recordMalformed, 'record does not parse', where);
     if (head.index !== size || head.prev !== prevAscii.toString('latin1')) brokenChain(head.index, where);
-    if (head.kind !== RecordKind.event) readOwnRecord(head.kind, text, where);
+    if (head.kind === RecordKind.event) return true;
+    readOwnRecord(head.kind, text, where);
+    return false;
   }
 
   /** journal.started, key.rotated and checkpoint records: what appending needs from them, and the checkpoint checked. */
@@ -167,6 +179,7 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
     }
   }
 
+  const left = sessions.result();
   const latest = await readLatestCheckpointSize(dir);
   // The checkpoint file is replaced only once the checkpoint record (at index `latest`) is durable.
   if (latest !== null && latest >= size) {
@@ -187,6 +200,8 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
     lastSegment,
     sinceCheckpoint,
     torn,
+    sessionsLeftOpen: left.sessions,
+    lastEventTs: left.lastEventTs,
   };
 }
 

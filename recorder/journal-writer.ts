@@ -14,7 +14,7 @@
  * Checkpoints are appended after every `checkpointEveryRecords` records, every `checkpointEveryMs`
  * (also when idle, as a heartbeat), before a segment is rotated, after a key rotation and at close.
  */
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { JournalConfig } from '../config/config.js';
@@ -25,6 +25,8 @@ import { JournalError, JournalErrorCode } from './journal-error.js';
 import { acquireJournalLock, type JournalLock } from './journal-lock.js';
 import { cutTornWrite } from './journal-recovery.js';
 import { scanJournal } from './journal-scan.js';
+import { makeDirectory } from './make-directory.js';
+import type { SessionLeftOpen } from './sessions-left-open.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import { nodeSha256 } from './node-sha256.js';
 import { destroyRetiredSigningKeys } from './retired-keys.js';
@@ -64,6 +66,11 @@ export interface JournalWriter {
   readonly failure: JournalError | null;
   /** Batches made durable so far, and the milliseconds their durable writes took (call to completion). */
   readonly durableWrites: { readonly count: number; readonly ms: number };
+  /**
+   * What the journal held when this writer opened it: the sessions opened and never closed, and the
+   * latest event time (sessions-left-open.ts). The in-process recorder closes those sessions.
+   */
+  readonly leftOpen: { readonly sessions: readonly SessionLeftOpen[]; readonly lastEventTs: number | null };
   /** Events and markers waiting for the next batch (not yet encoded). */
   readonly queuedRecords: number;
   /** Checkpoints written since this writer opened, and the tree size of the latest one durable. */
@@ -150,13 +157,16 @@ class Writer implements JournalWriter {
   #failed: Promise<void> | null = null;
   #closed = false;
   readonly #timer: NodeJS.Timeout;
+  readonly leftOpen: JournalWriter['leftOpen'];
 
   constructor(
     private readonly options: JournalWriterOptions,
     private readonly lock: JournalLock,
     position: JournalPosition,
     handle: FileHandle | null,
+    leftOpen: JournalWriter['leftOpen'],
   ) {
+    this.leftOpen = leftOpen;
     this.dir = options.dir;
     this.origin = position.origin;
     this.#encoder = new BatchEncoder(position, options);
@@ -445,7 +455,7 @@ class Writer implements JournalWriter {
  */
 export async function openJournalWriter(options: JournalWriterOptions): Promise<JournalWriter> {
   const dir = options.dir;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir, 0o700);
   const keyPath = (await locateSigningKey(dir, options.keyFile)).path;
   const key = options.signingKey ?? (await loadSigningKey(keyPath));
   const lock = await acquireJournalLock(dir);
@@ -480,7 +490,10 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       segmentBytes: last?.bytes ?? 0,
       sinceCheckpoint: scanned.sinceCheckpoint,
     };
-    writer = new Writer(options, lock, position, handle);
+    writer = new Writer(options, lock, position, handle, {
+      sessions: scanned.sessionsLeftOpen,
+      lastEventTs: scanned.lastEventTs,
+    });
     if (scanned.size === 0) {
       await writer.enqueueRecord(RecordKind.journalStarted, {
         ts: Date.now(),

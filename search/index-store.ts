@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { makeDirectorySync } from '../recorder/make-directory.js';
 import { join } from 'node:path';
 import type { RecordLocation, SegmentStat } from './journal-source.js';
 import { readRowLocation, RowLocationFile, rowLocationBytes, writeRowLocation } from './row-locations.js';
@@ -48,7 +49,7 @@ const padded = (n: number) => n + ((8 - (n % 8)) % 8);
 
 /** Writes the index (which must be complete); replaces any earlier one. */
 export function saveIndex(dir: string, stored: StoredIndex): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirectorySync(dir);
   const { index } = stored;
   const rows = index.rowCount;
   const filterParts: Buffer[] = [];
