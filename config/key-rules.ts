@@ -54,6 +54,21 @@ export const optionalHttpUrl: KeyRule<string | null> = (raw) => {
   return bad('an http or https URL or null');
 };
 
+/** A ws:// or wss:// URL (a recorder service), or null to unset it. */
+export const optionalWsUrl: KeyRule<string | null> = (raw) => {
+  if (raw === null) return ok(null);
+  if (typeof raw === 'string' && URL.canParse(raw) && /^wss?:$/.test(new URL(raw).protocol)) return ok(raw);
+  return bad('a ws:// or wss:// URL or null');
+};
+
+/** A proxy's instance name (1 to 128 of A-Z a-z 0-9 . _ : @ -), or null for the default. */
+export const optionalInstanceName: KeyRule<string | null> = (raw) =>
+  raw === null
+    ? ok(null)
+    : typeof raw === 'string' && /^[A-Za-z0-9._:@-]{1,128}$/.test(raw)
+      ? ok(raw)
+      : bad('1 to 128 characters of A-Z a-z 0-9 . _ : @ - or null');
+
 /** A list of non-empty strings; a single string stands for a list of one. */
 export const textList: KeyRule<readonly string[]> = (raw) => {
   const items: unknown = typeof raw === 'string' ? [raw] : raw;

@@ -50,7 +50,11 @@ export function upstreamUrlOverrides(url: string): Override[] {
 }
 
 /** Turns `--listen HOST:PORT` (or `[::1]:PORT`) into config overrides for the given prefix. */
-export function listenOverrides(value: string, prefix: 'listen' | 'metrics.listen', flag: string): Override[] {
+export function listenOverrides(
+  value: string,
+  prefix: 'listen' | 'metrics.listen' | 'recorderService.listen',
+  flag: string,
+): Override[] {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);
   if (!m) throw new ConfigError('CONFIG_FLAG_INVALID', `flag ${flag} must be HOST:PORT`, prefix, null, null);
   const source = `flag ${flag}`;

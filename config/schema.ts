@@ -16,7 +16,9 @@ import {
   integer,
   oneOf,
   optionalHttpUrl,
+  optionalInstanceName,
   optionalPath,
+  optionalWsUrl,
   optionalText,
   port,
   text,
@@ -99,6 +101,37 @@ export const configSchema = section({
       user: key(optionalText, null),
       /** drop-params: parameter values become null; normalize-sql: literals in SQL become $n placeholders. */
       action: required(oneOf('drop-params', 'normalize-sql')),
+    }),
+  }),
+  /** This proxy's name in session records (docs/recorder-service.md); null: its listen host:port. */
+  instance: key(optionalInstanceName, null),
+  /** A proxy's remote journal: the recorder service it streams its events to, instead of journal.dir. */
+  recorder: section({
+    /** ws:// or wss:// of `pgtrail recorder`; null: record into the local journal. */
+    url: key(optionalWsUrl, null),
+    /** File whose first line is the bearer token. */
+    tokenFile: key(optionalPath, null),
+    /** Spool of events not yet acknowledged (required with batched durability). */
+    spoolDir: key(optionalPath, null),
+    /** Unacknowledged bytes kept (spool or memory) before statements wait for the recorder as strict does. */
+    spoolMaxBytes: key(integer(1024 * 1024, 2 ** 40), 256 * 1024 * 1024),
+    /** wss: the CA of the recorder's certificate; a client certificate and key when it requires one. */
+    tls: section({
+      caFile: key(optionalPath, null),
+      certFile: key(optionalPath, null),
+      keyFile: key(optionalPath, null),
+    }),
+  }),
+  /** `pgtrail recorder`: the journal writer as a service (docs/recorder-service.md). */
+  recorderService: section({
+    listen: hostPort('127.0.0.1', 6433),
+    /** Accepted bearer tokens, one per line. */
+    tokenFile: key(optionalPath, null),
+    /** wss: certificate and key (PEM); with clientCaFile, proxies must present a certificate it signed. */
+    tls: section({
+      certFile: key(optionalPath, null),
+      keyFile: key(optionalPath, null),
+      clientCaFile: key(optionalPath, null),
     }),
   }),
   /** The Prometheus endpoint (docs/metrics.md): GET /metrics on `listen` when enabled. */

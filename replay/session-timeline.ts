@@ -20,7 +20,16 @@ export async function loadSessionTimeline(source: JournalSource, name: string): 
   const opened = await openIndex(source);
   const session = resolveSessionName(opened.index, name);
   const [row] = session === null ? [] : await listSessions(source, { session }, { order: 'asc', limit: 1, opened });
-  if (!row) throw new ReplayError('REPLAY_SESSION_NOT_FOUND', `no session ${JSON.stringify(name)} in the journal`);
+  if (!row) {
+    const number = session === null ? undefined : opened.index.sessionNumber(session);
+    const failedLogin = number !== undefined && (opened.index.sessions[number]?.authFailed ?? null) !== null;
+    throw new ReplayError(
+      'REPLAY_SESSION_NOT_FOUND',
+      failedLogin
+        ? `${JSON.stringify(name)} is a failed login, not a session: see pgtrail sessions --failed`
+        : `no session ${JSON.stringify(name)} in the journal`,
+    );
+  }
   const statements = await searchStatements(source, { session: row.session }, { order: 'asc', limit: null, opened });
   return { session: row, statements };
 }

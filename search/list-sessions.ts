@@ -74,6 +74,7 @@ function collect(source: JournalSource, index: TrailIndex, filter: SessionFilter
       // Journals written before SessionOpened carried the upstream have none.
       upstream: opened?.upstream ? peerText(opened.upstream) : null,
       application: opened?.application ?? null,
+      instance: opened?.instance ?? null,
       reason: s.reason,
       duration_ms: s.openedTs !== null && s.closedTs !== null ? s.closedTs - s.openedTs : null,
       statements: s.statements,

@@ -54,6 +54,7 @@ export function statementsFromIndex(
     if (options.progress && filter.grep && ++seen % 65_536 === 0)
       options.progress({ records: seen, bytes: seen, totalBytes: total });
     const at = index.location(row);
+    if (filter.statement !== undefined && at.statement !== filter.statement) continue;
     if (filter.grep && source.peekSql) {
       // Most statements of a full --grep scan do not match: look at their SQL alone first.
       const sql = source.peekSql(index.startedAt(at), at.seq);

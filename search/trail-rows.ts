@@ -23,6 +23,8 @@ export interface StatementRow {
   /** address:port of the client. */
   readonly client: string | null;
   readonly application: string | null;
+  /** The pgtrail instance (proxy) the session went through, when its session.opened names one. */
+  readonly instance: string | null;
   readonly sql: string;
   readonly params: readonly (string | null)[] | null;
   readonly command: string | null;
@@ -57,6 +59,8 @@ export interface SessionRow {
   /** address:port of the PostgreSQL server the session was forwarded to. */
   readonly upstream: string | null;
   readonly application: string | null;
+  /** The pgtrail instance (proxy) the session went through, when its session.opened names one. */
+  readonly instance: string | null;
   readonly reason: SessionClosed['reason'] | null;
   readonly duration_ms: number | null;
   readonly statements: number;
@@ -96,6 +100,7 @@ export function statementRow(
     role: started.role,
     client: opened ? peerText(opened.client) : null,
     application: opened?.application ?? null,
+    instance: opened?.instance ?? null,
     sql,
     params: started.params,
     command: finished?.command ?? null,

@@ -184,6 +184,11 @@ describe('the command line on a journal that pgtrail start recorded', () => {
     // A failed login is not a session: the plain listing leaves it out.
     const sessions = jsonLines(pgtrail('sessions', '--journal', journal, '--json').stdout);
     expect(sessions.map((s) => s.session)).not.toContain(failed?.session);
+    const replay = pgtrail('replay', String(failed?.session), '--journal', journal);
+    expect(replay.code).toBe(2);
+    expect(replay.stderr).toBe(
+      `pgtrail replay: "${String(failed?.session)}" is a failed login, not a session: see pgtrail sessions --failed [REPLAY_SESSION_NOT_FOUND]\n`,
+    );
     expect(pgtrail('sessions', '--journal', journal, '--failed', '--user', 'nobody').stdout).toContain(
       '(0 failed logins)',
     );
@@ -198,6 +203,9 @@ describe('the command line on a journal that pgtrail start recorded', () => {
     const byPrefix = jsonLines(pgtrail('search', '--journal', journal, '--session', short, '--json').stdout);
     expect(byPrefix.length).toBeGreaterThan(0);
     expect(byPrefix.every((r) => r.session === id)).toBe(true);
+    // In search, ID#N as the table prints it picks that one statement of the session.
+    const one = jsonLines(pgtrail('search', '--journal', journal, '--session', `${short}#1`, '--json').stdout);
+    expect(one.map((r) => [r.session, r.statement])).toEqual([[id, 1]]);
     const replay = pgtrail('replay', `${short}#1`, '--journal', journal);
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stdout.split('\n')[0]).toBe(`session ${id}: app on app as role app`);

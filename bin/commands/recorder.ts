@@ -19,7 +19,7 @@ to it over WebSocket; each is durable in the journal before the proxy is told so
   --listen H:P         address to listen on (default 127.0.0.1:6433)
   --journal DIR        journal directory (default ./pgtrail-journal)
   --token-file F       accepted bearer tokens, one per line (at least 16 characters each)
-  --config F           YAML configuration file (journal.* keys; docs/configuration.md)
+  --config F           YAML configuration file (journal.* and recorderService.* keys; docs/configuration.md)
   --tls-cert F, --tls-key F   serve wss:// with this certificate and key (PEM)
   --tls-client-ca F    also require a client certificate signed by this CA (PEM)
 SIGTERM or SIGINT closes every connection, writes a final checkpoint and exits 0.
@@ -37,15 +37,22 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   });
   const flags: Override[] = [];
   if (values.journal !== undefined) flags.push({ key: 'journal.dir', value: values.journal, source: 'flag --journal' });
-  const listen = listenOverrides(values.listen ?? '127.0.0.1:6433', 'listen', '--listen');
-  const host = String(listen[0]!.value);
-  const port = Number(listen[1]!.value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--listen port must be 0 to 65535');
-  const tokenFile = values['token-file'];
-  if (tokenFile === undefined) throw new UsageError('--token-file is required');
+  if (values.listen !== undefined) flags.push(...listenOverrides(values.listen, 'recorderService.listen', '--listen'));
+  for (const [flag, key] of [
+    ['token-file', 'recorderService.tokenFile'],
+    ['tls-cert', 'recorderService.tls.certFile'],
+    ['tls-key', 'recorderService.tls.keyFile'],
+    ['tls-client-ca', 'recorderService.tls.clientCaFile'],
+  ] as const) {
+    const value = values[flag];
+    if (value !== undefined) flags.push({ key, value, source: `flag --${flag}` });
+  }
   const config = loadConfig({ file: values.config ?? null, env: ctx.env, flags });
-  const tokens = parseAccessTokens(readTokenFile(tokenFile));
-  const tls = serviceTls(values['tls-cert'], values['tls-key'], values['tls-client-ca']);
+  const service = config.recorderService;
+  if (service.tokenFile === null) throw new UsageError('--token-file (recorderService.tokenFile) is required');
+  const tokens = parseAccessTokens(readTokenFile(service.tokenFile));
+  const tls = serviceTls(service.tls.certFile, service.tls.keyFile, service.tls.clientCaFile);
+  const { host, port } = service.listen;
   const logger = createRootLogger(config.log);
   const journal = config.journal;
   const key = await locateSigningKey(journal.dir, journal.keyFile);
@@ -66,10 +73,10 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
       failed(error.code);
     },
   });
-  let service: Awaited<ReturnType<typeof startRecorderService>>;
+  let running: Awaited<ReturnType<typeof startRecorderService>>;
   try {
     const sequences = await readInstanceSequences(journal.dir);
-    service = await startRecorderService({ host, port, writer, tokens, tls, sequences, logger });
+    running = await startRecorderService({ host, port, writer, tokens, tls, sequences, logger });
   } catch (err) {
     await writer.close();
     throw err;
@@ -78,11 +85,11 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const scheme = tls === null ? 'ws' : 'wss';
   ctx.stdout.write(`pgtrail: journal ${journal.dir}, verifier key ${verifierKey}\n`);
   ctx.stdout.write(
-    `pgtrail: recorder listening on ${scheme}://${service.address.host}:${service.address.port} (${tokens.count} token${tokens.count === 1 ? '' : 's'}${tls?.ca ? ', client certificates required' : ''})\n`,
+    `pgtrail: recorder listening on ${scheme}://${running.address.host}:${running.address.port} (${tokens.count} token${tokens.count === 1 ? '' : 's'}${tls?.ca ? ', client certificates required' : ''})\n`,
   );
   const ended = await Promise.race([signalled.then((signal) => ({ signal })), failure.then((code) => ({ code }))]);
   logger.info(ended, 'recorder shutting down');
-  await service.close();
+  await running.close();
   await writer.close();
   logger.flush();
   if ('code' in ended) {
@@ -102,21 +109,17 @@ function readTokenFile(path: string): Buffer {
   }
 }
 
-function serviceTls(
-  cert: string | undefined,
-  key: string | undefined,
-  clientCa: string | undefined,
-): RecorderTls | null {
-  if (cert === undefined && key === undefined) {
-    if (clientCa !== undefined) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
+function serviceTls(cert: string | null, key: string | null, clientCa: string | null): RecorderTls | null {
+  if (cert === null && key === null) {
+    if (clientCa !== null) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
     return null;
   }
-  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key go together');
+  if (cert === null || key === null) throw new UsageError('--tls-cert and --tls-key go together');
   try {
     return {
       cert: readFileSync(cert),
       key: readFileSync(key),
-      ca: clientCa === undefined ? null : readFileSync(clientCa),
+      ca: clientCa === null ? null : readFileSync(clientCa),
     };
   } catch (err) {
     throw new RecorderServiceError(

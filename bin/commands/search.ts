@@ -3,13 +3,13 @@ import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } f
 import { openIndex } from '../../search/open-index.js';
 import { searchStatements } from '../../search/search-statements.js';
 import { segmentSource } from '../../search/segment-source.js';
-import { resolveSessionName } from '../../search/session-names.js';
+import { parseSessionName, resolveSessionName } from '../../search/session-names.js';
 import type { StatementFilter } from '../../search/statement-filter.js';
 import { parseKinds, statementKinds } from '../../search/statement-kind.js';
 import type { StatementRow } from '../../search/trail-rows.js';
 import {
-  journalDir,
-  journalFlags,
+  journalDirs,
+  journalsFlags,
   listingFlags,
   listingForm,
   listingOptions,
@@ -17,15 +17,18 @@ import {
   timeFlag,
 } from './journal-options.js';
 import { expandedStatementFields, statementColumns, wideStatementColumns } from './statement-listing.js';
+import { queryJournals } from './merged-journals.js';
 import { writeListing } from './write-listing.js';
 
 const usage = `usage: pgtrail search --journal DIR [filters] [--limit N] [--order asc|desc] [--wide|--expanded|--json]
 
 Lists recorded statements, oldest first.
-  --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
+  --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal);
+                     give it more than once to search several journals, merged in time order
   --user U           statements of this authenticated identity
   --database D       statements in sessions on this database
-  --session S        statements of one session: its id, a prefix only it has, or ID#N as the table prints
+  --session S        statements of one session: its id or a prefix only it has; ID#N (as the table
+                     prints it) selects statement N of it
   --since T          started at or after T: ISO 8601 (UTC unless an offset is given) or an age: 90s, 15m, 2h, 7d, 1w
   --until T          started before T
   --grep RE          SQL matches this regular expression (JavaScript syntax); -i to ignore case
@@ -51,7 +54,7 @@ function expandOptionalError(argv: readonly string[]): string[] {
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
   const { values } = parseFlags(expandOptionalError(ctx.argv), {
-    ...journalFlags,
+    ...journalsFlags,
     ...listingFlags,
     user: { type: 'string' },
     database: { type: 'string' },
@@ -86,30 +89,39 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     ...(values.error !== undefined && { error: values.error === '*' ? true : values.error }),
     ...(kinds !== undefined && { kinds }),
   };
-  const source = segmentSource(journalDir(values, ctx));
   const progress = progressOnTerminal(ctx);
-  try {
-    const opened = await openIndex(source, {
-      ...(values['rebuild-index'] === true && { rebuild: true }),
-      ...(progress.listener && { progress: progress.listener }),
-    });
-    // A session named by a prefix or ID#N is looked up in the index; one that names none matches nothing.
-    const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
-    const rows: StatementRow[] =
-      session === null
-        ? []
-        : await searchStatements(source, session === undefined ? filter : { ...filter, session }, {
-            ...listing,
-            opened,
-            ...(progress.listener && { progress: progress.listener }),
-          });
-    progress.done();
-    writeListing(ctx, form, rows, statementViews, opened.index);
-    return ExitCode.ok;
-  } finally {
-    progress.done();
-    source.close();
-  }
+  const searchOne = async (dir: string) => {
+    const source = segmentSource(dir);
+    try {
+      const opened = await openIndex(source, {
+        ...(values['rebuild-index'] === true && { rebuild: true }),
+        ...(progress.listener && { progress: progress.listener }),
+      });
+      // A session named by a prefix or ID#N is looked up in the index; one that names none matches nothing.
+      const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
+      // ID#N, as the table prints a statement, selects that one statement of the session.
+      const statement = values.session === undefined ? null : parseSessionName(values.session).statement;
+      const selected: StatementFilter =
+        session === undefined
+          ? filter
+          : { ...filter, session: session ?? '', ...(statement !== null && { statement }) };
+      const rows: StatementRow[] =
+        session === null
+          ? []
+          : await searchStatements(source, selected, {
+              ...listing,
+              opened,
+              ...(progress.listener && { progress: progress.listener }),
+            });
+      return { rows, index: opened.index };
+    } finally {
+      progress.done();
+      source.close();
+    }
+  };
+  const merged = await queryJournals(journalDirs(values, ctx), searchOne, (r) => r.ts, listing.order, listing.limit);
+  writeListing(ctx, form, merged.rows, statementViews, merged.index);
+  return ExitCode.ok;
 }
 
 const statementViews = {
