@@ -45,10 +45,10 @@ Lists recorded sessions in the order they opened.
   --wide             a table of whole values, one line per session
   -x, --expanded     one record per session, one field per line (psql's \\x)
   --json             one JSON object per line: session, seq, opened, closed, user, database, role,
-                     client, upstream, application, reason, duration_ms, statements, errors
-                     (with --failed: ts, seq, session, user, database, client, application, method,
-                     code, reason)
-The table fits the terminal's width (COLUMNS, else 80, when not a terminal).
+                     client, upstream, upstream_system_id, application, instance, reason, duration_ms,
+                     statements, errors (with --failed: ts, seq, session, user, database, client,
+                     application, method, code, reason)
+ The table fits the terminal's width (COLUMNS, else 80, when not a terminal).
 `;
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
