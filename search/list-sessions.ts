@@ -73,6 +73,7 @@ function collect(source: JournalSource, index: TrailIndex, filter: SessionFilter
       client: opened ? peerText(opened.client) : null,
       // Journals written before SessionOpened carried the upstream have none.
       upstream: opened?.upstream ? peerText(opened.upstream) : null,
+      upstream_system_id: opened?.upstreamSystemId ?? null,
       application: opened?.application ?? null,
       instance: opened?.instance ?? null,
       reason: s.reason,

@@ -8,8 +8,8 @@ import type { StatementFilter } from '../../search/statement-filter.js';
 import { parseKinds, statementKinds } from '../../search/statement-kind.js';
 import type { StatementRow } from '../../search/trail-rows.js';
 import {
-  journalDir,
-  journalFlags,
+  journalDirs,
+  journalsFlags,
   listingFlags,
   listingForm,
   listingOptions,
@@ -17,12 +17,14 @@ import {
   timeFlag,
 } from './journal-options.js';
 import { expandedStatementFields, statementColumns, wideStatementColumns } from './statement-listing.js';
+import { queryJournals } from './merged-journals.js';
 import { writeListing } from './write-listing.js';
 
 const usage = `usage: pgtrail search --journal DIR [filters] [--limit N] [--order asc|desc] [--wide|--expanded|--json]
 
 Lists recorded statements, oldest first.
-  --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
+  --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal);
+                     give it more than once to search several journals, merged in time order
   --user U           statements of this authenticated identity
   --database D       statements in sessions on this database
   --session S        statements of one session: its id or a prefix only it has; ID#N (as the table
@@ -52,7 +54,7 @@ function expandOptionalError(argv: readonly string[]): string[] {
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
   const { values } = parseFlags(expandOptionalError(ctx.argv), {
-    ...journalFlags,
+    ...journalsFlags,
     ...listingFlags,
     user: { type: 'string' },
     database: { type: 'string' },
@@ -87,34 +89,39 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     ...(values.error !== undefined && { error: values.error === '*' ? true : values.error }),
     ...(kinds !== undefined && { kinds }),
   };
-  const source = segmentSource(journalDir(values, ctx));
   const progress = progressOnTerminal(ctx);
-  try {
-    const opened = await openIndex(source, {
-      ...(values['rebuild-index'] === true && { rebuild: true }),
-      ...(progress.listener && { progress: progress.listener }),
-    });
-    // A session named by a prefix or ID#N is looked up in the index; one that names none matches nothing.
-    const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
-    // ID#N, as the table prints a statement, selects that one statement of the session.
-    const statement = values.session === undefined ? null : parseSessionName(values.session).statement;
-    const selected: StatementFilter =
-      session === undefined ? filter : { ...filter, session: session ?? '', ...(statement !== null && { statement }) };
-    const rows: StatementRow[] =
-      session === null
-        ? []
-        : await searchStatements(source, selected, {
-            ...listing,
-            opened,
-            ...(progress.listener && { progress: progress.listener }),
-          });
-    progress.done();
-    writeListing(ctx, form, rows, statementViews, opened.index);
-    return ExitCode.ok;
-  } finally {
-    progress.done();
-    source.close();
-  }
+  const searchOne = async (dir: string) => {
+    const source = segmentSource(dir);
+    try {
+      const opened = await openIndex(source, {
+        ...(values['rebuild-index'] === true && { rebuild: true }),
+        ...(progress.listener && { progress: progress.listener }),
+      });
+      // A session named by a prefix or ID#N is looked up in the index; one that names none matches nothing.
+      const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
+      // ID#N, as the table prints a statement, selects that one statement of the session.
+      const statement = values.session === undefined ? null : parseSessionName(values.session).statement;
+      const selected: StatementFilter =
+        session === undefined
+          ? filter
+          : { ...filter, session: session ?? '', ...(statement !== null && { statement }) };
+      const rows: StatementRow[] =
+        session === null
+          ? []
+          : await searchStatements(source, selected, {
+              ...listing,
+              opened,
+              ...(progress.listener && { progress: progress.listener }),
+            });
+      return { rows, index: opened.index };
+    } finally {
+      progress.done();
+      source.close();
+    }
+  };
+  const merged = await queryJournals(journalDirs(values, ctx), searchOne, (r) => r.ts, listing.order, listing.limit);
+  writeListing(ctx, form, merged.rows, statementViews, merged.index);
+  return ExitCode.ok;
 }
 
 const statementViews = {
