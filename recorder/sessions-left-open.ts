@@ -27,6 +27,8 @@ const SESSION_OPENED = ascii('{"type":"session.opened"');
 const SESSION_CLOSED = ascii('{"type":"session.closed"');
 const STATEMENT_STARTED = ascii('{"type":"statement.started"');
 const SESSION_MEMBER = ascii('"session":"');
+/** Bytes of an event's head kept to read its `ts` from (type and ts come first: about 60 bytes). */
+const HEAD_BYTES = 96;
 /** How far into an event its `"session"` member is looked for before the record is parsed in full instead. */
 const SESSION_MEMBER_WITHIN = 160;
 /** Session ids are 26 characters (proxy/session-id.ts); anything up to this is read. */
@@ -36,22 +38,28 @@ const MAX_SESSION_ID = 128;
 export class SessionsLeftOpenTracker {
   private readonly open = new Map<string, { openedTs: number; statements: number }>();
   private readonly decoder = new TextDecoder();
-  /** The latest ts of an event seen (the last one of each segment, and every session record). */
+  /** The latest ts of the events parsed (session records, and any record read as text). */
   private lastTs: number | null = null;
-  private lastEvent: { start: number; end: number } | null = null;
+  /**
+   * The head of the last event read by its bytes, copied (the walk reuses its read buffer): its `ts`
+   * is the second member, within the first HEAD_BYTES. `lastHeadLength` 0: none since the last parse.
+   */
+  private readonly lastHead = new Uint8Array(HEAD_BYTES);
+  private lastHeadLength = 0;
 
   /** An event record the scan read as text (not by its bytes): the whole record line is bytes[start:end]. */
   record(bytes: Uint8Array, start: number, end: number): void {
     const line = this.json(bytes, start, end);
     const event = line?.['event'];
     if (typeof event !== 'object' || event === null) return;
-    this.lastEvent = null;
+    this.lastHeadLength = 0;
     this.follow(event as Record<string, unknown>);
   }
 
   /** An event record: its object is bytes[start:end]. */
   event(bytes: Uint8Array, start: number, end: number): void {
-    this.lastEvent = { start, end };
+    this.lastHeadLength = Math.min(HEAD_BYTES, end - start);
+    this.lastHead.set(bytes.subarray(start, start + this.lastHeadLength));
     if (!startsWith(bytes, start, end, TYPE_OPEN)) {
       this.parsed(bytes, start, end);
       return;
@@ -71,19 +79,15 @@ export class SessionsLeftOpenTracker {
       this.parsed(bytes, start, end);
   }
 
-  /** The end of a segment: its last event's time is the latest the journal is known to have lived. */
-  endOfSegment(bytes: Uint8Array): void {
-    const last = this.lastEvent;
-    this.lastEvent = null;
-    if (last === null) return;
-    const ts = tsOf(this.json(bytes, last.start, last.end));
-    if (ts !== null && (this.lastTs === null || ts > this.lastTs)) this.lastTs = ts;
-  }
-
-  /** The sessions still open, in the order they opened, and the latest event time seen (null when none). */
+  /**
+   * The sessions still open, in the order they opened, and the latest event time: the greater of
+   * the last event's and the session records' (null when the journal holds no event).
+   */
   result(): { readonly sessions: readonly SessionLeftOpen[]; readonly lastEventTs: number | null } {
     const sessions = [...this.open].map(([session, { openedTs, statements }]) => ({ session, openedTs, statements }));
-    return { sessions, lastEventTs: this.lastTs };
+    const lastTs = tsOfHead(this.decoder.decode(this.lastHead.subarray(0, this.lastHeadLength)));
+    const latest = lastTs === null ? this.lastTs : this.lastTs === null ? lastTs : Math.max(lastTs, this.lastTs);
+    return { sessions, lastEventTs: latest };
   }
 
   private parsed(bytes: Uint8Array, start: number, end: number): void {
@@ -91,6 +95,7 @@ export class SessionsLeftOpenTracker {
     if (event !== null) this.follow(event);
   }
 
+  /** One event, parsed. */
   private follow(event: Record<string, unknown>): void {
     const ts = tsOf(event);
     if (ts !== null && (this.lastTs === null || ts > this.lastTs)) this.lastTs = ts;
@@ -150,6 +155,14 @@ export function closingRecords(
       statements: s.statements,
     }),
   );
+}
+
+/** The `ts` member of an event's head (its first bytes), or null. */
+function tsOfHead(head: string): number | null {
+  const m = /"ts":(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)[,}]/.exec(head);
+  if (m === null) return null;
+  const ts = Number(m[1]);
+  return Number.isFinite(ts) ? ts : null;
 }
 
 function tsOf(event: Record<string, unknown> | null): number | null {
