@@ -6,12 +6,16 @@ import { ManagedIdentity } from '../proxy/identity/managed-identity.js';
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
+import type { RunningViewer } from '../web/server/viewer-server.js';
 import type { CommandContext } from './cli.js';
+import { runViewer } from './run-viewer.js';
 
 /** The proxy and its recorder, running in this process (what `start` and `demo` run). */
 export interface RunningProxy {
   readonly proxy: ProxyHandle;
   readonly recorder: Recorder;
+  /** The web viewer, when viewer.enabled is set. */
+  readonly viewer: RunningViewer | null;
   /** Drains sessions, then writes the final checkpoint and releases the journal. */
   stop(): Promise<void>;
 }
@@ -53,10 +57,23 @@ export async function runProxy(config: Config, logger: Logger, ctx: CommandConte
   ctx.stdout.write(
     `pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`,
   );
+  // The viewer of this process records its viewings through this process's writer: one writer per journal.
+  let viewer: RunningViewer | null = null;
+  if (config.viewer.enabled) {
+    try {
+      viewer = await runViewer(config, config.journal.dir, (event) => recorder.writer.append(event), logger, ctx);
+    } catch (err) {
+      await proxy.close();
+      await recorder.close();
+      throw err;
+    }
+  }
   return {
     proxy,
     recorder,
+    viewer,
     stop: async () => {
+      await viewer?.close();
       await proxy.close();
       await recorder.close();
     },

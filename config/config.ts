@@ -90,6 +90,12 @@ export interface RedactionRule {
 /** The web viewer. */
 export interface ViewerConfig {
   readonly listen: HostPort;
+  /** Whether `pgtrail start` serves the viewer over its own journal. */
+  readonly enabled: boolean;
+  /** How long a viewer session lasts after login. */
+  readonly sessionTtlMs: number;
+  /** Where `pgtrail serve` records viewings; null: the journal directory's sibling `<dir>-viewer-audit`. */
+  readonly auditJournal: string | null;
 }
 
 /** Operational logging (pino JSON on stderr). */

@@ -28,7 +28,12 @@ export const defaultConfig: Config = {
     shutdownGraceMs: 10_000,
   },
   recording: { captureRows: 0, captureBytes: 64 * 1024, redaction: [] },
-  viewer: { listen: { host: '127.0.0.1', port: 6480 } },
+  viewer: {
+    listen: { host: '127.0.0.1', port: 6480 },
+    enabled: false,
+    sessionTtlMs: 8 * 3_600_000,
+    auditJournal: null,
+  },
   log: { level: 'info' },
   identity: {
     users: [],

@@ -33,6 +33,10 @@ export function integer(min: number, max: number): KeyRule {
 /** A TCP port. */
 export const port: KeyRule = integer(1, 65535);
 
+/** true or false; the strings 'true' and 'false' (from flags and the environment) are accepted. */
+export const yesNo: KeyRule = (raw) =>
+  raw === true || raw === 'true' ? ok(true) : raw === false || raw === 'false' ? ok(false) : bad('true or false');
+
 /** One of a fixed set of strings. */
 export function oneOf(...values: readonly string[]): KeyRule {
   return (raw) => (typeof raw === 'string' && values.includes(raw) ? ok(raw) : bad(`one of ${values.join(', ')}`));
@@ -85,7 +89,11 @@ export const scalarKeys: Readonly<Record<string, KeyRule>> = {
   'recording.captureRows': integer(0, 1_000_000),
   'recording.captureBytes': integer(0, 1024 * 1024 * 1024),
   'viewer.listen.host': text,
-  'viewer.listen.port': port,
+  // 0: any free port (the viewer prints the one it got).
+  'viewer.listen.port': integer(0, 65535),
+  'viewer.enabled': yesNo,
+  'viewer.sessionTtlMs': integer(60_000, 7 * 86_400_000),
+  'viewer.auditJournal': optionalPath,
   'log.level': oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   'identity.certificate.from': oneOf('off', 'cn', 'san-dns', 'san-email', 'san-uri'),
   'identity.jwt.issuer': optionalText,

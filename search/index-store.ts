@@ -19,7 +19,7 @@ import { columnTypes, filterColumnNames, TrailIndex, type ColumnName, type Trail
 const headerFile = 'search-index.json';
 const columnsFile = 'statements.bin';
 const format = 'pgtrail-search-index';
-const version = 2;
+const version = 3;
 
 /** The persisted index and what it was derived from. */
 export interface StoredIndex {
@@ -75,6 +75,7 @@ export function saveIndex(dir: string, stored: StoredIndex): void {
       errorCodes: index.errorCodes,
       segmentNames: index.segmentNames,
       sessions: index.sessions,
+      viewings: index.viewings,
     },
   };
   // Per-process temporary names: two searches saving at once must not interleave one file.
@@ -197,6 +198,7 @@ function isHeader(value: unknown): value is Header {
     Array.isArray(h.state.users) &&
     Array.isArray(h.state.errorCodes) &&
     Array.isArray(h.state.segmentNames) &&
-    Array.isArray(h.state.sessions)
+    Array.isArray(h.state.sessions) &&
+    Array.isArray(h.state.viewings)
   );
 }

@@ -4,6 +4,7 @@ import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
+import { serveCommand } from './serve.js';
 import { sessionsCommand } from './sessions.js';
 import { startCommand } from './start.js';
 import { verifyCommand } from './verify.js';
@@ -18,4 +19,5 @@ export const commands: readonly Command[] = [
   sessionsCommand,
   searchCommand,
   replayCommand,
+  serveCommand,
 ];

@@ -6,7 +6,6 @@ import { loadConfig } from '../../config/load-config.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../cli.js';
 import { SearchError } from '../../search/search-error.js';
-import { parseTimeSpec } from '../../search/time-spec.js';
 import type { ProgressListener } from '../../search/open-index.js';
 
 /** parseArgs options for --journal and --config. */
@@ -31,28 +30,15 @@ export function journalDir(
   return loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir;
 }
 
-/** --limit N (null: no limit) and --order asc|desc (default asc: oldest first). */
-export function listingOptions(values: { limit?: string | undefined; order?: string | undefined }): {
-  limit: number | null;
-  order: 'asc' | 'desc';
-} {
-  let limit: number | null = null;
-  if (values.limit !== undefined) {
-    if (!/^\d+$/.test(values.limit)) throw new UsageError('--limit must be a whole number');
-    limit = Number(values.limit);
-  }
-  const order = values.order ?? 'asc';
-  if (order !== 'asc' && order !== 'desc') throw new UsageError('--order must be asc or desc');
-  return { limit, order };
-}
-
-/** A time flag's value in epoch milliseconds, or undefined when not given. */
-export function timeFlag(name: string, value: string | undefined, nowMs: number): number | undefined {
-  if (value === undefined) return undefined;
+/**
+ * Runs the shared filter parsing (search/query-params.ts) on flag values; a bad value becomes a
+ * UsageError naming the flag.
+ */
+export function fromFlags<T>(parse: () => T): T {
   try {
-    return parseTimeSpec(value, nowMs);
+    return parse();
   } catch (err) {
-    if (err instanceof SearchError) throw new UsageError(`--${name}: ${err.message}`);
+    if (err instanceof SearchError && err.code === 'SEARCH_BAD_FILTER') throw new UsageError(`--${err.message}`);
     throw err;
   }
 }

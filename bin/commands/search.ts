@@ -1,22 +1,22 @@
 /** `pgtrail search`: list statements from the journal, filtered, as a table or JSON lines. */
-import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
+import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.js';
 import { formatTable, type TableColumn } from '../../search/format-table.js';
 import { openIndex } from '../../search/open-index.js';
 import { searchStatements } from '../../search/search-statements.js';
 import { segmentSource } from '../../search/segment-source.js';
-import type { StatementFilter } from '../../search/statement-filter.js';
-import { parseKinds, statementKinds } from '../../search/statement-kind.js';
+import { pageOptions, statementFilterFrom } from '../../search/query-params.js';
+import { statementKinds } from '../../search/statement-kind.js';
 import type { StatementRow } from '../../search/trail-rows.js';
 import {
+  fromFlags,
   journalDir,
   journalFlags,
   listingFlags,
-  listingOptions,
   progressOnTerminal,
   terminalWidth,
-  timeFlag,
   writeJsonLines,
 } from './journal-options.js';
+import { printViewings } from './search-viewings.js';
 
 const usage = `usage: pgtrail search --journal DIR [filters] [--limit N] [--order asc|desc] [--json]
 
@@ -35,6 +35,9 @@ Lists recorded statements, oldest first.
   --json             one JSON object per line: ts, seq, session, user, database, role, client,
                      application, sql, params, command, rows, error, duration_ms, and more
   --rebuild-index    rebuild the derived index in DIR/index before searching
+  --viewings         list the web viewer's viewings instead (who looked at what, when): --user is the
+                     viewer, --session the session viewed; --json fields: ts, seq, session, viewer,
+                     method, issuer, client, action, target
 `;
 
 const columns: readonly TableColumn<StatementRow>[] = [
@@ -72,28 +75,21 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     error: { type: 'string' },
     kind: { type: 'string' },
     'rebuild-index': { type: 'boolean' },
+    viewings: { type: 'boolean' },
   });
-  const now = Date.now();
-  let grep: RegExp | undefined;
-  if (values.grep !== undefined) {
+  if (values.viewings === true) {
+    const source = segmentSource(journalDir(values, ctx));
     try {
-      grep = new RegExp(values.grep, values.i ? 'i' : '');
-    } catch {
-      throw new UsageError('--grep is not a valid regular expression');
+      await printViewings(ctx, values, source);
+      return ExitCode.ok;
+    } finally {
+      source.close();
     }
   }
-  const kinds = values.kind === undefined ? undefined : parseKinds(values.kind);
-  if (kinds === null) throw new UsageError(`--kind must be among ${statementKinds.join(', ')}`);
-  const filter: StatementFilter = {
-    ...(values.user !== undefined && { user: values.user }),
-    ...(values.database !== undefined && { database: values.database }),
-    ...(values.session !== undefined && { session: values.session }),
-    ...(values.since !== undefined && { since: timeFlag('since', values.since, now) as number }),
-    ...(values.until !== undefined && { until: timeFlag('until', values.until, now) as number }),
-    ...(grep !== undefined && { grep }),
-    ...(values.error !== undefined && { error: values.error === '*' ? true : values.error }),
-    ...(kinds !== undefined && { kinds }),
-  };
+  const { filter, options } = fromFlags(() => ({
+    filter: statementFilterFrom(values, Date.now()),
+    options: pageOptions(values),
+  }));
   const source = segmentSource(journalDir(values, ctx));
   const progress = progressOnTerminal(ctx);
   try {
@@ -101,7 +97,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
       await openIndex(source, { rebuild: true, ...(progress.listener && { progress: progress.listener }) });
     }
     const rows = await searchStatements(source, filter, {
-      ...listingOptions(values),
+      ...options,
       ...(progress.listener && { progress: progress.listener }),
     });
     progress.done();

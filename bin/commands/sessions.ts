@@ -1,17 +1,17 @@
 /** `pgtrail sessions`: list recorded sessions, filtered, as a table or JSON lines. */
 import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.js';
 import { formatTable, type TableColumn } from '../../search/format-table.js';
-import { listSessions, type SessionFilter } from '../../search/list-sessions.js';
+import { listSessions } from '../../search/list-sessions.js';
+import { pageOptions, sessionFilterFrom } from '../../search/query-params.js';
 import { segmentSource } from '../../search/segment-source.js';
 import type { SessionRow } from '../../search/trail-rows.js';
 import {
+  fromFlags,
   journalDir,
   journalFlags,
   listingFlags,
-  listingOptions,
   progressOnTerminal,
   terminalWidth,
-  timeFlag,
   writeJsonLines,
 } from './journal-options.js';
 
@@ -25,6 +25,7 @@ Lists recorded sessions in the order they opened.
   --since T          sessions still open at or after T: ISO 8601 or an age: 90s, 15m, 2h, 7d, 1w
   --until T          sessions opened before T
   --errors           only sessions with at least one failed statement
+  --open             only sessions open now (no session.closed record yet)
   --limit N          at most N sessions (after ordering)
   --order asc|desc   oldest (default) or newest first
   --json             one JSON object per line: session, seq, opened, closed, user, database, role,
@@ -58,21 +59,17 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     since: { type: 'string' },
     until: { type: 'string' },
     errors: { type: 'boolean' },
+    open: { type: 'boolean' },
   });
-  const now = Date.now();
-  const filter: SessionFilter = {
-    ...(values.user !== undefined && { user: values.user }),
-    ...(values.database !== undefined && { database: values.database }),
-    ...(values.session !== undefined && { session: values.session }),
-    ...(values.since !== undefined && { since: timeFlag('since', values.since, now) as number }),
-    ...(values.until !== undefined && { until: timeFlag('until', values.until, now) as number }),
-    ...(values.errors === true && { withErrors: true }),
-  };
+  const { filter, options } = fromFlags(() => ({
+    filter: sessionFilterFrom(values, Date.now()),
+    options: pageOptions(values),
+  }));
   const source = segmentSource(journalDir(values, ctx));
   const progress = progressOnTerminal(ctx);
   try {
     const rows = await listSessions(source, filter, {
-      ...listingOptions(values),
+      ...options,
       ...(progress.listener && { progress: progress.listener }),
     });
     progress.done();

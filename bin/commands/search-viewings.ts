@@ -1,0 +1,42 @@
+/** `pgtrail search --viewings`: who looked at what through the web viewer, from its viewer.viewed records. */
+import { UsageError, type CommandContext } from '../cli.js';
+import { formatTable, type TableColumn } from '../../search/format-table.js';
+import type { JournalSource } from '../../search/journal-source.js';
+import { listViewings, type ViewingRow } from '../../search/list-viewings.js';
+import { pageOptions, statementFilterFrom, type QueryValues } from '../../search/query-params.js';
+import { fromFlags, terminalWidth, writeJsonLines } from './journal-options.js';
+
+const columns: readonly TableColumn<ViewingRow>[] = [
+  { header: 'TIME', cell: (r) => r.ts },
+  { header: 'SEQ', cell: (r) => String(r.seq), right: true },
+  { header: 'VIEWER', cell: (r) => r.viewer },
+  { header: 'METHOD', cell: (r) => (r.issuer === null ? r.method : `${r.method} (${r.issuer})`) },
+  { header: 'CLIENT', cell: (r) => r.client },
+  { header: 'ACTION', cell: (r) => r.action },
+  { header: 'TARGET', cell: (r) => r.target },
+];
+
+/** Flags of `search` that select statements only, refused with --viewings. */
+const statementOnly = ['database', 'grep', 'error', 'kind'] as const;
+
+/** Lists viewings with the filters --user (the viewer), --session (the session viewed), --since, --until. */
+export async function printViewings(ctx: CommandContext, values: QueryValues, source: JournalSource): Promise<void> {
+  for (const name of statementOnly)
+    if (values[name] !== undefined) throw new UsageError(`--${name} does not apply to --viewings`);
+  const { filter, options } = fromFlags(() => ({
+    filter: statementFilterFrom(values, Date.now()),
+    options: pageOptions(values),
+  }));
+  const rows = await listViewings(
+    source,
+    {
+      ...(filter.user !== undefined && { user: filter.user }),
+      ...(filter.session !== undefined && { session: filter.session }),
+      ...(filter.since !== undefined && { since: filter.since }),
+      ...(filter.until !== undefined && { until: filter.until }),
+    },
+    options,
+  );
+  if (values['json'] === true) writeJsonLines(ctx, rows);
+  else ctx.stdout.write(formatTable(columns, rows, terminalWidth(ctx)));
+}
