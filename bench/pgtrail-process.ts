@@ -17,6 +17,8 @@ export interface PgtrailProcess {
   readonly host: string;
   readonly port: number;
   readonly pid: number;
+  /** Where /metrics is served, when started with metrics. */
+  readonly metricsPort: number | null;
   /** The folder of its journal (a temporary one, removed by stop). */
   readonly journalDir: string;
   /** Runs a full garbage collection in the process and returns its live JS heap + external bytes after it. */
@@ -33,6 +35,8 @@ export interface PgtrailProcessOptions {
   readonly upstreamPort: number;
   /** Write a V8 CPU profile (.cpuprofile) into this folder when the process exits. */
   readonly cpuProfileDir: string | null;
+  /** Serve /metrics (metrics.enabled) on a free port. */
+  readonly metrics?: boolean;
 }
 
 const childPath = fileURLToPath(new URL('./proxy-process.js', import.meta.url));
@@ -49,6 +53,7 @@ export async function startPgtrailProcess(options: PgtrailProcessOptions): Promi
     upstreamHost: options.upstreamHost,
     upstreamPort: options.upstreamPort,
     journalDir,
+    metrics: options.metrics === true,
   };
   const execArgv = [
     '--expose-gc',
@@ -75,6 +80,7 @@ export async function startPgtrailProcess(options: PgtrailProcessOptions): Promi
       host: ready.host,
       port: ready.port,
       pid,
+      metricsPort: ready.metricsPort,
       journalDir,
       collectGarbage: async () => {
         const reply = await ask({ type: 'gc' });

@@ -9,6 +9,8 @@ export interface ProxyProcessSettings {
   readonly upstreamHost: string;
   readonly upstreamPort: number;
   readonly journalDir: string;
+  /** Serve /metrics on a free port (metrics.enabled); recording modes only. */
+  readonly metrics?: boolean;
 }
 
 /** Harness to proxy process, over the IPC channel. */
@@ -16,7 +18,7 @@ export type ProxyProcessRequest = { readonly type: 'gc' } | { readonly type: 'co
 
 /** Proxy process to harness; each request gets one reply of its own type. */
 export type ProxyProcessReply =
-  | { readonly type: 'ready'; readonly host: string; readonly port: number }
+  | { readonly type: 'ready'; readonly host: string; readonly port: number; readonly metricsPort: number | null }
   | { readonly type: 'gc'; readonly heapBytes: number }
   | { readonly type: 'counters'; readonly counters: SyncCounters | null }
   | { readonly type: 'stop' }

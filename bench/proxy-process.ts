@@ -19,6 +19,8 @@ import type { SyncCounters } from './pgbench-matrix.js';
 interface RunningProxy {
   readonly host: string;
   readonly port: number;
+  /** Where /metrics is served, or null. */
+  readonly metricsPort: number | null;
   counters(): SyncCounters | null;
   close(): Promise<void>;
 }
@@ -35,7 +37,13 @@ const reply = (message: ProxyProcessReply): void => {
 
 async function startRelay(settings: ProxyProcessSettings): Promise<RunningProxy> {
   const relay = await startNodeRelay(settings.upstreamHost, settings.upstreamPort);
-  return { host: relay.address.address, port: relay.address.port, counters: () => null, close: () => relay.close() };
+  return {
+    host: relay.address.address,
+    port: relay.address.port,
+    metricsPort: null,
+    counters: () => null,
+    close: () => relay.close(),
+  };
 }
 
 function benchConfig(settings: ProxyProcessSettings): Config {
@@ -56,6 +64,7 @@ function benchConfig(settings: ProxyProcessSettings): Config {
       durability: settings.mode === 'strict' ? 'strict' : 'batched',
     },
     limits: { ...defaultConfig.limits, maxConnections: 2000, shutdownGraceMs: 1_000 },
+    metrics: { ...defaultConfig.metrics, enabled: settings.metrics === true, listen: { host: '127.0.0.1', port: 0 } },
     log: { level: 'warn' },
   };
 }
@@ -70,14 +79,16 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
   const logger = pino({ level: config.log.level }, pino.destination(2));
   if (settings.mode === 'off') {
     const proxy = await startProxy({ config, logger, sink: discardingSink, observe: silentObserver });
-    return { ...proxy.address, counters: () => null, close: () => proxy.close() };
+    return { ...proxy.address, metricsPort: null, counters: () => null, close: () => proxy.close() };
   }
   // runProxy prints a banner (listen address, verifier key) that the harness does not need.
   const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
   const running = await runProxy(config, logger, { argv: [], env: {}, stdout: quiet, stderr: process.stderr });
   return {
     ...running.proxy.address,
+    metricsPort: running.metrics?.address.port ?? null,
     counters: () => {
+      if (running.recorder === null) return null;
       const { writer } = running.recorder;
       return { syncs: writer.durableWrites.count, syncMs: writer.durableWrites.ms, records: writer.size };
     },
@@ -106,7 +117,7 @@ async function main(): Promise<void> {
         break;
     }
   });
-  reply({ type: 'ready', host: proxy.host, port: proxy.port });
+  reply({ type: 'ready', host: proxy.host, port: proxy.port, metricsPort: proxy.metricsPort });
 }
 
 main().catch((err: unknown) => {

@@ -9,7 +9,8 @@
  * --scale N (pgbench -i -s, default 10), --connections N (memory check, default 200),
  * --result-mb N (slow client, default 1000), --slow-mbps N (default 50), --journal-records N
  * (journal benchmark, default 300000; 0 skips it), --search-statements N (search benchmark, default
- * 1000000; 0 skips it), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
+ * 1000000; 0 skips it), --recorder-seconds N (recorder service benchmark, seconds per run, default 5;
+ * 0 skips it; recorder-service-bench.ts), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
  * on CPU 1: see cpu-placement.ts; implies --no-docs, so docs/benchmarks.md keeps the shared run).
  */
 import { execFileSync } from 'node:child_process';
@@ -32,6 +33,7 @@ import { runJournalBenchInProcesses } from './journal-bench-runs.js';
 import { ensurePgbouncer, serverIdleTimeoutSeconds, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
 import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
+import { renderRecorderServiceBench, runRecorderServiceBench } from './recorder-service-bench.js';
 import { renderSearchBench, runSearchBench } from './search-bench.js';
 import { readSlowly, type SlowClientResult } from './slow-client.js';
 
@@ -77,6 +79,7 @@ function options() {
       'slow-mbps': { type: 'string', default: '50' },
       'journal-records': { type: 'string', default: '300000' },
       'search-statements': { type: 'string', default: '1000000' },
+      'recorder-seconds': { type: 'string', default: '5' },
       'no-docs': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
@@ -104,6 +107,7 @@ function options() {
     slowMBps: int('slow-mbps', values['slow-mbps'], 50),
     journalRecords: int('journal-records', values['journal-records'], 300_000),
     searchStatements: int('search-statements', values['search-statements'], 1_000_000),
+    recorderSeconds: int('recorder-seconds', values['recorder-seconds'], 5),
     writeDocs: !values['no-docs'] && !values.pin,
     profile: values.profile,
     pin: values.pin,
@@ -257,6 +261,19 @@ async function main(): Promise<void> {
     }
 
     const extra: ExtraSection[] = [];
+    if (opts.recorderSeconds > 0) {
+      // Needs the server; the proxies of the matrix are idle by now.
+      const recorder = await runRecorderServiceBench({
+        direct: db.direct,
+        seconds: opts.recorderSeconds,
+        rounds: opts.rounds,
+        log,
+      });
+      extra.push({
+        title: 'Recorder service: many proxies, one journal',
+        markdown: renderRecorderServiceBench(recorder),
+      });
+    }
     // The journal and search benchmarks need no server; they run last so as not to disturb the proxies.
     if (opts.journalRecords > 0) {
       log(`journal benchmark (${opts.journalRecords} records, ${journalRuns} fresh processes)`);

@@ -210,6 +210,7 @@ export async function runSearchBench(options: SearchBenchOptions = {}): Promise<
     return { statements, sessions, records: scan.value, journalBytes, writeSeconds: write.seconds, rows };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}.signing-key`, { force: true });
   }
 }
 

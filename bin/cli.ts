@@ -30,11 +30,46 @@ export interface Command {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** Strict flag parsing: unknown flags and missing values are UsageErrors. */
+/**
+ * Strict flag parsing: unknown flags, missing values and stray arguments are UsageErrors in
+ * lowercase words. A value that looks like a negative number (`--limit -1`) is taken as the flag's
+ * value, so that the flag's own check says what is wrong with it.
+ */
 export function parseFlags<T extends Options>(argv: readonly string[], options: T, allowPositionals = false) {
+  const args = joinNegativeValues(argv, options);
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals });
+    return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]?.replace(/\.$/, '') ?? 'bad arguments');
+    throw new UsageError(parseArgsMessage(err, args));
   }
+}
+
+function joinNegativeValues(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : null;
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** node:util parseArgs' messages (`Unknown option '--x'. To specify ...`) as one lowercase line. */
+function parseArgsMessage(err: unknown, args: readonly string[]): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? '';
+  const flag = quoted.replace(/ <value>$/, '');
+  if (/^Unknown option/.test(message)) return `unknown option ${flag}`;
+  if (/argument missing/.test(message)) return `option ${flag} needs a value`;
+  if (/argument is ambiguous/.test(message)) {
+    const next = args[args.indexOf(flag) + 1] ?? '';
+    return `option ${flag} needs a value, and ${next} looks like an option (write ${flag}=${next} if it is the value)`;
+  }
+  if (/does not take an argument/.test(message)) return `option ${flag} takes no value`;
+  if (/^Unexpected argument/.test(message)) return `unexpected argument ${JSON.stringify(quoted)}`;
+  return message.split('\n')[0]?.replace(/\.$/, '').toLowerCase() ?? 'bad arguments';
 }

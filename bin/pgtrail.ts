@@ -7,6 +7,8 @@ import { ConfigError } from '../config/config-error.js';
 import { describeConfigError } from '../config/load-config.js';
 import { ExitCode, UsageError, type Command, type CommandContext } from './cli.js';
 import { commands } from './commands/index.js';
+import { describeSystemError } from './system-error-message.js';
+import { packageVersion } from './version.js';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -14,7 +16,9 @@ function help(): string {
     'pgtrail: a PostgreSQL access proxy that keeps evidence',
     '',
     'usage: pgtrail COMMAND [flags]   (pgtrail COMMAND --help for its flags)',
+    '       pgtrail --version',
     '',
+    'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
   ].join('\n');
@@ -26,9 +30,13 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(help());
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`pgtrail ${packageVersion()}\n`);
+    return ExitCode.ok;
+  }
   const command: Command | undefined = commands.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`pgtrail: unknown command ${JSON.stringify(name)} (see pgtrail --help)\n`);
+    process.stderr.write(`pgtrail: unknown command ${JSON.stringify(name)} (see pgtrail --help) [USAGE]\n`);
     return ExitCode.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -44,14 +52,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** One line for stderr: `pgtrail COMMAND: what went wrong [CODE]` (docs/errors.md). */
 function describe(command: Command, err: unknown): string {
-  if (err instanceof ConfigError) return describeConfigError(err);
-  if (err instanceof UsageError) return `pgtrail ${command.name}: ${err.message} (see pgtrail ${command.name} --help)`;
+  const prefix = `pgtrail ${command.name}:`;
+  if (err instanceof ConfigError) return `${prefix} ${describeConfigError(err)}`;
+  if (err instanceof UsageError) return `${prefix} ${err.message} (see pgtrail ${command.name} --help) [${err.code}]`;
+  const system = describeSystemError(err);
+  if (system !== null) return `${prefix} ${system}`;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return `pgtrail ${command.name}: ${err.message}${typeof code === 'string' ? ` [${code}]` : ''}`;
+    return `${prefix} ${err.message}${typeof code === 'string' ? ` [${code}]` : ''}`;
   }
-  return `pgtrail ${command.name}: ${String(err)}`;
+  return `${prefix} ${String(err)}`;
 }
 
 // A reader that goes away (`pgtrail search --json | head -3`) is not an error of the command: its

@@ -1,83 +1,186 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { countingSink } from '../metrics/event-counters.js';
+import { createMetrics, type PgtrailMetrics } from '../metrics/metrics-registry.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
 import { identityStrategySelector } from '../proxy/identity/managed-auth-strategy.js';
 import { ManagedIdentity } from '../proxy/identity/managed-identity.js';
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
+import type { EventSink } from '../recorder/events.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
+import { openRemoteRecorder, type RemoteRecorder } from '../recorder/remote/open-remote-recorder.js';
+import type { RemoteTls } from '../recorder/remote/recorder-link.js';
+import { insideJournalWarning } from '../recorder/signing-key.js';
 import type { RunningViewer } from '../web/server/viewer-server.js';
 import type { CommandContext } from './cli.js';
 import { runViewer } from './run-viewer.js';
 
-/** The proxy and its recorder, running in this process (what `start` and `demo` run). */
+/** Where a proxy with a remote journal streams its events (pgtrail start --recorder). */
+export interface RemoteRecording {
+  readonly url: string;
+  readonly token: string;
+  readonly tls: RemoteTls | null;
+  readonly spoolDir: string | null;
+  readonly spoolMaxBytes: number;
+}
+
+/** The proxy and its recorder: a local journal, or a link to a recorder service. */
 export interface RunningProxy {
   readonly proxy: ProxyHandle;
-  readonly recorder: Recorder;
-  /** The web viewer, when viewer.enabled is set. */
+  /** The local journal's recorder; null when the journal is remote. */
+  readonly recorder: Recorder | null;
+  /** The link to the recorder service; null when the journal is local. */
+  readonly remote: RemoteRecorder | null;
+  /** The metrics listener, when metrics.enabled. */
+  readonly metrics: MetricsServer | null;
+  /** The web viewer, when viewer.enabled (local journal only). */
   readonly viewer: RunningViewer | null;
-  /** Drains sessions, then writes the final checkpoint and releases the journal. */
+  /** Drains sessions, then writes the final checkpoint and releases the journal (or delivers what is queued). */
   stop(): Promise<void>;
 }
 
+// On stop, how long queued events may take to be acknowledged by a remote recorder (the spool keeps the rest).
+const remoteDrainMs = 5_000;
+
 /**
- * Opens the journal, starts the proxy with the statement observer recording into it, and prints
- * where it listens and the journal's verifier key.
+ * Opens the journal (or connects to the recorder service), starts the proxy with the statement
+ * observer recording into it, and prints where it listens and where it records.
  */
-export async function runProxy(config: Config, logger: Logger, ctx: CommandContext): Promise<RunningProxy> {
+export async function runProxy(
+  config: Config,
+  logger: Logger,
+  ctx: CommandContext,
+  remote: RemoteRecording | null = null,
+  instance: string | null = null,
+): Promise<RunningProxy> {
   // Proxy-managed identity when the config's identity section enables a method, else passthrough.
   // Built first: a bad identity section or an unreadable secret stops the start before the journal opens.
   const identity = ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env });
-  const recorder = await openRecorder(config.journal, config.recording, (error) => {
-    logger.error({ code: error.code }, 'journal failed closed');
-  });
-  if (recorder.keyCreated) ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir}\n`);
-  ctx.stdout.write(
-    `pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`,
-  );
+  const metrics: PgtrailMetrics | null = config.metrics.enabled ? createMetrics(config.metrics.maxUserLabels) : null;
+  const name = instance ?? `${config.listen.host}:${config.listen.port}`;
+  const recorder = remote === null ? await openLocal(config, logger, ctx, metrics) : null;
+  const remoteRecorder = remote === null ? null : await openRemote(config, logger, ctx, remote, name);
+  const sink: EventSink = (recorder?.sink ?? remoteRecorder?.sink)!;
   const observe = createStatementObserver({
     recording: config.recording,
     clock: systemClock,
     onInternalError: (err) =>
       logger.error({ err: err instanceof Error ? err.name : 'unknown' }, 'statement observer failed'),
   });
+  const closeRecording = async (): Promise<void> => {
+    await recorder?.close();
+    await remoteRecorder?.close(remoteDrainMs);
+  };
   let proxy: ProxyHandle;
+  let metricsServer: MetricsServer | null = null;
   try {
+    if (metrics !== null) {
+      metrics.sources.writer = recorder?.writer ?? null;
+      metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry);
+    }
     proxy = await startProxy({
       config,
       logger,
-      sink: recorder.sink,
+      sink: metrics === null ? sink : countingSink(sink, metrics.events),
       observe,
       selectStrategy: identityStrategySelector(identity),
+      instance: name,
     });
   } catch (err) {
-    await recorder.close();
+    await metricsServer?.close();
+    await closeRecording();
     throw err;
+  }
+  if (metrics !== null && metricsServer !== null) {
+    metrics.sources.proxy = proxy;
+    const { host, port } = metricsServer.address;
+    ctx.stdout.write(`pgtrail: metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
   }
   ctx.stdout.write(
     `pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`,
   );
-  // The viewer of this process records its viewings through this process's writer: one writer per journal.
+  // The viewer of this process records its viewings through this process's writer: one writer per
+  // journal. With a remote journal there is none here: run pgtrail serve beside the recorder service.
   let viewer: RunningViewer | null = null;
-  if (config.viewer.enabled) {
+  if (config.viewer.enabled && recorder !== null) {
+    const writer = recorder.writer;
     try {
-      viewer = await runViewer(config, config.journal.dir, (event) => recorder.writer.append(event), logger, ctx);
+      viewer = await runViewer(config, config.journal.dir, (event) => writer.append(event), logger, ctx);
     } catch (err) {
       await proxy.close();
-      await recorder.close();
+      await metricsServer?.close();
+      await closeRecording();
       throw err;
     }
+  } else if (config.viewer.enabled) {
+    logger.warn({}, 'viewer.enabled ignored: the journal is remote (run pgtrail serve beside the recorder service)');
   }
   return {
     proxy,
     recorder,
+    remote: remoteRecorder,
+    metrics: metricsServer,
     viewer,
     stop: async () => {
       await viewer?.close();
       await proxy.close();
-      await recorder.close();
+      await metricsServer?.close();
+      await closeRecording();
     },
   };
+}
+
+/** The local journal: opened, its key created on first use, and announced. */
+async function openLocal(
+  config: Config,
+  logger: Logger,
+  ctx: CommandContext,
+  metrics: PgtrailMetrics | null,
+): Promise<Recorder> {
+  const recorder = await openRecorder(
+    config.journal,
+    config.recording,
+    (error) => {
+      logger.error({ code: error.code }, 'journal failed closed');
+    },
+    metrics?.observeDurableWrite,
+  );
+  if (recorder.keyCreated)
+    ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir} at ${recorder.key.path}\n`);
+  if (recorder.key.insideJournal) {
+    ctx.stderr.write(`pgtrail: ${insideJournalWarning(config.journal.dir, recorder.key.path)}\n`);
+    logger.warn({ keyFile: recorder.key.path }, 'signing key inside the journal directory');
+  }
+  ctx.stdout.write(
+    `pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`,
+  );
+  return recorder;
+}
+
+/** The link to a recorder service, with the spool read back; announced with how many events it held. */
+async function openRemote(
+  config: Config,
+  logger: Logger,
+  ctx: CommandContext,
+  remote: RemoteRecording,
+  name: string,
+): Promise<RemoteRecorder> {
+  const opened = await openRemoteRecorder({
+    ...remote,
+    instance: name,
+    durability: config.journal.durability,
+    batchWindowMs: config.journal.batchWindowMs,
+    recording: config.recording,
+    logger,
+    onFailure: (error) => logger.error({ code: error.code }, 'remote recording failed closed'),
+  });
+  const spool = remote.spoolDir === null ? '' : `, spool ${remote.spoolDir}`;
+  ctx.stdout.write(
+    `pgtrail: recording to ${remote.url} as instance ${name} (${config.journal.durability}${spool}, ${opened.spooledAtStart} events spooled)\n`,
+  );
+  return opened;
 }
 
 /** Resolves with the first of SIGTERM or SIGINT. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
 import { defaultConfig } from './defaults.js';
-import { loadConfig } from './load-config.js';
+import { describeConfigError, loadConfig } from './load-config.js';
 import { listenOverrides, upstreamUrlOverrides } from './parse-upstream-url.js';
 
 function configFile(text: string): string {
@@ -69,6 +69,16 @@ describe('loadConfig', () => {
     expect(err.line).toBeGreaterThanOrEqual(2);
   });
 
+  it('says in words what is wrong with the YAML, with the line and column', () => {
+    const file = configFile('listen:\n  host: a: b\n');
+    const err = failure(() => loadConfig({ file, env: {}, flags: [] }));
+    expect(err.message).toBe('not valid YAML: nested mappings are not allowed in compact mappings');
+    expect([err.line, err.column]).toEqual([2, 9]);
+    expect(describeConfigError(err)).toBe(
+      `config error: not valid YAML: nested mappings are not allowed in compact mappings (${file}, line 2, column 9) [CONFIG_INVALID]`,
+    );
+  });
+
   it('validates redaction rules', () => {
     const good = configFile(
       'recording:\n  redaction:\n    - name: no-params\n      user: alice\n      action: drop-params\n',
@@ -85,12 +95,12 @@ describe('loadConfig', () => {
   it('reports an unreadable file without a stack', () => {
     const err = failure(() => loadConfig({ file: '/nonexistent/pgtrail.yaml', env: {}, flags: [] }));
     expect(err.code).toBe('CONFIG_UNREADABLE');
-    expect(err.message).toContain('ENOENT');
+    expect(err.message).toBe('cannot read config file: it does not exist (ENOENT)');
   });
 });
 
 describe('flag parsing', () => {
-  it('reads --upstream URLs with sslmode and refuses passwords', () => {
+  it('reads --upstream URLs with sslmode and refuses passwords, users and databases', () => {
     expect(
       upstreamUrlOverrides('postgres://db:5433/?sslmode=verify-full&sslrootcert=/ca.pem').map((o) => [o.key, o.value]),
     ).toEqual([
@@ -100,6 +110,9 @@ describe('flag parsing', () => {
       ['upstream.tls.caFile', '/ca.pem'],
     ]);
     expect(() => upstreamUrlOverrides('postgres://u:secret@db/')).toThrow(/must not carry a password/);
+    expect(() => upstreamUrlOverrides('postgres://u@db/')).toThrow(/must not carry a user or database/);
+    expect(() => upstreamUrlOverrides('postgres://db:5432/prod')).toThrow(/must not carry a user or database/);
+    expect(upstreamUrlOverrides('postgres://db:5432').map((o) => o.key)).toEqual(['upstream.host', 'upstream.port']);
     expect(() => upstreamUrlOverrides('mysql://db/')).toThrow(ConfigError);
   });
 

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap, type Node as YamlNode } from 'yaml';
 import type { Config } from './config.js';
 import { ConfigError } from './config-error.js';
-import { defaultConfig } from './defaults.js';
-import { listKeys, scalarKeys, type ListSpec } from './schema.js';
+import { configSchema } from './schema.js';
+import { type Fields, type ItemFields, keyAt } from './schema-nodes.js';
+import { Settings } from './settings.js';
 
 /** A value set from outside the file: a command-line flag or an environment variable. */
 export interface Override {
@@ -28,13 +29,12 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
  * Throws ConfigError naming the key, file and line of the first problem.
  */
 export function loadConfig(sources: ConfigSources): Config {
-  const config = structuredClone(defaultConfig) as unknown as Record<string, unknown>;
-  for (const o of envOverrides(sources.env)) apply(config, o.key, o.value, o.source, null, null);
-  if (sources.file !== null) applyFile(config, sources.file);
-  for (const o of sources.flags) apply(config, o.key, o.value, o.source, null, null);
-  return deepFreeze(config) as unknown as Config;
+  const settings = new Settings();
+  for (const o of envOverrides(sources.env)) applyOverride(settings, o);
+  if (sources.file !== null) applyFile(settings, sources.file);
+  for (const o of sources.flags) applyOverride(settings, o);
+  return configSchema.resolve('', settings);
 }
-
 /** The standard libpq variables pgtrail honours for its upstream. */
 function envOverrides(env: Readonly<Record<string, string | undefined>>): Override[] {
   const out: Override[] = [];
@@ -48,37 +48,25 @@ function envOverrides(env: Readonly<Record<string, string | undefined>>): Overri
   return out;
 }
 
-function applyFile(config: Record<string, unknown>, file: string): void {
-  let text: string;
-  try {
-    const buf = readFileSync(file);
-    if (buf.length > MAX_CONFIG_BYTES) {
-      throw new ConfigError(
-        'CONFIG_UNREADABLE',
-        `config file is larger than ${MAX_CONFIG_BYTES} bytes`,
-        null,
-        file,
-        null,
-      );
-    }
-    text = buf.toString('utf8');
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(
-      'CONFIG_UNREADABLE',
-      `cannot read config file: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-      null,
-      file,
-      null,
-      { cause: err },
-    );
-  }
+function applyOverride(settings: Settings, o: Override): void {
+  const key = keyAt(configSchema, o.key);
+  if (key === undefined)
+    throw new ConfigError('CONFIG_INVALID', `unknown key ${o.key} (${o.source})`, o.key, null, null);
+  settings.set(o.key, key.rule, { raw: o.value, source: o.source, file: null, line: null });
+}
+
+function applyFile(settings: Settings, file: string): void {
+  const text = readConfigFile(file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const firstError = doc.errors[0];
   if (firstError) {
-    const line = lines.linePos(firstError.pos[0]).line;
-    throw new ConfigError('CONFIG_INVALID', `not valid YAML: ${firstError.code.toLowerCase()}`, null, file, line);
+    // The yaml package says what is wrong in words ("Nested mappings are not allowed in compact
+    // mappings"); its code (BLOCK_AS_IMPLICIT_KEY) means nothing to someone editing the file.
+    const { line, col } = lines.linePos(firstError.pos[0]);
+    const words = firstError.message.split('\n')[0] ?? firstError.code;
+    const message = `not valid YAML: ${words.charAt(0).toLowerCase()}${words.slice(1)}`;
+    throw new ConfigError('CONFIG_INVALID', message, null, file, line, { column: col });
   }
   const lineOf = (node: YamlNode | null | undefined): number | null =>
     node?.range ? lines.linePos(node.range[0]).line : null;
@@ -92,121 +80,122 @@ function applyFile(config: Record<string, unknown>, file: string): void {
       lineOf(doc.contents),
     );
   }
-  walk(doc.contents, '', config, file, lineOf);
+  new FileWalk(settings, file, lineOf).section(doc.contents, configSchema.fields, '');
 }
 
-function walk(
-  node: YamlNode,
-  prefix: string,
-  config: Record<string, unknown>,
-  file: string,
-  lineOf: (n: YamlNode | null | undefined) => number | null,
-): void {
-  if (!isMap(node)) return;
-  for (const pair of node.items) {
-    const keyNode = pair.key as YamlNode | null;
-    const keyName = isScalar(keyNode) ? String(keyNode.value) : null;
-    const line = lineOf(keyNode);
-    if (keyName === null)
-      throw new ConfigError('CONFIG_INVALID', 'keys must be plain names', prefix || null, file, line);
-    const key = prefix ? `${prefix}.${keyName}` : keyName;
-    const value = pair.value as YamlNode | null;
-    const list = listKeys[key];
-    if (list) {
-      setPath(config, key, listItems(key, list, value, file, lineOf));
-      continue;
+function readConfigFile(file: string): string {
+  try {
+    const buf = readFileSync(file);
+    if (buf.length > MAX_CONFIG_BYTES) {
+      throw new ConfigError(
+        'CONFIG_UNREADABLE',
+        `config file is larger than ${MAX_CONFIG_BYTES} bytes`,
+        null,
+        file,
+        null,
+      );
     }
-    if (scalarKeys[key]) {
-      if (isMap(value) || isSeq(value))
-        throw new ConfigError('CONFIG_INVALID', `key ${key} takes a single value`, key, file, line);
-      apply(config, key, isScalar(value) ? value.value : null, `config file`, file, lineOf(value) ?? line);
-      continue;
-    }
-    const isSection = [...Object.keys(scalarKeys), ...Object.keys(listKeys)].some((k) => k.startsWith(`${key}.`));
-    if (!isSection) throw new ConfigError('CONFIG_INVALID', `unknown key ${key}`, key, file, line);
-    if (!isMap(value)) throw new ConfigError('CONFIG_INVALID', `key ${key} must be a mapping`, key, file, line);
-    walk(value, key, config, file, lineOf);
-  }
-}
-
-function listItems(
-  key: string,
-  spec: ListSpec,
-  node: YamlNode | null,
-  file: string,
-  lineOf: (n: YamlNode | null | undefined) => number | null,
-): unknown[] {
-  if (!isSeq(node)) throw new ConfigError('CONFIG_INVALID', `key ${key} must be a list`, key, file, lineOf(node));
-  return node.items.map((item, i) => {
-    const at = `${key}[${i}]`;
-    if (!isMap(item))
-      throw new ConfigError('CONFIG_INVALID', `${at} must be a mapping`, at, file, lineOf(item as YamlNode));
-    const entry: Record<string, unknown> = { ...spec.defaults };
-    for (const pair of item.items) {
-      const k = isScalar(pair.key) ? String(pair.key.value) : '';
-      const check = spec.keys[k];
-      const line = lineOf(pair.key as YamlNode);
-      if (!check) throw new ConfigError('CONFIG_INVALID', `unknown key ${at}.${k}`, `${at}.${k}`, file, line);
-      // A list of plain values (e.g. identities: [alice, bob]) is passed on as an array.
-      const raw = isScalar(pair.value)
-        ? pair.value.value
-        : isSeq(pair.value) && pair.value.items.every(isScalar)
-          ? pair.value.toJSON()
-          : undefined;
-      const result = check(raw);
-      if (!result.ok)
-        throw new ConfigError('CONFIG_INVALID', `${at}.${k} must be ${result.expected}`, `${at}.${k}`, file, line);
-      entry[k] = result.value;
-    }
-    for (const required of spec.required) {
-      if (entry[required] === undefined)
-        throw new ConfigError('CONFIG_INVALID', `${at} needs ${required}`, at, file, lineOf(item));
-    }
-    return entry;
-  });
-}
-
-function apply(
-  config: Record<string, unknown>,
-  key: string,
-  raw: unknown,
-  source: string,
-  file: string | null,
-  line: number | null,
-): void {
-  const check = scalarKeys[key];
-  if (!check) throw new ConfigError('CONFIG_INVALID', `unknown key ${key} (${source})`, key, file, line);
-  const result = check(raw);
-  if (!result.ok) {
-    const where = file === null ? ` (${source})` : '';
+    return buf.toString('utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const words = unreadableWords[code];
     throw new ConfigError(
-      file === null ? 'CONFIG_FLAG_INVALID' : 'CONFIG_INVALID',
-      `${key} must be ${result.expected}${where}`,
-      key,
+      'CONFIG_UNREADABLE',
+      `cannot read config file: ${words === undefined ? code : `${words} (${code})`}`,
+      null,
       file,
-      line,
+      null,
+      { cause: err },
     );
   }
-  setPath(config, key, result.value);
 }
 
-function setPath(config: Record<string, unknown>, key: string, value: unknown): void {
-  const parts = key.split('.');
-  let target = config;
-  for (const part of parts.slice(0, -1)) target = target[part] as Record<string, unknown>;
-  target[parts[parts.length - 1] as string] = value;
-}
+/** Why a config file cannot be read, for the errno codes a person can act on. */
+const unreadableWords: Readonly<Record<string, string>> = {
+  ENOENT: 'it does not exist',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of its path is not a directory',
+};
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
+/** Walks the YAML mapping beside the schema, in file order, so the first problem reported is the first in the file. */
+class FileWalk {
+  constructor(
+    private readonly settings: Settings,
+    private readonly file: string,
+    private readonly lineOf: (n: YamlNode | null | undefined) => number | null,
+  ) {}
+
+  section(node: YAMLMap, fields: Fields, prefix: string): void {
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode | null;
+      const keyName = isScalar(keyNode) ? String(keyNode.value) : null;
+      const line = this.lineOf(keyNode);
+      if (keyName === null) throw this.invalid('keys must be plain names', prefix || null, line);
+      const path = prefix ? `${prefix}.${keyName}` : keyName;
+      const value = pair.value as YamlNode | null;
+      const field = Object.hasOwn(fields, keyName) ? fields[keyName] : undefined;
+      if (field === undefined) throw this.invalid(`unknown key ${path}`, path, line);
+      if (field.kind === 'list') {
+        this.list(value, field.item, path);
+      } else if (field.kind === 'key') {
+        if (isMap(value) || isSeq(value)) throw this.invalid(`key ${path} takes a single value`, path, line);
+        const raw = isScalar(value) ? value.value : null;
+        this.settings.set(path, field.rule, {
+          raw,
+          source: 'config file',
+          file: this.file,
+          line: this.lineOf(value) ?? line,
+        });
+      } else {
+        if (!isMap(value)) throw this.invalid(`key ${path} must be a mapping`, path, line);
+        this.section(value, field.fields, path);
+      }
+    }
   }
-  return value;
+
+  private list(node: YamlNode | null, item: ItemFields, path: string): void {
+    if (!isSeq(node)) throw this.invalid(`key ${path} must be a list`, path, this.lineOf(node));
+    node.items.forEach((entry, i) => {
+      const at = `${path}[${i}]`;
+      if (!isMap(entry)) throw this.invalid(`${at} must be a mapping`, at, this.lineOf(entry as YamlNode));
+      for (const pair of entry.items) {
+        const k = isScalar(pair.key) ? String(pair.key.value) : '';
+        const field = Object.hasOwn(item, k) ? item[k] : undefined;
+        const line = this.lineOf(pair.key as YamlNode);
+        if (field === undefined) throw this.invalid(`unknown key ${at}.${k}`, `${at}.${k}`, line);
+        // A list of plain values (e.g. identities: [alice, bob]) is passed on as an array.
+        const raw = isScalar(pair.value)
+          ? pair.value.value
+          : isSeq(pair.value) && pair.value.items.every(isScalar)
+            ? pair.value.toJSON()
+            : undefined;
+        this.settings.set(`${at}.${k}`, field.rule, { raw, source: 'config file', file: this.file, line });
+      }
+      for (const [k, field] of Object.entries(item)) {
+        if (field.kind === 'required' && this.settings.setting(`${at}.${k}`) === undefined)
+          throw this.invalid(`${at} needs ${k}`, at, this.lineOf(entry));
+      }
+    });
+    this.settings.setItemCount(path, node.items.length);
+  }
+
+  private invalid(message: string, key: string | null, line: number | null): ConfigError {
+    return new ConfigError('CONFIG_INVALID', message, key, this.file, line);
+  }
 }
 
-/** Formats a ConfigError as the one line pgtrail prints before exiting 2. */
+/**
+ * A ConfigError as the line pgtrail prints before exiting 2, after `pgtrail COMMAND: `:
+ * `config error: MESSAGE (FILE, line L, column C) [CODE]`.
+ */
 export function describeConfigError(err: ConfigError): string {
-  const where = [err.file, err.line === null ? null : `line ${err.line}`].filter((x) => x !== null).join(':');
-  return `pgtrail: config error: ${err.message}${where ? ` (${where})` : ''}`;
+  const where = [
+    err.file,
+    err.line === null ? null : `line ${err.line}`,
+    err.line === null || err.column === null ? null : `column ${err.column}`,
+  ].filter((x) => x !== null);
+  return `config error: ${err.message}${where.length > 0 ? ` (${where.join(', ')})` : ''} [${err.code}]`;
 }

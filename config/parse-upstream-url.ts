@@ -19,6 +19,16 @@ export function upstreamUrlOverrides(url: string): Override[] {
   if (parsed.password) {
     throw new ConfigError('CONFIG_FLAG_INVALID', 'flag --upstream must not carry a password', 'upstream', null, null);
   }
+  // Taken silently, a user or database would be ignored: each client's own would be used instead.
+  if (parsed.username || (parsed.pathname !== '' && parsed.pathname !== '/')) {
+    throw new ConfigError(
+      'CONFIG_FLAG_INVALID',
+      'flag --upstream must not carry a user or database: each client names its own',
+      'upstream',
+      null,
+      null,
+    );
+  }
   const out: Override[] = [];
   if (parsed.hostname) out.push({ key: 'upstream.host', value: parsed.hostname.replace(/^\[|\]$/g, ''), source });
   if (parsed.port) out.push({ key: 'upstream.port', value: parsed.port, source });
@@ -40,7 +50,11 @@ export function upstreamUrlOverrides(url: string): Override[] {
 }
 
 /** Turns `--listen HOST:PORT` (or `[::1]:PORT`) into config overrides for the given prefix. */
-export function listenOverrides(value: string, prefix: 'listen' | 'viewer.listen', flag: string): Override[] {
+export function listenOverrides(
+  value: string,
+  prefix: 'listen' | 'metrics.listen' | 'recorderService.listen' | 'viewer.listen',
+  flag: string,
+): Override[] {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);
   if (!m) throw new ConfigError('CONFIG_FLAG_INVALID', `flag ${flag} must be HOST:PORT`, prefix, null, null);
   const source = `flag ${flag}`;

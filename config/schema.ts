@@ -1,153 +1,216 @@
 /**
- * The shape of every configuration key: its dotted name and how a raw value (from YAML, a flag or the
- * environment) is checked and converted. Keys not listed here are rejected, so a typo never passes
- * silently.
+ * Every configuration key, defined once: its place, its rule (type, validation and the words of its
+ * error) and its default. Config (config.ts) is derived from this object, loadConfig (load-config.ts)
+ * checks YAML, flags and the environment against it, and the defaults come from it; keys not listed
+ * here are refused, so a typo never passes silently. docs/configuration.md says what each key means
+ * (a test checks that it names every key and its default).
+ *
+ * To add a key: add one line to its section below, `name: key(rule, default)`, with a doc comment;
+ * rules are in key-rules.ts (add one there if none fits). Add a section with `section({ ... })` and
+ * a list of mappings with `list({ name: required(rule), other: key(rule, default) })`. Then add a row
+ * to docs/configuration.md. Nothing else: the type, the defaults and the checks follow. Checks that
+ * need more than one key (e.g. jwt needs client TLS) belong to the feature that reads them.
  */
+import {
+  boolean,
+  integer,
+  oneOf,
+  optionalHttpUrl,
+  optionalInstanceName,
+  optionalPath,
+  optionalWsUrl,
+  optionalText,
+  port,
+  text,
+  textList,
+} from './key-rules.js';
+import { key, list, required, section } from './schema-nodes.js';
 
-/** Converts a raw value or returns why it is not acceptable. */
-export type KeyRule = (raw: unknown) => { ok: true; value: unknown } | { ok: false; expected: string };
-
-const ok = (value: unknown) => ({ ok: true as const, value });
-const bad = (expected: string) => ({ ok: false as const, expected });
-
-/** A non-empty string. */
-export const text: KeyRule = (raw) => (typeof raw === 'string' && raw.length > 0 ? ok(raw) : bad('a non-empty string'));
-
-/** A file path, or null to unset it. */
-export const optionalPath: KeyRule = (raw) =>
-  raw === null ? ok(null) : typeof raw === 'string' && raw.length > 0 ? ok(raw) : bad('a file path or null');
-
-/** An optional non-empty string (null matches everything where used as a filter). */
-export const optionalText: KeyRule = optionalPath;
-
-/** An integer within [min, max]; numeric strings (from flags and the environment) are accepted. */
-export function integer(min: number, max: number): KeyRule {
-  return (raw) => {
-    const n = typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
-    return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max
-      ? ok(n)
-      : bad(`an integer from ${min} to ${max}`);
-  };
+/** A host and port to listen on. */
+function hostPort(host: string, defaultPort: number) {
+  return section({ host: key(text, host), port: key(port, defaultPort) });
 }
 
-/** A TCP port. */
-export const port: KeyRule = integer(1, 65535);
-
-/** true or false; the strings 'true' and 'false' (from flags and the environment) are accepted. */
-export const yesNo: KeyRule = (raw) =>
-  raw === true || raw === 'true' ? ok(true) : raw === false || raw === 'false' ? ok(false) : bad('true or false');
-
-/** One of a fixed set of strings. */
-export function oneOf(...values: readonly string[]): KeyRule {
-  return (raw) => (typeof raw === 'string' && values.includes(raw) ? ok(raw) : bad(`one of ${values.join(', ')}`));
-}
-
-/** An http(s) URL, or null to unset it. */
-function optionalHttpUrl(): KeyRule {
-  return (raw) => {
-    if (raw === null) return ok(null);
-    if (typeof raw === 'string' && URL.canParse(raw) && /^https?:$/.test(new URL(raw).protocol)) return ok(raw);
-    return bad('an http or https URL or null');
-  };
-}
-
-/** A list of non-empty strings; a single string stands for a list of one. */
-export const textList: KeyRule = (raw) => {
-  const items = typeof raw === 'string' ? [raw] : raw;
-  return Array.isArray(items) && items.length > 0 && items.every((i) => typeof i === 'string' && i.length > 0)
-    ? ok(items)
-    : bad('a non-empty string or a list of them');
-};
-
-/** Every scalar key, by its dotted path. Lists (recording.redaction) are checked in their own rule. */
-export const scalarKeys: Readonly<Record<string, KeyRule>> = {
-  'listen.host': text,
-  'listen.port': port,
-  'upstream.host': text,
-  'upstream.port': port,
-  'upstream.connectTimeoutMs': integer(1, 600_000),
-  'upstream.tls.mode': oneOf('disable', 'prefer', 'require', 'verify-ca', 'verify-full'),
-  'upstream.tls.caFile': optionalPath,
-  'upstream.tls.serverName': optionalText,
-  'tls.mode': oneOf('disable', 'allow', 'require'),
-  'tls.certFile': optionalPath,
-  'tls.keyFile': optionalPath,
-  'tls.caFile': optionalPath,
-  'journal.dir': text,
-  'journal.durability': oneOf('strict', 'batched'),
-  'journal.batchWindowMs': integer(1, 10_000),
-  'journal.checkpointEveryRecords': integer(1, 100_000_000),
-  'journal.checkpointEveryMs': integer(10, 86_400_000),
-  'journal.segmentMaxBytes': integer(4096, 2 ** 40),
-  'journal.keyFile': optionalPath,
-  'limits.maxMessageBytes': integer(1024, 1024 * 1024 * 1024),
-  'limits.maxConnections': integer(1, 1_000_000),
-  'limits.idleSessionTimeoutMs': integer(0, 2 ** 31 - 1),
-  'limits.keepaliveMs': integer(0, 2 ** 31 - 1),
-  'limits.startupTimeoutMs': integer(100, 600_000),
-  'limits.shutdownGraceMs': integer(0, 600_000),
-  'recording.captureRows': integer(0, 1_000_000),
-  'recording.captureBytes': integer(0, 1024 * 1024 * 1024),
-  'viewer.listen.host': text,
-  // 0: any free port (the viewer prints the one it got).
-  'viewer.listen.port': integer(0, 65535),
-  'viewer.enabled': yesNo,
-  'viewer.sessionTtlMs': integer(60_000, 7 * 86_400_000),
-  'viewer.auditJournal': optionalPath,
-  'log.level': oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
-  'identity.certificate.from': oneOf('off', 'cn', 'san-dns', 'san-email', 'san-uri'),
-  'identity.jwt.issuer': optionalText,
-  'identity.jwt.audience': optionalText,
-  'identity.jwt.jwksFile': optionalPath,
-  'identity.jwt.jwksUrl': optionalHttpUrl(),
-  'identity.jwt.claim': text,
-  'identity.jwt.clockSkewMs': integer(0, 3_600_000),
-  'identity.jwt.jwksTimeoutMs': integer(100, 60_000),
-  'identity.jwt.jwksCacheMs': integer(0, 86_400_000),
-  'identity.rateLimit.maxFailures': integer(1, 1_000_000),
-  'identity.rateLimit.windowMs': integer(1000, 86_400_000),
-};
-
-/** Keys of each redaction rule in recording.redaction. */
-export const redactionKeys: Readonly<Record<string, KeyRule>> = {
-  name: text,
-  database: optionalText,
-  user: optionalText,
-  action: oneOf('drop-params', 'normalize-sql'),
-};
-
-/** How the items of one list key are checked: each item's keys, their defaults, and which are required. */
-export interface ListSpec {
-  readonly keys: Readonly<Record<string, KeyRule>>;
-  readonly defaults: Readonly<Record<string, unknown>>;
-  readonly required: readonly string[];
-}
-
-/** Every key whose value is a list of mappings, by its dotted path. */
-export const listKeys: Readonly<Record<string, ListSpec>> = {
-  'recording.redaction': {
-    keys: redactionKeys,
-    defaults: { database: null, user: null },
-    required: ['name', 'action'],
-  },
-  'identity.users': { keys: { name: text, verifier: text }, defaults: {}, required: ['name', 'verifier'] },
-  'identity.upstream': {
-    keys: {
-      name: text,
-      role: text,
-      passwordFile: optionalPath,
-      passwordEnv: optionalText,
-      certFile: optionalPath,
-      keyFile: optionalPath,
-      certEnv: optionalText,
-      keyEnv: optionalText,
-    },
-    defaults: { passwordFile: null, passwordEnv: null, certFile: null, keyFile: null, certEnv: null, keyEnv: null },
-    required: ['name', 'role'],
-  },
-  'identity.policy': {
-    keys: { identities: textList, databases: textList, upstream: text },
-    defaults: {},
-    required: ['identities', 'databases', 'upstream'],
-  },
-};
+/** The schema of pgtrail's configuration (docs/configuration.md). */
+export const configSchema = section({
+  /** Where clients connect. */
+  listen: hostPort('127.0.0.1', 6432),
+  /** The PostgreSQL server behind pgtrail. */
+  upstream: section({
+    host: key(text, '127.0.0.1'),
+    port: key(port, 5432),
+    /** TLS towards PostgreSQL, with libpq's sslmode meanings. */
+    tls: section({
+      mode: key(oneOf('disable', 'prefer', 'require', 'verify-ca', 'verify-full'), 'prefer'),
+      caFile: key(optionalPath, null),
+      /** Name to verify in verify-full (defaults to the upstream host). */
+      serverName: key(optionalText, null),
+    }),
+    connectTimeoutMs: key(integer(1, 600_000), 10_000),
+  }),
+  /** TLS towards clients: certificate and key files, and whether clients may or must use it. */
+  tls: section({
+    /** disable: refuse SSLRequest; allow: TLS when the client asks; require: refuse plaintext sessions. */
+    mode: key(oneOf('disable', 'allow', 'require'), 'allow'),
+    certFile: key(optionalPath, null),
+    keyFile: key(optionalPath, null),
+    /** CA bundle used to verify client certificates, when certificate identities are used. */
+    caFile: key(optionalPath, null),
+  }),
+  /** Where and how the journal is written. */
+  journal: section({
+    dir: key(text, './pgtrail-journal'),
+    /** Durability of journal records, as PRODUCT.md defines. */
+    durability: key(oneOf('strict', 'batched'), 'strict'),
+    /** batched: the longest a record may wait before it is made durable. */
+    batchWindowMs: key(integer(1, 10_000), 20),
+    /** A checkpoint is signed after this many records ... */
+    checkpointEveryRecords: key(integer(1, 100_000_000), 10_000),
+    /** ... or after this long, whichever comes first; also the idle heartbeat. */
+    checkpointEveryMs: key(integer(10, 86_400_000), 10_000),
+    /** A segment is rotated when it would exceed this size. */
+    segmentMaxBytes: key(integer(4096, 2 ** 40), 64 * 1024 * 1024),
+    /** The Ed25519 signing key file; null (the default) means `<dir>/signing-key`. */
+    keyFile: key(optionalPath, null),
+  }),
+  /** Bounds that protect pgtrail and every other session from one bad client. */
+  limits: section({
+    /** Largest protocol message accepted from a client or the server (bytes, including the length word). */
+    maxMessageBytes: key(integer(1024, 1024 * 1024 * 1024), 64 * 1024 * 1024),
+    maxConnections: key(integer(1, 1_000_000), 1000),
+    /** Close a session that sends nothing for this long (0 disables). */
+    idleSessionTimeoutMs: key(integer(0, 2 ** 31 - 1), 0),
+    /** TCP keepalive initial delay on both legs (0 disables). */
+    keepaliveMs: key(integer(0, 2 ** 31 - 1), 60_000),
+    /** A client must finish startup and authentication within this time. */
+    startupTimeoutMs: key(integer(100, 600_000), 30_000),
+    /** On SIGTERM, sessions get this long to finish before they are closed with 57P01. */
+    shutdownGraceMs: key(integer(0, 600_000), 10_000),
+  }),
+  /** What is captured beyond the statement and its outcome. */
+  recording: section({
+    /** Capture the first N rows of each result for the replay view (0: off, the default). */
+    captureRows: key(integer(0, 1_000_000), 0),
+    /** ...and at most this many bytes of them. */
+    captureBytes: key(integer(0, 1024 * 1024 * 1024), 64 * 1024),
+    /** Redaction rules, applied before anything is written. */
+    redaction: list({
+      name: required(text),
+      /** Match on database and/or identity; an absent field matches everything. */
+      database: key(optionalText, null),
+      user: key(optionalText, null),
+      /** drop-params: parameter values become null; normalize-sql: literals in SQL become $n placeholders. */
+      action: required(oneOf('drop-params', 'normalize-sql')),
+    }),
+  }),
+  /** This proxy's name in session records (docs/recorder-service.md); null: its listen host:port. */
+  instance: key(optionalInstanceName, null),
+  /** A proxy's remote journal: the recorder service it streams its events to, instead of journal.dir. */
+  recorder: section({
+    /** ws:// or wss:// of `pgtrail recorder`; null: record into the local journal. */
+    url: key(optionalWsUrl, null),
+    /** File whose first line is the bearer token. */
+    tokenFile: key(optionalPath, null),
+    /** Spool of events not yet acknowledged (required with batched durability). */
+    spoolDir: key(optionalPath, null),
+    /** Unacknowledged bytes kept (spool or memory) before statements wait for the recorder as strict does. */
+    spoolMaxBytes: key(integer(1024 * 1024, 2 ** 40), 256 * 1024 * 1024),
+    /** wss: the CA of the recorder's certificate; a client certificate and key when it requires one. */
+    tls: section({
+      caFile: key(optionalPath, null),
+      certFile: key(optionalPath, null),
+      keyFile: key(optionalPath, null),
+    }),
+  }),
+  /** `pgtrail recorder`: the journal writer as a service (docs/recorder-service.md). */
+  recorderService: section({
+    listen: hostPort('127.0.0.1', 6433),
+    /** Accepted bearer tokens, one per line. */
+    tokenFile: key(optionalPath, null),
+    /** wss: certificate and key (PEM); with clientCaFile, proxies must present a certificate it signed. */
+    tls: section({
+      certFile: key(optionalPath, null),
+      keyFile: key(optionalPath, null),
+      clientCaFile: key(optionalPath, null),
+    }),
+  }),
+  /** The web viewer (docs/viewer.md): `pgtrail serve`, and the viewer of `pgtrail start` when enabled. */
+  viewer: section({
+    enabled: key(boolean, false),
+    /** Port 0: any free port (the `viewer:` line names the one taken). */
+    listen: section({ host: key(text, '127.0.0.1'), port: key(integer(0, 65535), 6480) }),
+    /** A viewer session (the cookie a login token or SSO token is exchanged for) expires this long after login. */
+    sessionTtlMs: key(integer(60_000, 7 * 86_400_000), 8 * 3_600_000),
+    /** Where `pgtrail serve` records viewings; null: the sibling directory `<journal.dir>-viewer-audit`. */
+    auditJournal: key(optionalPath, null),
+  }),
+  /** The Prometheus endpoint (docs/metrics.md): GET /metrics on `listen` when enabled. */
+  metrics: section({
+    enabled: key(boolean, false),
+    listen: hostPort('127.0.0.1', 9187),
+    /** Distinct (user, database) pairs that get their own label values; later ones are counted as `_other`. */
+    maxUserLabels: key(integer(0, 10_000), 100),
+  }),
+  /** Operational logging (pino JSON on stderr). */
+  log: section({
+    level: key(oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), 'info'),
+  }),
+  /** Proxy-managed identity; with no users, certificates or jwt configured, identity is passthrough. */
+  identity: section({
+    /** Proxy-managed users who prove identity with a password, stored only as a SCRAM-SHA-256 verifier. */
+    users: list({
+      name: required(text),
+      /** `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, as `pgtrail passwd` prints it. */
+      verifier: required(text),
+    }),
+    /** Client certificates as identity: verified against tls.caFile; the identity is taken from `from`. */
+    certificate: section({
+      /** off: certificates prove nothing; cn: the subject CN; san-*: the first subjectAltName of that type. */
+      from: key(oneOf('off', 'cn', 'san-dns', 'san-email', 'san-uri'), 'off'),
+    }),
+    /** SSO tokens (JWT) presented as the password over TLS; on when issuer is set. */
+    jwt: section({
+      issuer: key(optionalText, null),
+      audience: key(optionalText, null),
+      /** Exactly one of jwksFile and jwksUrl gives the issuer's public keys. */
+      jwksFile: key(optionalPath, null),
+      jwksUrl: key(optionalHttpUrl, null),
+      /** The claim whose value is the identity (e.g. sub, email, preferred_username). */
+      claim: key(text, 'sub'),
+      clockSkewMs: key(integer(0, 3_600_000), 30_000),
+      /** A fetch of jwksUrl is abandoned after this long. */
+      jwksTimeoutMs: key(integer(100, 60_000), 5_000),
+      /** Fetched keys are reused for this long before they are fetched again. */
+      jwksCacheMs: key(integer(0, 86_400_000), 600_000),
+    }),
+    /** Credentials pgtrail uses upstream on behalf of identities; the user never sees them. */
+    upstream: list({
+      name: required(text),
+      /** The database role pgtrail logs in as. */
+      role: required(text),
+      /** The password, from a file (first line) or an environment variable named here; or neither. */
+      passwordFile: key(optionalPath, null),
+      passwordEnv: key(optionalText, null),
+      /** A client certificate and key (PEM) for the upstream TLS leg, instead of or besides a password ... */
+      certFile: key(optionalPath, null),
+      keyFile: key(optionalPath, null),
+      /** ... or from environment variables named here. */
+      certEnv: key(optionalText, null),
+      keyEnv: key(optionalText, null),
+    }),
+    /** Access rules in order; the first that matches the identity and database decides. No match: refused. */
+    policy: list({
+      /** Identity names, or '*' for every authenticated identity. */
+      identities: required(textList),
+      /** Database names, or '*' for every database. */
+      databases: required(textList),
+      /** Name of an entry of identity.upstream. */
+      upstream: required(text),
+    }),
+    /** Failed authentication attempts allowed per source address before it is refused for a while. */
+    rateLimit: section({
+      maxFailures: key(integer(1, 1_000_000), 10),
+      windowMs: key(integer(1000, 86_400_000), 60_000),
+    }),
+  }),
+});

@@ -21,7 +21,9 @@ export interface PostgresInfo {
   readonly major: number;
   readonly host: string;
   readonly port: number;
-  /** CA that signed the server's certificate (the server has TLS on). */
+  /** Whether the server accepts TLS (`ssl = on`); the test servers do unless started with `ssl: false`. */
+  readonly ssl: boolean;
+  /** CA that signed the server's certificate (used only when `ssl` is true). */
   readonly caFile: string;
   readonly dataDir: string;
   readonly binDir: string;
@@ -70,13 +72,23 @@ function chownTree(path: string, owner: { uid: number; gid: number }): void {
 /** The superuser every server started here has, with SCRAM-SHA-256 over TCP. */
 export const superuser = { user: 'postgres', password: 'admin-secret' } as const;
 
+/** How startPostgres sets a server up. */
+export interface StartPostgresOptions {
+  /** TLS on (the default) or off, as the stock `postgres` container image starts it. */
+  readonly ssl?: boolean;
+}
+
 /**
  * Starts a throwaway PostgreSQL server of the given installation on a free port of 127.0.0.1, with
- * TLS on (a fresh CA, see tls-files.ts), pg_stat_statements loaded where available, and `superuser`.
- * It is tuned for speed, not safety (fsync off): for the demo, tests and benchmarks only.
- * `stop()` shuts it down and deletes its folder.
+ * TLS on (a fresh CA, see tls-files.ts) unless `ssl: false`, pg_stat_statements loaded where
+ * available, and `superuser`. It is tuned for speed, not safety (fsync off): for the demo, tests and
+ * benchmarks only. `stop()` shuts it down and deletes its folder.
  */
-export async function startPostgres(binaries: PostgresBinaries): Promise<PostgresServer> {
+export async function startPostgres(
+  binaries: PostgresBinaries,
+  options: StartPostgresOptions = {},
+): Promise<PostgresServer> {
+  const ssl = options.ssl ?? true;
   const base = mkdtempSync(join(tmpdir(), `pgtrail-pg${binaries.major}-`));
   chmodSync(base, 0o755);
   const dataDir = join(base, 'data');
@@ -110,7 +122,7 @@ export async function startPostgres(binaries: PostgresBinaries): Promise<Postgre
       `port = ${port}`,
       `listen_addresses = '127.0.0.1'`,
       `unix_socket_directories = '${base}'`,
-      `ssl = on`,
+      ssl ? `ssl = on` : `ssl = off`,
       `ssl_cert_file = '${tls.certFile}'`,
       `ssl_key_file = '${tls.keyFile}'`,
       `max_connections = 300`,
@@ -150,6 +162,7 @@ export async function startPostgres(binaries: PostgresBinaries): Promise<Postgre
     major: binaries.major,
     host: '127.0.0.1',
     port,
+    ssl,
     caFile: tls.caFile,
     dataDir,
     binDir: binaries.binDir,

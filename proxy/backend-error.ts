@@ -6,6 +6,7 @@
 /** Stable codes of the failures pgtrail reports to clients (docs/errors.md, section proxy). */
 export type BackendErrorCode =
   | 'PROTOCOL_VIOLATION'
+  | 'MALFORMED_MESSAGE'
   | 'MESSAGE_TOO_LARGE'
   | 'UNSUPPORTED_PROTOCOL'
   | 'TLS_REQUIRED'

@@ -10,7 +10,7 @@ import type { ClientTlsConfig } from '../config/config.js';
 import type { TlsInfo } from '../recorder/events.js';
 import { BackendError, protocolViolation } from './backend-error.js';
 import { POSTGRES_ALPN, upgradeClient, type ClientTlsContext } from './client-tls.js';
-import { TLS_HANDSHAKE_BYTE } from './protocol/message-codes.js';
+import { SSLResponse, TLS_HANDSHAKE_BYTE } from './protocol/message-codes.js';
 import { decodeStartupPacket, type CancelRequest, type StartupMessage } from './protocol/startup-packet.js';
 import { StartupChannel } from './startup-channel.js';
 import { peerCertificateDer, tlsInfo } from './tls-info.js';
@@ -35,8 +35,8 @@ export interface ClientStartupOptions {
   readonly onChannel: (channel: StartupChannel) => void;
 }
 
-const SSL_YES = Buffer.from('S');
-const SSL_NO = Buffer.from('N');
+const SSL_YES = Buffer.from([SSLResponse.Accepted]);
+const SSL_NO = Buffer.from([SSLResponse.Refused]);
 
 /** Runs the negotiation on a fresh client socket; throws BackendError for a client to be told, else other errors. */
 export async function negotiateClientStartup(socket: Socket, options: ClientStartupOptions): Promise<ClientStartup> {

@@ -8,7 +8,8 @@
  * drains, so a slow reader of a huge result keeps pgtrail's memory to about one chunk per session.
  */
 import type { Duplex } from 'node:stream';
-import type { CloseReason } from '../recorder/events.js';
+import { sinkRefusal, type CloseReason } from '../recorder/events.js';
+import type { ProxyCounters } from './proxy-counters.js';
 import type { TrafficObserver } from './traffic-observer.js';
 import { BackendError } from './backend-error.js';
 import { errorResponse } from './protocol/backend-messages.js';
@@ -45,6 +46,7 @@ export class Forwarder {
     observer: TrafficObserver | null,
     maxMessageBytes: number,
     private readonly onEnd: (end: ForwardEnd) => void,
+    private readonly counters: ProxyCounters,
   ) {
     this.clientReader = new ClientFrameReader(maxMessageBytes, observer, this.toUpstream);
     this.serverReader = new ServerFrameReader(maxMessageBytes, observer);
@@ -92,6 +94,7 @@ export class Forwarder {
   private readonly onClientData = (chunk: Buffer): void => {
     if (this.finished) return;
     this.idleSince = 0;
+    this.counters.bytesFromClients += chunk.length;
     let gate: Promise<void> | null;
     try {
       gate = this.clientReader.push(chunk);
@@ -123,12 +126,13 @@ export class Forwarder {
         if (!this.upstreamFull) this.client.resume();
       },
       (err: unknown) => {
+        const refusal = sinkRefusal(err);
         this.stop(
           'error',
           new BackendError(
             'NOT_RECORDED',
-            '58030',
-            'the statement could not be recorded and was not run',
+            refusal?.sqlstate ?? '58030',
+            `the statement could not be recorded and was not run${refusal === null ? '' : `: ${refusal.message}`}`,
             'FATAL',
             null,
             { cause: err },
@@ -140,6 +144,7 @@ export class Forwarder {
 
   private readonly onUpstreamData = (chunk: Buffer): void => {
     if (this.finished) return;
+    this.counters.bytesFromServers += chunk.length;
     try {
       this.serverReader.push(chunk);
     } catch (err) {

@@ -12,6 +12,7 @@ import { passthroughAuth } from './auth/passthrough.js';
 import { BackendError } from './backend-error.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { clientTlsContext } from './client-tls.js';
+import { ProxyCounters } from './proxy-counters.js';
 import { ProxyStartError } from './proxy-start-error.js';
 import { runSession, type SessionHandle } from './session.js';
 import { silentObserver, type ObserverFactory } from './traffic-observer.js';
@@ -25,6 +26,8 @@ export interface ProxyOptions {
   readonly observe: ObserverFactory;
   /** How clients authenticate; passthrough for everyone when absent. */
   readonly selectStrategy?: AuthStrategySelector;
+  /** The instance name carried in session records; by default the listen host:port (the real port). */
+  readonly instance?: string;
 }
 
 /** A running proxy. */
@@ -33,6 +36,8 @@ export interface ProxyHandle {
   readonly address: HostPort;
   /** Client connections open now (authenticating or forwarding). */
   readonly sessionCount: number;
+  /** Connection and byte counters, read by the metrics endpoint. */
+  readonly counters: ProxyCounters;
   /**
    * Stops accepting, lets sessions finish for limits.shutdownGraceMs, then ends those still open
    * with 57P01; resolves when every connection is closed.
@@ -45,6 +50,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const { config, logger } = options;
   const log = logger.child({ component: 'proxy' });
   const sessions = new Set<SessionHandle>();
+  const counters = new ProxyCounters();
   const deps = {
     config,
     logger: log,
@@ -55,14 +61,22 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     upstream: upstreamTarget(config.upstream, config.limits.keepaliveMs, config.limits.maxMessageBytes),
     clientTls: clientTlsContext(config.tls),
     cancels: new CancelRegistry(),
+    counters,
+    // Set once listening: the default name holds the real port.
+    instance: options.instance ?? '',
     activeSessions: () => sessions.size - 1,
   };
   const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+    counters.connectionsAccepted++;
     const session = runSession(socket, deps);
     sessions.add(session);
-    void session.done.then(() => sessions.delete(session));
+    void session.done.then(() => {
+      sessions.delete(session);
+      counters.connectionsClosed[session.outcome]++;
+    });
   });
   const address = await listen(server, config.listen);
+  if (deps.instance === '') deps.instance = `${address.host}:${address.port}`;
   log.info(
     { listen: address, upstream: { host: config.upstream.host, port: config.upstream.port } },
     'proxy listening',
@@ -92,6 +106,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   let closing: Promise<void> | null = null;
   return {
     address,
+    counters,
     get sessionCount() {
       return sessions.size;
     },

@@ -52,6 +52,10 @@ export class StartupChannel {
     socket.on('end', this.onEnd);
     socket.on('close', this.onEnd);
     socket.on('error', this.onError);
+    // A socket handed over by detach() is paused, and adding a 'data' listener does not resume a
+    // stream paused explicitly: without this, the server's answer after its 'N' to SSLRequest
+    // (sslmode=prefer against a server without TLS) would never be read.
+    socket.resume();
   }
 
   /** How many bytes have been received and not yet read. */

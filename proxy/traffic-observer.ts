@@ -13,7 +13,9 @@ export interface TrafficObserver {
   /**
    * A whole message from the client (`code` is the type byte, e.g. 0x51 'Q'). Returns a promise when
    * the message must not be forwarded before it settles (strict durability), else null. A rejected
-   * promise means the statement could not be recorded: the session must not forward it.
+   * promise means the statement could not be recorded: the session must not forward it. Throws a
+   * BackendError (08P01) for a message the observer cannot decode: the session must end with that
+   * error and never forward the message.
    */
   clientMessage(code: number, body: Buffer): Promise<void> | null;
   /** A piece of a client CopyData body, in order. */

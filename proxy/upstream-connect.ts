@@ -9,6 +9,7 @@ import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node
 import type { UpstreamConfig } from '../config/config.js';
 import { BackendError, upstreamProtocolViolation } from './backend-error.js';
 import { cancelRequest, sslRequest, startupMessage } from './protocol/frontend-messages.js';
+import { SSLResponse } from './protocol/message-codes.js';
 import { StartupChannel } from './startup-channel.js';
 import { peerCertificateDer, tlsInfo } from './tls-info.js';
 import type { UpstreamLink } from './upstream-link.js';
@@ -95,7 +96,7 @@ async function openLink(
     throw upstreamProtocolViolation('server sent unencrypted data after its tls answer');
   }
   answerChannel.detach();
-  if (answer === 0x4e /* 'N' */) {
+  if (answer === SSLResponse.Refused) {
     if (upstream.tls.mode !== 'prefer') {
       socket.destroy();
       throw unreachable('the upstream server does not support tls', null);
@@ -108,7 +109,7 @@ async function openLink(
       serverCertificate: null,
     };
   }
-  if (answer !== 0x53 /* 'S' */) {
+  if (answer !== SSLResponse.Accepted) {
     socket.destroy();
     throw upstreamProtocolViolation('server sent an invalid answer to SSLRequest');
   }

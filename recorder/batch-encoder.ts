@@ -10,12 +10,12 @@ import { nodeSha256Into } from './node-sha256.js';
 import { signNote } from './note-signer.js';
 import { eventRecordPrefixMaxBytes, journalRecordLine, writeEventRecordPrefix } from './record-format.js';
 import type { SigningKey } from './signing-key.js';
-import { encodeBase64 } from './verify/base64.js';
-import { formatCheckpoint } from './verify/checkpoint.js';
-import { keyRotationText } from './verify/key-rotation.js';
-import type { CompactRange } from './verify/merkle.js';
-import { RecordKind } from './verify/record-line.js';
-import { segmentName } from './verify/segment-name.js';
+import { encodeBase64 } from './format/base64.js';
+import { formatCheckpoint } from './format/checkpoint.js';
+import { keyRotationText } from './format/key-rotation.js';
+import type { CompactRange } from './format/merkle.js';
+import { RecordKind } from './format/record-line.js';
+import { segmentName } from './format/segment-name.js';
 
 /** What is queued besides events: a checkpoint, one of the journal's own records, or a key hand-over. */
 export type Marker =
@@ -70,6 +70,8 @@ export class BatchEncoder {
   #segmentBytes: number;
   #sinceCheckpoint: number;
   #lastCheckpointAt = Date.now();
+  #checkpointsEncoded = 0;
+  #lastCheckpointSize = 0;
   readonly #arenas: Buffer[] = [];
   // The batch being encoded (encode and the methods after it).
   #chunks: SegmentChunk[] = [];
@@ -98,6 +100,10 @@ export class BatchEncoder {
   /** Records encoded so far (the journal's size once they are written). */
   get size(): number {
     return this.#size;
+  }
+  /** Checkpoints encoded since this encoder was made, and the tree size the last one signed. */
+  get checkpointsEncoded(): { readonly count: number; readonly lastSize: number } {
+    return { count: this.#checkpointsEncoded, lastSize: this.#lastCheckpointSize };
   }
   /** The key that signs the next checkpoint. */
   get key(): SigningKey {
@@ -268,11 +274,14 @@ export class BatchEncoder {
   }
 
   #addCheckpoint(): void {
+    const treeSize = this.#size;
     const note = signNote(formatCheckpoint(this.origin, this.#size, this.#range.root()), this.#key);
     this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.checkpoint, { note }), false);
     this.#sinceCheckpoint = 0;
     this.#lastCheckpointAt = Date.now();
     this.#latestNote = note;
+    this.#checkpointsEncoded++;
+    this.#lastCheckpointSize = treeSize;
   }
 
   /** The n-th reusable arena of a batch, at least `bytes` long. */

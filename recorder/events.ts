@@ -3,8 +3,10 @@
  *
  * The proxy emits these events; the recorder turns each into one journal record. They are the record
  * schema for sessions and statements, so every field here is part of the journal format
- * (docs/journal-format.md). Timestamps are milliseconds since the Unix epoch (UTC); durations are
- * milliseconds with sub-millisecond precision. Text the client sent is carried as `RecordedText` so
+ * (docs/journal-format.md). Timestamps are milliseconds since the Unix epoch (UTC): whole for
+ * session records (Date.now()), with a fraction for the records the statement observer emits
+ * (performance.timeOrigin + performance.now(), so statements within one millisecond keep their order);
+ * durations are milliseconds with sub-millisecond precision. Text the client sent is carried as `RecordedText` so
  * that bytes which are not valid UTF-8 survive without loss.
  */
 
@@ -56,6 +58,8 @@ export interface SessionOpened {
   readonly upstreamTls: TlsInfo | null;
   readonly backendPid: number;
   readonly serverVersion: string;
+  /** The pgtrail instance (proxy) the session went through: config `instance`, default its listen host:port. */
+  readonly instance?: string;
 }
 
 /** Authentication failed; no session was opened. */
@@ -71,6 +75,14 @@ export interface SessionAuthFailed {
   /** SQLSTATE sent to the client (28P01, 28000, ...). */
   readonly code: string;
   readonly reason: string;
+  /**
+   * How the client tried to prove who it is, once that was decided: passthrough, or the
+   * proxy-managed password, certificate or token; null when it failed before (too many clients, rate
+   * limited). Journals written before this member existed lack it: read a missing one as null.
+   */
+  readonly method: IdentityMethod['kind'] | null;
+  /** The pgtrail instance (proxy) the attempt went through, as in session.opened. */
+  readonly instance?: string;
 }
 
 /** Why a session ended. */
@@ -127,7 +139,11 @@ export interface StatementFinished {
   readonly txStatus: 'I' | 'T' | 'E' | null;
   /** SHA-256 (hex) over the DataRow message bodies of the result in the order sent, or null when no rows. */
   readonly resultDigest: string | null;
-  /** True when the server skipped the statement (an earlier error in the same extended-protocol batch). */
+  /**
+   * True when the server did not run the statement: it skipped it (an earlier error in the same
+   * batch or Query string) or refused it before running it (its Parse, Bind or Describe failed, or a
+   * syntax error elsewhere in its Query string; `error` then says why).
+   */
   readonly notExecuted: boolean;
   /** COPY details when the statement was a COPY. */
   readonly copy: CopyOutcome | null;
@@ -216,6 +232,17 @@ export interface EventSink {
    * The promise rejects when the event cannot be made durable; the caller must then not forward.
    */
   record(event: TrailEvent): Promise<void> | null;
+}
+
+/**
+ * A sink may reject with an error that carries `sqlstate`: what the client whose statement (or
+ * session) it refused is sent, with the error's message (e.g. 57P03 while a remote recorder is
+ * unreachable). Returns that refusal, or null for any other rejection (the client then gets 58030).
+ */
+export function sinkRefusal(err: unknown): { readonly sqlstate: string; readonly message: string } | null {
+  if (!(err instanceof Error)) return null;
+  const sqlstate: unknown = (err as { sqlstate?: unknown }).sqlstate;
+  return typeof sqlstate === 'string' && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate, message: err.message } : null;
 }
 
 /** A sink that drops everything: for a proxy run without a journal (tests of forwarding alone). */

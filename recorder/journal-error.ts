@@ -1,5 +1,5 @@
 /**
- * The one error class of the journal writer, reader and keys (recorder/, outside verify/). Codes are
+ * The one error class of the journal writer, reader and keys (recorder/, outside format/ and verify/). Codes are
  * stable and listed in docs/errors.md; messages are lowercase and never contain record contents.
  */
 
@@ -13,6 +13,8 @@ export const JournalErrorCode = {
   keyExists: 'JOURNAL_KEY_EXISTS',
   /** A signing key file is not a well-formed Ed25519 signer key. */
   keyMalformed: 'JOURNAL_KEY_MALFORMED',
+  /** The signing key file may be read by group or others: refused until it is mode 0600 (and rotated). */
+  keyExposed: 'JOURNAL_KEY_EXPOSED',
   /** The signing key is not the journal's key and no retired key can sign the hand-over. */
   keyMismatch: 'JOURNAL_KEY_MISMATCH',
   /** A record that is not a torn final write does not parse: the journal refuses to open. */
@@ -29,6 +31,8 @@ export const JournalErrorCode = {
   closed: 'JOURNAL_CLOSED',
   /** A file of the journal could not be read. */
   readFailed: 'JOURNAL_READ_FAILED',
+  /** A proof was asked for a record or tree size the journal does not have. */
+  proofOutOfRange: 'JOURNAL_PROOF_OUT_OF_RANGE',
 } as const;
 
 /** One of JournalErrorCode's values. */

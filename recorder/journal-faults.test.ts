@@ -21,6 +21,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(`${dir}.signing-key`, { force: true });
 });
 
 const config = (): JournalConfig => ({
@@ -30,6 +31,7 @@ const config = (): JournalConfig => ({
   checkpointEveryRecords: 1000,
   checkpointEveryMs: 600_000,
   segmentMaxBytes: 1 << 20,
+  keyFile: null,
 });
 
 function errno(code: 'ENOSPC' | 'EIO'): NodeJS.ErrnoException {

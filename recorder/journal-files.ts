@@ -1,9 +1,9 @@
 /**
- * Names of the files in a journal directory besides segments (verify/segment-name.ts):
+ * Names of the files in a journal directory besides segments (format/segment-name.ts):
  *
  *   checkpoint                 the latest signed checkpoint (a signed note), replaced atomically
  *   lock                       the writer's pid (journal-lock.ts)
- *   signing-key, verifier-key  the key pair (signing-key.ts)
+ *   verifier-key               the public verifier key (the private key lives outside: signing-key.ts)
  *   segment-*.jsonl.torn-<o>   bytes cut from a torn final write at offset o, kept as evidence
  */
 

@@ -15,6 +15,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(`${dir}.signing-key`, { force: true });
 });
 
 test('follow: a reader tails a live journal across segment rotations until aborted', async () => {

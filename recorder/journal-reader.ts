@@ -12,8 +12,8 @@ import type { TrailEvent } from './events.js';
 import type { JournalEntry } from './journal-entry.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { listSegments } from './journal-scan.js';
-import { parseRecordEnvelope, RecordKind } from './verify/record-line.js';
-import { parseSegmentName } from './verify/segment-name.js';
+import { parseRecordEnvelope, RecordKind } from './format/record-line.js';
+import { parseSegmentName } from './format/segment-name.js';
 
 /** Where to start and whether to keep reading. */
 export interface ReadJournalOptions {

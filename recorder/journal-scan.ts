@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import { latestCheckpointFile } from './journal-files.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { nodeSha256, nodeSha256Into } from './node-sha256.js';
-import { encodeBase64Into } from './verify/base64.js';
-import { parseCheckpoint } from './verify/checkpoint.js';
-import { CompactRange, equalBytes } from './verify/merkle.js';
-import { parseNoteUnverified } from './verify/note.js';
-import { EventEnvelopeReader, parseRecordEnvelope, RecordKind } from './verify/record-line.js';
-import { parseSegmentName } from './verify/segment-name.js';
+import { encodeBase64Into } from './format/base64.js';
+import { parseCheckpoint } from './format/checkpoint.js';
+import { CompactRange, equalBytes } from './format/merkle.js';
+import { parseNoteUnverified } from './format/note.js';
+import { EventEnvelopeReader, parseRecordEnvelope, RecordKind } from './format/record-line.js';
+import { parseSegmentName } from './format/segment-name.js';
 
 /** The state of a journal's end, as the writer needs it. */
 export interface ScannedJournal {

@@ -18,6 +18,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(`${dir}.signing-key`, { force: true });
 });
 
 const config = (durability: Durability): JournalConfig => ({
@@ -27,6 +28,7 @@ const config = (durability: Durability): JournalConfig => ({
   checkpointEveryRecords: 1000,
   checkpointEveryMs: 600_000,
   segmentMaxBytes: 1 << 20,
+  keyFile: null,
 });
 
 async function recorded(): Promise<TrailEvent[]> {

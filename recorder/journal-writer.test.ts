@@ -16,6 +16,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(`${dir}.signing-key`, { force: true });
 });
 
 function config(overrides: Partial<JournalConfig> = {}): JournalConfig {
@@ -26,6 +27,7 @@ function config(overrides: Partial<JournalConfig> = {}): JournalConfig {
     checkpointEveryRecords: 100,
     checkpointEveryMs: 60_000,
     segmentMaxBytes: 1 << 20,
+    keyFile: null,
     ...overrides,
   };
 }
@@ -54,7 +56,7 @@ describe('journal writer', () => {
     // journal.started, the open checkpoint, two by count (every 100 records), the close checkpoint.
     expect(report.checkpoints).toBe(4);
     expect(report.unsealedRecords).toBe(0);
-    expect((await stat(join(dir, 'signing-key'))).mode & 0o777).toBe(0o600);
+    expect((await stat(`${dir}.signing-key`)).mode & 0o777).toBe(0o600);
   });
 
   test('keeps bytes that are not valid UTF-8 without loss', async () => {
@@ -109,7 +111,7 @@ describe('journal writer', () => {
     const first = await ensureSigningKey(dir);
     const second = await ensureSigningKey(dir);
     expect(second).toBe(first);
-    expect((await loadSigningKey(join(dir, 'signing-key'))).verifierKey).toBe(first);
+    expect((await loadSigningKey(`${dir}.signing-key`)).verifierKey).toBe(first);
     await expect(createSigningKey(dir)).rejects.toMatchObject({ code: 'JOURNAL_KEY_EXISTS' });
   });
 

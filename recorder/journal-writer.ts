@@ -27,14 +27,17 @@ import { cutTornWrite } from './journal-recovery.js';
 import { scanJournal } from './journal-scan.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import { nodeSha256 } from './node-sha256.js';
-import { loadRetiredSigningKey, loadSigningKey, signingKeyFile, type SigningKey } from './signing-key.js';
-import { parseVerifierKey } from './verify/note.js';
-import { RecordKind } from './verify/record-line.js';
-import { segmentName } from './verify/segment-name.js';
+import { destroyRetiredSigningKeys } from './retired-keys.js';
+import { loadRetiredSigningKey, loadSigningKey, locateSigningKey, type SigningKey } from './signing-key.js';
+import { parseVerifierKey } from './format/note.js';
+import { RecordKind } from './format/record-line.js';
+import { segmentName } from './format/segment-name.js';
 
-/** How to open a writer: the journal section of the config, and optionally the key to sign with. */
-export interface JournalWriterOptions extends JournalConfig {
-  /** The signing key; by default `keyFile`, else `<dir>/signing-key`, is loaded. */
+/** How to open a writer: the journal section of the config (keyFile may be left out), and optionally the key to sign with. */
+export interface JournalWriterOptions extends Omit<JournalConfig, 'keyFile'> {
+  /** The signing key file; left out or null means the one locateSigningKey finds beside the journal. */
+  readonly keyFile?: string | null;
+  /** The signing key; by default the one locateSigningKey finds (`keyFile`, else beside the journal) is loaded. */
   readonly signingKey?: SigningKey;
   /** Told once when the writer fails closed (batched appends have no promise to reject). */
   readonly onFailure?: (error: JournalError) => void;
@@ -43,6 +46,8 @@ export interface JournalWriterOptions extends JournalConfig {
    * closed. Its handles must make each write durable where segment-io.ts says segments do (O_DSYNC).
    */
   readonly openSegment?: (path: string, flags: 'a' | 'ax') => Promise<FileHandle>;
+  /** Told the milliseconds of each durable write (the metrics endpoint's latency histogram). */
+  readonly onDurableWrite?: (ms: number) => void;
 }
 
 /** An open journal. One per directory (lock file); see the module comment for durability. */
@@ -59,6 +64,10 @@ export interface JournalWriter {
   readonly failure: JournalError | null;
   /** Batches made durable so far, and the milliseconds their durable writes took (call to completion). */
   readonly durableWrites: { readonly count: number; readonly ms: number };
+  /** Events and markers waiting for the next batch (not yet encoded). */
+  readonly queuedRecords: number;
+  /** Checkpoints written since this writer opened, and the tree size of the latest one durable. */
+  readonly checkpoints: { readonly count: number; readonly lastSize: number };
   /**
    * Appends an event; the promise settles when its record is durable. The promise is shared by
    * every append of the same batch and is never an unhandled rejection when ignored.
@@ -71,6 +80,11 @@ export interface JournalWriter {
    * the disk is slower than the events); or the rejection when the writer has failed or is closed.
    */
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null;
+  /**
+   * Appends an event already serialised as one line of JSON (an object, no raw newline; the recorder
+   * service checks that), as append() does: the promise settles when its record is durable.
+   */
+  appendSerialized(json: string): Promise<void>;
   /** Resolves when everything appended so far is durable. */
   flush(): Promise<void>;
   /** Appends a checkpoint now and resolves when it is durable and the latest-checkpoint file names it. */
@@ -116,6 +130,7 @@ class Writer implements JournalWriter {
   #durableSize: number;
   #handle: FileHandle | null;
   readonly #durableWrites = { count: 0, ms: 0 };
+  #checkpoints: { readonly count: number; readonly lastSize: number } = { count: 0, lastSize: 0 };
   // When the last batch started (ms): in batched durability the next starts half a window later.
   #lastBatchAt = 0;
   // An event is queued as the end offset of its JSON in #json (the previous event's end is its
@@ -166,11 +181,21 @@ class Writer implements JournalWriter {
   get durableWrites(): { readonly count: number; readonly ms: number } {
     return this.#durableWrites;
   }
+  get queuedRecords(): number {
+    return this.#pending.length;
+  }
+  get checkpoints(): { readonly count: number; readonly lastSize: number } {
+    return this.#checkpoints;
+  }
 
   append(event: TrailEvent): Promise<void> {
+    return this.appendSerialized(JSON.stringify(event));
+  }
+
+  appendSerialized(json: string): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueEvent(event);
+    this.#queueJson(json);
     this.#waiter ??= newWaiter();
     this.#schedule();
     return this.#waiter.promise;
@@ -179,7 +204,7 @@ class Writer implements JournalWriter {
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueEvent(event);
+    this.#queueJson(JSON.stringify(event));
     if (this.#jsonBytes > maxQueuedJsonBytes) {
       // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
       this.#waiter ??= newWaiter();
@@ -250,8 +275,7 @@ class Writer implements JournalWriter {
     return null;
   }
 
-  #queueEvent(event: TrailEvent): void {
-    const json = JSON.stringify(event);
+  #queueJson(json: string): void {
     // UTF-16 code units never take more than 3 bytes in UTF-8.
     if (this.#jsonBytes + json.length * 3 > this.#json.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));
@@ -374,11 +398,14 @@ class Writer implements JournalWriter {
       const started = performance.now();
       if (chunk.buffers.length > 0) await writeAll(this.#handle, chunk.buffers);
       if (!segmentWritesAreDurable || chunk.buffers.length === 0) await this.#handle.datasync();
+      const ms = performance.now() - started;
       this.#durableWrites.count++;
-      this.#durableWrites.ms += performance.now() - started;
+      this.#durableWrites.ms += ms;
+      this.options.onDurableWrite?.(ms);
       if (chunk.isNew) await fsyncDir(this.dir);
     }
     this.#durableSize = size;
+    this.#checkpoints = this.#encoder.checkpointsEncoded;
     if (latestNote !== null) await this.#writeLatestCheckpoint(latestNote);
   }
 
@@ -413,12 +440,13 @@ class Writer implements JournalWriter {
 /**
  * Opens (creating when absent) the journal in `options.dir`: takes the lock, checks the journal
  * (journal-scan.ts), cuts a torn final write into a `.torn-<offset>` file and records that, hands
- * over to a new signing key when the key file changed since the last run, and returns the writer.
+ * over to a new signing key when the key file changed since the last run (then destroys the retired
+ * key), and returns the writer.
  */
 export async function openJournalWriter(options: JournalWriterOptions): Promise<JournalWriter> {
   const dir = options.dir;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const keyPath = options.keyFile ?? join(dir, signingKeyFile);
+  const keyPath = (await locateSigningKey(dir, options.keyFile)).path;
   const key = options.signingKey ?? (await loadSigningKey(keyPath));
   const lock = await acquireJournalLock(dir);
   let writer: Writer | null = null;
@@ -465,6 +493,8 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     if (recovery !== null) await writer.enqueueRecord(RecordKind.recovery, recovery);
     if (initialKey !== key) await writer.rotateKey(key);
     if (writer.failure !== null) throw writer.failure;
+    // Every hand-over a retired key signs is durable now (rotateKey waits for it): none may sign again.
+    if (options.signingKey === undefined) await destroyRetiredSigningKeys(keyPath);
     return writer;
   } catch (err) {
     await writer?.abandon();

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Sha256, Sha256Into } from './verify/sha256.js';
+import type { Sha256, Sha256Into } from './format/sha256.js';
 
 // One-shot hashing (crypto.hash, Node >= 20.12) allocates no Hash object per call. Its 'buffer'
 // output allocates a fresh external ArrayBuffer per digest, which costs more than hashing a record

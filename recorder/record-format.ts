@@ -1,10 +1,10 @@
 /**
  * How the writer spells records (docs/journal-format.md). Every record is one line of JSON that
  * starts with the fixed envelope `{"i":<index>,"prev":"<base64 hash>","kind":"<kind>"` and is
- * followed by the kind's own members; the verifier (verify/record-line.ts) parses the same prefix.
+ * followed by the kind's own members; the format layer (format/record-line.ts) parses the same prefix.
  */
-import { encodeBase64Into } from './verify/base64.js';
-import type { RecordKind } from './verify/record-line.js';
+import { encodeBase64Into } from './format/base64.js';
+import type { RecordKind } from './format/record-line.js';
 
 /** Base64 of 32 zero bytes: the `prev` of record 0. */
 export const zeroHashBase64 = Buffer.alloc(32).toString('base64');

@@ -1,12 +1,11 @@
 import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { JournalConfig, RecordingConfig } from '../config/config.js';
 import type { EventSink, TrailEvent } from './events.js';
 import type { JournalError } from './journal-error.js';
 import { createJournalSink } from './journal-sink.js';
 import { openJournalWriter, type JournalWriter } from './journal-writer.js';
 import { createRedactor } from './redaction.js';
-import { ensureSigningKey, signingKeyFile } from './signing-key.js';
+import { ensureSigningKey, locateSigningKey, type SigningKeyLocation } from './signing-key.js';
 
 /** The recorder of one pgtrail process: redaction in front of the journal writer. */
 export interface Recorder {
@@ -17,6 +16,8 @@ export interface Recorder {
   readonly verifierKey: string;
   /** Whether the signing key was created by this call (first use of the journal). */
   readonly keyCreated: boolean;
+  /** Where the private key is; `insideJournal` (a journal made before key custody) deserves a warning. */
+  readonly key: SigningKeyLocation;
   /** Writes the final checkpoint and releases the journal. */
   close(): Promise<void>;
 }
@@ -30,15 +31,22 @@ export async function openRecorder(
   journal: JournalConfig,
   recording: RecordingConfig,
   onFailure: (error: JournalError) => void,
+  onDurableWrite?: (ms: number) => void,
 ): Promise<Recorder> {
-  const keyFile = journal.keyFile ?? join(journal.dir, signingKeyFile);
+  const key = await locateSigningKey(journal.dir, journal.keyFile);
+  const keyFile = key.path;
   const hadKey = await exists(keyFile);
   const verifierKey = await ensureSigningKey(journal.dir, keyFile);
   const redactor = await createRedactor(recording.redaction);
-  const writer = await openJournalWriter({ ...journal, keyFile, onFailure });
+  const writer = await openJournalWriter({
+    ...journal,
+    keyFile,
+    onFailure,
+    ...(onDurableWrite ? { onDurableWrite } : {}),
+  });
   const journalSink = createJournalSink(writer, journal.durability);
   const sink: EventSink = { record: (event: TrailEvent) => journalSink.record(redactor.redact(event)) };
-  return { sink, writer, verifierKey, keyCreated: !hadKey, close: () => writer.close() };
+  return { sink, writer, verifierKey, keyCreated: !hadKey, key, close: () => writer.close() };
 }
 
 function exists(path: string): Promise<boolean> {

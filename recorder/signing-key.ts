@@ -4,21 +4,65 @@
  *
  *   PRIVATE+KEY+<name>+<key ID, 8 hex>+base64(0x01 || 32-byte Ed25519 seed)
  *
- * in `<journal>/signing-key` (mode 0600), beside `<journal>/verifier-key` with the public verifier
- * key. The key name is the journal's origin (`pgtrail/<16 hex>`), fixed at the first keygen and kept
+ * Custody: the private key lives OUTSIDE the journal directory, by default in `<journal>.signing-key`
+ * beside it (journal.keyFile puts it elsewhere), mode 0600, so that handing a copy of the journal to
+ * an auditor never hands over the key. The journal keeps only public material (`verifier-key`).
+ * A key file that group or others may read is refused. Journals made before this rule have the key
+ * inside (`<journal>/signing-key`); it is still read, with a warning saying how to move it.
+ *
+ * The key name is the journal's origin (`pgtrail/<16 hex>`), fixed at the first keygen and kept
  * across rotations so that checkpoints from before and after a rotation name the same log.
  */
 import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { nodeSha256 } from './node-sha256.js';
-import { computeKeyId, ed25519Algorithm, formatKeyId, formatVerifierKey, isValidKeyName } from './verify/note.js';
+import { computeKeyId, ed25519Algorithm, formatKeyId, formatVerifierKey, isValidKeyName } from './format/note.js';
 
-/** File name of the private key inside the journal directory. */
-export const signingKeyFile = 'signing-key';
+/** File name of the private key inside the journal directory, where journals made before key custody kept it. */
+export const legacySigningKeyFile = 'signing-key';
 /** File name of the public verifier key inside the journal directory. */
 export const verifierKeyFile = 'verifier-key';
+/** Suffix that makes the default key path from the journal directory's path. */
+export const signingKeySuffix = '.signing-key';
+// The largest key file read: a signer key is under 200 bytes.
+const maxKeyFileBytes = 4096;
+
+/** Where a journal's private key is, and whether that is inside the journal directory (a copy of it gives the key away). */
+export interface SigningKeyLocation {
+  readonly path: string;
+  readonly insideJournal: boolean;
+}
+
+/** The default key path for a journal directory: `<dir>.signing-key`, beside the directory. */
+export function defaultSigningKeyPath(dir: string): string {
+  return `${resolve(dir)}${signingKeySuffix}`;
+}
+
+/**
+ * Finds the journal's key: journal.keyFile when set; else `<dir>.signing-key` when it exists; else
+ * the legacy `<dir>/signing-key` when that exists; else `<dir>.signing-key` (where a new key goes).
+ */
+export async function locateSigningKey(dir: string, keyFile?: string | null): Promise<SigningKeyLocation> {
+  const journal = resolve(dir);
+  if (keyFile !== undefined && keyFile !== null) {
+    return { path: keyFile, insideJournal: resolve(keyFile).startsWith(`${journal}/`) };
+  }
+  const outside = defaultSigningKeyPath(dir);
+  if (await exists(outside)) return { path: outside, insideJournal: false };
+  const inside = join(dir, legacySigningKeyFile);
+  if (await exists(inside)) return { path: inside, insideJournal: true };
+  return { path: outside, insideJournal: false };
+}
+
+/** The one warning line for a key kept inside the journal directory: what is wrong and how to move it. */
+export function insideJournalWarning(dir: string, keyPath: string): string {
+  return (
+    `warning: the signing key ${keyPath} is inside the journal directory, so any copy of the journal gives it away; ` +
+    `stop pgtrail, move it out (mv ${keyPath} ${defaultSigningKeyPath(dir)}), then rotate it (pgtrail keygen --rotate --journal ${dir})`
+  );
+}
 
 /** A loaded signing key: its name (the origin), key ID, verifier key, and a signer. */
 export interface SigningKey {
@@ -103,12 +147,31 @@ async function writeFileDurably(path: string, text: string, mode: number): Promi
   }
 }
 
-/** Reads a signing key file; throws JournalError(JOURNAL_KEY_MISSING) when there is none. */
+/**
+ * Reads a signing key file; throws JournalError JOURNAL_KEY_MISSING when there is none and
+ * JOURNAL_KEY_EXPOSED when group or others may read it (a private key anyone else can read signs
+ * for them too).
+ */
 export async function loadSigningKey(path: string): Promise<SigningKey> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const handle = await open(path, 'r');
+    try {
+      const info = await handle.stat();
+      if ((info.mode & 0o077) !== 0) {
+        throw new JournalError(
+          JournalErrorCode.keyExposed,
+          `the signing key ${path} is readable by group or others (mode ${(info.mode & 0o777).toString(8)}); chmod 600 ${path} and rotate it`,
+        );
+      }
+      if (info.size > maxKeyFileBytes)
+        throw new JournalError(JournalErrorCode.keyMalformed, 'signing key file is too large');
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
+    if (err instanceof JournalError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
       throw new JournalError(JournalErrorCode.keyMissing, `no signing key at ${path}`);
     throw new JournalError(JournalErrorCode.readFailed, `cannot read the signing key at ${path}`, {}, { cause: err });
@@ -117,24 +180,26 @@ export async function loadSigningKey(path: string): Promise<SigningKey> {
 }
 
 /**
- * Creates the journal's signing key in `dir` (private key mode 0600) and returns its verifier key.
+ * Creates the journal's signing key (mode 0600; at `options.keyFile`, else where locateSigningKey
+ * finds or puts it) and writes the verifier key into `dir`; returns the verifier key.
  * Refuses with JOURNAL_KEY_EXISTS when a key is already there, unless `rotate` is set: then the
- * current key is kept as `signing-key.retired-<keyid>` (the writer needs it to sign the hand-over
- * record) and the new key gets the same name.
+ * current key is kept as `<key file>.retired-<keyid>` until the writer has made the hand-over record
+ * it signs durable (journal-writer.ts destroys it then) and the new key gets the same name.
  */
 export async function createSigningKey(
   dir: string,
   options: { rotate?: boolean; keyFile?: string } = {},
 ): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const keyPath = options.keyFile ?? join(dir, signingKeyFile);
+  const keyPath = options.keyFile ?? (await locateSigningKey(dir)).path;
+  await mkdir(dirname(keyPath), { recursive: true, mode: 0o700 });
   let name = newOrigin();
   if (await exists(keyPath)) {
     if (options.rotate !== true)
       throw new JournalError(JournalErrorCode.keyExists, `a signing key already exists at ${keyPath}`);
     const current = await loadSigningKey(keyPath);
     name = current.name;
-    await rename(keyPath, `${keyPath}.retired-${formatKeyId(current.keyId)}`);
+    await rename(keyPath, retiredKeyPath(keyPath, current.keyId));
   }
   const { key, encoded } = generateSigningKey(name);
   await writeFileDurably(keyPath, `${encoded}\n`, 0o600);
@@ -146,13 +211,18 @@ export async function createSigningKey(
 
 /** Returns the journal's verifier key, creating the signing key first when there is none (start, demo). */
 export async function ensureSigningKey(dir: string, keyFile?: string): Promise<string> {
-  const keyPath = keyFile ?? join(dir, signingKeyFile);
+  const keyPath = keyFile ?? (await locateSigningKey(dir)).path;
   if (await exists(keyPath)) return (await loadSigningKey(keyPath)).verifierKey;
-  return keyFile === undefined ? createSigningKey(dir) : createSigningKey(dir, { keyFile });
+  return createSigningKey(dir, { keyFile: keyPath });
 }
 
 /** The retired key with this key ID beside `keyPath`, or null when it is not there. */
 export async function loadRetiredSigningKey(keyPath: string, keyId: number): Promise<SigningKey | null> {
-  const path = `${keyPath}.retired-${formatKeyId(keyId)}`;
+  const path = retiredKeyPath(keyPath, keyId);
   return (await exists(path)) ? loadSigningKey(path) : null;
+}
+
+/** Where `keygen --rotate` keeps the key with this ID until its hand-over is durable. */
+export function retiredKeyPath(keyPath: string, keyId: number): string {
+  return `${keyPath}.retired-${formatKeyId(keyId)}`;
 }

@@ -11,7 +11,7 @@ import { lockFile } from './journal-lock.js';
 import { nodeSha256, nodeSha256Into } from './node-sha256.js';
 import { readSegmentChunks } from './segment-chunks.js';
 import { verifyJournal, type JournalVerifyReport, type VerifiedTree } from './verify/journal-verifier.js';
-import { parseSegmentName } from './verify/segment-name.js';
+import { parseSegmentName } from './format/segment-name.js';
 import { VerifyError, VerifyErrorCode } from './verify/verify-error.js';
 
 /** Options of `pgtrail verify`. */

@@ -20,9 +20,12 @@ export function formatStatement(row: StatementRow, offsetMs: number): string {
     `${formatOffset(offsetMs).padStart(10)} #${row.statement}  ${row.sql.trimEnd()}`.replace(/\n/g, `\n${indent}`),
   ];
   if (row.params !== null) lines.push(`${indent}params: ${JSON.stringify(row.params)}`);
+  if (row.redaction !== null) lines.push(`${indent}redacted by rule ${JSON.stringify(row.redaction)} before recording`);
   if (row.role !== row.user) lines.push(`${indent}role: ${row.role}`);
   lines.push(`${indent}-> ${outcome(row)}`);
   if (row.result_digest !== null) lines.push(`${indent}result sha256 ${row.result_digest}`);
+  if (row.copy !== null)
+    lines.push(`${indent}copy ${row.copy.direction}: ${row.copy.bytes} bytes, sha256 ${row.copy.sha256}`);
   for (const r of row.captured_rows ?? [])
     lines.push(`${indent}| ${r.map((v) => (v === null ? 'NULL' : oneLine(v))).join(' | ')} |`);
   return `${lines.join('\n')}\n`;
@@ -35,6 +38,8 @@ export function formatSessionEnd(s: SessionRow): string {
 }
 
 function outcome(row: StatementRow): string {
+  // A statement refused before it ran (its Parse or Bind failed) is not executed and has the error.
+  if (row.not_executed && row.error) return `not executed: ERROR ${row.error.code}: ${row.error.message}`;
   if (row.not_executed) return 'not executed (an earlier statement of its batch failed)';
   if (!row.finished) return 'no outcome recorded (still running, or the session was cut)';
   const ms = row.duration_ms === null ? '' : ` (${row.duration_ms.toFixed(3)} ms)`;

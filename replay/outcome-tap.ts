@@ -1,4 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
+import { parseErrorFields } from '../proxy/protocol/error-fields.js';
+import { BackendCode, HEADER_BYTES } from '../proxy/protocol/message-codes.js';
 
 /** What one statement came to on the target, as the server's messages said. */
 export interface ReplayedOutcome {
@@ -10,13 +12,6 @@ export interface ReplayedOutcome {
   /** SHA-256 (hex) over the DataRow bodies in order, or null when there were none (as the recorder computes it). */
   readonly resultDigest: string | null;
 }
-
-// Backend message types (PostgreSQL docs, "Message Formats").
-const DataRow = 0x44; // 'D'
-const CommandComplete = 0x43; // 'C'
-const ErrorResponse = 0x45; // 'E'
-const ReadyForQuery = 0x5a; // 'Z'
-const headerBytes = 5; // type byte + int32 length (which counts itself, not the type byte)
 
 /**
  * Reads the backend byte stream beside the client library that drives the connection and computes
@@ -35,10 +30,10 @@ export class OutcomeTap {
   push(chunk: Buffer): void {
     const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     let at = 0;
-    while (data.length - at >= headerBytes) {
+    while (data.length - at >= HEADER_BYTES) {
       const length = data.readInt32BE(at + 1);
       if (data.length - at < 1 + length) break;
-      this.message(data[at] as number, data.subarray(at + headerBytes, at + 1 + length));
+      this.message(data[at] as number, data.subarray(at + HEADER_BYTES, at + 1 + length));
       at += 1 + length;
     }
     this.pending = at === data.length ? Buffer.alloc(0) : Buffer.from(data.subarray(at));
@@ -51,16 +46,16 @@ export class OutcomeTap {
 
   private message(type: number, body: Buffer): void {
     switch (type) {
-      case DataRow:
+      case BackendCode.DataRow:
         (this.digest ??= createHash('sha256')).update(body);
         return;
-      case CommandComplete:
+      case BackendCode.CommandComplete:
         this.command = body.toString('utf8', 0, Math.max(0, body.indexOf(0)));
         return;
-      case ErrorResponse:
-        this.errorCode = errorField(body, 0x43 /* 'C': SQLSTATE */);
+      case BackendCode.ErrorResponse:
+        this.errorCode = parseErrorFields(body).code || null;
         return;
-      case ReadyForQuery:
+      case BackendCode.ReadyForQuery:
         this.done.push({
           command: this.errorCode === null ? this.command : null,
           rows: this.errorCode === null && this.command !== null ? rowsOfTag(this.command) : null,
@@ -75,19 +70,6 @@ export class OutcomeTap {
         return;
     }
   }
-}
-
-/** One field of an ErrorResponse body: a sequence of (type byte, C string), ended by a zero byte. */
-function errorField(body: Buffer, wanted: number): string | null {
-  let at = 0;
-  while (at < body.length && body[at] !== 0) {
-    const type = body[at] as number;
-    const end = body.indexOf(0, at + 1);
-    if (end < 0) return null;
-    if (type === wanted) return body.toString('utf8', at + 1, end);
-    at = end + 1;
-  }
-  return null;
 }
 
 /** The row count a command tag reports ('INSERT 0 3' -> 3, 'SELECT 5' -> 5, 'BEGIN' -> null). */

@@ -36,7 +36,7 @@ export function compareOutcome(row: StatementRow, now: ReplayedOutcome): Diverge
 function skipReason(row: StatementRow): string | null {
   if (row.not_executed) return 'not executed when recorded';
   if (row.protocol === 'function_call') return 'a fastpath function call is not re-executed';
-  if (row.copy === 'in' || (row.copy === null && /^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i.test(row.sql)))
+  if (row.copy?.direction === 'in' || (row.copy === null && /^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i.test(row.sql)))
     return 'COPY FROM STDIN data is not in the journal';
   return null;
 }

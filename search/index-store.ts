@@ -19,7 +19,9 @@ import { columnTypes, filterColumnNames, TrailIndex, type ColumnName, type Trail
 const headerFile = 'search-index.json';
 const columnsFile = 'statements.bin';
 const format = 'pgtrail-search-index';
-const version = 3;
+// 3: session summaries carry failed logins (authFailed, authFailedSeq, authFailedTs).
+// 4: viewings (viewer.viewed records) are indexed.
+const version = 4;
 
 /** The persisted index and what it was derived from. */
 export interface StoredIndex {

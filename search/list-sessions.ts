@@ -1,5 +1,5 @@
 import type { JournalSource } from './journal-source.js';
-import { openIndex, type ProgressListener } from './open-index.js';
+import { openIndex, type OpenedIndex, type ProgressListener } from './open-index.js';
 import { readOpened } from './search-statements.js';
 import { SearchError } from './search-error.js';
 import type { QueryOptions } from './statement-filter.js';
@@ -29,10 +29,10 @@ export interface SessionFilter {
 export async function listSessions(
   source: JournalSource,
   filter: SessionFilter,
-  options: QueryOptions & { readonly progress?: ProgressListener },
+  options: QueryOptions & { readonly progress?: ProgressListener; readonly opened?: OpenedIndex },
 ): Promise<SessionRow[]> {
   const progress = options.progress ? { progress: options.progress } : {};
-  const opened = await openIndex(source, progress);
+  const opened = options.opened ?? (await openIndex(source, progress));
   try {
     return collect(source, opened.index, filter, options);
   } catch (err) {
@@ -42,6 +42,8 @@ export async function listSessions(
 }
 
 function matches(s: SessionSummary, f: SessionFilter): boolean {
+  // A failed login is not a session: it is listed by listAuthFailures.
+  if (s.authFailed !== null && s.opened === null) return false;
   if (f.session !== undefined && s.id !== f.session) return false;
   if (f.user !== undefined && s.user !== f.user) return false;
   if (f.database !== undefined && s.database !== f.database) return false;
@@ -90,6 +92,7 @@ export function sessionsFromIndex(
       // Journals written before SessionOpened carried the upstream have none.
       upstream: opened?.upstream ? peerText(opened.upstream) : null,
       application: opened?.application ?? null,
+      instance: opened?.instance ?? null,
       reason: s.reason,
       duration_ms: s.openedTs !== null && s.closedTs !== null ? s.closedTs - s.openedTs : null,
       statements: s.statements,

@@ -56,7 +56,7 @@ function time(values: QueryValues, name: string, nowMs: number): number | undefi
 function wholeNumber(values: QueryValues, name: string): number | undefined {
   const v = values[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) throw bad(name, 'must be a whole number');
+  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) throw bad(name, 'must be a whole number, 0 or more');
   return Number(v);
 }
 

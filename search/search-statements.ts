@@ -1,15 +1,17 @@
 import type { SessionOpened, StatementFinished, StatementStarted } from '../recorder/events.js';
 import type { JournalSource, RecordLocation } from './journal-source.js';
-import { openIndex, type ProgressListener } from './open-index.js';
+import { openIndex, type OpenedIndex, type ProgressListener } from './open-index.js';
 import { candidateRows, type QueryOptions, type StatementFilter } from './statement-filter.js';
 import { SearchError } from './search-error.js';
 import type { RowLocation } from './row-locations.js';
 import type { TrailIndex } from './trail-index.js';
 import { statementRow, type StatementRow } from './trail-rows.js';
 
-/** Search options beyond the filter: order, limit and a progress listener for long scans. */
+/** Search options beyond the filter: order, limit, a progress listener for long scans. */
 export interface SearchOptions extends QueryOptions {
   readonly progress?: ProgressListener;
+  /** The index when the caller has just opened it (to resolve a session name first); else it is opened here. */
+  readonly opened?: OpenedIndex;
 }
 
 /**
@@ -23,7 +25,7 @@ export async function searchStatements(
   filter: StatementFilter,
   options: SearchOptions,
 ): Promise<StatementRow[]> {
-  const opened = await openIndex(source, options.progress ? { progress: options.progress } : {});
+  const opened = options.opened ?? (await openIndex(source, options.progress ? { progress: options.progress } : {}));
   try {
     return statementsFromIndex(source, opened.index, filter, options);
   } catch (err) {
@@ -53,6 +55,7 @@ export function statementsFromIndex(
     if (options.progress && filter.grep && ++seen % 65_536 === 0)
       options.progress({ records: seen, bytes: seen, totalBytes: total });
     const at = index.location(row);
+    if (filter.statement !== undefined && at.statement !== filter.statement) continue;
     if (filter.grep && source.peekSql) {
       // Most statements of a full --grep scan do not match: look at their SQL alone first.
       const sql = source.peekSql(index.startedAt(at), at.seq);

@@ -44,7 +44,10 @@ describe('segmentSource on a journal written by the journal writer', () => {
       generateTrail({ sessions: 12, statementsPerSession: 20, startMs: start, stepMs: 1000, concurrent: 3 }),
     );
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}.signing-key`, { force: true });
+  });
 
   it('scans every record in index order with locations that read back the same record, forwards and backwards', async () => {
     const source = segmentSource(dir);

@@ -3,8 +3,8 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrailEvent } from '../recorder/events.js';
 import type { JournalEntry } from '../recorder/journal-entry.js';
-import { parseRecordEnvelope, RecordKind } from '../recorder/verify/record-line.js';
-import { parseSegmentName } from '../recorder/verify/segment-name.js';
+import { parseRecordEnvelope, RecordKind } from '../recorder/format/record-line.js';
+import { parseSegmentName } from '../recorder/format/segment-name.js';
 import { SearchError } from './search-error.js';
 import type { JournalSource, LocatedEntry, RecordLocation, ScanPosition, SegmentStat } from './journal-source.js';
 

@@ -6,6 +6,8 @@ export interface StatementFilter {
   readonly user?: string;
   readonly database?: string;
   readonly session?: string;
+  /** With `session`: only its statement of this number (`ID#N` as the table prints it). */
+  readonly statement?: number;
   /** Statements that started at or after this time. */
   readonly since?: number;
   /** Statements that started before this time. */

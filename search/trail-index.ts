@@ -26,6 +26,11 @@ export interface SessionSummary {
   reason: CloseReason | null;
   opened: RecordLocation | null;
   closed: RecordLocation | null;
+  /** The session.auth_failed record when the login failed (then no session.opened follows). */
+  authFailed: RecordLocation | null;
+  /** Journal index and time of that record. */
+  authFailedSeq: number | null;
+  authFailedTs: number | null;
   statements: number;
   errors: number;
 }
@@ -220,6 +225,15 @@ export class TrailIndex {
         s.opened = location(entry);
         return;
       }
+      case 'session.auth_failed': {
+        const s = this.session(event.session);
+        s.authFailed = location(entry);
+        s.authFailedSeq = entry.index;
+        s.authFailedTs = event.ts;
+        s.user = event.user;
+        s.database = event.database;
+        return;
+      }
       case 'session.closed': {
         const s = this.session(event.session);
         s.closedTs = event.ts;
@@ -296,6 +310,9 @@ export class TrailIndex {
         reason: null,
         opened: null,
         closed: null,
+        authFailed: null,
+        authFailedSeq: null,
+        authFailedTs: null,
         statements: 0,
         errors: 0,
       });

@@ -1,4 +1,5 @@
 import type {
+  CopyOutcome,
   RecordedText,
   SessionClosed,
   SessionOpened,
@@ -22,6 +23,8 @@ export interface StatementRow {
   /** address:port of the client. */
   readonly client: string | null;
   readonly application: string | null;
+  /** The pgtrail instance (proxy) the session went through, when its session.opened names one. */
+  readonly instance: string | null;
   readonly sql: string;
   readonly params: readonly (string | null)[] | null;
   readonly command: string | null;
@@ -36,8 +39,10 @@ export interface StatementRow {
   readonly finished: boolean;
   /** The first rows of the result as text, when the recorder captured them. */
   readonly captured_rows: readonly (readonly (string | null)[])[] | null;
-  /** COPY direction, when the statement was a COPY with a data stream. */
-  readonly copy: 'in' | 'out' | null;
+  /** The COPY data stream, when the statement was a COPY: direction, bytes and their SHA-256. */
+  readonly copy: CopyOutcome | null;
+  /** Name of the redaction rule applied to sql and params before they were recorded, or null. */
+  readonly redaction: string | null;
 }
 
 /** One session as `sessions` prints it. */
@@ -54,6 +59,8 @@ export interface SessionRow {
   /** address:port of the PostgreSQL server the session was forwarded to. */
   readonly upstream: string | null;
   readonly application: string | null;
+  /** The pgtrail instance (proxy) the session went through, when its session.opened names one. */
+  readonly instance: string | null;
   readonly reason: SessionClosed['reason'] | null;
   readonly duration_ms: number | null;
   readonly statements: number;
@@ -93,6 +100,7 @@ export function statementRow(
     role: started.role,
     client: opened ? peerText(opened.client) : null,
     application: opened?.application ?? null,
+    instance: opened?.instance ?? null,
     sql,
     params: started.params,
     command: finished?.command ?? null,
@@ -105,6 +113,7 @@ export function statementRow(
     not_executed: finished?.notExecuted ?? false,
     finished: finished !== null,
     captured_rows: finished?.capturedRows ?? null,
-    copy: finished?.copy?.direction ?? null,
+    copy: finished?.copy ?? null,
+    redaction: started.redaction,
   };
 }

@@ -12,7 +12,10 @@ const pgtrailBin = join(import.meta.dirname, '..', 'dist', 'bin', 'pgtrail.js');
 
 describe('pgtrail behind a closed pipe', () => {
   const journal = mkdtempSync(join(tmpdir(), 'pgtrail-pipe-'));
-  afterAll(() => rmSync(journal, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(journal, { recursive: true, force: true });
+    rmSync(`${journal}.signing-key`, { force: true });
+  });
 
   it('exits with its own code and no stack trace when the reader stops reading', async () => {
     await ensureSigningKey(journal);

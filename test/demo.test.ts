@@ -14,10 +14,11 @@ describe('pgtrail demo', () => {
 
   it('prints a working connection URL and the commands that show what was recorded', { timeout: 240_000 }, async () => {
     const port = await freePort();
-    const journal = join(work, 'journal');
+    // No --journal: the default is ./pgtrail-demo, the path README's tour names.
+    const journal = join(work, 'pgtrail-demo');
     const child = spawn(
       process.execPath,
-      [pgtrailBin, 'demo', '--listen', `127.0.0.1:${port}`, '--viewer', '127.0.0.1:0', '--journal', journal],
+      [pgtrailBin, 'demo', '--listen', `127.0.0.1:${port}`, '--viewer', '127.0.0.1:0'],
       {
         cwd: work,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,6 +51,7 @@ describe('pgtrail demo', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
 
+    expect(out).toContain(`npx pgtrail sessions --journal ${journal}\n`);
     const vkey = /--vkey (\S+)/.exec(out)?.[1] as string;
     const verify = spawnSync(process.execPath, [pgtrailBin, 'verify', '--journal', journal, '--vkey', vkey], {
       encoding: 'utf8',
@@ -57,8 +59,8 @@ describe('pgtrail demo', () => {
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     const search = spawnSync(
       process.execPath,
-      [pgtrailBin, 'search', '--journal', journal, '--json', '--grep', 'hello from'],
-      { encoding: 'utf8' },
+      [pgtrailBin, 'search', '--journal', 'pgtrail-demo', '--json', '--grep', 'hello from'],
+      { encoding: 'utf8', cwd: work },
     );
     const rows = search.stdout
       .trim()

@@ -44,7 +44,16 @@ describe('proxy-managed identity refusals', () => {
   const failures = (p: IdentityProxy) =>
     p.events.filter((e): e is SessionAuthFailed => e.type === 'session.auth_failed');
 
-  /** The client is refused with `code`, and exactly one session.auth_failed says who tried, the code and why. */
+  /** The method the client tried, as session.auth_failed records it, for each reason these tests provoke. */
+  const triedMethod = (reason: string): string | null => {
+    if (reason === 'rate limited') return null;
+    // Over TLS with tokens configured, a password that is not a token's shape was still offered as one.
+    if (reason.startsWith('token') || reason === 'unknown user') return 'token';
+    if (reason.includes('certificate')) return 'certificate';
+    return 'password';
+  };
+
+  /** The client is refused with `code`, and exactly one session.auth_failed says who tried, how, the code and why. */
   async function expectRefused(
     p: IdentityProxy,
     l: Login,
@@ -63,6 +72,7 @@ describe('proxy-managed identity refusals', () => {
       database: l.database,
       code,
       reason,
+      method: triedMethod(reason),
       client: { address: '127.0.0.1' },
     });
     return result;

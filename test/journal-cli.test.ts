@@ -35,7 +35,8 @@ test('keygen prints a vkey, refuses to overwrite, and verify exits 0, 1 and 2', 
   expect(keygen.code).toBe(0);
   const vkey = keygen.stdout.trim();
   expect(vkey).toMatch(/^pgtrail\/[0-9a-f]{16}\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$/);
-  expect((await stat(join(dir, 'signing-key'))).mode & 0o777).toBe(0o600);
+  expect((await stat(`${dir}.signing-key`)).mode & 0o777).toBe(0o600);
+  expect(existsSync(join(dir, 'signing-key'))).toBe(false);
   expect((await readFile(join(dir, 'verifier-key'), 'utf8')).trim()).toBe(vkey);
 
   const again = pgtrail('keygen', '--journal', dir);

@@ -21,8 +21,10 @@ let vkey: string;
 let snapshot: string;
 let n = 0;
 
+// Every copy of the journal is opened with the one key, which lives beside the live journal.
 const config = (dir: string): JournalConfig => ({
   dir,
+  keyFile: join(root, 'live.signing-key'),
   durability: 'strict',
   batchWindowMs: 10,
   checkpointEveryRecords: 1000,
@@ -181,7 +183,8 @@ describe('kill -9 under load', () => {
       await exited;
       lines.close();
 
-      const writer = await openJournalWriter(config(dir)); // takes over the stale lock, cuts any torn write
+      // Its own key, beside it; takes over the stale lock, cuts any torn write.
+      const writer = await openJournalWriter({ ...config(dir), keyFile: null });
       await writer.close();
       const statements = new Set<number>();
       for await (const e of readJournal(dir))

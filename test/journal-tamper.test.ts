@@ -12,9 +12,9 @@ import { signNote } from '../recorder/note-signer.js';
 import { createSigningKey, generateSigningKey, loadSigningKey } from '../recorder/signing-key.js';
 import { sampleSession } from '../recorder/testing/sample-events.js';
 import { verifyJournalDir } from '../recorder/verify-journal-dir.js';
-import { parseCheckpoint } from '../recorder/verify/checkpoint.js';
+import { parseCheckpoint } from '../recorder/format/checkpoint.js';
 import type { Finding } from '../recorder/verify/journal-finding.js';
-import { parseNoteUnverified } from '../recorder/verify/note.js';
+import { parseNoteUnverified } from '../recorder/format/note.js';
 
 let root: string;
 let pristine: string;
@@ -227,7 +227,7 @@ describe('tamper matrix', () => {
     const checkpoint = parseCheckpoint(text);
     const otherRoot = Buffer.from(checkpoint.root).fill(7).toString('base64');
     const alteredBody = text.replace(Buffer.from(checkpoint.root).toString('base64'), otherRoot);
-    const key = await loadSigningKey(join(pristine, 'signing-key'));
+    const key = await loadSigningKey(`${pristine}.signing-key`);
     const line = (note: string) =>
       `{"i":${record.i},"prev":"${record.prev}","kind":"checkpoint","note":${JSON.stringify(note)}}`;
 
@@ -312,7 +312,7 @@ describe('tamper matrix', () => {
 
     // Same key, history rewritten from scratch with more records: consistent and signed, but a fork.
     const rewritten = join(root, `rewritten-${n++}`);
-    await cp(join(dir, 'signing-key'), join(rewritten, 'signing-key'), { recursive: true }).catch(async () => {
+    await cp(`${dir}.signing-key`, `${rewritten}.signing-key`).catch(async () => {
       await cp(dir, rewritten, {
         recursive: true,
         filter: (src) => !src.includes('segment-') && !src.endsWith('checkpoint'),

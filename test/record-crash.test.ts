@@ -96,6 +96,7 @@ describe('crash under load in strict durability', () => {
 
   afterAll(() => {
     rmSync(journal, { recursive: true, force: true });
+    rmSync(`${journal}.signing-key`, { force: true });
   });
 
   it('keeps a record of every statement that reached PostgreSQL, and the journal verifies after restart', async () => {

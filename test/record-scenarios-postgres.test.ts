@@ -89,6 +89,7 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
   afterAll(async () => {
     await stop();
     rmSync(journal, { recursive: true, force: true });
+    rmSync(`${journal}.signing-key`, { force: true });
     expect(failures).toEqual([]);
     expect(internalErrors).toEqual([]);
   });
@@ -132,15 +133,17 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     await sql`select count(*)::int as n from rec_pgjs_items`;
     await sql.end();
     const s = await recorded('rec-pgjs-errors');
+    // Refused before running, so not executed: 42P01 at Parse, 1/0 folded while planning at Bind,
+    // 25P02 at Parse in the failed transaction. The simple-protocol 1/0 below ran and failed.
     expect(statementSummary(s).slice(1)).toEqual([
-      ['select * from no_such_table', null, null, null, '42P01', false, 'I'],
+      ['select * from no_such_table', null, null, null, '42P01', true, 'I'],
       ['begin ', null, 'BEGIN', null, null, false, 'T'],
       ["insert into rec_pgjs_items values (1, 'one')", null, 'INSERT 0 1', 1, null, false, 'T'],
-      ['select 1/0', null, null, null, '22012', false, 'E'],
+      ['select 1/0', null, null, null, '22012', true, 'E'],
       ['rollback', null, 'ROLLBACK', null, null, false, 'I'],
       ['begin ', null, 'BEGIN', null, null, false, 'T'],
-      ['select 1/0', null, null, null, '22012', false, 'E'],
-      ['select 1', null, null, null, '25P02', false, 'E'],
+      ['select 1/0', null, null, null, '22012', true, 'E'],
+      ['select 1', null, null, null, '25P02', true, 'E'],
       ['rollback', null, 'ROLLBACK', null, null, false, 'I'],
       ['select 1', null, 'SELECT 1', 1, null, false, 'I'],
       ['select 1/0', null, null, null, '22012', false, 'I'],
@@ -187,7 +190,7 @@ describe('postgres.js scenarios, as the journal records them in strict durabilit
     expect(statementSummary(s).slice(1)).toEqual(
       Array.from({ length: 100 }, (_, i) =>
         i === 50
-          ? ['select 1/0 as v', null, null, null, '22012', false, 'I']
+          ? ['select 1/0 as v', null, null, null, '22012', true, 'I'] // folded at Bind: refused, not run
           : ['select $1::int as v', [String(i)], 'SELECT 1', 1, null, false, 'I'],
       ),
     );

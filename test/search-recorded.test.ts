@@ -208,15 +208,16 @@ describe('search and sessions on a recorded journal', () => {
     );
   });
 
-  it('prints an aligned table without --json', async () => {
-    const r = await runCommand('search', ['--journal', rec.journal, '--user', 'md5_user']);
+  it('prints an aligned table with --wide, one line per statement and its count', async () => {
+    const r = await runCommand('search', ['--journal', rec.journal, '--user', 'md5_user', '--wide']);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^TIME\s+SEQ\s+SESSION\s+USER\s+DATABASE\s+RESULT\s+MS\s+SQL$/);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^TIME\s+SEQ\s+SESSION\s+USER\s+DATABASE\s+ROLE\s+RESULT\s+ROWS\s+MS\s+SQL$/);
     const sqlColumn = lines[0]?.indexOf('SQL') ?? -1;
     expect(lines[1]?.slice(sqlColumn)).toBe('select 41 + 1 as answer');
     expect(lines[2]?.slice(sqlColumn)).toBe('select * from no_such_table');
     expect(lines[2]).toContain('ERROR 42P01');
+    expect(lines[3]).toBe('(2 statements)');
   });
 
   it('rejects bad flags with exit 2', async () => {
@@ -257,7 +258,7 @@ describe('search and sessions on a recorded journal', () => {
         .map((l) => (JSON.parse(l) as { user: string }).user),
     ).toEqual(['md5_user']);
     const table = await runCommand('sessions', ['--journal', rec.journal, '--user', 'md5_user']);
-    expect(table.stdout).toMatch(/^OPENED\s+SESSION\s+USER/);
+    expect(table.stdout).toMatch(/^OPENED \(UTC\)\s+SESSION\s+USER/);
     expect(table.stdout).toContain('md5_user');
   });
 

@@ -16,7 +16,7 @@ front of it over verified TLS, and a fresh journal; prints how to connect and ho
 recorded. Stop it with Ctrl-C.
   --listen H:P       where pgtrail listens (default 127.0.0.1:6432)
   --viewer H:P       where the web viewer listens (default 127.0.0.1:6480; port 0: any free port)
-  --journal DIR      journal directory (default ./pgtrail-demo-<time>, new each run)
+  --journal DIR      journal directory (default ./pgtrail-demo; a later run appends to it)
   --durability M     strict (default) or batched
 `;
 
@@ -30,8 +30,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     journal: { type: 'string' },
     durability: { type: 'string' },
   });
-  const journalDir =
-    values.journal ?? join(process.cwd(), `pgtrail-demo-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
+  // One predictable place, so that the commands in README's tour work on every run (runs append).
+  const journalDir = values.journal ?? join(process.cwd(), 'pgtrail-demo');
   const flags: Override[] = [
     ...listenOverrides(values.listen ?? '127.0.0.1:6432', 'listen', '--listen'),
     ...listenOverrides(values.viewer ?? '127.0.0.1:6480', 'viewer.listen', '--viewer'),
@@ -75,7 +75,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         `  npx pgtrail search --journal ${dir}`,
         `  npx pgtrail search --journal ${dir} --json`,
         `  npx pgtrail replay SESSION --journal ${dir}`,
-        `  npx pgtrail verify --journal ${dir} --vkey ${running.recorder.verifierKey}`,
+        `  npx pgtrail verify --journal ${dir} --vkey ${running.recorder?.verifierKey ?? ''}`,
         '',
         'Ctrl-C stops pgtrail and deletes the demo database (the journal stays).',
         '',

@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/load-config.js';
 import type { CommandContext } from '../cli.js';
 import { UsageError } from '../cli.js';
 import { SearchError } from '../../search/search-error.js';
+import { parseTimeSpec } from '../../search/time-spec.js';
 import type { ProgressListener } from '../../search/open-index.js';
 
 /** parseArgs options for --journal and --config. */
@@ -14,12 +15,24 @@ export const journalFlags = {
   config: { type: 'string' },
 } as const;
 
-/** parseArgs options for listings: --limit, --order, --json. */
+/** parseArgs options for listings: --limit, --order, and how to show them: --json, --wide, --expanded. */
 export const listingFlags = {
   limit: { type: 'string' },
   order: { type: 'string' },
   json: { type: 'boolean' },
+  wide: { type: 'boolean' },
+  expanded: { type: 'boolean', short: 'x' },
 } as const;
+
+/** How a listing is shown: a table fitted to the terminal, a table of whole values, records, or JSON lines. */
+export type ListingForm = 'table' | 'wide' | 'expanded' | 'json';
+
+/** The form --json, --wide or --expanded asks for (at most one of them), else a fitted table. */
+export function listingForm(values: { json?: boolean; wide?: boolean; expanded?: boolean }): ListingForm {
+  const chosen = (['json', 'wide', 'expanded'] as const).filter((f) => values[f] === true);
+  if (chosen.length > 1) throw new UsageError(`--${chosen.join(' and --')} cannot be combined`);
+  return chosen[0] ?? 'table';
+}
 
 /** The journal directory: --journal, else journal.dir of --config, else the default. */
 export function journalDir(
@@ -28,6 +41,21 @@ export function journalDir(
 ): string {
   if (values.journal !== undefined) return values.journal;
   return loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir;
+}
+
+/** --limit N (null: no limit) and --order asc|desc (default asc: oldest first). */
+export function listingOptions(values: { limit?: string | undefined; order?: string | undefined }): {
+  limit: number | null;
+  order: 'asc' | 'desc';
+} {
+  let limit: number | null = null;
+  if (values.limit !== undefined) {
+    if (!/^\d{1,15}$/.test(values.limit)) throw new UsageError('--limit must be a whole number, 0 or more');
+    limit = Number(values.limit);
+  }
+  const order = values.order ?? 'asc';
+  if (order !== 'asc' && order !== 'desc') throw new UsageError('--order must be asc or desc');
+  return { limit, order };
 }
 
 /**
@@ -39,6 +67,17 @@ export function fromFlags<T>(parse: () => T): T {
     return parse();
   } catch (err) {
     if (err instanceof SearchError && err.code === 'SEARCH_BAD_FILTER') throw new UsageError(`--${err.message}`);
+    throw err;
+  }
+}
+
+/** A time flag's value in epoch milliseconds, or undefined when not given. */
+export function timeFlag(name: string, value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseTimeSpec(value, nowMs);
+  } catch (err) {
+    if (err instanceof SearchError) throw new UsageError(`--${name}: ${err.message}`);
     throw err;
   }
 }
@@ -65,8 +104,16 @@ export function writeJsonLines(ctx: CommandContext, rows: readonly unknown[]): v
   ctx.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : ''));
 }
 
-/** The terminal's width when stdout is one, else null (no cutting). */
-export function terminalWidth(ctx: CommandContext): number | null {
+/** Width of a table when stdout is not a terminal and COLUMNS is not set: the classic terminal's. */
+export const defaultWidth = 80;
+
+/**
+ * The width to fit tables to: the terminal's when stdout is one, else COLUMNS when it is a number
+ * (as psql and less honour it), else 80.
+ */
+export function terminalWidth(ctx: CommandContext): number {
   const out = ctx.stdout as { isTTY?: boolean; columns?: number };
-  return out.isTTY === true && typeof out.columns === 'number' ? out.columns : null;
+  if (out.isTTY === true && typeof out.columns === 'number' && out.columns > 0) return out.columns;
+  const columns = Number(ctx.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : defaultWidth;
 }

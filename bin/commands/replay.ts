@@ -17,6 +17,7 @@ const usage = `usage: pgtrail replay SESSION --journal DIR [--speed X] [--follow
 
 Plays a recorded session back in time order: time since the session started, each statement with
 its parameters, its outcome, the SHA-256 of its result rows and the captured rows, if any.
+SESSION is the session's id, a prefix only it has, or ID#N as search prints a statement of it.
   --journal DIR   the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
   --speed X       pace the replay at X times real time (gaps capped at 10 s); default: all at once
   --follow        keep playing a session that is still live, until it closes (Ctrl-C stops)
@@ -62,12 +63,13 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
 async function playSession(
   ctx: CommandContext,
   source: JournalSource,
-  session: string,
+  name: string,
   speed: number | null,
   follow: boolean,
   json: boolean,
 ): Promise<ExitCode> {
-  const timeline = await loadSessionTimeline(source, session);
+  const timeline = await loadSessionTimeline(source, name);
+  const session = timeline.session.session;
   if (!json) ctx.stdout.write(formatSessionHeading(timeline.session));
   const rows: AsyncIterable<StatementRow> | readonly StatementRow[] = follow
     ? followSession(source, session, { pollMs: 250 })
@@ -82,23 +84,24 @@ async function playSession(
     previous = at;
     ctx.stdout.write(json ? `${JSON.stringify({ offset_ms: at, ...row })}\n` : formatStatement(row, at));
   }
-  if (!json)
-    ctx.stdout.write(
-      formatSessionEnd(follow ? (await loadSessionTimeline(source, session)).session : timeline.session),
-    );
+  const end = follow ? (await loadSessionTimeline(source, session)).session : timeline.session;
+  // The gap before the session closed is paced like every other: --speed 1 takes as long as the session did.
+  if (!follow && end.duration_ms !== null) await sleep(paceDelayMs(previous ?? 0, end.duration_ms, speed));
+  if (!json) ctx.stdout.write(formatSessionEnd(end));
   return ExitCode.ok;
 }
 
 async function reExecuteSession(
   ctx: CommandContext,
   source: JournalSource,
-  session: string,
+  name: string,
   url: string,
   force: boolean,
   json: boolean,
 ): Promise<ExitCode> {
   const target = targetAddress(url);
-  const timeline = await loadSessionTimeline(source, session);
+  const timeline = await loadSessionTimeline(source, name);
+  const session = timeline.session.session;
   if (!force && timeline.session.upstream !== null && (await isRecordedUpstream(url, timeline.session.upstream))) {
     throw new ReplayError(
       'REPLAY_TARGET_IS_UPSTREAM',

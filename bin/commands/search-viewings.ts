@@ -1,10 +1,12 @@
 /** `pgtrail search --viewings`: who looked at what through the web viewer, from its viewer.viewed records. */
 import { UsageError, type CommandContext } from '../cli.js';
-import { formatTable, type TableColumn } from '../../search/format-table.js';
+import type { TableColumn } from '../../search/format-table.js';
 import type { JournalSource } from '../../search/journal-source.js';
 import { listViewings, type ViewingRow } from '../../search/list-viewings.js';
-import { pageOptions, statementFilterFrom, type QueryValues } from '../../search/query-params.js';
-import { fromFlags, terminalWidth, writeJsonLines } from './journal-options.js';
+import { openIndex } from '../../search/open-index.js';
+import { statementFilterFrom, type QueryValues } from '../../search/query-params.js';
+import { fromFlags, listingForm, listingOptions } from './journal-options.js';
+import { writeListing } from './write-listing.js';
 
 const columns: readonly TableColumn<ViewingRow>[] = [
   { header: 'TIME', cell: (r) => r.ts },
@@ -16,17 +18,27 @@ const columns: readonly TableColumn<ViewingRow>[] = [
   { header: 'TARGET', cell: (r) => r.target },
 ];
 
+const views = {
+  table: () => columns,
+  wide: columns,
+  expanded: columns.map((c) => ({ label: c.header.toLowerCase(), value: c.cell })),
+  session: (r: ViewingRow) => r.session,
+  noun: ['viewing', 'viewings'],
+} as const;
+
 /** Flags of `search` that select statements only, refused with --viewings. */
 const statementOnly = ['database', 'grep', 'error', 'kind'] as const;
 
 /** Lists viewings with the filters --user (the viewer), --session (the session viewed), --since, --until. */
-export async function printViewings(ctx: CommandContext, values: QueryValues, source: JournalSource): Promise<void> {
+export async function printViewings(
+  ctx: CommandContext,
+  values: QueryValues & { limit?: string; order?: string; json?: boolean; wide?: boolean; expanded?: boolean },
+  source: JournalSource,
+): Promise<void> {
   for (const name of statementOnly)
     if (values[name] !== undefined) throw new UsageError(`--${name} does not apply to --viewings`);
-  const { filter, options } = fromFlags(() => ({
-    filter: statementFilterFrom(values, Date.now()),
-    options: pageOptions(values),
-  }));
+  const filter = fromFlags(() => statementFilterFrom(values, Date.now()));
+  const opened = await openIndex(source);
   const rows = await listViewings(
     source,
     {
@@ -35,8 +47,7 @@ export async function printViewings(ctx: CommandContext, values: QueryValues, so
       ...(filter.since !== undefined && { since: filter.since }),
       ...(filter.until !== undefined && { until: filter.until }),
     },
-    options,
+    listingOptions(values),
   );
-  if (values['json'] === true) writeJsonLines(ctx, rows);
-  else ctx.stdout.write(formatTable(columns, rows, terminalWidth(ctx)));
+  writeListing(ctx, listingForm(values), rows, views, opened.index);
 }

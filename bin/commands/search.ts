@@ -1,30 +1,34 @@
 /** `pgtrail search`: list statements from the journal, filtered, as a table or JSON lines. */
-import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.js';
-import { formatTable, type TableColumn } from '../../search/format-table.js';
+import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
 import { openIndex } from '../../search/open-index.js';
 import { searchStatements } from '../../search/search-statements.js';
 import { segmentSource } from '../../search/segment-source.js';
-import { pageOptions, statementFilterFrom } from '../../search/query-params.js';
+import { parseSessionName, resolveSessionName } from '../../search/session-names.js';
+import type { StatementFilter } from '../../search/statement-filter.js';
 import { statementKinds } from '../../search/statement-kind.js';
+import { statementFilterFrom } from '../../search/query-params.js';
 import type { StatementRow } from '../../search/trail-rows.js';
 import {
-  fromFlags,
   journalDir,
   journalFlags,
   listingFlags,
+  listingForm,
+  listingOptions,
   progressOnTerminal,
-  terminalWidth,
-  writeJsonLines,
+  fromFlags,
 } from './journal-options.js';
 import { printViewings } from './search-viewings.js';
+import { expandedStatementFields, statementColumns, wideStatementColumns } from './statement-listing.js';
+import { writeListing } from './write-listing.js';
 
-const usage = `usage: pgtrail search --journal DIR [filters] [--limit N] [--order asc|desc] [--json]
+const usage = `usage: pgtrail search --journal DIR [filters] [--limit N] [--order asc|desc] [--wide|--expanded|--json]
 
 Lists recorded statements, oldest first.
   --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
   --user U           statements of this authenticated identity
   --database D       statements in sessions on this database
-  --session S        statements of one session
+  --session S        statements of one session: its id or a prefix only it has; ID#N (as the table
+                     prints it) selects statement N of it
   --since T          started at or after T: ISO 8601 (UTC unless an offset is given) or an age: 90s, 15m, 2h, 7d, 1w
   --until T          started before T
   --grep RE          SQL matches this regular expression (JavaScript syntax); -i to ignore case
@@ -32,27 +36,17 @@ Lists recorded statements, oldest first.
   --kind K[,K]       ${statementKinds.join(', ')}
   --limit N          at most N statements (after ordering)
   --order asc|desc   oldest (default) or newest first
+  --wide             a table of whole values, one line per statement (for grep), with SEQ, ROLE, ROWS
+  -x, --expanded     one record per statement, one field per line (psql's \\x): every field, SQL as written
   --json             one JSON object per line: ts, seq, session, user, database, role, client,
                      application, sql, params, command, rows, error, duration_ms, and more
+The table fits the terminal's width (COLUMNS, else 80, when not a terminal): SQL is wrapped in the
+width the other columns leave, or folded under its row when that is too narrow.
   --rebuild-index    rebuild the derived index in DIR/index before searching
   --viewings         list the web viewer's viewings instead (who looked at what, when): --user is the
                      viewer, --session the session viewed; --json fields: ts, seq, session, viewer,
                      method, issuer, client, action, target
 `;
-
-const columns: readonly TableColumn<StatementRow>[] = [
-  { header: 'TIME', cell: (r) => r.ts },
-  { header: 'SEQ', cell: (r) => String(r.seq), right: true },
-  { header: 'SESSION', cell: (r) => `${r.session}#${r.statement}` },
-  { header: 'USER', cell: (r) => r.user },
-  { header: 'DATABASE', cell: (r) => r.database ?? '?' },
-  {
-    header: 'RESULT',
-    cell: (r) => (r.error ? `ERROR ${r.error.code}` : (r.command ?? (r.finished ? '-' : 'unfinished'))),
-  },
-  { header: 'MS', cell: (r) => (r.duration_ms === null ? '' : r.duration_ms.toFixed(1)), right: true },
-  { header: 'SQL', cell: (r) => r.sql },
-];
 
 /** A bare --error (no SQLSTATE after it) becomes --error=* so that parseArgs can take an optional value. */
 function expandOptionalError(argv: readonly string[]): string[] {
@@ -77,6 +71,11 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     'rebuild-index': { type: 'boolean' },
     viewings: { type: 'boolean' },
   });
+  const form = listingForm(values);
+  const listing = listingOptions(values);
+  // The filters are read by the same code as the viewer's /api/search (search/query-params.ts);
+  // --session is resolved below, against the index (a prefix, or ID#N).
+  const filter: StatementFilter = fromFlags(() => statementFilterFrom({ ...values, session: undefined }, Date.now()));
   if (values.viewings === true) {
     const source = segmentSource(journalDir(values, ctx));
     try {
@@ -86,29 +85,43 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
       source.close();
     }
   }
-  const { filter, options } = fromFlags(() => ({
-    filter: statementFilterFrom(values, Date.now()),
-    options: pageOptions(values),
-  }));
   const source = segmentSource(journalDir(values, ctx));
   const progress = progressOnTerminal(ctx);
   try {
-    if (values['rebuild-index']) {
-      await openIndex(source, { rebuild: true, ...(progress.listener && { progress: progress.listener }) });
-    }
-    const rows = await searchStatements(source, filter, {
-      ...options,
+    const opened = await openIndex(source, {
+      ...(values['rebuild-index'] === true && { rebuild: true }),
       ...(progress.listener && { progress: progress.listener }),
     });
+    // A session named by a prefix or ID#N is looked up in the index; one that names none matches nothing.
+    const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
+    // ID#N, as the table prints a statement, selects that one statement of the session.
+    const statement = values.session === undefined ? null : parseSessionName(values.session).statement;
+    const selected: StatementFilter =
+      session === undefined ? filter : { ...filter, session: session ?? '', ...(statement !== null && { statement }) };
+    const rows: StatementRow[] =
+      session === null
+        ? []
+        : await searchStatements(source, selected, {
+            ...listing,
+            opened,
+            ...(progress.listener && { progress: progress.listener }),
+          });
     progress.done();
-    if (values.json) writeJsonLines(ctx, rows);
-    else ctx.stdout.write(formatTable(columns, rows, terminalWidth(ctx)));
+    writeListing(ctx, form, rows, statementViews, opened.index);
     return ExitCode.ok;
   } finally {
     progress.done();
     source.close();
   }
 }
+
+const statementViews = {
+  table: statementColumns,
+  wide: wideStatementColumns,
+  expanded: expandedStatementFields,
+  session: (r: StatementRow) => r.session,
+  noun: ['statement', 'statements'],
+} as const;
 
 /** The search command. */
 export const searchCommand: Command = {

@@ -1,53 +1,54 @@
 /** `pgtrail sessions`: list recorded sessions, filtered, as a table or JSON lines. */
-import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.js';
-import { formatTable, type TableColumn } from '../../search/format-table.js';
-import { listSessions } from '../../search/list-sessions.js';
-import { pageOptions, sessionFilterFrom } from '../../search/query-params.js';
+import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
+import { listAuthFailures } from '../../search/list-auth-failures.js';
+import { listSessions, type SessionFilter } from '../../search/list-sessions.js';
+import { openIndex } from '../../search/open-index.js';
 import { segmentSource } from '../../search/segment-source.js';
-import type { SessionRow } from '../../search/trail-rows.js';
+import { resolveSessionName } from '../../search/session-names.js';
+import { sessionFilterFrom } from '../../search/query-params.js';
 import {
-  fromFlags,
   journalDir,
   journalFlags,
   listingFlags,
+  listingForm,
+  listingOptions,
   progressOnTerminal,
-  terminalWidth,
-  writeJsonLines,
+  fromFlags,
 } from './journal-options.js';
+import {
+  authFailureColumns,
+  expandedAuthFailureFields,
+  expandedSessionFields,
+  sessionColumns,
+  wideAuthFailureColumns,
+  wideSessionColumns,
+} from './session-listing.js';
+import { writeListing } from './write-listing.js';
 
-const usage = `usage: pgtrail sessions --journal DIR [filters] [--limit N] [--order asc|desc] [--json]
+const usage = `usage: pgtrail sessions --journal DIR [filters] [--limit N] [--order asc|desc] [--wide|--expanded|--json]
 
 Lists recorded sessions in the order they opened.
   --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
   --user U           sessions of this authenticated identity
   --database D       sessions on this database
-  --session S        one session
+  --session S        one session: its id, a prefix only it has, or ID#N as search prints it
   --since T          sessions still open at or after T: ISO 8601 or an age: 90s, 15m, 2h, 7d, 1w
   --until T          sessions opened before T
   --errors           only sessions with at least one failed statement
   --open             only sessions open now (no session.closed record yet)
+  --failed           failed logins instead (session.auth_failed): time, user, database, client,
+                     method, SQLSTATE and reason; --user is the name the client gave, --since and
+                     --until bound the time of the failure
   --limit N          at most N sessions (after ordering)
   --order asc|desc   oldest (default) or newest first
+  --wide             a table of whole values, one line per session
+  -x, --expanded     one record per session, one field per line (psql's \\x)
   --json             one JSON object per line: session, seq, opened, closed, user, database, role,
-                     client, application, reason, duration_ms, statements, errors
+                     client, upstream, application, reason, duration_ms, statements, errors
+                     (with --failed: ts, seq, session, user, database, client, application, method,
+                     code, reason)
+The table fits the terminal's width (COLUMNS, else 80, when not a terminal).
 `;
-
-const columns: readonly TableColumn<SessionRow>[] = [
-  { header: 'OPENED', cell: (r) => r.opened ?? '?' },
-  { header: 'SESSION', cell: (r) => r.session },
-  { header: 'USER', cell: (r) => r.user ?? '?' },
-  { header: 'DATABASE', cell: (r) => r.database ?? '?' },
-  { header: 'CLIENT', cell: (r) => r.client ?? '?' },
-  { header: 'STMTS', cell: (r) => String(r.statements), right: true },
-  { header: 'ERRORS', cell: (r) => String(r.errors), right: true },
-  {
-    header: 'DURATION',
-    cell: (r) => (r.duration_ms === null ? 'open' : `${(r.duration_ms / 1000).toFixed(1)}s`),
-    right: true,
-  },
-  { header: 'CLOSED', cell: (r) => r.reason ?? '' },
-  { header: 'APPLICATION', cell: (r) => r.application ?? '' },
-];
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
   const { values } = parseFlags(ctx.argv, {
@@ -59,27 +60,56 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     since: { type: 'string' },
     until: { type: 'string' },
     errors: { type: 'boolean' },
+    failed: { type: 'boolean' },
     open: { type: 'boolean' },
   });
-  const { filter, options } = fromFlags(() => ({
-    filter: sessionFilterFrom(values, Date.now()),
-    options: pageOptions(values),
-  }));
+  if (values.failed && values.errors) throw new UsageError('--failed and --errors cannot be combined');
+  const form = listingForm(values);
+  const listing = listingOptions(values);
+  // Read by the same code as the viewer's /api/sessions (search/query-params.ts); --session is resolved below.
+  const filter: SessionFilter = fromFlags(() => sessionFilterFrom({ ...values, session: undefined }, Date.now()));
   const source = segmentSource(journalDir(values, ctx));
   const progress = progressOnTerminal(ctx);
   try {
-    const rows = await listSessions(source, filter, {
-      ...options,
-      ...(progress.listener && { progress: progress.listener }),
-    });
+    const opened = await openIndex(source, progress.listener ? { progress: progress.listener } : {});
     progress.done();
-    if (values.json) writeJsonLines(ctx, rows);
-    else ctx.stdout.write(formatTable(columns, rows, terminalWidth(ctx)));
+    const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
+    const selected = session === undefined ? filter : { ...filter, session: session ?? '' };
+    const options = { ...listing, opened };
+    if (values.failed) {
+      const rows = session === null ? [] : await listAuthFailures(source, selected, options);
+      writeListing(ctx, form, rows, authFailureViews, opened.index);
+    } else {
+      const rows = session === null ? [] : await listSessions(source, selected, options);
+      writeListing(ctx, form, rows, sessionViews, opened.index);
+    }
     return ExitCode.ok;
   } finally {
+    progress.done();
     source.close();
   }
 }
 
+const sessionViews = {
+  table: sessionColumns,
+  wide: wideSessionColumns,
+  expanded: expandedSessionFields,
+  session: (r: { session: string }) => r.session,
+  noun: ['session', 'sessions'],
+} as const;
+
+const authFailureViews = {
+  table: authFailureColumns,
+  wide: wideAuthFailureColumns,
+  expanded: expandedAuthFailureFields,
+  session: (r: { session: string }) => r.session,
+  noun: ['failed login', 'failed logins'],
+} as const;
+
 /** The sessions command. */
-export const sessionsCommand: Command = { name: 'sessions', summary: 'list recorded sessions', usage, run };
+export const sessionsCommand: Command = {
+  name: 'sessions',
+  summary: 'list recorded sessions, or failed logins (--failed)',
+  usage,
+  run,
+};

@@ -11,6 +11,7 @@ import type { AuthContext, AuthOutcome, AuthStrategySelector, ClientAuthStrategy
 import { passthroughAuth } from '../auth/passthrough.js';
 import { authenticateUpstream } from '../auth/upstream-password-auth.js';
 import { parseErrorFields } from '../protocol/error-fields.js';
+import type { IdentityMethod } from '../../recorder/events.js';
 import type { AuthRefusal } from './auth-refusal.js';
 import type { ManagedIdentity } from './managed-identity.js';
 
@@ -21,9 +22,12 @@ import type { ManagedIdentity } from './managed-identity.js';
  */
 export class IdentityRefusal extends BackendError {
   readonly reason: string;
+  /** How the client tried to prove who it is, when that was decided before the refusal. */
+  readonly method: IdentityMethod['kind'] | null;
   constructor(refusal: AuthRefusal) {
     super(refusal.code === '08P01' ? 'PROTOCOL_VIOLATION' : 'AUTH_FAILED', refusal.code, refusal.message);
     this.reason = refusal.reason;
+    this.method = refusal.method ?? null;
   }
 }
 
@@ -56,7 +60,7 @@ export function managedAuth(identity: ManagedIdentity): ClientAuthStrategy {
       try {
         await authenticateUpstream(upstream, credential.role, password);
       } catch (err) {
-        throw hideUpstreamRefusal(err, credential.name);
+        throw hideUpstreamRefusal(err, credential.name, outcome.identity.method.kind);
       } finally {
         password.fill(0);
       }
@@ -78,7 +82,7 @@ export function managedAuth(identity: ManagedIdentity): ClientAuthStrategy {
  * The server refusing pgtrail's own credential (28xxx) is pgtrail's configuration problem, and its
  * message would name the upstream role: the client gets a plain 28000, the record the server's words.
  */
-function hideUpstreamRefusal(err: unknown, credential: string): unknown {
+function hideUpstreamRefusal(err: unknown, credential: string, method: IdentityMethod['kind']): unknown {
   if (!(err instanceof BackendError) || err.serverBody === null) return err;
   const fields = parseErrorFields(err.serverBody);
   if (!fields.code.startsWith('28')) return err;
@@ -86,6 +90,7 @@ function hideUpstreamRefusal(err: unknown, credential: string): unknown {
     code: '28000',
     message: 'pgtrail could not log in to the database for this identity',
     reason: `upstream refused credential ${JSON.stringify(credential)}: ${fields.code} ${fields.message}`,
+    method,
   });
 }
 

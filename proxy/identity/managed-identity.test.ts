@@ -112,11 +112,21 @@ describe('ManagedIdentity', () => {
     );
     expect(wrong).toEqual({
       ok: false,
-      refusal: { code: '28P01', message: 'password authentication failed for user "alice"', reason: 'wrong password' },
+      refusal: {
+        code: '28P01',
+        message: 'password authentication failed for user "alice"',
+        reason: 'wrong password',
+        method: 'password',
+      },
     });
     expect(unknown).toEqual({
       ok: false,
-      refusal: { code: '28P01', message: 'password authentication failed for user "bob"', reason: 'unknown user' },
+      refusal: {
+        code: '28P01',
+        message: 'password authentication failed for user "bob"',
+        reason: 'unknown user',
+        method: 'password',
+      },
     });
   });
 
@@ -140,6 +150,7 @@ describe('ManagedIdentity', () => {
         code: '28000',
         message: 'access to database "postgres" denied for "alice"',
         reason: 'denied by access policy',
+        method: 'password',
       },
     });
   });

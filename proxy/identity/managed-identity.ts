@@ -29,7 +29,7 @@ import {
 } from '../protocol/backend-messages.js';
 import { FrontendCode } from '../protocol/message-codes.js';
 import { decideAccess } from './access-policy.js';
-import { authorizationRefusal, passwordRefusal, type AuthRefusal } from './auth-refusal.js';
+import { authorizationRefusal, passwordRefusal, refusalBy, type AuthRefusal } from './auth-refusal.js';
 import { parsePasswordMessage, parseSaslInitialResponse } from './password-messages.js';
 import { CertificateAuthority } from './certificate-identity.js';
 import { FailureRateLimiter } from './failure-rate-limiter.js';
@@ -185,29 +185,39 @@ export class ManagedIdentity {
     if (!credential) {
       return {
         ok: false,
-        refusal: authorizationRefusal(
-          `access to database "${ctx.database}" denied for "${proof.user}"`,
-          'denied by access policy',
+        refusal: refusalBy(
+          proof.method.kind,
+          authorizationRefusal(
+            `access to database "${ctx.database}" denied for "${proof.user}"`,
+            'denied by access policy',
+          ),
         ),
       };
     }
     return { ok: true, identity: { user: proof.user, method: proof.method }, credential };
   }
 
+  /** The proof of `ctx.user`'s identity; a failed one says which method the client tried. */
   private async prove(ctx: ClientAuthContext, channel: ClientAuthChannel): Promise<Proof> {
     const peerCert = ctx.tls?.peerCertificateDer ?? null;
     if (this.certificates && peerCert) {
       const check = this.certificates.check(peerCert, new Date());
       if (!check.ok)
         return refused(
-          authorizationRefusal(`certificate authentication failed for user "${ctx.user}"`, check.reason),
+          refusalBy(
+            'certificate',
+            authorizationRefusal(`certificate authentication failed for user "${ctx.user}"`, check.reason),
+          ),
           true,
         );
       if (check.identity.user !== ctx.user) {
         return refused(
-          authorizationRefusal(
-            `certificate authentication failed for user "${ctx.user}"`,
-            'certificate identity does not match user',
+          refusalBy(
+            'certificate',
+            authorizationRefusal(
+              `certificate authentication failed for user "${ctx.user}"`,
+              'certificate identity does not match user',
+            ),
           ),
           true,
         );
@@ -216,15 +226,19 @@ export class ManagedIdentity {
       return { ok: true, user: ctx.user, method: { kind: 'certificate', fingerprint, subject } };
     }
     const verifier = this.verifiers.get(ctx.user);
-    if (verifier) return this.scram(ctx, channel, verifier);
-    if (this.jwt && ctx.tls !== null) return this.token(ctx, channel, this.jwt);
+    if (verifier) return tried('password', await this.scram(ctx, channel, verifier));
+    if (this.jwt && ctx.tls !== null) return tried('token', await this.token(ctx, channel, this.jwt));
     if (this.certificates && this.verifiers.size === 0 && !this.jwt) {
       return refused(
-        authorizationRefusal(`connection requires a valid client certificate`, 'no client certificate'),
+        refusalBy(
+          'certificate',
+          authorizationRefusal(`connection requires a valid client certificate`, 'no client certificate'),
+        ),
         true,
       );
     }
-    return this.scram(ctx, channel, null, this.jwt ? 'unknown user (tokens need tls)' : 'unknown user');
+    const unknown = this.jwt ? 'unknown user (tokens need tls)' : 'unknown user';
+    return tried('password', await this.scram(ctx, channel, null, unknown));
   }
 
   private async scram(
@@ -292,6 +306,11 @@ function mostCommon(values: readonly number[]): number | null {
 
 function refused(refusal: AuthRefusal, counts: boolean): Proof {
   return { ok: false, refusal, counts };
+}
+
+/** A failed proof, saying which method the client tried (recorded in session.auth_failed). */
+function tried(method: IdentityMethod['kind'], proof: Proof): Proof {
+  return proof.ok ? proof : { ...proof, refusal: refusalBy(method, proof.refusal) };
 }
 
 /** A client that sends something other than the expected 'p' message is cut off as PostgreSQL does. */

@@ -262,6 +262,30 @@ describe('ClientFrameReader refuses malformed input', () => {
     }
   }
 
+  it('forwards the messages before one the observer refuses, and never that one or what follows (every split)', () => {
+    const sync = { code: FrontendCode.Sync, body: Buffer.alloc(0) };
+    const bad = { code: FrontendCode.Query, body: Buffer.from('select 1') }; // no terminating zero
+    const good = { code: FrontendCode.Query, body: Buffer.from('select 2\0') };
+    const { bytes, starts } = encode([sync, bad, good]);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const forwarded: Buffer[] = [];
+      const refuse = new BackendError('MALFORMED_MESSAGE', '08P01', 'malformed Query message');
+      const observer = observerOf((code, body) => {
+        if (code === FrontendCode.Query && !body.includes(0)) throw refuse;
+        return null;
+      });
+      const reader = new ClientFrameReader(1024, observer, (b) => forwarded.push(Buffer.from(b)));
+      let error: unknown = null;
+      try {
+        for (const chunk of chunksAt(bytes, [cut])) reader.push(chunk);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBe(refuse);
+      expect(Buffer.concat(forwarded)).toEqual(bytes.subarray(0, starts[1]));
+    }
+  });
+
   it('never throws anything but BackendError on generated garbage', () => {
     fc.assert(
       fc.property(

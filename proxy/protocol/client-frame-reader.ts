@@ -12,7 +12,8 @@
  *   the same chunk wait with it, so that they reach the server in one write. A message split across
  *   chunks is assembled (bounded by maxMessageBytes) so that it can be held back. CopyData bodies
  *   stream: pieces go to `observer.clientCopyData` and are forwarded as they arrive.
- * A malformed header throws BackendError (08P01) before any byte of the offending chunk is forwarded.
+ * A malformed header throws BackendError (08P01) before any byte of the offending chunk is forwarded;
+ * a message the observer cannot decode throws its BackendError once the messages before it have left.
  */
 import type { TrafficObserver } from '../traffic-observer.js';
 import { BackendError, protocolViolation } from '../backend-error.js';
@@ -197,7 +198,14 @@ export class ClientFrameReader {
         this.remaining = 0;
         this.head.have = 0;
         pos = end;
-        const gate = observer.clientMessage(code, body);
+        let gate: Promise<void> | null;
+        try {
+          gate = observer.clientMessage(code, body);
+        } catch (err) {
+          // A message the observer refused (it cannot decode it): what came before it leaves, it does not.
+          if (start > forwardFrom) this.forward(chunk.subarray(forwardFrom, start));
+          throw err;
+        }
         if (gate) {
           // The messages before it in this chunk wait with it (one write to the server, not two),
           // unless they hold a statement whose gate has settled: that one leaves now.

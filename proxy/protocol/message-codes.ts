@@ -1,6 +1,8 @@
 /**
  * Type bytes and request codes of the PostgreSQL frontend/backend protocol 3.0, named as the
- * protocol documentation spells them (PostgreSQL docs, "Message Formats").
+ * protocol documentation spells them (PostgreSQL docs, "Message Formats"). This is the one table:
+ * the frame readers, the statement observer, authentication and replay/ all read their codes here
+ * (replay/ may: this file and error-fields.ts import nothing, they are vocabulary, not the proxy).
  */
 
 /** Type bytes of messages a client (frontend) sends after startup. */
@@ -57,6 +59,14 @@ export const StartupCode = {
   CancelRequest: 80877102,
   SSLRequest: 80877103,
   GSSENCRequest: 80877104,
+} as const;
+
+/** The one-byte answer to SSLRequest (and GSSENCRequest), sent before any message framing. */
+export const SSLResponse = {
+  /** The server will start TLS. */
+  Accepted: 0x53, // 'S'
+  /** The server will not; the client goes on in plaintext or gives up. */
+  Refused: 0x4e, // 'N'
 } as const;
 
 /** The int32 that follows 'R' in the Authentication* messages. */

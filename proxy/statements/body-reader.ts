@@ -27,6 +27,14 @@ export class BodyReader {
     return v;
   }
 
+  /** An unsigned 16-bit value (counts: PostgreSQL reads them as 0..65535). */
+  uint16(): number {
+    if (this.offset + 2 > this.body.length) return this.fail();
+    const v = this.body.readUInt16BE(this.offset);
+    this.offset += 2;
+    return v;
+  }
+
   int32(): number {
     if (this.offset + 4 > this.body.length) return this.fail();
     const v = this.body.readInt32BE(this.offset);

@@ -2,26 +2,11 @@ import { BodyReader } from './body-reader.js';
 
 /**
  * Decoders for the client messages a statement record needs, as PostgreSQL's "Message Formats"
- * (protocol-message-formats.html) defines their bodies. Each returns null for a malformed body;
- * byte fields are views into the body, valid only during the call that received it.
+ * (protocol-message-formats.html) defines their bodies. Each returns null for a malformed body: a
+ * field past the end, a string without its terminator, or bytes left over once every field is read
+ * (PostgreSQL refuses those too, "invalid message format"). Counts are unsigned 16-bit, as the
+ * server reads them. Byte fields are views into the body, valid only during the call that received it.
  */
-
-/** Type bytes of the client messages the observer looks at. */
-export const ClientCode = {
-  Query: 0x51, // 'Q'
-  Parse: 0x50, // 'P'
-  Bind: 0x42, // 'B'
-  Describe: 0x44, // 'D'
-  Execute: 0x45, // 'E'
-  Sync: 0x53, // 'S'
-  Flush: 0x48, // 'H'
-  Close: 0x43, // 'C'
-  FunctionCall: 0x46, // 'F'
-  CopyData: 0x64, // 'd'
-  CopyDone: 0x63, // 'c'
-  CopyFail: 0x66, // 'f'
-  Terminate: 0x58, // 'X'
-} as const;
 
 /** Parse: String name, String query, Int16 n, Int32[n] parameter type OIDs (0 = unspecified). */
 export interface ParseMessage {
@@ -63,7 +48,7 @@ export interface FunctionCallMessage {
 export function decodeQuery(body: Buffer): Buffer | null {
   const r = new BodyReader(body);
   const query = r.cstringBytes();
-  return r.ok ? query : null;
+  return r.ok && r.atEnd ? query : null;
 }
 
 /** Parse ('P'). */
@@ -71,10 +56,10 @@ export function decodeParse(body: Buffer): ParseMessage | null {
   const r = new BodyReader(body);
   const name = r.cstring();
   const query = r.cstringBytes();
-  const count = r.int16();
+  const count = r.uint16();
   const paramTypes: number[] = [];
   for (let i = 0; i < count && r.ok; i++) paramTypes.push(r.uint32());
-  return r.ok ? { name, query, paramTypes } : null;
+  return r.ok && r.atEnd ? { name, query, paramTypes } : null;
 }
 
 /** Bind ('B'). */
@@ -83,10 +68,10 @@ export function decodeBind(body: Buffer): BindMessage | null {
   const portal = r.cstring();
   const statement = r.cstring();
   const paramFormats = int16Array(r);
-  const count = r.int16();
+  const count = r.uint16();
   const values = valueArray(r, count);
   const resultFormats = int16Array(r);
-  return r.ok ? { portal, statement, paramFormats, values, resultFormats } : null;
+  return r.ok && r.atEnd ? { portal, statement, paramFormats, values, resultFormats } : null;
 }
 
 /** Describe ('D') and Close ('C') share one layout. */
@@ -94,7 +79,7 @@ export function decodeTarget(body: Buffer): TargetMessage | null {
   const r = new BodyReader(body);
   const kind = r.byte();
   const name = r.cstring();
-  if (!r.ok) return null;
+  if (!r.ok || !r.atEnd) return null;
   if (kind === 0x53) return { kind: 'S', name };
   if (kind === 0x50) return { kind: 'P', name };
   return null;
@@ -105,7 +90,7 @@ export function decodeExecute(body: Buffer): ExecuteMessage | null {
   const r = new BodyReader(body);
   const portal = r.cstring();
   const maxRows = r.int32();
-  return r.ok ? { portal, maxRows } : null;
+  return r.ok && r.atEnd ? { portal, maxRows } : null;
 }
 
 /** FunctionCall ('F'). */
@@ -113,10 +98,10 @@ export function decodeFunctionCall(body: Buffer): FunctionCallMessage | null {
   const r = new BodyReader(body);
   const functionOid = r.uint32();
   const argFormats = int16Array(r);
-  const count = r.int16();
+  const count = r.uint16();
   const args = valueArray(r, count);
   const resultFormat = r.int16();
-  return r.ok ? { functionOid, argFormats, args, resultFormat } : null;
+  return r.ok && r.atEnd ? { functionOid, argFormats, args, resultFormat } : null;
 }
 
 /** The format code of value `i` given the list sent: none = all text, one = all the same, else one each. */
@@ -127,7 +112,7 @@ export function formatOf(formats: readonly number[], i: number): number {
 }
 
 function int16Array(r: BodyReader): number[] {
-  const count = r.int16();
+  const count = r.uint16();
   const out: number[] = [];
   for (let i = 0; i < count && r.ok; i++) out.push(r.int16());
   return out;

@@ -1,5 +1,14 @@
 import type { Portal, PreparedStatement } from './prepared-statements.js';
+import type { StatementRange } from './statement-splitter.js';
 import type { StatementRun } from './statement-run.js';
+
+/** A multi-statement Query string as sent, kept until its ReadyForQuery to place an error's position. */
+export interface QueryText {
+  /** A copy of the query bytes (without the terminating zero). */
+  readonly bytes: Buffer;
+  /** The byte range of each statement, as the splitter found them (one per run). */
+  readonly ranges: readonly StatementRange[];
+}
 
 /**
  * A client message the server has not yet answered in full, in the order sent. The server answers
@@ -8,14 +17,26 @@ import type { StatementRun } from './statement-run.js';
  * rejected it, checking identity so that a later message with the same name is not disturbed.
  */
 export type PendingMessage =
-  /** Query: ends at ReadyForQuery; `next` is the statement the server is on. */
-  | { readonly kind: 'query'; readonly runs: readonly StatementRun[]; next: number }
+  /** Query: ends at ReadyForQuery; `next` is the statement the server is on; `text` when it holds several. */
+  | {
+      readonly kind: 'query';
+      readonly runs: readonly StatementRun[];
+      next: number;
+      readonly text: QueryText | null;
+    }
   /** Parse: ends at ParseComplete. */
   | { readonly kind: 'parse'; readonly prepared: PreparedStatement; readonly undo: () => void }
   /** Bind: ends at BindComplete. */
   | { readonly kind: 'bind'; readonly portal: Portal; readonly undo: () => void }
   /** Describe: ends at RowDescription or NoData (after ParameterDescription for a statement). */
-  | { readonly kind: 'describe'; readonly prepared: PreparedStatement | null; readonly portal: Portal | null }
+  | {
+      readonly kind: 'describe';
+      /** 'S' for a prepared statement, 'P' for a portal, and the name the client gave. */
+      readonly target: 'S' | 'P';
+      readonly name: string;
+      readonly prepared: PreparedStatement | null;
+      readonly portal: Portal | null;
+    }
   /** Execute: ends at CommandComplete, EmptyQueryResponse, PortalSuspended or ErrorResponse. */
   | {
       readonly kind: 'execute';

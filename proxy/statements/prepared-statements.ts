@@ -20,6 +20,8 @@ export interface PreparedStatement {
 /** A portal as the client created it with Bind ('' is the unnamed one). */
 export interface Portal {
   readonly name: string;
+  /** The name of the prepared statement the client bound it to ('' = unnamed). */
+  readonly statement: string;
   /** The statement it was bound to, or null when pgtrail never saw that statement's Parse. */
   readonly prepared: PreparedStatement | null;
   readonly params: readonly (string | null)[] | null;

@@ -5,60 +5,6 @@ import { BodyReader } from './body-reader.js';
  * Formats" defines their bodies. Each returns null for a malformed body.
  */
 
-/** Type bytes of the server messages the observer looks at. */
-export const ServerCode = {
-  ParseComplete: 0x31, // '1'
-  BindComplete: 0x32, // '2'
-  CloseComplete: 0x33, // '3'
-  ParameterDescription: 0x74, // 't'
-  RowDescription: 0x54, // 'T'
-  NoData: 0x6e, // 'n'
-  DataRow: 0x44, // 'D'
-  CommandComplete: 0x43, // 'C'
-  EmptyQueryResponse: 0x49, // 'I'
-  ErrorResponse: 0x45, // 'E'
-  NoticeResponse: 0x4e, // 'N'
-  PortalSuspended: 0x73, // 's'
-  ReadyForQuery: 0x5a, // 'Z'
-  CopyInResponse: 0x47, // 'G'
-  CopyOutResponse: 0x48, // 'H'
-  CopyBothResponse: 0x57, // 'W'
-  CopyData: 0x64, // 'd'
-  CopyDone: 0x63, // 'c'
-  FunctionCallResponse: 0x56, // 'V'
-  NotificationResponse: 0x41, // 'A'
-  ParameterStatus: 0x53, // 'S'
-} as const;
-
-/** The fields of an ErrorResponse a record keeps: SQLSTATE (field C), message (M), severity (V, else S). */
-export interface ErrorFields {
-  readonly code: string;
-  readonly message: string;
-  readonly severity: string;
-}
-
-/** ErrorResponse / NoticeResponse: pairs of Byte1 field type and String value, ended by a zero byte. */
-export function decodeErrorFields(body: Buffer): ErrorFields | null {
-  const r = new BodyReader(body);
-  let code = '';
-  let message = '';
-  let severity = '';
-  let localizedSeverity = '';
-  for (;;) {
-    const field = r.byte();
-    if (!r.ok || field === 0) break;
-    const value = r.cstring();
-    if (field === 0x43)
-      code = value; // C
-    else if (field === 0x4d)
-      message = value; // M
-    else if (field === 0x56)
-      severity = value; // V: never localized
-    else if (field === 0x53) localizedSeverity = value; // S
-  }
-  return r.ok ? { code, message, severity: severity || localizedSeverity } : null;
-}
-
 /** CommandComplete: String tag. */
 export function decodeCommandComplete(body: Buffer): string | null {
   const r = new BodyReader(body);

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
+import { BackendError } from '../backend-error.js';
 import { observe } from './testing/observer-harness.js';
-import { serverBody as b, serverType as T } from './testing/server-frames.js';
+import { BackendCode as T } from '../protocol/message-codes.js';
+import { serverBody as b } from './testing/server-frames.js';
 
 /** Client frames a real client may send, in any order. */
 const clientFrames = fc.constantFrom(
@@ -82,8 +84,16 @@ describe('SessionObserver with arbitrary traffic', () => {
       fc.property(steps, fc.integer({ min: 0, max: 3 }), (script, captureRows) => {
         const o = observe({ captureRows });
         for (const step of script) {
-          if (step.kind === 'client') o.client(step.frame);
-          else if (step.kind === 'server') o.server(step.code, step.body);
+          if (step.kind === 'client') {
+            // A malformed message is refused with 08P01 and ends the session (the forwarder stops).
+            try {
+              o.client(step.frame);
+            } catch (err) {
+              expect(err).toBeInstanceOf(BackendError);
+              expect((err as BackendError).sqlstate).toBe('08P01');
+              break;
+            }
+          } else if (step.kind === 'server') o.server(step.code, step.body);
           else o.dataRow(step.body, step.cut > 0 && step.cut < step.body.length ? [step.cut] : []);
         }
         o.observer.sessionEnded('client_quit');

@@ -3,7 +3,8 @@ import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
 import type { StatementFinished, StatementStarted, TrailEvent } from '../../recorder/events.js';
 import { observe } from './testing/observer-harness.js';
-import { serverBody as b, serverType as T } from './testing/server-frames.js';
+import { BackendCode as T } from '../protocol/message-codes.js';
+import { serverBody as b } from './testing/server-frames.js';
 
 const sha256 = (...bodies: Buffer[]): string => {
   const h = createHash('sha256');
@@ -297,13 +298,13 @@ describe('extended protocol', () => {
     );
   });
 
-  it('gives a failed Parse error to the Execute of that statement', () => {
+  it('gives a failed Parse error to the Execute of that statement, marked not executed', () => {
     const o = observe();
     o.client(serialize.parse({ text: 'SELEC 1' }), serialize.bind(), serialize.execute(), serialize.sync());
     o.server(T.ErrorResponse, b.error('42601', 'syntax error at or near "SELEC"'));
     o.server(T.ReadyForQuery, b.readyForQuery('I'));
     expect(finished(o.sink.events).map((e) => [e.error, e.notExecuted])).toEqual([
-      [{ code: '42601', message: 'syntax error at or near "SELEC"' }, false],
+      [{ code: '42601', message: 'syntax error at or near "SELEC"' }, true],
     ]);
   });
 
@@ -399,9 +400,9 @@ describe('extended protocol', () => {
       ['PREPARE By_Id (int) AS SELECT * FROM t WHERE id = $1', null, null],
       ['PREPARE other AS SELEC 1', null, null],
       ['SELECT * FROM t WHERE id = $1', 'by_id', ['7']],
-      ['', null, null],
+      ['', 'other', null],
       ['DEALLOCATE PREPARE by_id', null, null],
-      ['', null, ['8']],
+      ['', 'by_id', ['8']],
     ]);
   });
 

@@ -130,6 +130,14 @@ export class StatementRun {
     this.completedAt = at;
   }
 
+  /** The server refused the statement before running it (its Parse, Bind or Describe failed). */
+  refuse(error: RecordedError, at: number): void {
+    this.error = error;
+    this.notExecuted = true;
+    this.suspended = false;
+    this.completedAt = at;
+  }
+
   /** PortalSuspended: the row limit was reached; a later Execute of the same portal continues this statement. */
   suspend(at: number): void {
     this.suspended = true;

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { nodeSha256 } from '../node-sha256.js';
-import { encodeBase64 } from './base64.js';
+import { encodeBase64 } from '../format/base64.js';
 import { verifyJournal } from './journal-verifier.js';
-import { leafHash, nodeHash } from './merkle.js';
+import { leafHash, nodeHash } from '../format/merkle.js';
 
 const dir = join(import.meta.dirname, '..', 'testing', 'example-journal');
 const vkey = 'pgtrail/5eed5eed5eed5eed+12273791+AepKbGPinFIKvvVQexMuxfmVR3auvr57kkIe6mkURtIs';

@@ -5,17 +5,20 @@
  * extends what was verified before. It reports findings; it never repairs anything.
  *
  * This file and everything it imports run in a browser: no node: modules, bytes in, findings out.
- * It shares no code with the writer; docs/journal-format.md is the only contract between them.
+ * The format itself (envelope, hashes, tree, notes, checkpoints, keys, segment names) is
+ * recorder/format/, which the writer and the scanner use too: one definition of the bytes, so the
+ * writer cannot drift from what this walk checks. What guards against a shared mistake is
+ * docs/journal-format.md with its worked example and the known-answer vectors, not separate code.
  */
-import { encodeBase64, encodeBase64Into } from './base64.js';
-import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
+import { encodeBase64, encodeBase64Into } from '../format/base64.js';
+import { parseCheckpoint, type Checkpoint } from '../format/checkpoint.js';
 import { FindingCode, type Finding } from './journal-finding.js';
-import { keyRotationText } from './key-rotation.js';
-import { CompactRange, equalBytes, hashSize } from './merkle.js';
-import { openNote, parseNoteUnverified, parseVerifierKey, type NoteVerifierKey } from './note.js';
-import { EventEnvelopeReader, parseRecordLine, RecordKind, type ParsedRecordLine } from './record-line.js';
-import { parseSegmentName } from './segment-name.js';
-import { portableSha256, sha256IntoFrom, type Sha256, type Sha256Into } from './sha256.js';
+import { keyRotationText } from '../format/key-rotation.js';
+import { CompactRange, equalBytes, hashSize } from '../format/merkle.js';
+import { openNote, parseNoteUnverified, parseVerifierKey, type NoteVerifierKey } from '../format/note.js';
+import { EventEnvelopeReader, parseRecordLine, RecordKind, type ParsedRecordLine } from '../format/record-line.js';
+import { parseSegmentName } from '../format/segment-name.js';
+import { portableSha256, sha256IntoFrom, type Sha256, type Sha256Into } from '../format/sha256.js';
 import { VerifyError, VerifyErrorCode } from './verify-error.js';
 
 /** One segment file: its name and a way to read all of its bytes (which the verifier may briefly modify and restores). */

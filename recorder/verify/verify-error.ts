@@ -1,6 +1,8 @@
 /**
- * The one error class of the verifier core (recorder/verify/): malformed keys, notes, checkpoints
- * and state files. A journal that parses but does not verify is not an error: it yields findings
+ * The one error class of the verifier and of the journal-format layer it uses (recorder/verify/,
+ * recorder/format/): malformed keys, notes, checkpoints and state files. The format layer throws it
+ * too, so a malformed note is the same VERIFY_* code whether the writer, the scanner or the verifier
+ * parsed it. A journal that parses but does not verify is not an error: it yields findings
  * (journal-finding.ts). Codes are stable and listed in docs/errors.md.
  */
 

@@ -52,6 +52,7 @@ export async function startRecordingProxy(
     },
     remove() {
       rmSync(journal, { recursive: true, force: true });
+      rmSync(`${journal}.signing-key`, { force: true });
     },
   };
 }

@@ -3,7 +3,7 @@
  * shows the key the journal names, but verifies only against pinned ones: a key should be pinned
  * only when it matches the one obtained out of band (from `pgtrail keygen` or `start`'s output).
  */
-import { parseVerifierKey } from '../../recorder/verify/note.js';
+import { parseVerifierKey } from '../../recorder/format/note.js';
 
 const storageKey = 'pgtrail.pinnedKeys';
 

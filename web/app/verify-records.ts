@@ -4,12 +4,12 @@
  * signed notes, Ed25519) against the verifier keys the reviewer pinned. The server only supplies
  * lines and proofs; a wrong line, proof, checkpoint or key fails here, whoever runs the server.
  */
-import { decodeBase64 } from '../../recorder/verify/base64.js';
-import { parseCheckpoint } from '../../recorder/verify/checkpoint.js';
-import { keyRotationText } from '../../recorder/verify/key-rotation.js';
-import { leafHash, verifyInclusion } from '../../recorder/verify/merkle.js';
-import { formatKeyId, openNote, parseVerifierKey, type NoteVerifierKey } from '../../recorder/verify/note.js';
-import { portableSha256 } from '../../recorder/verify/sha256.js';
+import { decodeBase64 } from '../../recorder/format/base64.js';
+import { parseCheckpoint } from '../../recorder/format/checkpoint.js';
+import { keyRotationText } from '../../recorder/format/key-rotation.js';
+import { leafHash, verifyInclusion } from '../../recorder/format/merkle.js';
+import { formatKeyId, openNote, parseVerifierKey, type NoteVerifierKey } from '../../recorder/format/note.js';
+import { portableSha256 } from '../../recorder/format/sha256.js';
 
 /** Inclusion proofs as the server sends them (web/server/session-records.ts). */
 export interface ProofSet {

@@ -7,7 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseSegmentName } from '../../recorder/verify/segment-name.js';
+import { parseSegmentName } from '../../recorder/format/segment-name.js';
 
 const chunkBytes = 1024 * 1024;
 const newline = 0x0a;

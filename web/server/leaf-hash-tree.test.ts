@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
-import { inclusionProof, leafHash, rootOfLeafHashes, verifyInclusion } from '../../recorder/verify/merkle.js';
-import { portableSha256 } from '../../recorder/verify/sha256.js';
+import { inclusionProof, leafHash, rootOfLeafHashes, verifyInclusion } from '../../recorder/format/merkle.js';
+import { portableSha256 } from '../../recorder/format/sha256.js';
 import { LeafHashTree, recordLeafHash } from './leaf-hash-tree.js';
 
 const line = (i: number) => new TextEncoder().encode(`{"i":${i}}`);

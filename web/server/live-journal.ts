@@ -11,7 +11,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrailEvent } from '../../recorder/events.js';
-import { parseRecordEnvelope, RecordKind } from '../../recorder/verify/record-line.js';
+import { parseRecordEnvelope, RecordKind } from '../../recorder/format/record-line.js';
 import type { RecordLocation } from '../../search/journal-source.js';
 import { openIndex } from '../../search/open-index.js';
 import { segmentSource } from '../../search/segment-source.js';

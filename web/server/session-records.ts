@@ -3,7 +3,7 @@
  * and verifies them itself), in journal order, a page at a time; and inclusion proofs of records
  * against the latest checkpoint. The server only finds and reads; the browser decides what is true.
  */
-import { encodeBase64 } from '../../recorder/verify/base64.js';
+import { encodeBase64 } from '../../recorder/format/base64.js';
 import { candidateRows } from '../../search/statement-filter.js';
 import type { LiveJournal, LocatedRecord } from './live-journal.js';
 

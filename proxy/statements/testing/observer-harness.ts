@@ -1,7 +1,7 @@
 import type { EventSink, TrailEvent } from '../../../recorder/events.js';
 import type { TrafficObserver } from '../../traffic-observer.js';
 import { createStatementObserver } from '../statement-observer.js';
-import { serverType } from './server-frames.js';
+import { BackendCode } from '../../protocol/message-codes.js';
 
 /** A sink that keeps every event, for asserting what an observer reported. */
 export class CollectingSink implements EventSink {
@@ -59,7 +59,7 @@ function drivers(observer: TrafficObserver) {
       const cuts = [0, ...splits, body.length];
       for (let i = 0; i + 1 < cuts.length; i++) {
         observer.serverDataPiece(
-          serverType.DataRow,
+          BackendCode.DataRow,
           body.subarray(cuts[i], cuts[i + 1]),
           i === 0,
           i + 2 === cuts.length,

@@ -36,6 +36,19 @@ export const serverBody = {
       cstring(message),
       Buffer.from([0]),
     ]),
+  /** ErrorResponse with a position (field P, a 1-based character index into the query). */
+  errorAt: (code: string, message: string, position: number): Buffer =>
+    Buffer.concat([
+      Buffer.from('S'),
+      cstring('ERROR'),
+      Buffer.from('C'),
+      cstring(code),
+      Buffer.from('M'),
+      cstring(message),
+      Buffer.from('P'),
+      cstring(String(position)),
+      Buffer.from([0]),
+    ]),
   /** DataRow with text values (null = SQL NULL). */
   dataRow: (values: readonly (string | Buffer | null)[]): Buffer =>
     Buffer.concat([
@@ -73,27 +86,3 @@ export const serverBody = {
     value === null ? int32(-1) : Buffer.concat([int32(value.length), value]),
   empty: (): Buffer => Buffer.alloc(0),
 };
-
-/** Server type bytes, by protocol name. */
-export const serverType = {
-  ParseComplete: 0x31,
-  BindComplete: 0x32,
-  CloseComplete: 0x33,
-  ParameterDescription: 0x74,
-  RowDescription: 0x54,
-  NoData: 0x6e,
-  DataRow: 0x44,
-  CommandComplete: 0x43,
-  EmptyQueryResponse: 0x49,
-  ErrorResponse: 0x45,
-  NoticeResponse: 0x4e,
-  PortalSuspended: 0x73,
-  ReadyForQuery: 0x5a,
-  CopyInResponse: 0x47,
-  CopyOutResponse: 0x48,
-  CopyData: 0x64,
-  CopyDone: 0x63,
-  FunctionCallResponse: 0x56,
-  NotificationResponse: 0x41,
-  ParameterStatus: 0x53,
-} as const;

@@ -14,7 +14,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { portableSha256, type Sha256 } from './sha256.js';
-import { VerifyError, VerifyErrorCode } from './verify-error.js';
+import { VerifyError, VerifyErrorCode } from '../verify/verify-error.js';
 
 /** Signature type byte for Ed25519 keys in signed notes. */
 export const ed25519Algorithm = 0x01;

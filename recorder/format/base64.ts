@@ -1,6 +1,6 @@
 /**
- * Standard base64 (RFC 4648 section 4, with padding), written out so the verifier core has no
- * dependency on Node's Buffer. Decoding is strict and canonical: any character outside the
+ * Standard base64 (RFC 4648 section 4, with padding), written out so the journal-format layer
+ * (recorder/format/) has no dependency on Node's Buffer and runs in a browser. Decoding is strict and canonical: any character outside the
  * alphabet, wrong padding or non-zero trailing bits is rejected, so one byte string has exactly
  * one accepted spelling.
  */

@@ -11,7 +11,7 @@
  */
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { hashSize } from './merkle.js';
-import { VerifyError, VerifyErrorCode } from './verify-error.js';
+import { VerifyError, VerifyErrorCode } from '../verify/verify-error.js';
 
 /** A parsed checkpoint body. */
 export interface Checkpoint {

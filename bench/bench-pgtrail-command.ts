@@ -1,0 +1,47 @@
+/** `node dist/bin/pgtrail.js ...` as a child process for the benchmarks, waiting for the line it prints when ready. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const pgtrailBin = fileURLToPath(new URL('../bin/pgtrail.js', import.meta.url));
+
+/** A running pgtrail command. */
+export interface BenchCommand {
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** The first match of the ready pattern. */
+  readonly ready: RegExpMatchArray;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `pgtrail ...args` and resolves once its output matches `ready` (rejects after 60 s or on exit). */
+export function startPgtrailCommand(args: readonly string[], ready: RegExp): Promise<BenchCommand> {
+  const child = spawn(process.execPath, [pgtrailBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`pgtrail ${args[0]} did not start: ${out}`)), 60_000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const match = ready.exec(out);
+      if (match === null) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.stderr.off('data', onData);
+      child.stdout.resume();
+      child.stderr.resume();
+      resolve({
+        process: child,
+        pid: child.pid ?? 0,
+        ready: match,
+        stop: async () => {
+          child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then(() => reject(new Error(`pgtrail ${args[0]} exited: ${out}`)));
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * Records per CPU-second one recorder service sustains from several proxies: each proxy is the real
+ * proxy-side sink and link (recorder/remote/) in this process, pushing statement.started and
+ * statement.finished pairs as fast as the recorder acknowledges them (batched durability, the
+ * sink's own bound on unacknowledged bytes pacing it). Only the recorder process's CPU is counted.
+ */
+import { pino } from 'pino';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { RecorderLink } from '../recorder/remote/recorder-link.js';
+import { RemoteSink } from '../recorder/remote/remote-sink.js';
+import { statementFinished, statementStarted } from '../recorder/testing/sample-events.js';
+import { processCpuSeconds } from './process-cpu.js';
+
+/** What one load run measured. */
+export interface RecorderLoadResult {
+  readonly proxies: number;
+  readonly records: number;
+  readonly recorderCpuSeconds: number;
+  readonly wallSeconds: number;
+  readonly recordsPerCpuSecond: number;
+}
+
+/** Drives `proxies` sinks against the recorder at `url` for `seconds`; `recorderPid` is billed. */
+export async function loadRecorder(
+  url: string,
+  token: string,
+  recorderPid: number,
+  proxies: number,
+  seconds: number,
+): Promise<RecorderLoadResult> {
+  const logger = pino({ level: 'silent' });
+  const sinks = await Promise.all(
+    Array.from({ length: proxies }, (_, i) => connect(url, token, `bench-proxy-${i}-${process.pid}`, logger)),
+  );
+  const cpuBefore = processCpuSeconds(recorderPid);
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const counts = await Promise.all(sinks.map(({ sink }, i) => drive(sink, `b${i}`, deadline)));
+  for (const { sink } of sinks) while (sink.unacknowledged > 0) await new Promise((r) => setTimeout(r, 5));
+  const wallSeconds = (performance.now() - started) / 1000;
+  const recorderCpuSeconds = processCpuSeconds(recorderPid) - cpuBefore;
+  for (const { link } of sinks) link.close();
+  const records = counts.reduce((a, b) => a + b, 0);
+  return { proxies, records, recorderCpuSeconds, wallSeconds, recordsPerCpuSecond: records / recorderCpuSeconds };
+}
+
+async function connect(
+  url: string,
+  token: string,
+  instance: string,
+  logger: pino.Logger,
+): Promise<{ sink: RemoteSink; link: RecorderLink }> {
+  const sink = new RemoteSink({
+    durability: 'batched',
+    batchWindowMs: 10,
+    spool: null,
+    maxUnackedBytes: 4 * 1024 * 1024,
+    onFailure: (error) => {
+      throw error;
+    },
+  });
+  let welcomed: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    welcomed = resolve;
+  });
+  const link = new RecorderLink({
+    url,
+    token,
+    instance,
+    tls: null,
+    logger,
+    onWelcome: (seq) => {
+      sink.welcomed(seq);
+      welcomed();
+    },
+    onAck: (seq) => sink.acknowledged(seq),
+    onDown: () => sink.down(),
+  });
+  sink.attach(link);
+  link.start();
+  await ready;
+  return { sink, link };
+}
+
+/** Records statement pairs until the deadline; returns how many events it recorded. */
+async function drive(sink: RemoteSink, session: string, deadline: number): Promise<number> {
+  let n = 0;
+  while (performance.now() < deadline) {
+    for (let i = 0; i < 200; i++) {
+      n++;
+      const waitStarted = sink.record(statementStarted(session, n));
+      const waitFinished = sink.record(statementFinished(session, n));
+      if (waitStarted !== null || waitFinished !== null) await Promise.all([waitStarted, waitFinished]);
+    }
+    await yieldToLoop();
+  }
+  return n * 2;
+}

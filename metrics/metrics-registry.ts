@@ -1,0 +1,210 @@
+/**
+ * The Prometheus registry of one pgtrail process (docs/metrics.md lists every metric). Counters
+ * are read at scrape time from what the proxy, the event counters and the journal writer already
+ * keep (collect callbacks), so nothing here runs on the forwarding path; the two histograms are
+ * observed as things happen (one statement, one durable write).
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import { connectionOutcomes, type ProxyCounters } from '../proxy/proxy-counters.js';
+import type { JournalWriter } from '../recorder/journal-writer.js';
+import { BucketHistogram } from './bucket-histogram.js';
+import { EventCounters, statementOutcomes } from './event-counters.js';
+import { registerProcessMetrics } from './process-metrics.js';
+import { statementKinds } from '../search/statement-kind.js';
+
+/** Upper bounds (seconds) of the statement duration buckets: 0.5 ms to a minute. */
+export const statementDurationBuckets = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+/** Upper bounds (seconds) of the durable write buckets: 0.1 ms to a second. */
+export const durableWriteBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** What the registry reads; `proxy` and `writer` are attached once they exist. */
+export interface MetricsSources {
+  proxy: { readonly counters: ProxyCounters; readonly sessionCount: number } | null;
+  writer: JournalWriter | null;
+}
+
+/** One process's metrics: the registry to serve, and the hooks that feed it. */
+export interface PgtrailMetrics {
+  readonly registry: Registry;
+  /** Counts session and statement events (put in front of the journal sink with countingSink). */
+  readonly events: EventCounters;
+  /** Takes each durable write's milliseconds (the journal writer's onDurableWrite). */
+  readonly observeDurableWrite: (ms: number) => void;
+  /** Where the collect callbacks read from. */
+  readonly sources: MetricsSources;
+}
+
+/** Builds the registry with every metric of docs/metrics.md and the default process metrics. */
+export function createMetrics(maxUserLabels: number): PgtrailMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  registerProcessMetrics(registry);
+  const sources: MetricsSources = { proxy: null, writer: null };
+
+  const statementDuration = new BucketHistogram(
+    'pgtrail_statement_duration_seconds',
+    'Time from a statement leaving pgtrail to its completion.',
+    statementDurationBuckets,
+  );
+  statementDuration.register(registry);
+  const durableWrite = new BucketHistogram(
+    'pgtrail_journal_durable_write_seconds',
+    'Time of each durable (O_DSYNC or write + fdatasync) journal write.',
+    durableWriteBuckets,
+  );
+  durableWrite.register(registry);
+  const events = new EventCounters(maxUserLabels, (seconds) => statementDuration.observe(seconds));
+
+  proxyMetrics(registers, sources);
+  eventMetrics(registers, events);
+  journalMetrics(registers, sources);
+  return { registry, events, sources, observeDurableWrite: (ms) => durableWrite.observe(ms / 1000) };
+}
+
+type Registers = Registry[];
+
+function proxyMetrics(registers: Registers, sources: MetricsSources): void {
+  new Counter({
+    name: 'pgtrail_connections_accepted_total',
+    help: 'Client connections accepted on the proxy port.',
+    registers,
+    collect() {
+      setCounter(this, {}, sources.proxy?.counters.connectionsAccepted ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pgtrail_connections_open',
+    help: 'Client connections open now (authenticating or forwarding).',
+    registers,
+    collect() {
+      this.set(sources.proxy?.sessionCount ?? 0);
+    },
+  });
+  new Counter({
+    name: 'pgtrail_connections_closed_total',
+    help: 'Client connections closed, by outcome (forwarded, refused, cancel_request, dropped).',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      this.reset();
+      for (const outcome of connectionOutcomes)
+        this.inc({ outcome }, sources.proxy?.counters.connectionsClosed[outcome] ?? 0);
+    },
+  });
+  new Counter({
+    name: 'pgtrail_forwarded_bytes_total',
+    help: 'Bytes forwarded after startup, by direction (client_to_server, server_to_client).',
+    labelNames: ['direction'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ direction: 'client_to_server' }, sources.proxy?.counters.bytesFromClients ?? 0);
+      this.inc({ direction: 'server_to_client' }, sources.proxy?.counters.bytesFromServers ?? 0);
+    },
+  });
+}
+
+function eventMetrics(registers: Registers, events: EventCounters): void {
+  new Counter({
+    name: 'pgtrail_sessions_total',
+    help: 'Authentications, by identity method and result (ok, failed, refused).',
+    labelNames: ['method', 'result'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [key, n] of events.sessions) {
+        const [method = '', result = ''] = key.split('\t');
+        this.inc({ method, result }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'pgtrail_sessions_open',
+    help: 'Sessions opened and not yet closed.',
+    registers,
+    collect() {
+      this.set(events.openSessions);
+    },
+  });
+  new Counter({
+    name: 'pgtrail_statements_total',
+    help: 'Finished statements, by kind (as search --kind) and outcome (ok, error, not_executed).',
+    labelNames: ['kind', 'outcome'],
+    registers,
+    collect() {
+      this.reset();
+      for (const kind of statementKinds)
+        for (const outcome of statementOutcomes) {
+          const n = events.statementCount(kind, outcome);
+          if (n > 0) this.inc({ kind, outcome }, n);
+        }
+    },
+  });
+  new Counter({
+    name: 'pgtrail_user_statements_total',
+    help: 'Finished statements by authenticated user and database (capped by metrics.maxUserLabels; the rest as _other).',
+    labelNames: ['user', 'database'],
+    registers,
+    collect() {
+      this.reset();
+      for (const slot of events.userSlots) this.inc({ user: slot.user, database: slot.database }, slot.statements);
+    },
+  });
+}
+
+function journalMetrics(registers: Registers, sources: MetricsSources): void {
+  let sizeAtOpen: number | null = null;
+  new Counter({
+    name: 'pgtrail_journal_records_appended_total',
+    help: 'Journal records appended by this process (events and the journal’s own records).',
+    registers,
+    collect() {
+      const writer = sources.writer;
+      if (writer === null) return;
+      sizeAtOpen ??= writer.size - writer.queuedRecords;
+      setCounter(this, {}, Math.max(0, writer.size - sizeAtOpen));
+    },
+  });
+  gauge(
+    registers,
+    'pgtrail_journal_durable_records',
+    'Records in the journal known to be on disk (its tree size).',
+    () => (sources.writer ? sources.writer.durableSize : 0),
+  );
+  gauge(registers, 'pgtrail_journal_queue_records', 'Records waiting for the next journal batch.', () =>
+    sources.writer ? sources.writer.queuedRecords : 0,
+  );
+  new Counter({
+    name: 'pgtrail_journal_checkpoints_total',
+    help: 'Signed checkpoints written by this process.',
+    registers,
+    collect() {
+      setCounter(this, {}, sources.writer?.checkpoints.count ?? 0);
+    },
+  });
+  gauge(registers, 'pgtrail_journal_checkpoint_tree_size', 'Tree size signed by the latest checkpoint written.', () =>
+    sources.writer ? sources.writer.checkpoints.lastSize : 0,
+  );
+  gauge(registers, 'pgtrail_journal_failed', '1 once the journal writer has failed closed, else 0.', () =>
+    sources.writer?.failure ? 1 : 0,
+  );
+}
+
+function gauge(registers: Registers, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers,
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/** Sets a counter to a value kept elsewhere (a counter has no set: reset, then add). */
+function setCounter(counter: Counter, labels: Record<string, string>, value: number): void {
+  counter.reset();
+  counter.inc(labels, value);
+}

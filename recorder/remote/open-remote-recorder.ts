@@ -1,0 +1,90 @@
+/**
+ * The proxy's recorder when the journal is remote: redaction and password scrubbing (the same as
+ * the local recorder's, applied before an event leaves the process, so the spool and the wire never
+ * carry what the journal must not), the spool, the sink and its link to the recorder service.
+ */
+import type { Logger } from 'pino';
+import type { Durability, RecordingConfig } from '../../config/config.js';
+import type { EventSink, TrailEvent } from '../events.js';
+import { createRedactor } from '../redaction.js';
+import { EventSpool } from './event-spool.js';
+import { RecorderLink, type RemoteTls } from './recorder-link.js';
+import type { RemoteRecorderError } from './remote-recorder-error.js';
+import { RemoteSink } from './remote-sink.js';
+
+/** Where and how to record remotely. */
+export interface RemoteRecorderOptions {
+  readonly url: string;
+  readonly token: string;
+  readonly instance: string;
+  readonly tls: RemoteTls | null;
+  readonly durability: Durability;
+  readonly batchWindowMs: number;
+  /** The spool directory, or null to keep unacknowledged events in memory only. */
+  readonly spoolDir: string | null;
+  /** Bound of the spool (or of the memory queue) in bytes of unacknowledged events. */
+  readonly spoolMaxBytes: number;
+  readonly recording: RecordingConfig;
+  readonly logger: Logger;
+  readonly onFailure: (error: RemoteRecorderError) => void;
+}
+
+/** A running remote recorder. */
+export interface RemoteRecorder {
+  /** Where the proxy sends its events. */
+  readonly sink: EventSink;
+  readonly remote: RemoteSink;
+  /** Events spooled at start (resent once the recorder is reached). */
+  readonly spooledAtStart: number;
+  /** Resolves when the recorder first welcomes this proxy, or after `ms` (false then). */
+  connected(ms: number): Promise<boolean>;
+  /** Waits up to `waitMs` for unacknowledged events to be acknowledged, then disconnects. */
+  close(waitMs: number): Promise<void>;
+}
+
+/** Opens the spool (reading what it holds), and starts connecting to the recorder service. */
+export async function openRemoteRecorder(options: RemoteRecorderOptions): Promise<RemoteRecorder> {
+  const redactor = await createRedactor(options.recording.redaction);
+  const spool = options.spoolDir === null ? null : await EventSpool.open(options.spoolDir);
+  const remote = new RemoteSink({
+    durability: options.durability,
+    batchWindowMs: options.batchWindowMs,
+    spool,
+    maxUnackedBytes: options.spoolMaxBytes,
+    onFailure: options.onFailure,
+  });
+  let welcome: (() => void) | null = null;
+  const welcomed = new Promise<void>((resolve) => {
+    welcome = resolve;
+  });
+  const link = new RecorderLink({
+    url: options.url,
+    token: options.token,
+    instance: options.instance,
+    tls: options.tls,
+    logger: options.logger.child({ component: 'recorder-link' }),
+    onWelcome: (seq) => {
+      remote.welcomed(seq);
+      welcome?.();
+    },
+    onAck: (seq) => remote.acknowledged(seq),
+    onDown: () => remote.down(),
+  });
+  remote.attach(link);
+  link.start();
+  const sink: EventSink = { record: (event: TrailEvent) => remote.record(redactor.redact(event)) };
+  return {
+    sink,
+    remote,
+    spooledAtStart: spool?.events.length ?? 0,
+    connected: (ms) =>
+      Promise.race([
+        welcomed.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref()),
+      ]),
+    close: async (waitMs) => {
+      await remote.close(waitMs);
+      link.close();
+    },
+  };
+}

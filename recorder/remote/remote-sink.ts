@@ -1,0 +1,282 @@
+/**
+ * The EventSink of a proxy that records into a remote recorder service (docs/recorder-service.md).
+ * Every event gets the next sequence number of this instance, is queued (and spooled, when a spool
+ * is configured) until the recorder acknowledges it durable, and is sent in Batches over the link.
+ *
+ * When the caller must wait (strict durability; batched once the spool is full) record() returns a
+ * promise that resolves when the event's Ack arrives. A statement.started or session.opened event
+ * that must wait while the recorder is unreachable is refused at once (RECORDER_UNREACHABLE or
+ * RECORDER_SPOOL_FULL, SQLSTATE 57P03): the statement is not run (its statement.started is still
+ * queued when there is room, so the journal shows the attempt, finished as notExecuted). When the link
+ * drops, the promises still waiting are rejected the same way, but their events stay queued and are
+ * resent: the journal then says the statement was not executed. Nothing queued is ever dropped.
+ *
+ * Numbering: a proxy whose spool holds history continues from it; otherwise (a first start, or no
+ * spool) events queued before the first Welcome are numbered from the recorder's durable sequence
+ * number + 1 when it arrives.
+ */
+import type { Durability } from '../../config/config.js';
+import type { EventSink, TrailEvent } from '../events.js';
+import { encodeBatch, wireLimits } from '../wire/recorder-frames.js';
+import type { EventSpool, SpooledEvent } from './event-spool.js';
+import type { RecorderLink } from './recorder-link.js';
+import { RemoteRecorderError, RemoteRecorderErrorCode } from './remote-recorder-error.js';
+
+/** What a RemoteSink needs. */
+export interface RemoteSinkOptions {
+  readonly durability: Durability;
+  readonly batchWindowMs: number;
+  /** The spool, with the events it held at open and the next sequence number it knows; null: memory only. */
+  readonly spool: {
+    readonly spool: EventSpool;
+    readonly events: SpooledEvent[];
+    readonly nextSeq: number | null;
+  } | null;
+  /** Unacknowledged bytes beyond which the sink waits for acks as strict does (the spool's bound). */
+  readonly maxUnackedBytes: number;
+  /** Told once when the sink fails closed. */
+  readonly onFailure: (error: RemoteRecorderError) => void;
+}
+
+interface Waiter {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface Entry {
+  /** 0 until numbered (before the first Welcome of a proxy without spooled history). */
+  seq: number;
+  readonly bytes: Buffer;
+  waiter: Waiter | null;
+}
+
+const maxBatchEvents = 4096;
+const maxBatchBytes = 1024 * 1024;
+
+/** The remote recorder's EventSink (see the file comment). */
+export class RemoteSink implements EventSink {
+  #link: RecorderLink | null = null;
+  // Unacknowledged entries are queue[head..]; sendAt and spoolAt are the next to send and to spool.
+  #queue: Entry[] = [];
+  #head = 0;
+  #sendAt = 0;
+  #spoolAt = 0;
+  #numbered: boolean;
+  #nextSeq: number;
+  #acked = 0;
+  #unackedBytes = 0;
+  #scheduled = false;
+  #failure: RemoteRecorderError | null = null;
+  #closed = false;
+  #drained: (() => void) | null = null;
+
+  constructor(private readonly options: RemoteSinkOptions) {
+    const spooled = options.spool;
+    this.#numbered = spooled?.nextSeq != null;
+    this.#nextSeq = spooled?.nextSeq ?? 1;
+    for (const e of spooled?.events ?? []) {
+      this.#queue.push({ seq: e.seq, bytes: e.bytes, waiter: null });
+      this.#unackedBytes += e.bytes.length;
+    }
+    this.#spoolAt = this.#queue.length;
+  }
+
+  /** Connects the sink to its link (the link's callbacks call back into the sink). */
+  attach(link: RecorderLink): void {
+    this.#link = link;
+  }
+
+  /** Events queued and not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  record(event: TrailEvent): Promise<void> | null {
+    if (this.#failure !== null) return rejected(this.#failure);
+    if (this.#closed)
+      return rejected(new RemoteRecorderError(RemoteRecorderErrorCode.closed, 'the recorder sink is closed'));
+    const bytes = Buffer.from(JSON.stringify(event), 'utf8');
+    if (bytes.length > wireLimits.maxEventBytes) {
+      return rejected(new RemoteRecorderError(RemoteRecorderErrorCode.eventTooLarge, 'an event is larger than 16 MiB'));
+    }
+    const full = this.#unackedBytes + bytes.length > this.options.maxUnackedBytes;
+    // Until numbering is known (a proxy that never reached its recorder) nothing can be spooled: fail closed.
+    const waits = this.options.durability === 'strict' || full || !this.#numbered;
+    const gating = event.type === 'statement.started' || event.type === 'session.opened';
+    if (waits && gating && this.#link?.isOpen !== true) {
+      // The statement is not run; its record still goes (when there is room), followed by its
+      // statement.finished saying notExecuted, so the journal shows the attempt.
+      if (!full && event.type === 'statement.started') {
+        this.#enqueue(bytes, null);
+        this.#schedule(false);
+      }
+      return rejected(
+        full && this.options.durability === 'batched'
+          ? new RemoteRecorderError(
+              RemoteRecorderErrorCode.spoolFull,
+              'the spool is full and the recorder is unreachable',
+            )
+          : new RemoteRecorderError(RemoteRecorderErrorCode.unreachable, 'the recorder is unreachable'),
+      );
+    }
+    const entry = this.#enqueue(bytes, waits ? newWaiter() : null);
+    this.#schedule(waits);
+    return entry.waiter?.promise ?? null;
+  }
+
+  #enqueue(bytes: Buffer, waiter: Waiter | null): Entry {
+    const entry: Entry = { seq: this.#numbered ? this.#nextSeq++ : 0, bytes, waiter };
+    this.#queue.push(entry);
+    this.#unackedBytes += bytes.length;
+    return entry;
+  }
+
+  /** The recorder welcomed the link: it holds this instance's events up to durableSeq. */
+  welcomed(durableSeq: number): void {
+    if (this.#failure !== null) return;
+    if (!this.#numbered) {
+      this.#nextSeq = durableSeq + 1;
+      for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.seq = this.#nextSeq++;
+      this.#numbered = true;
+    } else {
+      this.acknowledged(durableSeq);
+      const first = this.#head < this.#queue.length ? this.#queue[this.#head]!.seq : this.#nextSeq;
+      if (first > durableSeq + 1) {
+        this.#fail(
+          new RemoteRecorderError(
+            RemoteRecorderErrorCode.sequenceLost,
+            `the recorder holds events of this instance up to ${durableSeq}, the proxy continues at ${first}`,
+          ),
+        );
+        return;
+      }
+      if (this.#head === this.#queue.length) this.#nextSeq = durableSeq + 1;
+    }
+    this.#sendAt = this.#head;
+    this.#flush();
+  }
+
+  /** Everything up to durableSeq is durable at the recorder. */
+  acknowledged(durableSeq: number): void {
+    this.#acked = Math.max(this.#acked, durableSeq);
+    while (this.#head < this.#queue.length && this.#queue[this.#head]!.seq <= durableSeq) {
+      const entry = this.#queue[this.#head]!;
+      if (entry.seq === 0) break;
+      this.#unackedBytes -= entry.bytes.length;
+      entry.waiter?.resolve();
+      this.#head++;
+    }
+    this.#compact();
+    this.options.spool?.spool.acknowledged(this.#acked, this.#nextSeq).catch((err: unknown) => this.#failWith(err));
+    if (this.#head === this.#queue.length) this.#drained?.();
+  }
+
+  /** The link went down: whoever waits is refused (their statements are not run); events stay queued. */
+  down(): void {
+    const refusal = new RemoteRecorderError(RemoteRecorderErrorCode.unreachable, 'the recorder became unreachable');
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const entry = this.#queue[i]!;
+      entry.waiter?.reject(refusal);
+      entry.waiter = null;
+    }
+    this.#sendAt = this.#head;
+  }
+
+  /** Stops taking events; waits up to `waitMs` for the queue to be acknowledged, then closes the spool. */
+  async close(waitMs: number): Promise<void> {
+    this.#closed = true;
+    this.#flush();
+    if (this.#head < this.#queue.length && this.#failure === null) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        setTimeout(resolve, waitMs).unref();
+      });
+    }
+    await this.options.spool?.spool.close().catch(() => undefined);
+  }
+
+  #schedule(urgent: boolean): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    if (this.options.durability === 'strict' || urgent) setImmediate(() => this.#flush());
+    else setTimeout(() => this.#flush(), Math.max(1, Math.floor(this.options.batchWindowMs / 2))).unref();
+  }
+
+  /** Spools what is new, then sends what the link has not carried yet. */
+  #flush(): void {
+    this.#scheduled = false;
+    if (this.#failure !== null || !this.#numbered) return;
+    const spool = this.options.spool?.spool;
+    const from = Math.max(this.#spoolAt, this.#head);
+    if (spool !== undefined && from < this.#queue.length) {
+      const events = this.#queue.slice(from).map((e) => ({ seq: e.seq, bytes: e.bytes }));
+      this.#spoolAt = this.#queue.length;
+      spool.append(events).catch((err: unknown) => this.#failWith(err));
+    }
+    const link = this.#link;
+    if (link === null || !link.isOpen) return;
+    while (this.#sendAt < this.#queue.length) {
+      const first = this.#queue[this.#sendAt]!.seq;
+      const bytes: Buffer[] = [];
+      let size = 0;
+      while (
+        this.#sendAt < this.#queue.length &&
+        bytes.length < maxBatchEvents &&
+        (size < maxBatchBytes || bytes.length === 0)
+      ) {
+        const entry = this.#queue[this.#sendAt]!;
+        bytes.push(entry.bytes);
+        size += entry.bytes.length;
+        this.#sendAt++;
+      }
+      if (!link.send(encodeBatch(first, bytes))) {
+        this.#sendAt = this.#head;
+        return;
+      }
+    }
+  }
+
+  /** Drops acknowledged entries from the front once they are many. */
+  #compact(): void {
+    if (this.#head < 1024 || this.#head * 2 < this.#queue.length) return;
+    this.#queue = this.#queue.slice(this.#head);
+    this.#sendAt = Math.max(0, this.#sendAt - this.#head);
+    this.#spoolAt = Math.max(0, this.#spoolAt - this.#head);
+    this.#head = 0;
+  }
+
+  #failWith(err: unknown): void {
+    this.#fail(
+      err instanceof RemoteRecorderError
+        ? err
+        : new RemoteRecorderError(RemoteRecorderErrorCode.spoolFailed, 'writing the spool failed', { cause: err }),
+    );
+  }
+
+  #fail(error: RemoteRecorderError): void {
+    if (this.#failure !== null) return;
+    this.#failure = error;
+    for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.waiter?.reject(error);
+    this.#link?.close();
+    this.options.onFailure(error);
+  }
+}
+
+function newWaiter(): Waiter {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Callers ignore the promises of events that do not gate forwarding: never an unhandled rejection.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+function rejected(error: RemoteRecorderError): Promise<void> {
+  const promise = Promise.reject(error);
+  promise.catch(() => undefined);
+  return promise;
+}

@@ -1,0 +1,190 @@
+/**
+ * One proxy's WebSocket connection to the recorder service, already authenticated on its HTTP
+ * upgrade (recorder-service.ts). The proxy sends Hello, is told the last durable sequence number of
+ * its instance (Welcome), then sends Batches; each Batch is appended to the journal and acknowledged
+ * once durable (Ack). Rules (docs/recorder-protocol.md):
+ * - the first Batch of a connection may start at or before the next expected number: events the
+ *   journal already holds are duplicates (a resend after a reconnect) and are dropped;
+ * - every later Batch must start exactly where the previous one ended: an earlier start is a replay,
+ *   a later one a gap, and either is refused with a Refusal frame and the connection closed;
+ * - any frame out of place, malformed, or an event that is not a well-formed event, is refused the same way.
+ * A Batch is checked in full before any of it is appended, so a refused Batch leaves no trace.
+ */
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { JournalWriter } from '../journal-writer.js';
+import { decodeFrame, encodeAck, encodeRefusal, encodeWelcome, type Batch } from '../wire/recorder-frames.js';
+import { WireError } from '../wire/wire-error.js';
+import { RecorderServiceError, RecorderServiceErrorCode } from './recorder-service-error.js';
+import { relayedEventLine } from './relayed-event.js';
+
+/** What the service knows of one instance name, across its connections. */
+export interface InstanceState {
+  /** Highest sequence number appended to the writer (durable or about to be). */
+  accepted: number;
+  /** The connection currently speaking for this instance. */
+  connection: RecorderConnection | null;
+}
+
+/** What every connection shares. */
+export interface ConnectionDeps {
+  readonly writer: JournalWriter;
+  readonly instances: Map<string, InstanceState>;
+  readonly logger: Logger;
+  readonly helloTimeoutMs: number;
+}
+
+/** WebSocket close code sent with a Refusal (4000-4999 are for applications). */
+export const refusalCloseCode = 4000;
+// Appended bytes not yet acknowledged beyond which the connection stops reading (the disk is behind).
+const maxUnackedBytes = 32 * 1024 * 1024;
+
+/** The protocol state of one connection (see the file comment). */
+export class RecorderConnection {
+  #state: 'hello' | 'welcoming' | 'open' | 'closed' = 'hello';
+  #instanceName = '';
+  #instance: InstanceState | null = null;
+  // Where this connection's next Batch must start; null until its first Batch.
+  #expect: number | null = null;
+  #unackedBytes = 0;
+  #paused = false;
+  readonly #helloTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly deps: ConnectionDeps,
+    private readonly log: Logger,
+  ) {
+    this.#helloTimer = setTimeout(
+      () => this.refuse(new RecorderServiceError(RecorderServiceErrorCode.helloTimeout, 'no hello in time')),
+      deps.helloTimeoutMs,
+    );
+    socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    socket.on('close', () => this.#closed());
+    socket.on('error', () => this.#closed());
+  }
+
+  /** The instance this connection speaks for ('' before Hello). */
+  get instance(): string {
+    return this.#instanceName;
+  }
+
+  /** Sends a Refusal with the error's code and closes the connection. */
+  refuse(error: { readonly code: string; readonly message: string }): void {
+    if (this.#state === 'closed') return;
+    this.log.warn({ code: error.code, instance: this.#instanceName || null }, 'recorder connection refused');
+    if (this.socket.readyState === this.socket.OPEN) {
+      this.socket.send(encodeRefusal(error.code, error.message));
+      this.socket.close(refusalCloseCode, error.code);
+    }
+    this.#closed();
+    setTimeout(() => this.socket.terminate(), 2_000).unref();
+  }
+
+  #onMessage(data: unknown, isBinary: boolean): void {
+    if (this.#state === 'closed') return;
+    if (!isBinary || !Buffer.isBuffer(data)) {
+      this.refuse(unexpected('only binary frames are accepted'));
+      return;
+    }
+    try {
+      const frame = decodeFrame(data);
+      if (frame.type === 'hello' && this.#state === 'hello') void this.#hello(frame.instance);
+      else if (frame.type === 'batch' && this.#state === 'open') this.#batch(frame, data.length);
+      else throw unexpected(`a ${frame.type} frame is not expected now`);
+    } catch (err) {
+      if (err instanceof RecorderServiceError || err instanceof WireError) this.refuse(err);
+      else throw err;
+    }
+  }
+
+  async #hello(instance: string): Promise<void> {
+    clearTimeout(this.#helloTimer);
+    this.#state = 'welcoming';
+    this.#instanceName = instance;
+    let state = this.deps.instances.get(instance);
+    if (state === undefined) {
+      state = { accepted: 0, connection: null };
+      this.deps.instances.set(instance, state);
+    }
+    const previous = state.connection;
+    state.connection = this;
+    previous?.refuse(new RecorderServiceError(RecorderServiceErrorCode.replaced, 'a new connection took over'));
+    // What was appended for this instance must be durable before the proxy is told where it stands.
+    try {
+      await this.deps.writer.flush();
+    } catch {
+      this.refuse(new RecorderServiceError(RecorderServiceErrorCode.journalFailed, 'the journal failed closed'));
+      return;
+    }
+    if (this.#state !== 'welcoming' || state.connection !== this) return;
+    this.#instance = state;
+    this.#state = 'open';
+    this.log.info({ instance, durableSeq: state.accepted }, 'recorder connection opened');
+    this.socket.send(encodeWelcome(state.accepted));
+  }
+
+  #batch(batch: Batch, frameBytes: number): void {
+    const state = this.#instance!;
+    const first = batch.firstSeq;
+    if (this.#expect !== null && first !== this.#expect) {
+      throw first < this.#expect
+        ? new RecorderServiceError(
+            RecorderServiceErrorCode.sequenceReplayed,
+            `batch starts at ${first}, expected ${this.#expect}`,
+          )
+        : new RecorderServiceError(
+            RecorderServiceErrorCode.sequenceGap,
+            `batch starts at ${first}, expected ${this.#expect}`,
+          );
+    }
+    if (first > state.accepted + 1) {
+      throw new RecorderServiceError(
+        RecorderServiceErrorCode.sequenceGap,
+        `batch starts at ${first}, expected ${state.accepted + 1}`,
+      );
+    }
+    const last = first + batch.events.length - 1;
+    this.#expect = last + 1;
+    // Events the journal holds already (a resend after a reconnect) are dropped by sequence number.
+    const skip = Math.min(batch.events.length, state.accepted + 1 - first);
+    const lines: string[] = [];
+    for (let i = skip; i < batch.events.length; i++) {
+      lines.push(relayedEventLine(batch.events[i]!, this.#instanceName, first + i));
+    }
+    let durable: Promise<void> = this.deps.writer.flush();
+    for (const line of lines) durable = this.deps.writer.appendSerialized(line);
+    if (last > state.accepted) state.accepted = last;
+    this.#unackedBytes += frameBytes;
+    if (this.#unackedBytes > maxUnackedBytes && !this.#paused) {
+      this.#paused = true;
+      this.socket.pause();
+    }
+    durable.then(
+      () => this.#acknowledge(last, frameBytes),
+      () => this.refuse(new RecorderServiceError(RecorderServiceErrorCode.journalFailed, 'the journal failed closed')),
+    );
+  }
+
+  #acknowledge(seq: number, frameBytes: number): void {
+    this.#unackedBytes -= frameBytes;
+    if (this.#paused && this.#unackedBytes <= maxUnackedBytes / 2) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+    if (this.#state === 'open' && this.socket.readyState === this.socket.OPEN) this.socket.send(encodeAck(seq));
+  }
+
+  #closed(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearTimeout(this.#helloTimer);
+    const state = this.deps.instances.get(this.#instanceName);
+    if (state !== undefined && state.connection === this) state.connection = null;
+    if (this.#instanceName !== '') this.log.info({ instance: this.#instanceName }, 'recorder connection closed');
+  }
+}
+
+function unexpected(message: string): RecorderServiceError {
+  return new RecorderServiceError(RecorderServiceErrorCode.unexpectedFrame, message);
+}
