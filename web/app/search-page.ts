@@ -7,6 +7,12 @@ import { listen } from './live-connection.js';
 
 const pageSize = 50;
 
+/** The SQL on one line, cut at 160 characters: the session page shows it whole. */
+function oneLine(sql: string): string {
+  const flat = sql.replace(/\s+/g, ' ').trim();
+  return flat.length > 160 ? `${flat.slice(0, 160)}…` : flat;
+}
+
 function result(r: StatementRow): HTMLElement {
   if (r.error) return h('span', { class: 'tag tag-error', title: r.error.message }, `ERROR ${r.error.code}`);
   return h(
@@ -69,13 +75,13 @@ export async function showSearch(root: HTMLElement, params: URLSearchParams): Pr
           h(
             'tr',
             { 'data-testid': 'search-row' },
-            h('td', {}, formatTime(r.ts)),
+            h('td', { class: 'time' }, formatTime(r.ts)),
             h('td', {}, h('a', { href: `#/session/${encodeURIComponent(r.session)}` }, `${r.session}#${r.statement}`)),
             h('td', {}, r.user),
             h('td', {}, r.database ?? '?'),
             h('td', {}, result(r)),
             h('td', { class: 'num' }, r.duration_ms === null ? '' : formatDuration(r.duration_ms)),
-            h('td', { class: 'sql-cell' }, h('code', {}, r.sql.length > 200 ? `${r.sql.slice(0, 200)}…` : r.sql)),
+            h('td', { class: 'sql-cell' }, h('code', {}, oneLine(r.sql))),
           ),
         ),
       ),

@@ -112,7 +112,7 @@ export async function showSession(root: HTMLElement, session: string): Promise<v
   const controls = h(
     'div',
     { class: 'player' },
-    button('⏮ Restart', () => (stop(), (shown = 0), render())),
+    button('Restart', () => (stop(), (shown = 0), render())),
     button(
       'Step ▸',
       () => (
@@ -125,8 +125,8 @@ export async function showSession(root: HTMLElement, session: string): Promise<v
       ),
     ),
     button('▶ Play 1×', () => play(1), { 'data-testid': 'play-1x' }),
-    button('▶▶ Play 10×', () => play(10), { 'data-testid': 'play-10x' }),
-    button('⏸ Pause', stop),
+    button('▶ Play 10×', () => play(10), { 'data-testid': 'play-10x' }),
+    button('Pause', stop),
     button('Show all', () => (stop(), (shown = null), render())),
     status,
   );

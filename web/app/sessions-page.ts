@@ -12,7 +12,7 @@ function row(s: SessionRow): HTMLElement {
   return h(
     'tr',
     { 'data-testid': 'session-row' },
-    h('td', {}, formatTime(s.opened)),
+    h('td', { class: 'time' }, formatTime(s.opened)),
     h('td', {}, h('a', { href: `#/session/${encodeURIComponent(s.session)}` }, s.session)),
     h('td', {}, s.user ?? '?'),
     h('td', {}, s.database ?? '?'),

@@ -83,7 +83,7 @@ function details(item: StatementItem): Child[] {
   const f = item.finished;
   if (f?.error) out.push(h('div', { class: 'error-message' }, `${f.error.code}: ${f.error.message}`));
   const facts: Child[] = [];
-  if (f?.rows !== null && f?.rows !== undefined) facts.push(h('span', {}, `${f.rows} rows`));
+  if (f?.rows !== null && f?.rows !== undefined) facts.push(h('span', {}, f.rows === 1 ? '1 row' : `${f.rows} rows`));
   if (f) facts.push(h('span', {}, formatDuration(f.durationMs)));
   if (f?.resultDigest)
     facts.push(
@@ -117,9 +117,10 @@ export function itemCard(item: TimelineItem, start: number, marks: ReadonlyMap<n
   const offset = h('span', { class: 'offset' }, `+${formatDuration(Math.max(0, ts - start))}`);
   if (item.kind === 'statement') {
     const own = [marks.get(item.seq), ...(item.finishedSeq === null ? [] : [marks.get(item.finishedSeq)])];
+    const broken = own.some((m) => m?.state === 'failed') ? ' broken' : '';
     return h(
       'article',
-      { class: `card statement${item.finished?.error ? ' failed' : ''}`, 'data-testid': 'statement' },
+      { class: `card statement${item.finished?.error ? ' failed' : ''}${broken}`, 'data-testid': 'statement' },
       h(
         'header',
         {},

@@ -56,6 +56,13 @@ export class LeafHashTree {
     this.#size++;
   }
 
+  /** Replaces the leaf hash at `index`, forgetting the remembered subtrees that contain it. */
+  set(index: number, leaf: Uint8Array): void {
+    if (leaf.length !== hashBytes || index < 0 || index >= this.#size) throw new RangeError('no such leaf');
+    this.#leaves.set(leaf, index * hashBytes);
+    for (let n = cachedFrom; n <= this.#size; n *= 2) this.#subtrees.delete(`${index - (index % n)}:${n}`);
+  }
+
   /** The leaf hash at `index`. */
   leaf(index: number): Uint8Array {
     return this.#leaves.slice(index * hashBytes, (index + 1) * hashBytes);

@@ -11,6 +11,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrailEvent } from '../../recorder/events.js';
+import { decodeBase64 } from '../../recorder/format/base64.js';
 import { parseRecordEnvelope, RecordKind } from '../../recorder/format/record-line.js';
 import type { RecordLocation } from '../../search/journal-source.js';
 import { openIndex } from '../../search/open-index.js';
@@ -144,6 +145,12 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
     const text = line.bytes.toString('utf8');
     const head = parseRecordEnvelope(text);
     if (head === null || head.index !== seq) return null;
+    // The chain says what the previous record's leaf hash was when the next one was written. Proofs
+    // built from it let the browser check each record on its own: an edited record fails, and only
+    // it, instead of spoiling the proofs of every record near it. (Hashes from an untrusted server
+    // either way: the browser recomputes each leaf from the line it shows.)
+    const prev = seq > 0 ? decodeBase64(head.prev) : null;
+    if (prev !== null && prev.length === 32) this.tree.set(seq - 1, prev);
     const location = { segment: line.segment, offset: line.offset, length: line.length };
     const indexed = this.index.position === null || seq >= this.index.position.nextIndex;
     if (head.kind !== RecordKind.event) {

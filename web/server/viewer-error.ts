@@ -4,14 +4,14 @@ export type ViewerErrorCode =
   | 'VIEWER_BAD_REQUEST'
   | 'VIEWER_NOT_FOUND'
   | 'VIEWER_NOT_RECORDED'
-  | 'VIEWER_AUDIT_JOURNAL';
+  | 'VIEWER_INTERNAL';
 
 const statusOf: Readonly<Record<ViewerErrorCode, number>> = {
   VIEWER_UNAUTHORIZED: 401,
   VIEWER_BAD_REQUEST: 400,
   VIEWER_NOT_FOUND: 404,
   VIEWER_NOT_RECORDED: 503,
-  VIEWER_AUDIT_JOURNAL: 500,
+  VIEWER_INTERNAL: 500,
 };
 
 /** The one error class of web/server/; its message is sent to the browser, so it never carries SQL or secrets. */
