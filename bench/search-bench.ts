@@ -13,7 +13,7 @@ import { defaultConfig } from '../config/defaults.js';
 import { createJournalSink } from '../recorder/journal-sink.js';
 import { openJournalWriter } from '../recorder/journal-writer.js';
 import { createSigningKey } from '../recorder/signing-key.js';
-import { generateTrail } from '../search/generated-trail.js';
+import { generateTrail } from '../search/testing/generated-trail.js';
 import { listSessions } from '../search/list-sessions.js';
 import { openIndex } from '../search/open-index.js';
 import { searchStatements } from '../search/search-statements.js';

@@ -15,7 +15,7 @@ function help(): string {
   return [
     'pgtrail: a PostgreSQL access proxy that keeps evidence',
     '',
-    'usage: pgtrail COMMAND [flags]   (pgtrail COMMAND --help for its flags)',
+    'usage: pgtrail COMMAND [flags]   (pgtrail COMMAND --help, or pgtrail help COMMAND, for its flags)',
     '       pgtrail --version',
     '',
     'commands:',
@@ -25,7 +25,9 @@ function help(): string {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...more] = argv;
+  // `pgtrail help search` is `pgtrail search --help`.
+  const [name, ...rest] = first === 'help' && more.length > 0 ? [...more, '--help'] : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help());
     return name === undefined ? ExitCode.usage : ExitCode.ok;

@@ -10,6 +10,7 @@ import type { EventSink } from '../recorder/events.js';
 import type { AuthStrategySelector } from './auth/client-auth.js';
 import { passthroughAuth } from './auth/passthrough.js';
 import { BackendError } from './backend-error.js';
+import { ClusterIdentity } from './cluster-identity.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { clientTlsContext } from './client-tls.js';
 import { ProxyCounters } from './proxy-counters.js';
@@ -61,6 +62,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     upstream: upstreamTarget(config.upstream, config.limits.keepaliveMs, config.limits.maxMessageBytes),
     clientTls: clientTlsContext(config.tls),
     cancels: new CancelRegistry(),
+    clusterIdentity: new ClusterIdentity(),
     counters,
     // Set once listening: the default name holds the real port.
     instance: options.instance ?? '',

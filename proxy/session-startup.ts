@@ -79,6 +79,7 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
   });
   s.upstreamLink = outcome.upstream;
   const rest = await readStartupRest(outcome.upstream);
+  const upstreamSystemId = await deps.clusterIdentity.learn(outcome.upstream, startup);
   const secret = deps.cancels.register(rest.pid, { cancel: (from) => s.cancelTarget(from) });
   const opened: SessionOpened = {
     type: 'session.opened',
@@ -94,6 +95,7 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
     upstreamTls: outcome.upstream.tls,
     backendPid: rest.pid,
     serverVersion: rest.params.get('server_version') ?? '',
+    upstreamSystemId,
     instance: deps.instance,
   };
   const durable = deps.sink.record(opened);

@@ -6,6 +6,7 @@ import type { AuthStrategySelector } from './auth/client-auth.js';
 import type { BackendError } from './backend-error.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import type { ClientTlsContext } from './client-tls.js';
+import type { ClusterIdentity } from './cluster-identity.js';
 import type { ConnectionOutcome, ProxyCounters } from './proxy-counters.js';
 import type { Forwarder } from './forwarder.js';
 import type { StartupChannel } from './startup-channel.js';
@@ -24,6 +25,8 @@ export interface SessionDeps {
   readonly upstream: UpstreamTarget;
   readonly clientTls: ClientTlsContext | null;
   readonly cancels: CancelRegistry;
+  /** The upstream cluster's system identifier, learned once per process (cluster-identity.ts). */
+  readonly clusterIdentity: ClusterIdentity;
   /** Traffic counters for the metrics endpoint. */
   readonly counters: ProxyCounters;
   /** This proxy's instance name, carried in session records. */

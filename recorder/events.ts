@@ -58,6 +58,11 @@ export interface SessionOpened {
   readonly upstreamTls: TlsInfo | null;
   readonly backendPid: number;
   readonly serverVersion: string;
+  /**
+   * The upstream cluster's `system_identifier` (decimal), which `replay --to` compares with its
+   * target's; null when the server would not tell, absent in journals written before it was recorded.
+   */
+  readonly upstreamSystemId?: string | null;
   /** The pgtrail instance (proxy) the session went through: config `instance`, default its listen host:port. */
   readonly instance?: string;
 }

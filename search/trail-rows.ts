@@ -58,6 +58,8 @@ export interface SessionRow {
   readonly client: string | null;
   /** address:port of the PostgreSQL server the session was forwarded to. */
   readonly upstream: string | null;
+  /** That server's cluster `system_identifier`, when the proxy learned it (replay --to compares it). */
+  readonly upstream_system_id: string | null;
   readonly application: string | null;
   /** The pgtrail instance (proxy) the session went through, when its session.opened names one. */
   readonly instance: string | null;

@@ -126,6 +126,10 @@ describe('the pgtrail command line', () => {
     for (const c of commands)
       expect(r.stdout).toMatch(new RegExp(`^  ${c.name} +${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     expect(r.stdout).toContain('pgtrail --version');
+    const search = pgtrail(['help', 'search']);
+    expect(search.code).toBe(0);
+    expect(search.stdout).toBe(pgtrail(['search', '--help']).stdout);
+    expect(search.stdout).toMatch(/^usage: pgtrail search /);
   });
 
   it('says what is wrong with flags in one lowercase line with the code', () => {

@@ -1,15 +1,15 @@
 /**
  * docker-compose.yml cannot be started here (no Docker engine on the CI machine), so this test runs
- * what its pgtrail service runs: the same `pgtrail start` arguments, read from the file, with only the
- * addresses swapped for the test server's, then the login and the look at the journal that the
- * file's comments promise. It fails when a flag the file uses is renamed, the upstream URL form stops
+ * what its services run: the recorder and both proxies with the same arguments, read from the file,
+ * with only the addresses, directories and the mounted token file swapped for this machine's, then
+ * the logins and the look at the one journal that the file's comments promise. It fails when a flag the file uses is renamed, the upstream URL form stops
  * parsing, the published port or the role in docker/ drift from what the comments say, or the
  * Dockerfile's runtime stage stops being the non-root, dist-only image whose entrypoint the args are
  * for (the image itself is not built here). The server is set up as the stock `postgres` image sets
  * it up: TLS off (so the file's sslmode=prefer must fall back to plaintext), SCRAM for host
  * connections, and docker/init-app-role.sql run as the superuser.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -86,10 +86,7 @@ describe('docker-compose.yml', () => {
     rmSync(`${journal}.signing-key`, { force: true });
   });
 
-  it('runs its pgtrail command against a PostgreSQL started as the image starts it (TLS off): app/app-secret logs in, search lists the statement, SIGTERM exits 0', async () => {
-    const pgtrail = service('pgtrail');
-    // The service builds the Dockerfile, whose runtime entrypoint is the pgtrail command; `command` is its arguments.
-    expect(pgtrail.build).toBe('.');
+  it('builds every pgtrail service from the Dockerfile, whose runtime stage runs dist/bin/pgtrail.js as node', () => {
     const stage = runtimeStage();
     const instruction = (name: string) => stage.filter(([i]) => i === name).map(([, rest]) => rest);
     expect(instruction('ENTRYPOINT')).toEqual(['["node", "dist/bin/pgtrail.js"]']);
@@ -97,63 +94,116 @@ describe('docker-compose.yml', () => {
     expect(instruction('FROM')[0]).toMatch(/^node:\$\{NODE_VERSION\}-bookworm-slim/);
     expect(instruction('COPY')).toContain('--from=build /src/dist ./dist');
     expect(instruction('RUN').join(' ')).toMatch(/npm ci --omit=dev/);
-    const args = [...(pgtrail.command ?? [])];
-    expect(args[0]).toBe('start');
+    for (const name of ['recorder', 'pgtrail', 'pgtrail-b']) {
+      const s = service(name);
+      // The service builds the Dockerfile, whose entrypoint is the pgtrail command; `command` is its arguments.
+      expect(s.build, name).toBe('.');
+      // Each keeps its state in the image's volume, which the non-root user owns.
+      expect(
+        s.volumes?.some((v) => v.endsWith(':/var/lib/pgtrail')),
+        name,
+      ).toBe(true);
+    }
+    expect(instruction('VOLUME')).toEqual(['["/var/lib/pgtrail"]']);
+    // The recorder is reached on the compose network only; the proxies publish on 127.0.0.1.
+    expect(service('recorder').ports).toBeUndefined();
+  });
 
-    // The published port is on 127.0.0.1 only and is the port pgtrail listens on inside the container.
-    const listen = flagValue(args, '--listen');
-    const containerPort = listen.split(':').at(-1);
-    expect(pgtrail.ports).toEqual([`127.0.0.1:${containerPort}:${containerPort}`]);
-    // One volume keeps the journal and, beside it (not in it), its signing key `<journal>.signing-key`;
-    // it is the image's volume, which the non-root user owns.
-    expect(pgtrail.volumes).toContain(`pgtrail:${dirname(flagValue(args, '--journal'))}`);
-    expect(instruction('VOLUME')).toEqual([`["${dirname(flagValue(args, '--journal'))}"]`]);
-
+  it('runs the recorder and both proxies as the file starts them (TLS off upstream): app/app-secret logs in through each, the one journal holds both sessions with their instance and verifies, SIGTERM exits 0', async () => {
+    const recorder = service('recorder');
+    const recorderArgs = [...(recorder.command ?? [])];
+    expect(recorderArgs[0]).toBe('recorder');
+    const recorderListen = flagValue(recorderArgs, '--listen');
+    expect(recorder.volumes).toContain(`recorder:${dirname(flagValue(recorderArgs, '--journal'))}`);
     // The role the comments connect as is the one docker/ creates.
     expect(readFileSync(join(root, 'docker', 'init-app-role.sql'), 'utf8')).toMatch(
       /CREATE ROLE app LOGIN PASSWORD 'app-secret'/,
     );
-
-    const upstream = new URL(flagValue(args, '--upstream'));
-    expect(upstream.hostname).toBe('postgres');
-    upstream.hostname = server.host;
-    upstream.port = String(server.port);
-    const port = await freePort();
-    const swapped = args.map((a, i) => {
-      if (args[i - 1] === '--listen') return `127.0.0.1:${port}`;
-      if (args[i - 1] === '--upstream') return upstream.href;
-      if (args[i - 1] === '--journal') return journal;
-      return a;
-    });
-
-    const child = spawn(process.execPath, [pgtrailBin, ...swapped], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`pgtrail did not start: ${out}`)), 20_000);
-        child.stdout.on('data', () => {
-          if (out.includes('listening on')) {
-            clearTimeout(timer);
-            resolve();
-          }
+    const recorderPort = await freePort();
+    const children: ChildProcess[] = [];
+    const outputs: string[] = [];
+    const started = (args: string[]) => {
+      const child = spawn(process.execPath, [pgtrailBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      const i = outputs.push('') - 1;
+      child.stdout.on('data', (d: Buffer) => (outputs[i] += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (outputs[i] += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const ready = (pattern: RegExp) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`pgtrail did not start: ${outputs[i]}`)), 30_000);
+          const check = () => {
+            if (pattern.test(outputs[i] ?? '')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          };
+          child.stdout.on('data', check);
+          void exited.then((code) => reject(new Error(`pgtrail exited with ${code}: ${outputs[i]}`)));
         });
-        void exited.then((code) => reject(new Error(`pgtrail exited with ${code}: ${out}`)));
-      });
-      const client = new pg.Client({ host: '127.0.0.1', port, user: 'app', password: 'app-secret', database: 'app' });
-      await client.connect();
-      const { rows } = await client.query<{ u: string; ssl: boolean }>(
-        'select current_user as u, (select ssl from pg_stat_ssl where pid = pg_backend_pid()) as ssl, 1 as compose_marker',
+      return { child, exited, ready };
+    };
+    try {
+      const rec = started(
+        swap(recorder, recorderArgs, {
+          '--listen': `127.0.0.1:${recorderPort}`,
+          '--journal': journal,
+        }),
       );
-      await client.end();
-      expect(rows[0]).toEqual({ u: 'app', ssl: false, compose_marker: 1 });
+      await rec.ready(/recorder listening/);
+      const proxies: { port: number; instance: string; run: ReturnType<typeof started> }[] = [];
+      for (const name of ['pgtrail', 'pgtrail-b']) {
+        const proxy = service(name);
+        const args = [...(proxy.command ?? [])];
+        expect(args[0]).toBe('start');
+        // The published port is on 127.0.0.1 only and is the port pgtrail listens on inside the container.
+        const containerPort = flagValue(args, '--listen').split(':').at(-1);
+        expect(proxy.ports).toEqual([`127.0.0.1:${containerPort}:${containerPort}`]);
+        // The proxy reaches the recorder by its service name, on the port it listens on.
+        const recorderUrl = new URL(flagValue(args, '--recorder'));
+        expect(recorderUrl.host).toBe(`recorder:${recorderListen.split(':').at(-1)}`);
+        expect(proxy.volumes).toContain(`${name}:${dirname(flagValue(args, '--spool'))}`);
+        const upstream = new URL(flagValue(args, '--upstream'));
+        expect(upstream.hostname).toBe('postgres');
+        upstream.hostname = server.host;
+        upstream.port = String(server.port);
+        const port = await freePort();
+        const run = started(
+          swap(proxy, args, {
+            '--listen': `127.0.0.1:${port}`,
+            '--upstream': upstream.href,
+            '--recorder': `ws://127.0.0.1:${recorderPort}`,
+            '--spool': mkdtempSync(join(tmpdir(), 'pgtrail-compose-spool-')),
+          }),
+        );
+        proxies.push({ port, instance: flagValue(args, '--instance'), run });
+      }
+      for (const p of proxies) await p.run.ready(/listening on/);
+      for (const p of proxies) {
+        const client = await connectWhenRecording(p.port);
+        const { rows } = await client.query<{ u: string; ssl: boolean }>(
+          'select current_user as u, (select ssl from pg_stat_ssl where pid = pg_backend_pid()) as ssl, 1 as compose_marker',
+        );
+        await client.end();
+        expect(rows[0]).toEqual({ u: 'app', ssl: false, compose_marker: 1 });
+      }
+      for (const p of proxies) p.run.child.kill('SIGTERM');
+      for (const p of proxies) expect(await p.run.exited).toBe(0);
+      rec.child.kill('SIGTERM');
+      expect(await rec.exited).toBe(0);
     } finally {
-      child.kill('SIGTERM');
+      for (const c of children) c.kill('SIGKILL');
     }
-    expect(await exited).toBe(0);
 
+    const sessions = spawnSync(process.execPath, [pgtrailBin, 'sessions', '--journal', journal, '--json'], {
+      encoding: 'utf8',
+    });
+    expect(sessions.status, sessions.stderr).toBe(0);
+    const instances = sessions.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { instance: string }).instance);
+    expect(instances.sort()).toEqual(['pgtrail-a', 'pgtrail-b']);
     const search = spawnSync(
       process.execPath,
       [pgtrailBin, 'search', '--journal', journal, '--json', '--grep', 'compose_marker'],
@@ -163,8 +213,47 @@ describe('docker-compose.yml', () => {
     const found = search.stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { user: string; sql: string; command: string });
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ user: 'app', command: 'SELECT 1' });
+      .map((line) => JSON.parse(line) as { user: string; command: string; instance: string });
+    expect(found.map((f) => [f.user, f.command, f.instance]).sort()).toEqual([
+      ['app', 'SELECT 1', 'pgtrail-a'],
+      ['app', 'SELECT 1', 'pgtrail-b'],
+    ]);
+    const verify = spawnSync(process.execPath, [pgtrailBin, 'verify', '--journal', journal], { encoding: 'utf8' });
+    expect(verify.status, verify.stdout).toBe(0);
   });
 });
+
+/** A session through a proxy; a strict proxy refuses sessions (57P03) until it has reached the recorder once. */
+async function connectWhenRecording(port: number): Promise<pg.Client> {
+  for (let attempt = 0; ; attempt++) {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'app', password: 'app-secret', database: 'app' });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.end().catch(() => {});
+      if (attempt > 50 || (err as { code?: string }).code !== '57P03') throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/**
+ * A service's arguments with the values of `values`' flags replaced, and every file the service
+ * mounts read-only (the token) read from where the mount takes it on this machine.
+ */
+function swap(s: ComposeService, args: readonly string[], values: Readonly<Record<string, string>>): string[] {
+  const mounts = new Map(
+    (s.volumes ?? [])
+      .filter((v) => v.startsWith('./'))
+      .map((v) => {
+        const [host = '', container = ''] = v.split(':');
+        return [container, join(root, host)] as const;
+      }),
+  );
+  return args.map((a, i) => {
+    const flag = args[i - 1] ?? '';
+    return values[flag] ?? mounts.get(a) ?? a;
+  });
+}

@@ -15,6 +15,21 @@ export const journalFlags = {
   config: { type: 'string' },
 } as const;
 
+/** parseArgs options for commands that read several journals: --journal (repeatable) and --config. */
+export const journalsFlags = {
+  journal: { type: 'string', multiple: true },
+  config: { type: 'string' },
+} as const;
+
+/** The journal directories: every --journal, else journal.dir of --config, else the default. */
+export function journalDirs(
+  values: { journal?: string[] | undefined; config?: string | undefined },
+  ctx: CommandContext,
+): string[] {
+  if (values.journal !== undefined && values.journal.length > 0) return values.journal;
+  return [loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir];
+}
+
 /** parseArgs options for listings: --limit, --order, and how to show them: --json, --wide, --expanded. */
 export const listingFlags = {
   limit: { type: 'string' },

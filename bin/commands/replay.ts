@@ -1,30 +1,34 @@
 /** `pgtrail replay SESSION`: a session's timeline, paced or live; with --to, re-executed and compared. */
 import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
 import { oneLine } from '../../search/format-table.js';
+import { openIndex } from '../../search/open-index.js';
 import { segmentSource } from '../../search/segment-source.js';
+import { resolveSessionName } from '../../search/session-names.js';
 import type { JournalSource } from '../../search/journal-source.js';
 import type { StatementRow } from '../../search/trail-rows.js';
 import { followSession } from '../../replay/follow-session.js';
 import { formatSessionEnd, formatSessionHeading, formatStatement } from '../../replay/format-timeline.js';
 import { paceDelayMs, sleep } from '../../replay/pace.js';
-import { reExecute } from '../../replay/re-execute.js';
-import { ReplayError } from '../../replay/replay-error.js';
-import { isRecordedUpstream, targetAddress } from '../../replay/replay-target.js';
+import { connectReplayTarget, reExecute } from '../../replay/re-execute.js';
+import { refuseRecordedCluster, targetAddress } from '../../replay/replay-target.js';
 import { loadSessionTimeline, offsetMs } from '../../replay/session-timeline.js';
-import { journalDir, journalFlags } from './journal-options.js';
+import { journalDirs, journalsFlags } from './journal-options.js';
 
 const usage = `usage: pgtrail replay SESSION --journal DIR [--speed X] [--follow] [--to URL [--force]] [--json]
 
 Plays a recorded session back in time order: time since the session started, each statement with
 its parameters, its outcome, the SHA-256 of its result rows and the captured rows, if any.
 SESSION is the session's id, a prefix only it has, or ID#N as search prints a statement of it.
-  --journal DIR   the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
+  --journal DIR   the journal directory (else journal.dir from --config F, else ./pgtrail-journal);
+                  more than once: the session is looked for in each (it must be in exactly one)
   --speed X       pace the replay at X times real time (gaps capped at 10 s); default: all at once
   --follow        keep playing a session that is still live, until it closes (Ctrl-C stops)
   --to URL        re-execute the statements in order on the database at this postgres:// URL and
                   compare each outcome (command tag, rows, SQLSTATE, result digest) with the record;
                   prints every divergence and exits 1 if there is any. Use a scratch database.
-  --force         allow --to to name the server the session was recorded against
+                  Statements whose text or parameters were redacted are skipped, never compared.
+  --force         allow --to to reach the database cluster the session was recorded against (refused
+                  by default, whether reached directly, through pgtrail or through another proxy)
   --json          one JSON object per statement (with --to: recorded, replayed, divergences)
 `;
 
@@ -32,7 +36,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parseFlags(
     ctx.argv,
     {
-      ...journalFlags,
+      ...journalsFlags,
       speed: { type: 'string' },
       follow: { type: 'boolean' },
       to: { type: 'string' },
@@ -50,7 +54,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   }
   if (values.to !== undefined && values.follow) throw new UsageError('--to and --follow cannot be combined');
   if (values.force && values.to === undefined) throw new UsageError('--force only applies to --to');
-  const source = segmentSource(journalDir(values, ctx));
+  const source = segmentSource(await journalWithSession(journalDirs(values, ctx), session));
   try {
     if (values.to !== undefined)
       return await reExecuteSession(ctx, source, session, values.to, values.force === true, values.json === true);
@@ -58,6 +62,24 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   } finally {
     source.close();
   }
+}
+
+/** Of several journals, the one that holds the session named (the first when none does: it reports the absence). */
+async function journalWithSession(dirs: readonly string[], name: string): Promise<string> {
+  if (dirs.length === 1) return dirs[0]!;
+  const holding: string[] = [];
+  for (const dir of dirs) {
+    const source = segmentSource(dir);
+    try {
+      const { index } = await openIndex(source);
+      if (resolveSessionName(index, name) !== null) holding.push(dir);
+    } finally {
+      source.close();
+    }
+  }
+  if (holding.length > 1)
+    throw new UsageError(`session ${JSON.stringify(name)} is in several journals: ${holding.join(', ')}`);
+  return holding[0] ?? dirs[0]!;
 }
 
 async function playSession(
@@ -102,19 +124,28 @@ async function reExecuteSession(
   const target = targetAddress(url);
   const timeline = await loadSessionTimeline(source, name);
   const session = timeline.session.session;
-  if (!force && timeline.session.upstream !== null && (await isRecordedUpstream(url, timeline.session.upstream))) {
-    throw new ReplayError(
-      'REPLAY_TARGET_IS_UPSTREAM',
-      `the target ${target.host}:${target.port} is the server this session was recorded against; use --force to replay into it anyway`,
-    );
+  const connection = await connectReplayTarget(url);
+  let note: string | null = null;
+  try {
+    if (!force)
+      note = await refuseRecordedCluster({
+        url,
+        recordedUpstream: timeline.session.upstream,
+        recordedSystemId: timeline.session.upstream_system_id,
+        targetSystemId: connection.systemId,
+      });
+  } catch (err) {
+    await connection.close();
+    throw err;
   }
+  if (note !== null) ctx.stderr.write(`pgtrail replay: note: ${note}\n`);
   if (!json)
     ctx.stdout.write(
       `replaying session ${session} (${timeline.statements.length} statements) on ${target.host}:${target.port}\n`,
     );
   let diverged = 0;
   let skipped = 0;
-  for await (const step of reExecute(timeline.statements, url)) {
+  for await (const step of reExecute(timeline.statements, connection)) {
     const { row } = step;
     if (step.skipped !== null) skipped++;
     if (step.divergences.length > 0) diverged++;

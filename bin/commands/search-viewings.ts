@@ -5,7 +5,8 @@ import type { JournalSource } from '../../search/journal-source.js';
 import { listViewings, type ViewingRow } from '../../search/list-viewings.js';
 import { openIndex } from '../../search/open-index.js';
 import { statementFilterFrom, type QueryValues } from '../../search/query-params.js';
-import { fromFlags, listingForm, listingOptions } from './journal-options.js';
+import type { QueryOptions } from '../../search/statement-filter.js';
+import { fromFlags, type ListingForm } from './journal-options.js';
 import { writeListing } from './write-listing.js';
 
 const columns: readonly TableColumn<ViewingRow>[] = [
@@ -32,7 +33,9 @@ const statementOnly = ['database', 'grep', 'error', 'kind'] as const;
 /** Lists viewings with the filters --user (the viewer), --session (the session viewed), --since, --until. */
 export async function printViewings(
   ctx: CommandContext,
-  values: QueryValues & { limit?: string; order?: string; json?: boolean; wide?: boolean; expanded?: boolean },
+  values: QueryValues,
+  form: ListingForm,
+  listing: QueryOptions,
   source: JournalSource,
 ): Promise<void> {
   for (const name of statementOnly)
@@ -47,7 +50,7 @@ export async function printViewings(
       ...(filter.since !== undefined && { since: filter.since }),
       ...(filter.until !== undefined && { until: filter.until }),
     },
-    listingOptions(values),
+    listing,
   );
-  writeListing(ctx, listingForm(values), rows, views, opened.index);
+  writeListing(ctx, form, rows, views, opened.index);
 }

@@ -5,12 +5,12 @@ import { searchStatements } from '../../search/search-statements.js';
 import { segmentSource } from '../../search/segment-source.js';
 import { parseSessionName, resolveSessionName } from '../../search/session-names.js';
 import type { StatementFilter } from '../../search/statement-filter.js';
-import { statementKinds } from '../../search/statement-kind.js';
 import { statementFilterFrom } from '../../search/query-params.js';
+import { statementKinds } from '../../search/statement-kind.js';
 import type { StatementRow } from '../../search/trail-rows.js';
 import {
-  journalDir,
-  journalFlags,
+  journalDirs,
+  journalsFlags,
   listingFlags,
   listingForm,
   listingOptions,
@@ -19,12 +19,14 @@ import {
 } from './journal-options.js';
 import { printViewings } from './search-viewings.js';
 import { expandedStatementFields, statementColumns, wideStatementColumns } from './statement-listing.js';
+import { queryJournals } from './merged-journals.js';
 import { writeListing } from './write-listing.js';
 
 const usage = `usage: pgtrail search --journal DIR [filters] [--limit N] [--order asc|desc] [--wide|--expanded|--json]
 
 Lists recorded statements, oldest first.
-  --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
+  --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal);
+                     give it more than once to search several journals, merged in time order
   --user U           statements of this authenticated identity
   --database D       statements in sessions on this database
   --session S        statements of one session: its id or a prefix only it has; ID#N (as the table
@@ -57,7 +59,7 @@ function expandOptionalError(argv: readonly string[]): string[] {
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
   const { values } = parseFlags(expandOptionalError(ctx.argv), {
-    ...journalFlags,
+    ...journalsFlags,
     ...listingFlags,
     user: { type: 'string' },
     database: { type: 'string' },
@@ -74,45 +76,54 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const form = listingForm(values);
   const listing = listingOptions(values);
   // The filters are read by the same code as the viewer's /api/search (search/query-params.ts);
-  // --session is resolved below, against the index (a prefix, or ID#N).
-  const filter: StatementFilter = fromFlags(() => statementFilterFrom({ ...values, session: undefined }, Date.now()));
+  // --session is resolved below, against each journal's index (a prefix, or ID#N).
+  const { user, database, since, until, grep, i, error, kind } = values;
+  const filterValues = { user, database, since, until, grep, i, error, kind };
+  const filter: StatementFilter = fromFlags(() => statementFilterFrom(filterValues, Date.now()));
   if (values.viewings === true) {
-    const source = segmentSource(journalDir(values, ctx));
+    const dirs = journalDirs(values, ctx);
+    if (dirs.length > 1) throw new UsageError('--viewings lists one journal at a time');
+    const source = segmentSource(dirs[0] as string);
     try {
-      await printViewings(ctx, values, source);
+      await printViewings(ctx, { ...filterValues, session: values.session }, form, listing, source);
       return ExitCode.ok;
     } finally {
       source.close();
     }
   }
-  const source = segmentSource(journalDir(values, ctx));
   const progress = progressOnTerminal(ctx);
-  try {
-    const opened = await openIndex(source, {
-      ...(values['rebuild-index'] === true && { rebuild: true }),
-      ...(progress.listener && { progress: progress.listener }),
-    });
-    // A session named by a prefix or ID#N is looked up in the index; one that names none matches nothing.
-    const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
-    // ID#N, as the table prints a statement, selects that one statement of the session.
-    const statement = values.session === undefined ? null : parseSessionName(values.session).statement;
-    const selected: StatementFilter =
-      session === undefined ? filter : { ...filter, session: session ?? '', ...(statement !== null && { statement }) };
-    const rows: StatementRow[] =
-      session === null
-        ? []
-        : await searchStatements(source, selected, {
-            ...listing,
-            opened,
-            ...(progress.listener && { progress: progress.listener }),
-          });
-    progress.done();
-    writeListing(ctx, form, rows, statementViews, opened.index);
-    return ExitCode.ok;
-  } finally {
-    progress.done();
-    source.close();
-  }
+  const searchOne = async (dir: string) => {
+    const source = segmentSource(dir);
+    try {
+      const opened = await openIndex(source, {
+        ...(values['rebuild-index'] === true && { rebuild: true }),
+        ...(progress.listener && { progress: progress.listener }),
+      });
+      // A session named by a prefix or ID#N is looked up in the index; one that names none matches nothing.
+      const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
+      // ID#N, as the table prints a statement, selects that one statement of the session.
+      const statement = values.session === undefined ? null : parseSessionName(values.session).statement;
+      const selected: StatementFilter =
+        session === undefined
+          ? filter
+          : { ...filter, session: session ?? '', ...(statement !== null && { statement }) };
+      const rows: StatementRow[] =
+        session === null
+          ? []
+          : await searchStatements(source, selected, {
+              ...listing,
+              opened,
+              ...(progress.listener && { progress: progress.listener }),
+            });
+      return { rows, index: opened.index };
+    } finally {
+      progress.done();
+      source.close();
+    }
+  };
+  const merged = await queryJournals(journalDirs(values, ctx), searchOne, (r) => r.ts, listing.order, listing.limit);
+  writeListing(ctx, form, merged.rows, statementViews, merged.index);
+  return ExitCode.ok;
 }
 
 const statementViews = {

@@ -2,13 +2,14 @@
 import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
 import { listAuthFailures } from '../../search/list-auth-failures.js';
 import { listSessions, type SessionFilter } from '../../search/list-sessions.js';
-import { openIndex } from '../../search/open-index.js';
+import type { JournalSource } from '../../search/journal-source.js';
+import { openIndex, type OpenedIndex } from '../../search/open-index.js';
 import { segmentSource } from '../../search/segment-source.js';
 import { resolveSessionName } from '../../search/session-names.js';
 import { sessionFilterFrom } from '../../search/query-params.js';
 import {
-  journalDir,
-  journalFlags,
+  journalDirs,
+  journalsFlags,
   listingFlags,
   listingForm,
   listingOptions,
@@ -23,12 +24,14 @@ import {
   wideAuthFailureColumns,
   wideSessionColumns,
 } from './session-listing.js';
+import { queryJournals } from './merged-journals.js';
 import { writeListing } from './write-listing.js';
 
 const usage = `usage: pgtrail sessions --journal DIR [filters] [--limit N] [--order asc|desc] [--wide|--expanded|--json]
 
 Lists recorded sessions in the order they opened.
-  --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal)
+  --journal DIR      the journal directory (else journal.dir from --config F, else ./pgtrail-journal);
+                     give it more than once to list several journals, merged in time order
   --user U           sessions of this authenticated identity
   --database D       sessions on this database
   --session S        one session: its id, a prefix only it has, or ID#N as search prints it
@@ -44,15 +47,15 @@ Lists recorded sessions in the order they opened.
   --wide             a table of whole values, one line per session
   -x, --expanded     one record per session, one field per line (psql's \\x)
   --json             one JSON object per line: session, seq, opened, closed, user, database, role,
-                     client, upstream, application, reason, duration_ms, statements, errors
-                     (with --failed: ts, seq, session, user, database, client, application, method,
-                     code, reason)
-The table fits the terminal's width (COLUMNS, else 80, when not a terminal).
+                     client, upstream, upstream_system_id, application, instance, reason, duration_ms,
+                     statements, errors (with --failed: ts, seq, session, user, database, client,
+                     application, method, code, reason)
+ The table fits the terminal's width (COLUMNS, else 80, when not a terminal).
 `;
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
   const { values } = parseFlags(ctx.argv, {
-    ...journalFlags,
+    ...journalsFlags,
     ...listingFlags,
     user: { type: 'string' },
     database: { type: 'string' },
@@ -67,28 +70,54 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const form = listingForm(values);
   const listing = listingOptions(values);
   // Read by the same code as the viewer's /api/sessions (search/query-params.ts); --session is resolved below.
-  const filter: SessionFilter = fromFlags(() => sessionFilterFrom({ ...values, session: undefined }, Date.now()));
-  const source = segmentSource(journalDir(values, ctx));
+  const { user, database, since, until, errors, open } = values;
+  const filter: SessionFilter = fromFlags(() =>
+    sessionFilterFrom({ user, database, since, until, errors, open }, Date.now()),
+  );
+
   const progress = progressOnTerminal(ctx);
-  try {
-    const opened = await openIndex(source, progress.listener ? { progress: progress.listener } : {});
-    progress.done();
-    const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
-    const selected = session === undefined ? filter : { ...filter, session: session ?? '' };
-    const options = { ...listing, opened };
-    if (values.failed) {
-      const rows = session === null ? [] : await listAuthFailures(source, selected, options);
-      writeListing(ctx, form, rows, authFailureViews, opened.index);
-    } else {
-      const rows = session === null ? [] : await listSessions(source, selected, options);
-      writeListing(ctx, form, rows, sessionViews, opened.index);
+  const dirs = journalDirs(values, ctx);
+  const listOne = async <T extends object>(dir: string, list: ListFn<T>) => {
+    const source = segmentSource(dir);
+    try {
+      const opened = await openIndex(source, progress.listener ? { progress: progress.listener } : {});
+      progress.done();
+      const session = values.session === undefined ? undefined : resolveSessionName(opened.index, values.session);
+      const selected = session === undefined ? filter : { ...filter, session: session ?? '' };
+      const rows = session === null ? [] : await list(source, selected, { ...listing, opened });
+      return { rows, index: opened.index };
+    } finally {
+      progress.done();
+      source.close();
     }
-    return ExitCode.ok;
-  } finally {
-    progress.done();
-    source.close();
+  };
+  if (values.failed) {
+    const merged = await queryJournals(
+      dirs,
+      (dir) => listOne(dir, listAuthFailures),
+      (r) => r.ts,
+      listing.order,
+      listing.limit,
+    );
+    writeListing(ctx, form, merged.rows, authFailureViews, merged.index);
+  } else {
+    const merged = await queryJournals(
+      dirs,
+      (dir) => listOne(dir, listSessions),
+      (r) => r.opened,
+      listing.order,
+      listing.limit,
+    );
+    writeListing(ctx, form, merged.rows, sessionViews, merged.index);
   }
+  return ExitCode.ok;
 }
+
+type ListFn<T> = (
+  source: JournalSource,
+  filter: SessionFilter,
+  options: { readonly limit: number | null; readonly order: 'asc' | 'desc'; readonly opened: OpenedIndex },
+) => Promise<T[]>;
 
 const sessionViews = {
   table: sessionColumns,

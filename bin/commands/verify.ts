@@ -11,7 +11,9 @@ const usage = `usage: pgtrail verify --journal DIR [--vkey VKEY] [--state FILE] 
 Checks every record, the hash chain, the Merkle tree against every checkpoint, every signature and the
 continuity of segments. Exit 0: intact. Exit 1: findings (each names segment, line, offset, index).
 Exit 2: usage or I/O error.
-  --journal DIR   journal directory (default: journal.dir of --config, else ./pgtrail-journal)
+  --journal DIR   journal directory (default: journal.dir of --config, else ./pgtrail-journal); more
+                  than once to verify several journals (one per recorder): each is checked on its own,
+                  its output headed by "journal DIR" (in --json, a "journal" member); exit 1 if any fails
   --vkey VKEY     the verifier key to trust (from pgtrail keygen); repeatable. Without it the key the
                   journal names is trusted, which proves integrity but not authorship
   --state FILE    remember the last verified checkpoint in FILE and prove that the journal still
@@ -49,47 +51,64 @@ function summary(report: JournalVerifyReport) {
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
   const { values } = parseFlags(ctx.argv, {
-    journal: { type: 'string' },
+    journal: { type: 'string', multiple: true },
     config: { type: 'string' },
     vkey: { type: 'string', multiple: true },
     state: { type: 'string' },
     json: { type: 'boolean' },
   });
-  const dir = values.journal ?? loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir;
-  const isDir = await stat(dir).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!isDir) throw new UsageError(`no journal directory at ${dir}`);
-  const pinnedKeys = values.vkey === undefined || values.vkey.length === 0 ? null : values.vkey;
-  const report = await verifyJournalDir(dir, { pinnedKeys, stateFile: values.state ?? null });
-
-  if (values.json === true) {
-    for (const f of report.findings) ctx.stdout.write(`${JSON.stringify({ kind: 'finding', ...f })}\n`);
-    ctx.stdout.write(`${JSON.stringify(summary(report))}\n`);
-  } else {
-    for (const f of report.findings) ctx.stdout.write(`${f.code} at ${where(f)}: ${f.message}\n`);
-    if (report.findingsOmitted > 0) ctx.stdout.write(`... and ${report.findingsOmitted} more findings\n`);
-    const s = summary(report);
-    ctx.stdout.write(
-      `${report.intact ? 'intact' : 'NOT INTACT'}: ${s.records} records in ${s.segments} segments, ${s.checkpoints} checkpoints, ` +
-        `${s.keyRotations} key rotations, ${s.recoveries} recoveries, ${s.findings} findings\n`,
+  const dirs =
+    values.journal !== undefined && values.journal.length > 0
+      ? values.journal
+      : [loadConfig({ file: values.config ?? null, env: ctx.env, flags: [] }).journal.dir];
+  if (dirs.length > 1 && values.state !== undefined) throw new UsageError('--state takes one journal');
+  for (const dir of dirs) {
+    const isDir = await stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
     );
-    if (report.lastCheckpoint !== null) {
-      ctx.stdout.write(
-        `last checkpoint: size ${report.lastCheckpoint.size} root ${report.lastCheckpoint.root}; ${report.unsealedRecords} records after it\n`,
-      );
-    }
-    if (report.inProgressBytes > 0)
-      ctx.stdout.write(
-        `a writer is running: ${report.inProgressBytes} bytes of a record being written were not checked\n`,
-      );
+    if (!isDir) throw new UsageError(`no journal directory at ${dir}`);
+  }
+  const pinnedKeys = values.vkey === undefined || values.vkey.length === 0 ? null : values.vkey;
+  let intact = true;
+  for (const dir of dirs) {
+    const report = await verifyJournalDir(dir, { pinnedKeys, stateFile: values.state ?? null });
+    const named = dirs.length > 1 ? dir : null;
+    if (values.json === true) writeJson(ctx, report, named);
+    else writeText(ctx, report, named);
+    intact &&= report.intact;
   }
   if (pinnedKeys === null)
     ctx.stderr.write(
       'pgtrail verify: no --vkey given: trusted the key the journal names (integrity, not authorship)\n',
     );
-  return report.intact ? ExitCode.ok : ExitCode.checkFailed;
+  return intact ? ExitCode.ok : ExitCode.checkFailed;
+}
+
+function writeJson(ctx: CommandContext, report: JournalVerifyReport, journal: string | null): void {
+  const tag = journal === null ? {} : { journal };
+  for (const f of report.findings) ctx.stdout.write(`${JSON.stringify({ kind: 'finding', ...tag, ...f })}\n`);
+  ctx.stdout.write(`${JSON.stringify({ ...summary(report), ...tag })}\n`);
+}
+
+function writeText(ctx: CommandContext, report: JournalVerifyReport, journal: string | null): void {
+  if (journal !== null) ctx.stdout.write(`journal ${journal}\n`);
+  for (const f of report.findings) ctx.stdout.write(`${f.code} at ${where(f)}: ${f.message}\n`);
+  if (report.findingsOmitted > 0) ctx.stdout.write(`... and ${report.findingsOmitted} more findings\n`);
+  const s = summary(report);
+  ctx.stdout.write(
+    `${report.intact ? 'intact' : 'NOT INTACT'}: ${s.records} records in ${s.segments} segments, ${s.checkpoints} checkpoints, ` +
+      `${s.keyRotations} key rotations, ${s.recoveries} recoveries, ${s.findings} findings\n`,
+  );
+  if (report.lastCheckpoint !== null) {
+    ctx.stdout.write(
+      `last checkpoint: size ${report.lastCheckpoint.size} root ${report.lastCheckpoint.root}; ${report.unsealedRecords} records after it\n`,
+    );
+  }
+  if (report.inProgressBytes > 0)
+    ctx.stdout.write(
+      `a writer is running: ${report.inProgressBytes} bytes of a record being written were not checked\n`,
+    );
 }
 
 /** The `verify` command. */

@@ -18,14 +18,15 @@ export interface ListingViews<T> {
 
 /**
  * Writes `rows`; every form but JSON ends with the count, as psql ends with `(N rows)`, so that an
- * empty result says so. `index` is the one the rows came from, for abbreviating session ids.
+ * empty result says so. `index` is the one the rows came from, for abbreviating session ids (null
+ * for rows merged from several journals: ids are then shown whole).
  */
 export function writeListing<T>(
   ctx: CommandContext,
   form: ListingForm,
   rows: readonly T[],
   views: ListingViews<T>,
-  index: TrailIndex,
+  index: TrailIndex | null,
 ): void {
   if (form === 'json') {
     writeJsonLines(ctx, rows);
@@ -35,7 +36,7 @@ export function writeListing<T>(
   if (form === 'expanded') ctx.stdout.write(formatExpanded(views.expanded, rows, width));
   else if (form === 'wide') ctx.stdout.write(formatTable(views.wide, rows, null));
   else {
-    const name = sessionAbbreviator(index, new Set(rows.map(views.session)));
+    const name = index === null ? (id: string) => id : sessionAbbreviator(index, new Set(rows.map(views.session)));
     ctx.stdout.write(formatTable(views.table(name), rows, width));
   }
   ctx.stdout.write(countLine(rows.length, ...views.noun));

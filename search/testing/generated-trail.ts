@@ -1,4 +1,4 @@
-import type { TrailEvent } from '../recorder/events.js';
+import type { TrailEvent } from '../../recorder/events.js';
 
 /** Shape of a generated journal: how many sessions, statements per session, and the time it spans. */
 export interface TrailShape {

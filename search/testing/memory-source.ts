@@ -1,6 +1,6 @@
-import type { JournalEntry } from '../recorder/journal-entry.js';
-import type { TrailEvent } from '../recorder/events.js';
-import type { JournalSource, LocatedEntry, RecordLocation, ScanPosition } from './journal-source.js';
+import type { JournalEntry } from '../../recorder/journal-entry.js';
+import type { TrailEvent } from '../../recorder/events.js';
+import type { JournalSource, LocatedEntry, RecordLocation, ScanPosition } from '../journal-source.js';
 
 /**
  * A journal held in memory: one pseudo-segment `memory` where a record's offset is its index and its

@@ -1,0 +1,136 @@
+/**
+ * What the verifier knows while it walks a journal: the findings so far, the keys in force, the
+ * journal's origin and the counts it reports, and what it does about each problem the segment walk
+ * meets (it reports a finding and walks on). The checks of the journal's own records are in
+ * own-record-checks.ts, those after the walk in end-checks.ts.
+ */
+import { encodeBase64 } from '../format/base64.js';
+import type { NoteVerifierKey } from '../format/note.js';
+import { parseRecordLine } from '../format/record-line.js';
+import type { Sha256 } from '../format/sha256.js';
+import { FindingCode, type Finding } from './journal-finding.js';
+import { checkOwnRecord } from './own-record-checks.js';
+import type { RecordLocation, SegmentWalk, WalkOwner } from './segment-walk.js';
+
+/** The verifier's state over one run. */
+export class VerifierState implements WalkOwner {
+  readonly findings: Finding[] = [];
+  /** Findings beyond maxFindings: counted, not listed. */
+  omitted = 0;
+  /** The keys whose signatures are accepted now: the pinned ones, then journal.started's, then each rotation's. */
+  trusted: NoteVerifierKey[];
+  /** Every key that was ever in force, oldest first. */
+  readonly everTrusted: NoteVerifierKey[];
+  /** The journal's name (its first key's name), once journal.started is read. */
+  origin: string | null = null;
+  checkpoints = 0;
+  recoveries = 0;
+  keyRotations = 0;
+  /** The last checkpoint record that opened. */
+  lastCheckpoint: { size: number; root: string } | null = null;
+  /** A checkpoint's root differed from the tree: every later one does too, as a consequence. */
+  rootDiffers = false;
+  /** Bytes of a record being written when the journal was read (writerActive only). */
+  inProgressBytes = 0;
+  /** The note of each checkpoint record, by its index. */
+  readonly checkpointNotes = new Map<number, string>();
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(
+    readonly sha256: Sha256,
+    /** The pinned verifier keys, or null when the journal's own key is trusted. */
+    readonly pinned: readonly NoteVerifierKey[] | null,
+    private readonly maxFindings: number,
+    private readonly writerActive: boolean,
+  ) {
+    this.trusted = pinned === null ? [] : [...pinned];
+    this.everTrusted = [...this.trusted];
+  }
+
+  /** Records a finding (or counts it, beyond maxFindings). */
+  report(code: FindingCode, message: string, at: Partial<RecordLocation> = {}): void {
+    if (this.findings.length >= this.maxFindings) {
+      this.omitted++;
+      return;
+    }
+    this.findings.push({
+      code,
+      message,
+      segment: at.segment ?? null,
+      line: at.line ?? null,
+      offset: at.offset ?? null,
+      index: at.index ?? null,
+    });
+  }
+
+  segmentStarts(name: string, first: number | null, walk: SegmentWalk): boolean {
+    if (first === null) {
+      this.report(FindingCode.segmentGap, 'segment file name does not declare its first index', { segment: name });
+      return false;
+    }
+    const pos = walk.pos;
+    if (first !== pos) {
+      const what =
+        first > pos ? `records ${pos} to ${first - 1} are missing` : `it overlaps records from ${first} to ${pos - 1}`;
+      this.report(
+        FindingCode.segmentGap,
+        `segment starts at index ${first} but the journal so far ends before index ${pos}: ${what}`,
+        { segment: name, line: 1, offset: 0, index: pos },
+      );
+    }
+    return true;
+  }
+
+  eventOutOfPlace(index: number, chained: boolean, at: RecordLocation, walk: SegmentWalk): void {
+    this.checkPosition(index, chained, at, walk);
+  }
+
+  /** A record checked as text: the journal's own records, and anything the byte reader refused. */
+  textRecord(raw: Uint8Array, at: RecordLocation, walk: SegmentWalk): void {
+    let text: string;
+    try {
+      text = this.decoder.decode(raw);
+    } catch {
+      this.report(FindingCode.recordMalformed, 'record is not valid UTF-8', at);
+      return;
+    }
+    const record = parseRecordLine(text);
+    if ('malformed' in record) {
+      this.report(FindingCode.recordMalformed, record.malformed, at);
+      return;
+    }
+    this.checkPosition(record.index, record.prev === encodeBase64(walk.leaf), at, walk);
+    checkOwnRecord(this, record, text, at, walk.range);
+  }
+
+  unfinishedTail(bytes: Uint8Array, at: RecordLocation, isLast: boolean): void {
+    if (isLast && this.writerActive) this.inProgressBytes = bytes.length;
+    else if (isLast)
+      this.report(FindingCode.tornTail, `the last segment ends in an unfinished record of ${bytes.length} bytes`, at);
+    else this.report(FindingCode.recordMalformed, 'segment ends in an unfinished record', at);
+  }
+
+  /** The record's index against its position, and its prev against the previous record's hash. */
+  private checkPosition(index: number, chained: boolean, at: RecordLocation, walk: SegmentWalk): void {
+    const pos = walk.pos;
+    const delta = index - pos;
+    if (delta !== walk.lastDelta && delta !== 0) {
+      this.report(
+        FindingCode.indexMismatch,
+        `record says index ${index} but is at position ${pos}: records were removed, added or reordered`,
+        at,
+      );
+    }
+    walk.lastDelta = delta;
+    if (chained) return;
+    if (walk.prevSegment === null) {
+      this.report(FindingCode.chainBroken, 'the first record does not start the chain (prev is not all zeros)', at);
+      return;
+    }
+    this.report(
+      FindingCode.chainBroken,
+      `this record's hash differs from the prev stored by the next record (position ${pos}): one of them was altered`,
+      { segment: walk.prevSegment, line: walk.prevLine, offset: walk.prevOffset, index: pos - 1 },
+    );
+  }
+}
