@@ -103,6 +103,11 @@ export class SegmentWalk {
     this.keepRoot();
   }
 
+  /** Bytes of complete records in the segment being walked (or last walked): where its unfinished tail starts. */
+  get segmentOffset(): number {
+    return this.base;
+  }
+
   /** Where the record starting at `start` of the current chunk is. */
   locate(start: number): RecordLocation {
     return { segment: this.segment, line: this.line, offset: this.base + start, index: this.pos };
