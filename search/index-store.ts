@@ -21,7 +21,8 @@ const headerFile = 'search-index.json';
 const columnsFile = 'statements.bin';
 const format = 'pgtrail-search-index';
 // 3: session summaries carry failed logins (authFailed, authFailedSeq, authFailedTs).
-const version = 3;
+// 4: viewings (viewer.viewed records) are indexed.
+const version = 4;
 
 /** The persisted index and what it was derived from. */
 export interface StoredIndex {
@@ -77,6 +78,7 @@ export function saveIndex(dir: string, stored: StoredIndex): void {
       errorCodes: index.errorCodes,
       segmentNames: index.segmentNames,
       sessions: index.sessions,
+      viewings: index.viewings,
     },
   };
   // Per-process temporary names: two searches saving at once must not interleave one file.
@@ -199,6 +201,7 @@ function isHeader(value: unknown): value is Header {
     Array.isArray(h.state.users) &&
     Array.isArray(h.state.errorCodes) &&
     Array.isArray(h.state.segmentNames) &&
-    Array.isArray(h.state.sessions)
+    Array.isArray(h.state.sessions) &&
+    Array.isArray(h.state.viewings)
   );
 }

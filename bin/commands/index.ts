@@ -7,6 +7,7 @@ import { recorderCommand } from './recorder.js';
 import { proofCommand } from './proof.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
+import { serveCommand } from './serve.js';
 import { sessionsCommand } from './sessions.js';
 import { startCommand } from './start.js';
 import { verifyCommand } from './verify.js';
@@ -26,4 +27,5 @@ export const commands: readonly Command[] = [
   searchCommand,
   replayCommand,
   exportCommand,
+  serveCommand,
 ];
