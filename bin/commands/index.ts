@@ -9,6 +9,7 @@ import { proofCommand } from './proof.js';
 import { pruneCommand } from './prune.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
+import { serveCommand } from './serve.js';
 import { sessionsCommand } from './sessions.js';
 import { startCommand } from './start.js';
 import { verifyCommand } from './verify.js';
@@ -30,4 +31,5 @@ export const commands: readonly Command[] = [
   exportCommand,
   pruneCommand,
   holdCommand,
+  serveCommand,
 ];

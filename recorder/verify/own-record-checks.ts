@@ -73,7 +73,13 @@ function checkJournalStarted(s: VerifierState, body: Readonly<Record<string, unk
     s.trusted = [key];
     s.everTrusted.push(key);
   } else if (!s.pinned.some((k) => k.text === key.text)) {
-    s.report(FindingCode.keyMismatch, 'the journal names a signing key other than the pinned verifier key', at);
+    // Perhaps a pinned key took over later (keygen --rotate): every checkpoint commits to every record
+    // before it, so the first one signed by a pinned key vouches for this key's records and its
+    // hand-over. Until then its signatures are checked but not trusted; if none comes, end-checks.ts
+    // reports the mismatch here.
+    s.trusted = [key];
+    s.everTrusted.unshift(key);
+    s.awaitingPinnedKey = at;
   }
 }
 
@@ -114,6 +120,11 @@ function checkCheckpointRecord(
     s.rootDiffers = true;
   }
   s.lastCheckpoint = { size: checkpoint.size, root: encodeBase64(checkpoint.root) };
+  // Only before a pinned key was ever in force: after it, later keys are trusted by their hand-over.
+  if (s.awaitingPinnedKey !== null) {
+    if (s.signsAsPinned()) s.awaitingPinnedKey = null;
+    else s.unpinnedCheckpoints++;
+  }
 }
 
 function checkKeyRotated(s: VerifierState, body: Readonly<Record<string, unknown>>, at: RecordLocation): void {

@@ -48,6 +48,11 @@ export interface WalkOwner {
   textRecord(raw: Uint8Array, at: RecordLocation, walk: SegmentWalk): Uint8Array | null;
   /** A segment's bytes after its last newline (an unfinished record), with where it starts. */
   unfinishedTail(bytes: Uint8Array, at: RecordLocation, isLast: boolean, walk: SegmentWalk): void;
+  /**
+   * An event record in its place, read by its bytes: its event object is bytes[start:end]. Optional:
+   * the writer's reopen scan follows sessions with it (sessions-left-open.ts); the verifier does not.
+   */
+  event?(bytes: Uint8Array, start: number, end: number): void;
 }
 
 // Characters of a hash's base64 (`prev`), which are also the bytes of its ASCII spelling.
@@ -107,6 +112,11 @@ export class SegmentWalk {
     this.keepRoot();
   }
 
+  /** Bytes of complete records in the segment being walked (or last walked): where its unfinished tail starts. */
+  get segmentOffset(): number {
+    return this.base;
+  }
+
   /** Where the record starting at `start` of the current chunk is. */
   locate(start: number): RecordLocation {
     return { segment: this.segment, line: this.line, offset: this.base + start, index: this.pos };
@@ -152,7 +162,10 @@ export class SegmentWalk {
         for (let i = 0; i < base64Length; i++) if (bytes[envelope.prevStart + i] !== prevBase64[i]) chained = false;
         if (envelope.index !== this.pos || !chained)
           this.owner.eventOutOfPlace(envelope.index, chained, this.locate(start), this);
-        else this.lastDelta = 0;
+        else {
+          this.lastDelta = 0;
+          this.owner.event?.(bytes, envelope.eventStart, end - 1);
+        }
       } else {
         storedLeaf = this.owner.textRecord(bytes.subarray(start, end), this.locate(start), this);
       }

@@ -39,6 +39,14 @@ export class VerifierState implements WalkOwner {
   readonly prunedRanges: { segment: string; first: number; last: number }[] = [];
   /** Legal hold records. */
   holds = 0;
+  /**
+   * Where journal.started named a key that is not pinned: trusted only until a checkpoint signed by
+   * a pinned key (after a hand-over) vouches for everything before it; still set at the end, it is
+   * a JOURNAL_KEY_MISMATCH there.
+   */
+  awaitingPinnedKey: RecordLocation | null = null;
+  /** Checkpoints signed by a key that was not pinned, before a pinned key took over (informational). */
+  unpinnedCheckpoints = 0;
   /** The note of each checkpoint record, by its index. */
   readonly checkpointNotes = new Map<number, string>();
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
@@ -52,6 +60,12 @@ export class VerifierState implements WalkOwner {
   ) {
     this.trusted = pinned === null ? [] : [...pinned];
     this.everTrusted = [...this.trusted];
+  }
+
+  /** Whether a signature by the key in force is one by a pinned key (always, when nothing is pinned). */
+  signsAsPinned(): boolean {
+    const pinned = this.pinned;
+    return pinned === null || this.trusted.some((k) => pinned.some((p) => p.text === k.text));
   }
 
   /** Records a finding (or counts it, beyond maxFindings). */
