@@ -13,7 +13,10 @@ import { openRecorder, type Recorder } from '../recorder/recorder.js';
 import { openRemoteRecorder, type RemoteRecorder } from '../recorder/remote/open-remote-recorder.js';
 import type { RemoteTls } from '../recorder/remote/recorder-link.js';
 import { insideJournalWarning } from '../recorder/signing-key.js';
+import { startRetention } from '../retention/retention-schedule.js';
+import type { RunningViewer } from '../web/server/viewer-server.js';
 import type { CommandContext } from './cli.js';
+import { runViewer } from './run-viewer.js';
 
 /** Where a proxy with a remote journal streams its events (pgtrail start --recorder). */
 export interface RemoteRecording {
@@ -33,6 +36,8 @@ export interface RunningProxy {
   readonly remote: RemoteRecorder | null;
   /** The metrics listener, when metrics.enabled. */
   readonly metrics: MetricsServer | null;
+  /** The web viewer, when viewer.enabled (local journal only). */
+  readonly viewer: RunningViewer | null;
   /** Drains sessions, then writes the final checkpoint and releases the journal (or delivers what is queued). */
   stop(): Promise<void>;
 }
@@ -89,6 +94,11 @@ export async function runProxy(
     await closeRecording();
     throw err;
   }
+  // Retention (pruning, legal holds placed while running) belongs to whoever writes the journal.
+  const retention =
+    recorder === null
+      ? null
+      : startRetention(recorder.writer, config.journal.retention, logger.child({ component: 'retention' }));
   if (metrics !== null && metricsServer !== null) {
     metrics.sources.proxy = proxy;
     const { host, port } = metricsServer.address;
@@ -97,14 +107,33 @@ export async function runProxy(
   ctx.stdout.write(
     `pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`,
   );
+  // The viewer of this process records its viewings through this process's writer: one writer per
+  // journal. With a remote journal there is none here: run pgtrail serve beside the recorder service.
+  let viewer: RunningViewer | null = null;
+  if (config.viewer.enabled && recorder !== null) {
+    const writer = recorder.writer;
+    try {
+      viewer = await runViewer(config, config.journal.dir, (event) => writer.append(event), logger, ctx);
+    } catch (err) {
+      await proxy.close();
+      await metricsServer?.close();
+      await closeRecording();
+      throw err;
+    }
+  } else if (config.viewer.enabled) {
+    logger.warn({}, 'viewer.enabled ignored: the journal is remote (run pgtrail serve beside the recorder service)');
+  }
   return {
     proxy,
     recorder,
     remote: remoteRecorder,
     metrics: metricsServer,
+    viewer,
     stop: async () => {
+      await viewer?.close();
       await proxy.close();
       await metricsServer?.close();
+      await retention?.stop();
       await closeRecording();
     },
   };
@@ -126,6 +155,13 @@ async function openLocal(
     metrics?.observeDurableWrite,
     logger.child({ component: 'witness' }),
   );
+  if (recorder.closedLeftOpen > 0) {
+    // A previous run stopped without closing these (a crash, kill -9): the journal now says so.
+    logger.warn({ sessions: recorder.closedLeftOpen }, 'sessions left open by a previous run closed');
+    ctx.stdout.write(
+      `pgtrail: closed ${recorder.closedLeftOpen} session(s) a previous run left open (reason proxy_stopped)\n`,
+    );
+  }
   if (recorder.keyCreated)
     ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir} at ${recorder.key.path}\n`);
   if (recorder.key.insideJournal) {

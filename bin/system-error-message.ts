@@ -51,7 +51,8 @@ export function describeSystemError(err: unknown): string | null {
     case 'EEXIST':
       return `${path} already exists${e.syscall === 'mkdir' ? ' and is not a directory' : ''} [EEXIST]`;
     case 'ENOENT':
-      return `${path} does not exist [ENOENT]`;
+      // mkdir's ENOENT: the parent exists but takes no new directory (a path in /proc, say).
+      return e.syscall === 'mkdir' ? `cannot create directory ${path} [ENOENT]` : `${path} does not exist [ENOENT]`;
     case 'EACCES':
     case 'EPERM':
       return `permission denied: ${path} [${e.code}]`;

@@ -29,6 +29,9 @@ export type JournalConfig = Config['journal'];
 /** Durability of journal records, as PRODUCT.md defines. */
 export type Durability = JournalConfig['durability'];
 
+/** Scheduled pruning: records older than keepDays lose their content (0: never), checked every everyMinutes. */
+export type RetentionConfig = JournalConfig['retention'];
+
 /** Bounds that protect pgtrail and every other session from one bad client. */
 export type LimitsConfig = Config['limits'];
 

@@ -52,7 +52,7 @@ export function upstreamUrlOverrides(url: string): Override[] {
 /** Turns `--listen HOST:PORT` (or `[::1]:PORT`) into config overrides for the given prefix. */
 export function listenOverrides(
   value: string,
-  prefix: 'listen' | 'metrics.listen' | 'recorderService.listen',
+  prefix: 'listen' | 'metrics.listen' | 'recorderService.listen' | 'viewer.listen',
   flag: string,
 ): Override[] {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);

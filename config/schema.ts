@@ -78,6 +78,15 @@ export const configSchema = section({
       url: required(httpUrl),
       vkey: required(text),
     }),
+    /** Scheduled pruning inside `pgtrail start` (docs/retention.md). */
+    retention: section({
+      /** Records older than this many days lose their content (0: never). */
+      keepDays: key(integer(0, 36_500), 0),
+      /** How often the schedule runs. */
+      everyMinutes: key(integer(1, 10_080), 60),
+      /** Keep every record of a session that had not closed by the cut-off. */
+      keepSessionsOpen: key(boolean, true),
+    }),
   }),
   /** Bounds that protect pgtrail and every other session from one bad client. */
   limits: section({
@@ -139,6 +148,16 @@ export const configSchema = section({
       keyFile: key(optionalPath, null),
       clientCaFile: key(optionalPath, null),
     }),
+  }),
+  /** The web viewer (docs/viewer.md): `pgtrail serve`, and the viewer of `pgtrail start` when enabled. */
+  viewer: section({
+    enabled: key(boolean, false),
+    /** Port 0: any free port (the `viewer:` line names the one taken). */
+    listen: section({ host: key(text, '127.0.0.1'), port: key(integer(0, 65535), 6480) }),
+    /** A viewer session (the cookie a login token or SSO token is exchanged for) expires this long after login. */
+    sessionTtlMs: key(integer(60_000, 7 * 86_400_000), 8 * 3_600_000),
+    /** Where `pgtrail serve` records viewings; null: the sibling directory `<journal.dir>-viewer-audit`. */
+    auditJournal: key(optionalPath, null),
   }),
   /** The Prometheus endpoint (docs/metrics.md): GET /metrics on `listen` when enabled. */
   metrics: section({

@@ -132,6 +132,20 @@ export class ExportState {
           sender_pid: event.senderPid,
           payload_sha256: event.payloadSha256,
         };
+      case 'viewer.viewed':
+        // A viewing in the web viewer: the fields of `search --viewings --json`.
+        return {
+          event: event.type,
+          seq,
+          ts: isoTime(event.ts),
+          session: event.session,
+          viewer: event.viewer,
+          method: event.method.kind,
+          issuer: event.method.kind === 'token' ? event.method.issuer : null,
+          client: peerText(event.client),
+          action: event.action,
+          target: event.target,
+        };
     }
   }
 

@@ -10,11 +10,13 @@ import type { EventSink } from '../recorder/events.js';
 import type { AuthStrategySelector } from './auth/client-auth.js';
 import { passthroughAuth } from './auth/passthrough.js';
 import { BackendError } from './backend-error.js';
+import { ClusterIdentity } from './cluster-identity.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { clientTlsContext } from './client-tls.js';
 import { ProxyCounters } from './proxy-counters.js';
 import { ProxyStartError } from './proxy-start-error.js';
-import { runSession, type SessionHandle } from './session.js';
+import { runSession, type SessionDeps, type SessionHandle } from './session.js';
+import { StartupRefusals } from './startup-refusals.js';
 import { silentObserver, type ObserverFactory } from './traffic-observer.js';
 import { upstreamTarget } from './upstream-connect.js';
 
@@ -51,7 +53,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const log = logger.child({ component: 'proxy' });
   const sessions = new Set<SessionHandle>();
   const counters = new ProxyCounters();
-  const deps = {
+  const deps: SessionDeps & { instance: string } = {
     config,
     logger: log,
     sink: options.sink,
@@ -61,9 +63,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     upstream: upstreamTarget(config.upstream, config.limits.keepaliveMs, config.limits.maxMessageBytes),
     clientTls: clientTlsContext(config.tls),
     cancels: new CancelRegistry(),
+    clusterIdentity: new ClusterIdentity(),
     counters,
     // Set once listening: the default name holds the real port.
     instance: options.instance ?? '',
+    refusals: new StartupRefusals(options.sink, (): string => deps.instance),
     activeSessions: () => sessions.size - 1,
   };
   const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
@@ -111,7 +115,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return sessions.size;
     },
     close() {
-      closing ??= drain(server, sessions, config.limits.shutdownGraceMs, log, sweep);
+      // Refusals held back by the rate bound are summarised before the journal closes.
+      closing ??= drain(server, sessions, config.limits.shutdownGraceMs, log, sweep).then(() => deps.refusals.flush());
       return closing;
     },
   };

@@ -1,4 +1,4 @@
-import { sinkRefusal, type IdentityMethod, type SessionOpened } from '../recorder/events.js';
+import { sinkRefusal, type SessionOpened } from '../recorder/events.js';
 import { BackendError } from './backend-error.js';
 import { negotiateClientStartup } from './client-startup.js';
 import { IdentityRefusal } from './identity/managed-auth-strategy.js';
@@ -6,20 +6,13 @@ import { negotiateProtocolVersion } from './protocol/backend-messages.js';
 import { parseErrorFields } from './protocol/error-fields.js';
 import type { StartupMessage } from './protocol/startup-packet.js';
 import { startForwarding } from './session-forwarding.js';
-import type { SessionState } from './session-state.js';
+import type { SessionState, StartupAttempt } from './session-state.js';
 import { readStartupRest } from './startup-rest.js';
 import { connectUpstream } from './upstream-connect.js';
 
 const SESSION_OPENED_NOT_RECORDED = 'the session could not be recorded';
 
-/** What the client said it is in its StartupMessage (nothing proven yet). */
-interface Attempt {
-  readonly user: string;
-  readonly database: string;
-  readonly application: string;
-  /** Set once the strategy is chosen: passthrough; managed identity says on its refusals which method was tried. */
-  method: IdentityMethod['kind'] | null;
-}
+type Attempt = StartupAttempt;
 
 /**
  * The startup of one connection: negotiation (TLS, cancel), then authentication and the rest of the
@@ -43,6 +36,7 @@ export async function runStartup(s: SessionState): Promise<void> {
     return;
   }
   const attempt = attemptOf(started.startup);
+  s.attempt = attempt;
   try {
     await authenticateAndOpen(s, started, attempt);
   } catch (err) {
@@ -79,6 +73,7 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
   });
   s.upstreamLink = outcome.upstream;
   const rest = await readStartupRest(outcome.upstream);
+  const upstreamSystemId = await deps.clusterIdentity.learn(outcome.upstream, startup);
   const secret = deps.cancels.register(rest.pid, { cancel: (from) => s.cancelTarget(from) });
   const opened: SessionOpened = {
     type: 'session.opened',
@@ -94,6 +89,7 @@ async function authenticateAndOpen(s: SessionState, started: SessionStart, attem
     upstreamTls: outcome.upstream.tls,
     backendPid: rest.pid,
     serverVersion: rest.params.get('server_version') ?? '',
+    upstreamSystemId,
     instance: deps.instance,
   };
   const durable = deps.sink.record(opened);
@@ -141,6 +137,8 @@ function attemptOf(startup: StartupMessage): Attempt {
 
 /** session.auth_failed with the user attempted, the method tried, the SQLSTATE the client got and why. */
 function recordAuthFailure(s: SessionState, attempt: Attempt, err: BackendError): void {
+  if (s.refusalRecorded) return;
+  s.refusalRecorded = true;
   const fields = err.serverBody ? parseErrorFields(err.serverBody) : { code: err.sqlstate, message: err.message };
   s.log.info(
     { user: attempt.user, database: attempt.database, code: fields.code, errorCode: err.code },

@@ -1,17 +1,28 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { CloseReason, EventSink, Peer } from '../recorder/events.js';
+import type { CloseReason, EventSink, IdentityMethod, Peer } from '../recorder/events.js';
 import type { AuthStrategySelector } from './auth/client-auth.js';
 import type { BackendError } from './backend-error.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import type { ClientTlsContext } from './client-tls.js';
+import type { ClusterIdentity } from './cluster-identity.js';
 import type { ConnectionOutcome, ProxyCounters } from './proxy-counters.js';
+import type { StartupRefusals } from './startup-refusals.js';
 import type { Forwarder } from './forwarder.js';
 import type { StartupChannel } from './startup-channel.js';
 import type { ObserverFactory, TrafficObserver } from './traffic-observer.js';
 import type { UpstreamTarget } from './upstream-connect.js';
 import type { UpstreamLink } from './upstream-link.js';
+
+/** What the client said it is in its StartupMessage (nothing proven yet). */
+export interface StartupAttempt {
+  readonly user: string;
+  readonly database: string;
+  readonly application: string;
+  /** Set once the strategy is chosen: passthrough; managed identity says on its refusals which method was tried. */
+  method: IdentityMethod['kind'] | null;
+}
 
 /** What every session shares: built once by startProxy. */
 export interface SessionDeps {
@@ -24,10 +35,14 @@ export interface SessionDeps {
   readonly upstream: UpstreamTarget;
   readonly clientTls: ClientTlsContext | null;
   readonly cancels: CancelRegistry;
+  /** The upstream cluster's system identifier, learned once per process (cluster-identity.ts). */
+  readonly clusterIdentity: ClusterIdentity;
   /** Traffic counters for the metrics endpoint. */
   readonly counters: ProxyCounters;
   /** This proxy's instance name, carried in session records. */
   readonly instance: string;
+  /** Records startups refused before authentication decided, within a rate bound. */
+  readonly refusals: StartupRefusals;
   /** Number of sessions currently authenticated or authenticating, this one excluded. */
   activeSessions(): number;
 }
@@ -58,6 +73,10 @@ export interface SessionState {
   stopRequest: { reason: CloseReason; error: BackendError } | null;
   /** Sends a CancelRequest for this session's backend (set once the backend's key is known). */
   cancelTarget: (from: Peer) => void;
+  /** What the client's StartupMessage said, once it was read. */
+  attempt: StartupAttempt | null;
+  /** Set once this connection's refusal is on its way to the journal (never two records for one). */
+  refusalRecorded: boolean;
   /** How the connection ended (or is ending), for the metrics; 'dropped' until known. */
   outcome: ConnectionOutcome;
   /** Settles the handle's `done`. */

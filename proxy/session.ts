@@ -76,6 +76,8 @@ function newSessionState(socket: Socket, deps: SessionDeps): SessionState {
     startupAbandoned: false,
     stopRequest: null,
     cancelTarget: () => {},
+    attempt: null,
+    refusalRecorded: false,
     outcome: 'dropped',
     resolveDone: () => {},
   };
@@ -111,11 +113,32 @@ function refuseStartup(s: SessionState, err: unknown): void {
   if (err instanceof BackendError) {
     s.outcome = 'refused';
     s.log.info({ code: err.code, sqlstate: err.sqlstate || undefined }, 'session refused');
+    recordRefusal(s, err);
     closeStartup(s, err);
     return;
   }
   if (!(err instanceof ChannelClosedError)) s.log.info({ err: errorSummary(err) }, 'connection dropped during startup');
   closeStartup(s, null);
+}
+
+/**
+ * A refusal that authentication did not record itself (a bad startup packet, TLS required, a
+ * timeout, shutdown): recorded as session.auth_failed within the proxy's rate bound.
+ */
+function recordRefusal(s: SessionState, err: BackendError): void {
+  if (s.refusalRecorded) return;
+  s.refusalRecorded = true;
+  const attempt = s.attempt;
+  s.deps.refusals.record({
+    session: s.id,
+    client: s.peer,
+    user: attempt?.user ?? '',
+    database: attempt?.database ?? '',
+    application: attempt?.application ?? '',
+    method: attempt?.method ?? null,
+    code: err.sqlstate,
+    reason: err.message,
+  });
 }
 
 /** Ends a connection that never reached forwarding, with `error` sent to the client first when given. */

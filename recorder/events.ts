@@ -58,6 +58,11 @@ export interface SessionOpened {
   readonly upstreamTls: TlsInfo | null;
   readonly backendPid: number;
   readonly serverVersion: string;
+  /**
+   * The upstream cluster's `system_identifier` (decimal), which `replay --to` compares with its
+   * target's; null when the server would not tell, absent in journals written before it was recorded.
+   */
+  readonly upstreamSystemId?: string | null;
   /** The pgtrail instance (proxy) the session went through: config `instance`, default its listen host:port. */
   readonly instance?: string;
 }
@@ -86,7 +91,15 @@ export interface SessionAuthFailed {
 }
 
 /** Why a session ended. */
-export type CloseReason = 'client_quit' | 'client_gone' | 'error' | 'upstream_gone' | 'shutdown' | 'idle_timeout';
+export type CloseReason =
+  | 'client_quit'
+  | 'client_gone'
+  | 'error'
+  | 'upstream_gone'
+  | 'shutdown'
+  | 'idle_timeout'
+  /** pgtrail stopped (a crash, kill -9) without closing the session; recorded when the journal was next opened. */
+  | 'proxy_stopped';
 
 /** A session ended. */
 export interface SessionClosed {
@@ -189,6 +202,28 @@ export interface SessionNotified {
   readonly payloadSha256: string;
 }
 
+/** What a reviewer did in the web viewer. */
+export type ViewingAction = 'login' | 'sessions' | 'session' | 'search' | 'bundle';
+
+/**
+ * A reviewer looked at the journal through the web viewer (`pgtrail serve`, or the viewer of
+ * `pgtrail start`): who, what and when, so that who watched whom is as tamper-evident as the rest.
+ */
+export interface ViewerViewed {
+  readonly type: 'viewer.viewed';
+  readonly ts: number;
+  /** The viewer login this viewing belongs to: random, one per exchanged login token or SSO token. */
+  readonly session: string;
+  /** Who: 'login-token' (the token printed at start) or the identity claim of an SSO token. */
+  readonly viewer: string;
+  /** How the viewer proved it: the printed login token, or an SSO token (JWT) of `issuer`. */
+  readonly method: { readonly kind: 'login-token' } | { readonly kind: 'token'; readonly issuer: string };
+  readonly client: Peer;
+  readonly action: ViewingAction;
+  /** What was viewed: the session id, or the filters of a listing or search as a query string. */
+  readonly target: string;
+}
+
 /** Everything a session reports. */
 export type TrailEvent =
   | SessionOpened
@@ -198,7 +233,8 @@ export type TrailEvent =
   | StatementFinished
   | StatementCancelRequested
   | SessionRoleChanged
-  | SessionNotified;
+  | SessionNotified
+  | ViewerViewed;
 
 /** Where events go. Implemented by the recorder; called by the proxy on its forwarding path. */
 export interface EventSink {

@@ -26,6 +26,7 @@ afterEach(async () => {
 
 const config = (): JournalConfig => ({
   dir,
+  retention: { keepDays: 0, everyMinutes: 60, keepSessionsOpen: true },
   durability: 'strict',
   batchWindowMs: 10,
   checkpointEveryRecords: 1000,

@@ -10,6 +10,7 @@ import { listSegments } from './journal-scan.js';
 import { nodeSha256Into } from './node-sha256.js';
 import { readSegmentChunks } from './segment-chunks.js';
 import { hashSize } from './format/merkle.js';
+import { parsePrunedLine } from './format/pruned-record.js';
 import { EventEnvelopeReader, parseRecordLine, RecordKind } from './format/record-line.js';
 import { parseSegmentName } from './format/segment-name.js';
 
@@ -60,6 +61,12 @@ export async function readJournalLeaves(dir: string, visit?: RecordVisitor): Pro
             typeof record.body['note'] === 'string'
           )
             checkpoints.set(size, record.body['note']);
+          // A pruned record's leaf is the hash it stores, not its line's (docs/journal-format.md §10).
+          const pruned =
+            !('malformed' in record) && record.kind === RecordKind.pruned
+              ? parsePrunedLine(decoder.decode(line))
+              : null;
+          if (pruned !== null) hashes.set(Buffer.from(pruned.leaf, 'base64'), size * hashSize);
         }
         visit?.(size, line, isEvent);
         size++;

@@ -12,7 +12,9 @@ import type { TrailEvent } from './events.js';
 import type { JournalEntry } from './journal-entry.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { listSegments } from './journal-scan.js';
+import { parsePrunedLine } from './format/pruned-record.js';
 import { parseRecordEnvelope, RecordKind } from './format/record-line.js';
+import { prunedPlaceholder } from './pruned-placeholder.js';
 import { parseSegmentName } from './format/segment-name.js';
 
 /** Where to start and whether to keep reading. */
@@ -101,6 +103,10 @@ function toEntry(text: string, segment: string, line: number): JournalEntry {
   const head = parseRecordEnvelope(text);
   if (head === null)
     throw new JournalError(JournalErrorCode.recordMalformed, 'record does not parse', { segment, line });
+  if (head.kind === RecordKind.pruned) {
+    const pruned = parsePrunedLine(text);
+    return { index: head.index, segment, line, event: pruned === null ? null : prunedPlaceholder(pruned.was) };
+  }
   if (head.kind !== RecordKind.event) return { index: head.index, segment, line, event: null };
   let record: { event?: TrailEvent };
   try {

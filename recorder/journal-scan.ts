@@ -8,6 +8,9 @@
  * final record whose write was torn by a crash. They are reported as `torn` for the writer to cut.
  * Anything else throws JournalError and the journal does not open. Signatures are the verifier's
  * job (`pgtrail verify`); the writer only needs the journal to be structurally whole.
+ *
+ * It walks the segments with the verifier's own walk (verify/segment-walk.ts: order, chain, tree,
+ * the leaf hashes) and differs only in what it does about a problem: it refuses to open.
  */
 import { isUtf8 } from 'node:buffer';
 import { readdir, readFile } from 'node:fs/promises';
@@ -15,12 +18,16 @@ import { join } from 'node:path';
 import { latestCheckpointFile } from './journal-files.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { nodeSha256, nodeSha256Into } from './node-sha256.js';
-import { encodeBase64Into } from './format/base64.js';
+import { readSegmentChunks } from './segment-chunks.js';
+import { encodeBase64 } from './format/base64.js';
 import { parseCheckpoint } from './format/checkpoint.js';
-import { CompactRange, equalBytes } from './format/merkle.js';
+import { type CompactRange, equalBytes } from './format/merkle.js';
 import { parseNoteUnverified } from './format/note.js';
-import { EventEnvelopeReader, parseRecordEnvelope, RecordKind } from './format/record-line.js';
+import { parsePrunedLine } from './format/pruned-record.js';
+import { parseRecordEnvelope, RecordKind } from './format/record-line.js';
 import { parseSegmentName } from './format/segment-name.js';
+import { SessionsLeftOpenTracker, type SessionLeftOpen } from './sessions-left-open.js';
+import { type RecordLocation, SegmentWalk, type WalkOwner } from './verify/segment-walk.js';
 
 /** The state of a journal's end, as the writer needs it. */
 export interface ScannedJournal {
@@ -39,13 +46,10 @@ export interface ScannedJournal {
   readonly sinceCheckpoint: number;
   /** A torn final write to cut: where it starts in the last segment and its bytes. */
   readonly torn: { readonly segment: string; readonly offset: number; readonly bytes: Uint8Array } | null;
-}
-
-/** Where a record is, for an error. */
-interface Where {
-  readonly segment: string;
-  readonly line: number;
-  readonly index: number;
+  /** Sessions opened and never closed (sessions-left-open.ts). */
+  readonly sessionsLeftOpen: readonly SessionLeftOpen[];
+  /** The latest event time the journal holds, or null when it holds no event. */
+  readonly lastEventTs: number | null;
 }
 
 /** Lists segment file names in index order. */
@@ -58,158 +62,152 @@ export async function listSegments(dir: string): Promise<string[]> {
 
 /** Scans the journal in `dir`; throws JournalError when it is damaged beyond a torn final write. */
 export async function scanJournal(dir: string): Promise<ScannedJournal> {
-  const segments = await listSegments(dir);
-  const range = new CompactRange(nodeSha256, nodeSha256Into);
-  let size = 0;
-  // The last record's leaf hash, and its base64 as the next record's `prev` spells it (ASCII bytes):
-  // event records, nearly all of a journal, are checked on their bytes with no string or digest
-  // made per record (as the verifier does); the journal's own records are parsed as text.
-  const leaf = new Uint8Array(32);
-  const prevAscii = Buffer.alloc(44);
-  encodeBase64Into(leaf, prevAscii, 0);
-  const envelope = new EventEnvelopeReader();
-  // The line last read in the segment being walked.
-  let line = 0;
-  let origin: string | null = null;
-  let verifierKey: string | null = null;
-  let format = 1;
-  let sinceCheckpoint = 0;
-  let torn: ScannedJournal['torn'] = null;
-  let lastSegment: ScannedJournal['lastSegment'] = null;
-
-  for (let s = 0; s < segments.length; s++) {
-    const segment = segments[s]!;
-    const first = parseSegmentName(segment)!;
-    if (first !== size) {
-      throw new JournalError(
-        JournalErrorCode.segmentGap,
-        `segment starts at index ${first} but the journal before it ends at ${size - 1}`,
-        {
-          segment,
-          index: size,
-        },
-      );
-    }
-    const bytes = await readFile(join(dir, segment));
-    const end = walkSegment(segment, bytes);
-    if (end < bytes.length) {
-      const where = { segment, line: line + 1, index: size };
-      if (s !== segments.length - 1)
-        throw new JournalError(
-          JournalErrorCode.recordMalformed,
-          'a segment that is not the last ends in an unfinished record',
-          where,
-        );
-      torn = { segment, offset: end, bytes: bytes.subarray(end) };
-    }
-    lastSegment = { name: segment, bytes: torn === null ? bytes.length : torn.offset };
-  }
-
-  /**
-   * Checks every complete line of a segment and returns the offset after the last one. Small and
-   * with the rare paths as calls, so the JIT keeps one optimised version of it (as the verifier's walkLines).
-   */
-  function walkSegment(segment: string, bytes: Buffer): number {
-    // A plain view: its subarrays cost less than a Buffer's.
-    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-    let start = 0;
-    line = 0;
-    for (;;) {
-      const end = bytes.indexOf(0x0a, start);
-      if (end < 0) return start;
-      line++;
-      if (isUtf8(view.subarray(start, end)) && envelope.read(view, start, end)) {
-        if (
-          envelope.index !== size ||
-          prevAscii.compare(view, envelope.prevStart, envelope.prevStart + prevAscii.length) !== 0
-        ) {
-          brokenChain(envelope.index, { segment, line, index: size });
-        }
-      } else {
-        textRecord(bytes.toString('utf8', start, end), { segment, line, index: size });
-      }
-      leafHashInto(bytes, start, end, leaf);
-      range.appendLeafHash(leaf);
-      encodeBase64Into(leaf, prevAscii, 0);
-      size++;
-      sinceCheckpoint++;
-      start = end + 1;
-    }
-  }
-
-  function brokenChain(index: number, where: Where): never {
-    if (index !== size)
-      throw new JournalError(JournalErrorCode.chainBroken, `record says index ${index} at position ${size}`, where);
-    throw new JournalError(JournalErrorCode.chainBroken, 'record does not chain to its predecessor', where);
-  }
-
-  /** A record the byte reader does not take (the journal's own records, or damage): parsed as text. */
-  function textRecord(text: string, where: Where): void {
-    const head = parseRecordEnvelope(text);
-    if (head === null) throw new JournalError(JournalErrorCode.recordMalformed, 'record does not parse', where);
-    if (head.index !== size || head.prev !== prevAscii.toString('latin1')) brokenChain(head.index, where);
-    if (head.kind !== RecordKind.event) readOwnRecord(head.kind, text, where);
-  }
-
-  /** journal.started, key.rotated and checkpoint records: what appending needs from them, and the checkpoint checked. */
-  function readOwnRecord(kind: string, text: string, where: Where): void {
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch (err) {
-      throw new JournalError(JournalErrorCode.recordMalformed, 'record is not valid JSON', where, { cause: err });
-    }
-    if (kind === RecordKind.journalStarted) {
-      origin = typeof body['origin'] === 'string' ? body['origin'] : null;
-      verifierKey = typeof body['vkey'] === 'string' ? body['vkey'] : null;
-      format = typeof body['format'] === 'number' ? body['format'] : 1;
-    } else if (kind === RecordKind.keyRotated) {
-      verifierKey = typeof body['vkey'] === 'string' ? body['vkey'] : verifierKey;
-    } else if (kind === RecordKind.checkpoint) {
-      checkCheckpoint(body['note'], size, range, where);
-      sinceCheckpoint = -1;
-    }
-  }
-
+  const names = await listSegments(dir);
+  const scan = new ReopenScan();
+  const walk = new SegmentWalk(scan, nodeSha256Into, nodeSha256, isUtf8);
+  await walk.walk(
+    names.map((name) => ({
+      name,
+      read: () => readFile(join(dir, name)),
+      chunks: () => readSegmentChunks(join(dir, name)),
+    })),
+  );
+  const size = walk.pos;
   const latest = await readLatestCheckpointSize(dir);
   // The checkpoint file is replaced only once the checkpoint record (at index `latest`) is durable.
   if (latest !== null && latest >= size) {
     throw new JournalError(
       JournalErrorCode.shorterThanCheckpoint,
       `the journal has ${size} records but its latest checkpoint is record ${latest}`,
-      {
-        index: size,
-      },
+      { index: size },
     );
   }
+  const last = names.at(-1);
+  const left = scan.sessions.result();
   return {
     size,
-    prevHash: Buffer.from(leaf).toString('base64'),
-    range,
-    origin,
-    verifierKey,
-    format,
-    lastSegment,
-    sinceCheckpoint,
-    torn,
+    prevHash: encodeBase64(walk.leaf),
+    range: walk.range,
+    origin: scan.origin,
+    verifierKey: scan.verifierKey,
+    format: scan.format,
+    lastSegment: last === undefined ? null : { name: last, bytes: walk.segmentOffset },
+    sinceCheckpoint: size - scan.lastCheckpoint - 1,
+    torn: scan.torn,
+    sessionsLeftOpen: left.sessions,
+    lastEventTs: left.lastEventTs,
   };
 }
 
-/**
- * SHA-256(0x00 || bytes[start:end]) into `out`: the byte before the line (the previous newline)
- * stands in for the 0x00 during the hash and is put back; the first line of a segment is copied.
- */
-function leafHashInto(bytes: Buffer, start: number, end: number, out: Uint8Array): void {
-  if (start === 0) {
-    const input = Buffer.alloc(end + 1);
-    bytes.copy(input, 1, 0, end);
-    nodeSha256Into(input, out, 0);
-    return;
+/** What the reopen scan learns from the journal's own records, and what it does about a problem: refuse to open. */
+class ReopenScan implements WalkOwner {
+  origin: string | null = null;
+  /** The verifier key in force: journal.started's, or the last key.rotated's. */
+  verifierKey: string | null = null;
+  /** journal.started's `format` (1 when absent). */
+  format = 1;
+  /** The index of the last checkpoint record (-1: none). */
+  lastCheckpoint = -1;
+  torn: ScannedJournal['torn'] = null;
+  /** The sessions opened and not closed, followed record by record. */
+  readonly sessions = new SessionsLeftOpenTracker();
+
+  event(bytes: Uint8Array, start: number, end: number): void {
+    this.sessions.event(bytes, start, end);
   }
-  const before = bytes[start - 1]!;
-  bytes[start - 1] = 0x00;
-  nodeSha256Into(bytes.subarray(start - 1, end), out, 0);
-  bytes[start - 1] = before;
+
+  segmentStarts(segment: string, first: number | null, walk: SegmentWalk): boolean {
+    const size = walk.pos;
+    if (first !== size) {
+      throw new JournalError(
+        JournalErrorCode.segmentGap,
+        `segment starts at index ${first} but the journal before it ends at ${size - 1}`,
+        { segment, index: size },
+      );
+    }
+    return true;
+  }
+
+  eventOutOfPlace(index: number, _chained: boolean, at: RecordLocation): void {
+    brokenChain(index, at);
+  }
+
+  /**
+   * A record the byte reader does not take (the journal's own records, pruned records, or damage):
+   * parsed as text. Returns a pruned record's stored leaf hash (docs/journal-format.md section 10),
+   * which the walk uses in place of hashing the line; null for every other record.
+   */
+  textRecord(raw: Uint8Array, at: RecordLocation, walk: SegmentWalk): Uint8Array | null {
+    const text = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('utf8');
+    const head = parseRecordEnvelope(text);
+    if (head === null) throw new JournalError(JournalErrorCode.recordMalformed, 'record does not parse', where(at));
+    if (head.index !== at.index || head.prev !== encodeBase64(walk.leaf)) brokenChain(head.index, at);
+    if (head.kind === RecordKind.pruned) return prunedLeaf(text, at);
+    if (head.kind === RecordKind.event) this.sessions.record(raw, 0, raw.length);
+    else this.ownRecord(head.kind, text, at, walk.range);
+    return null;
+  }
+
+  unfinishedTail(bytes: Uint8Array, at: RecordLocation, isLast: boolean): void {
+    if (!isLast) {
+      throw new JournalError(
+        JournalErrorCode.recordMalformed,
+        'a segment that is not the last ends in an unfinished record',
+        where(at),
+      );
+    }
+    this.torn = { segment: at.segment, offset: at.offset, bytes };
+  }
+
+  /** journal.started, key.rotated and checkpoint records: what appending needs from them, and the checkpoint checked. */
+  private ownRecord(kind: string, text: string, at: RecordLocation, tree: CompactRange): void {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new JournalError(JournalErrorCode.recordMalformed, 'record is not valid JSON', where(at), { cause: err });
+    }
+    if (kind === RecordKind.journalStarted) {
+      this.origin = typeof body['origin'] === 'string' ? body['origin'] : null;
+      this.verifierKey = typeof body['vkey'] === 'string' ? body['vkey'] : null;
+      this.format = typeof body['format'] === 'number' ? body['format'] : 1;
+    } else if (kind === RecordKind.keyRotated) {
+      this.verifierKey = typeof body['vkey'] === 'string' ? body['vkey'] : this.verifierKey;
+    } else if (kind === RecordKind.checkpoint) {
+      checkCheckpoint(body['note'], at.index, tree, where(at));
+      this.lastCheckpoint = at.index;
+    }
+  }
+}
+
+/** A pruned line's stored leaf hash; a pruned record not in its exact form refuses to open. */
+function prunedLeaf(text: string, at: RecordLocation): Uint8Array {
+  const pruned = parsePrunedLine(text);
+  const leaf = pruned === null ? null : Buffer.from(pruned.leaf, 'base64');
+  if (leaf === null || leaf.length !== 32)
+    throw new JournalError(JournalErrorCode.recordMalformed, 'pruned record is not in its exact form', where(at));
+  return new Uint8Array(leaf);
+}
+
+/** Where a record is, for an error. */
+interface Where {
+  readonly segment: string;
+  readonly line: number;
+  readonly index: number;
+}
+
+function where(at: RecordLocation): Where {
+  return { segment: at.segment, line: at.line, index: at.index };
+}
+
+function brokenChain(index: number, at: RecordLocation): never {
+  if (index !== at.index)
+    throw new JournalError(
+      JournalErrorCode.chainBroken,
+      `record says index ${index} at position ${at.index}`,
+      where(at),
+    );
+  throw new JournalError(JournalErrorCode.chainBroken, 'record does not chain to its predecessor', where(at));
 }
 
 function checkCheckpoint(note: unknown, size: number, range: CompactRange, where: Where): void {

@@ -6,7 +6,8 @@ import type { Durability, JournalConfig } from '../config/config.js';
 import type { TrailEvent } from './events.js';
 import { readJournal } from './journal-reader.js';
 import { createJournalSink } from './journal-sink.js';
-import { maxQueuedJsonBytes, openJournalWriter } from './journal-writer.js';
+import { maxQueuedJsonBytes } from './group-commit-writer.js';
+import { openJournalWriter } from './journal-writer.js';
 import { createSigningKey } from './signing-key.js';
 import { statementStarted } from './testing/sample-events.js';
 import { openSegmentFile } from './segment-io.js';
@@ -23,6 +24,7 @@ afterEach(async () => {
 
 const config = (durability: Durability): JournalConfig => ({
   dir,
+  retention: { keepDays: 0, everyMinutes: 60, keepSessionsOpen: true },
   durability,
   batchWindowMs: 20,
   checkpointEveryRecords: 1000,

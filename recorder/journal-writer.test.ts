@@ -22,6 +22,7 @@ afterEach(async () => {
 function config(overrides: Partial<JournalConfig> = {}): JournalConfig {
   return {
     dir,
+    retention: { keepDays: 0, everyMinutes: 60, keepSessionsOpen: true },
     durability: 'strict',
     batchWindowMs: 20,
     checkpointEveryRecords: 100,

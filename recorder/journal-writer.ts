@@ -1,140 +1,28 @@
 /**
- * The journal writer: appends records to JSON Lines segment files, chained, tree-hashed and sealed
- * with signed checkpoints by its BatchEncoder (batch-encoder.ts; docs/journal-format.md).
- *
- * Durability: appends are collected and written in batches; one durable write (O_DSYNC, else write +
- * fdatasync; segment-io.ts) covers every record waiting at that moment (group commit). In strict durability a batch starts as soon as the
- * event loop turns, so a caller waits for at most the fsync in progress plus its own; in batched
- * durability batches start half a window apart (sooner when someone waits on flush or the queue
- * is long), so a record is durable within the window and the disk sees two syncs per window. When
- * a write or fsync fails the writer fails closed: the batch and everything after it is rejected
- * with JOURNAL_WRITE_FAILED and nothing more is written, so what was sealed stays intact and the
- * torn tail (if any) is cut on reopen.
- *
- * Checkpoints are appended after every `checkpointEveryRecords` records, every `checkpointEveryMs`
- * (also when idle, as a heartbeat), before a segment is rotated, after a key rotation and at close.
+ * Opens the journal writer (docs/journal-format.md): takes the lock, checks the journal it reopens,
+ * recovers a torn final write and hands over a changed signing key; the open writer itself, with its
+ * group commit and checkpoints, is group-commit-writer.ts, and its interface journal-writer-types.ts.
  */
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { JournalConfig } from '../config/config.js';
-import { arenaBytes, BatchEncoder, type JournalPosition, type Marker } from './batch-encoder.js';
-import type { TrailEvent } from './events.js';
-import { latestCheckpointFile } from './journal-files.js';
+import type { JournalPosition } from './batch-encoder.js';
+import { GroupCommitWriter } from './group-commit-writer.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
-import { acquireJournalLock, type JournalLock } from './journal-lock.js';
+import { acquireJournalLock } from './journal-lock.js';
 import { cutTornWrite } from './journal-recovery.js';
 import { scanJournal } from './journal-scan.js';
-import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
+import { makeDirectory } from './make-directory.js';
+import type { JournalWriter, JournalWriterOptions } from './journal-writer-types.js';
 import { nodeSha256 } from './node-sha256.js';
 import { destroyRetiredSigningKeys } from './retired-keys.js';
-import { loadRetiredSigningKey, loadSigningKey, locateSigningKey, type SigningKey } from './signing-key.js';
+import { openSegmentFile } from './segment-io.js';
+import { loadRetiredSigningKey, loadSigningKey, locateSigningKey } from './signing-key.js';
 import { parseVerifierKey } from './format/note.js';
 import { RecordKind } from './format/record-line.js';
 import { segmentName } from './format/segment-name.js';
 import { RightEdgeTree } from './witnessing/right-edge-tree.js';
-import {
-  WitnessClient,
-  type WitnessEndpoint,
-  type WitnessHooks,
-  type WitnessStats,
-} from './witnessing/witness-client.js';
+import type { WitnessHooks } from './witnessing/witness-client.js';
 
-/** How to open a writer: the journal section of the config (keyFile may be left out), and optionally the key to sign with. */
-export interface JournalWriterOptions extends Omit<JournalConfig, 'keyFile' | 'witnesses'> {
-  /** Witnesses to send every durable checkpoint to (docs/witnesses.md); none by default. */
-  readonly witnesses?: readonly WitnessEndpoint[];
-  /** Where the witness client logs (pino's shape); silent by default. */
-  readonly witnessLog?: WitnessHooks['log'];
-  /** The signing key file; left out or null means the one locateSigningKey finds beside the journal. */
-  readonly keyFile?: string | null;
-  /** The signing key; by default the one locateSigningKey finds (`keyFile`, else beside the journal) is loaded. */
-  readonly signingKey?: SigningKey;
-  /** Told once when the writer fails closed (batched appends have no promise to reject). */
-  readonly onFailure?: (error: JournalError) => void;
-  /**
-   * Opens segment files for appending; tests pass one that fails (ENOSPC, EIO) to check failing
-   * closed. Its handles must make each write durable where segment-io.ts says segments do (O_DSYNC).
-   */
-  readonly openSegment?: (path: string, flags: 'a' | 'ax') => Promise<FileHandle>;
-  /** Told the milliseconds of each durable write (the metrics endpoint's latency histogram). */
-  readonly onDurableWrite?: (ms: number) => void;
-}
-
-/** An open journal. One per directory (lock file); see the module comment for durability. */
-export interface JournalWriter {
-  readonly dir: string;
-  readonly origin: string;
-  /** The verifier key of the key in force. */
-  readonly verifierKey: string;
-  /** Records appended, durable or not. */
-  readonly size: number;
-  /** Records known to be on disk. */
-  readonly durableSize: number;
-  /** Set once the writer has failed closed. */
-  readonly failure: JournalError | null;
-  /** Batches made durable so far, and the milliseconds their durable writes took (call to completion). */
-  readonly durableWrites: { readonly count: number; readonly ms: number };
-  /** Counters of each configured witness (docs/witnesses.md); empty without witnesses. */
-  readonly witnessStats: readonly WitnessStats[];
-  /** Events and markers waiting for the next batch (not yet encoded). */
-  readonly queuedRecords: number;
-  /** Checkpoints written since this writer opened, and the tree size of the latest one durable. */
-  readonly checkpoints: { readonly count: number; readonly lastSize: number };
-  /**
-   * Appends an event; the promise settles when its record is durable. The promise is shared by
-   * every append of the same batch and is never an unhandled rejection when ignored.
-   */
-  append(event: TrailEvent): Promise<void>;
-  /**
-   * Appends an event without waiting (batched durability): null when queued (a later disk failure
-   * goes to onFailure); the batch's promise, as append() returns it, when the JSON queued for the
-   * next batch exceeds maxQueuedJsonBytes (the caller waits, which bounds the queue's memory when
-   * the disk is slower than the events); or the rejection when the writer has failed or is closed.
-   */
-  appendWithoutWaiting(event: TrailEvent): Promise<void> | null;
-  /**
-   * Appends an event already serialised as one line of JSON (an object, no raw newline; the recorder
-   * service checks that), as append() does: the promise settles when its record is durable.
-   */
-  appendSerialized(json: string): Promise<void>;
-  /** Resolves when everything appended so far is durable. */
-  flush(): Promise<void>;
-  /** Appends a checkpoint now and resolves when it is durable and the latest-checkpoint file names it. */
-  checkpoint(): Promise<void>;
-  /** Hands over to `key` (same name): a key.rotated record signed by the current key, then a checkpoint signed by the new one. */
-  rotateKey(key: SigningKey): Promise<void>;
-  /** Writes a final checkpoint, waits for durability and releases the lock. */
-  close(): Promise<void>;
-}
-
-interface Waiter {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
-function newWaiter(): Waiter {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A caller may ignore the promise (events that do not gate forwarding); never let that crash the process.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
-
-// Reusable buffers kept between batches, at most (json and arenas each): a burst's are let go.
-const keptBufferBytes = 16 * arenaBytes;
-// In batched durability, a batch this large is written without waiting for the window.
-const eagerFlushItems = 8192;
-/**
- * Queued JSON beyond which appendWithoutWaiting returns the batch's promise instead of null: a
- * bound on the memory held by records that are not yet written (docs/journal-format.md section 6).
- */
-export const maxQueuedJsonBytes = 64 * 1024 * 1024;
+export type { JournalWriter, JournalWriterOptions } from './journal-writer-types.js';
 
 /**
  * The format new journals are written in (docs/journal-format.md §9): 2 adds the `cosignature` and
@@ -144,371 +32,6 @@ export const journalFormat = 2;
 
 const silentLog: WitnessHooks['log'] = { info() {}, warn() {}, error() {} };
 
-class Writer implements JournalWriter {
-  readonly dir: string;
-  readonly origin: string;
-  readonly #encoder: BatchEncoder;
-  #durableSize: number;
-  #handle: FileHandle | null;
-  readonly #durableWrites = { count: 0, ms: 0 };
-  #checkpoints: { readonly count: number; readonly lastSize: number } = { count: 0, lastSize: 0 };
-  // When the last batch started (ms): in batched durability the next starts half a window later.
-  #lastBatchAt = 0;
-  // An event is queued as the end offset of its JSON in #json (the previous event's end is its
-  // start): queued events then hold no strings or objects on the heap, which the garbage collector
-  // would otherwise copy on every scavenge until the batch is written (measured: the largest cost
-  // of a batched append). Two buffers alternate: one is being encoded while the other fills.
-  #pending: (number | Marker)[] = [];
-  #json = Buffer.allocUnsafe(arenaBytes);
-  #jsonBytes = 0;
-  #spareJson = Buffer.allocUnsafe(arenaBytes);
-  #waiter: Waiter | null = null;
-  #inflight: Promise<void> | null = null;
-  #scheduled = false;
-  // The timer of a batch scheduled for later (batched durability), while it waits.
-  #batchTimer: NodeJS.Timeout | null = null;
-  #failure: JournalError | null = null;
-  #failed: Promise<void> | null = null;
-  #closed = false;
-  readonly #timer: NodeJS.Timeout;
-  // Witnessing: the client (null without witnesses), the journal's format (cosignature and alarm
-  // records exist from format 2 on), and the latest checkpoint with the cosignatures merged into its file.
-  #witness: WitnessClient | null = null;
-  #format = 1;
-  #latestNote: string | null = null;
-  #latestSize = -1;
-  #latestCosignatures: string[] = [];
-
-  constructor(
-    private readonly options: JournalWriterOptions,
-    private readonly lock: JournalLock,
-    position: JournalPosition,
-    handle: FileHandle | null,
-  ) {
-    this.dir = options.dir;
-    this.origin = position.origin;
-    this.#encoder = new BatchEncoder(position, options);
-    this.#durableSize = position.size;
-    this.#handle = handle;
-    this.#timer = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(options.checkpointEveryMs / 2)));
-    this.#timer.unref();
-  }
-
-  get verifierKey(): string {
-    return this.#encoder.key.verifierKey;
-  }
-  get size(): number {
-    return this.#encoder.size + this.#pending.length;
-  }
-  get durableSize(): number {
-    return this.#durableSize;
-  }
-  get failure(): JournalError | null {
-    return this.#failure;
-  }
-  get durableWrites(): { readonly count: number; readonly ms: number } {
-    return this.#durableWrites;
-  }
-  get witnessStats(): readonly WitnessStats[] {
-    return this.#witness?.stats ?? [];
-  }
-
-  /**
-   * Starts sending checkpoints to `witnesses`: `tree` holds the journal's right edge now and is fed
-   * every leaf from here on; `format` says whether cosignatures and alarms become records.
-   */
-  startWitnessing(
-    witnesses: readonly WitnessEndpoint[],
-    tree: RightEdgeTree,
-    format: number,
-    log: WitnessHooks['log'],
-  ): void {
-    this.#format = format;
-    this.#encoder.onLeafHash = (hash) => tree.append(hash);
-    this.#witness = new WitnessClient(this.dir, witnesses, tree, {
-      log,
-      cosigned: (size, line) => {
-        this.#enqueue({ type: 'cosigned', size, line, record: this.#format >= 2 }).catch(() => undefined);
-      },
-      alarm: (alarm) => {
-        if (this.#format >= 2)
-          this.#enqueue({ type: 'record', kind: RecordKind.witnessAlarm, body: { ts: Date.now(), ...alarm } }).catch(
-            () => undefined,
-          );
-      },
-    });
-  }
-  get queuedRecords(): number {
-    return this.#pending.length;
-  }
-  get checkpoints(): { readonly count: number; readonly lastSize: number } {
-    return this.#checkpoints;
-  }
-
-  append(event: TrailEvent): Promise<void> {
-    return this.appendSerialized(JSON.stringify(event));
-  }
-
-  appendSerialized(json: string): Promise<void> {
-    const refused = this.#refusal();
-    if (refused !== null) return refused;
-    this.#queueJson(json);
-    this.#waiter ??= newWaiter();
-    this.#schedule();
-    return this.#waiter.promise;
-  }
-
-  appendWithoutWaiting(event: TrailEvent): Promise<void> | null {
-    const refused = this.#refusal();
-    if (refused !== null) return refused;
-    this.#queueJson(JSON.stringify(event));
-    if (this.#jsonBytes > maxQueuedJsonBytes) {
-      // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
-      this.#waiter ??= newWaiter();
-      this.#schedule();
-      return this.#waiter.promise;
-    }
-    this.#schedule();
-    return null;
-  }
-
-  flush(): Promise<void> {
-    if (this.#failed !== null) return this.#failed;
-    if (this.#pending.length > 0) {
-      this.#waiter ??= newWaiter();
-      this.#schedule();
-      return this.#waiter.promise;
-    }
-    return this.#inflight ?? Promise.resolve();
-  }
-
-  checkpoint(): Promise<void> {
-    return this.#enqueue({ type: 'checkpoint' });
-  }
-
-  rotateKey(key: SigningKey): Promise<void> {
-    if (key.name !== this.origin) {
-      return Promise.reject(
-        new JournalError(JournalErrorCode.keyMismatch, 'a rotated key must keep the journal origin as its name'),
-      );
-    }
-    return this.#enqueue({ type: 'rotate', key });
-  }
-
-  /** Appends one of the journal's own records (used while opening). */
-  enqueueRecord(kind: 'journal.started' | 'recovery', body: Readonly<Record<string, unknown>>): Promise<void> {
-    return this.#enqueue({ type: 'record', kind, body });
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    clearInterval(this.#timer);
-    this.#witness?.close();
-    if (this.#failure === null) {
-      await this.#enqueue({ type: 'checkpoint' }).catch(() => undefined);
-    }
-    this.#closed = true;
-    await this.#inflight?.catch(() => undefined);
-    await this.#handle?.close().catch(() => undefined);
-    this.#handle = null;
-    await this.lock.release();
-  }
-
-  /** Stops without a final checkpoint and without releasing the lock: for an open that failed half-way. */
-  async abandon(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#witness?.close();
-    this.#closed = true;
-    await this.#inflight?.catch(() => undefined);
-    await this.#handle?.close().catch(() => undefined);
-    this.#handle = null;
-  }
-
-  #refusal(): Promise<void> | null {
-    if (this.#failed !== null) return this.#failed;
-    if (this.#closed) {
-      const closed = Promise.reject(new JournalError(JournalErrorCode.closed, 'the journal writer is closed'));
-      closed.catch(() => undefined);
-      return closed;
-    }
-    return null;
-  }
-
-  #queueJson(json: string): void {
-    // UTF-16 code units never take more than 3 bytes in UTF-8.
-    if (this.#jsonBytes + json.length * 3 > this.#json.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));
-      this.#json.copy(bigger, 0, 0, this.#jsonBytes);
-      this.#json = bigger;
-    }
-    this.#jsonBytes += this.#json.write(json, this.#jsonBytes, 'utf8');
-    this.#pending.push(this.#jsonBytes);
-  }
-
-  #enqueue(marker: Marker): Promise<void> {
-    const refused = this.#refusal();
-    if (refused !== null) return refused;
-    this.#pending.push(marker);
-    this.#waiter ??= newWaiter();
-    this.#schedule(true);
-    return this.#waiter.promise;
-  }
-
-  #heartbeat(): void {
-    if (this.#failure !== null || this.#closed) return;
-    if (Date.now() - this.#encoder.lastCheckpointAt < this.options.checkpointEveryMs) return;
-    this.#encoder.lastCheckpointAt = Date.now();
-    this.#pending.push({ type: 'checkpoint' });
-    this.#schedule(true);
-  }
-
-  #schedule(now = false): void {
-    if (this.#inflight !== null) return;
-    const urgent = now || this.#urgent();
-    if (this.#scheduled) {
-      // A batch waiting for its half-window timer starts at once when it becomes urgent (a flush, a long queue).
-      if (!urgent || this.#batchTimer === null) return;
-      clearTimeout(this.#batchTimer);
-      this.#batchTimer = null;
-    }
-    this.#scheduled = true;
-    const run = () => {
-      this.#batchTimer = null;
-      this.#scheduled = false;
-      this.#inflight ??= this.#drain();
-    };
-    if (urgent) setImmediate(run);
-    else
-      this.#batchTimer = setTimeout(
-        run,
-        Math.max(1, this.#lastBatchAt + Math.floor(this.options.batchWindowMs / 2) - Date.now()),
-      );
-  }
-
-  /**
-   * Whether the next batch should start as soon as possible: in strict durability, when a caller
-   * waits for durability (flush, checkpoint, close), or when the queue is long. Otherwise (batched)
-   * batches start at most every half window: one write + fdatasync per half window instead of one
-   * after another, which cost more CPU than everything else the recorder does (measured under pgbench).
-   */
-  #urgent(): boolean {
-    return this.options.durability === 'strict' || this.#waiter !== null || this.#pending.length >= eagerFlushItems;
-  }
-
-  async #drain(): Promise<void> {
-    let first = true;
-    while (this.#pending.length > 0 && this.#failure === null) {
-      if (!first && !this.#urgent()) break;
-      first = false;
-      this.#lastBatchAt = Date.now();
-      const items = this.#pending;
-      const json = this.#json;
-      this.#json = this.#spareJson;
-      this.#spareJson = json;
-      this.#jsonBytes = 0;
-      const waiter = this.#waiter;
-      this.#pending = [];
-      this.#waiter = null;
-      try {
-        await this.#writeBatch(items, json);
-        this.#trimBuffers(json);
-        waiter?.resolve();
-      } catch (err) {
-        const failure = this.#fail(err);
-        waiter?.reject(failure);
-      }
-    }
-    this.#inflight = null;
-    if (this.#pending.length > 0 && this.#failure === null) this.#schedule();
-  }
-
-  #fail(err: unknown): JournalError {
-    if (this.#failure !== null) return this.#failure;
-    const failure =
-      err instanceof JournalError
-        ? err
-        : new JournalError(
-            JournalErrorCode.writeFailed,
-            'journal write failed; the writer has stopped',
-            {},
-            { cause: err },
-          );
-    this.#failure = failure;
-    this.#failed = Promise.reject(failure);
-    this.#failed.catch(() => undefined);
-    this.#waiter?.reject(failure);
-    this.#waiter = null;
-    this.#pending = [];
-    this.#jsonBytes = 0;
-    clearInterval(this.#timer);
-    this.options.onFailure?.(failure);
-    return failure;
-  }
-
-  /** Encodes `items` (events as end offsets into `json`), synchronously, then writes and syncs them. */
-  async #writeBatch(items: readonly (number | Marker)[], json: Buffer): Promise<void> {
-    const { chunks, latestNote, size } = this.#encoder.encode(items, json, this.#handle !== null);
-    for (const chunk of chunks) {
-      if (chunk.isNew) {
-        await this.#handle?.close();
-        this.#handle = await this.#openSegment(join(this.dir, chunk.segment), 'ax');
-      }
-      if (this.#handle === null) throw new Error('no open segment');
-      const started = performance.now();
-      if (chunk.buffers.length > 0) await writeAll(this.#handle, chunk.buffers);
-      if (!segmentWritesAreDurable || chunk.buffers.length === 0) await this.#handle.datasync();
-      const ms = performance.now() - started;
-      this.#durableWrites.count++;
-      this.#durableWrites.ms += ms;
-      this.options.onDurableWrite?.(ms);
-      if (chunk.isNew) await fsyncDir(this.dir);
-    }
-    this.#durableSize = size;
-    this.#checkpoints = this.#encoder.checkpointsEncoded;
-    let merged = false;
-    if (latestNote !== null) {
-      this.#latestNote = latestNote;
-      this.#latestSize = this.#checkpoints.lastSize;
-      this.#latestCosignatures = [];
-    }
-    for (const item of items)
-      if (typeof item !== 'number' && item.type === 'cosigned' && item.size === this.#latestSize) {
-        this.#latestCosignatures.push(`${item.line}\n`);
-        merged = true;
-      }
-    if (this.#latestNote !== null && (latestNote !== null || merged))
-      await this.#writeLatestCheckpoint(this.#latestNote + this.#latestCosignatures.join(''));
-    if (latestNote !== null) this.#witness?.submit(latestNote);
-  }
-
-  /**
-   * After a batch far larger than usual (a burst up to maxQueuedJsonBytes), lets its buffers go:
-   * what is kept for reuse stays near a normal batch's size.
-   */
-  #trimBuffers(json: Buffer): void {
-    if (json.length > keptBufferBytes && this.#spareJson === json) this.#spareJson = Buffer.allocUnsafe(arenaBytes);
-    this.#encoder.trimArenas(keptBufferBytes);
-  }
-
-  #openSegment(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {
-    return (this.options.openSegment ?? openSegmentFile)(path, flags);
-  }
-
-  async #writeLatestCheckpoint(note: string): Promise<void> {
-    const path = join(this.dir, latestCheckpointFile);
-    const tmp = `${path}.tmp`;
-    const handle = await open(tmp, 'w', 0o644);
-    try {
-      await handle.writeFile(note);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-    await fsyncDir(this.dir);
-  }
-}
-
 /**
  * Opens (creating when absent) the journal in `options.dir`: takes the lock, checks the journal
  * (journal-scan.ts), cuts a torn final write into a `.torn-<offset>` file and records that, hands
@@ -517,11 +40,11 @@ class Writer implements JournalWriter {
  */
 export async function openJournalWriter(options: JournalWriterOptions): Promise<JournalWriter> {
   const dir = options.dir;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir, 0o700);
   const keyPath = (await locateSigningKey(dir, options.keyFile)).path;
   const key = options.signingKey ?? (await loadSigningKey(keyPath));
   const lock = await acquireJournalLock(dir);
-  let writer: Writer | null = null;
+  let writer: GroupCommitWriter | null = null;
   try {
     const scanned = await scanJournal(dir);
     const recovery = scanned.torn === null ? null : await cutTornWrite(dir, scanned.torn);
@@ -554,7 +77,10 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     };
     // The tree's right edge before anything is appended: the witness client proves from here on.
     const peaks = scanned.range.peaks();
-    writer = new Writer(options, lock, position, handle);
+    writer = new GroupCommitWriter(options, lock, position, handle, {
+      sessions: scanned.sessionsLeftOpen,
+      lastEventTs: scanned.lastEventTs,
+    });
     if (options.witnesses !== undefined && options.witnesses.length > 0) {
       const tree = new RightEdgeTree(nodeSha256, scanned.size, peaks);
       writer.startWitnessing(

@@ -6,6 +6,7 @@ import { createJournalSink } from './journal-sink.js';
 import { openJournalWriter, type JournalWriter } from './journal-writer.js';
 import { createRedactor } from './redaction.js';
 import type { WitnessHooks } from './witnessing/witness-client.js';
+import { closingRecords } from './sessions-left-open.js';
 import { ensureSigningKey, locateSigningKey, type SigningKeyLocation } from './signing-key.js';
 
 /** The recorder of one pgtrail process: redaction in front of the journal writer. */
@@ -19,6 +20,8 @@ export interface Recorder {
   readonly keyCreated: boolean;
   /** Where the private key is; `insideJournal` (a journal made before key custody) deserves a warning. */
   readonly key: SigningKeyLocation;
+  /** Sessions a previous run left open (it stopped without closing them), now closed with reason proxy_stopped. */
+  readonly closedLeftOpen: number;
   /** Writes the final checkpoint and releases the journal. */
   close(): Promise<void>;
 }
@@ -26,7 +29,9 @@ export interface Recorder {
 /**
  * Opens the journal for recording: creates the signing key on first use, recovers or refuses a
  * damaged journal (openJournalWriter), and puts redaction and password scrubbing in front of it, so
- * nothing unredacted is ever written.
+ * nothing unredacted is ever written. The proxy records in this process: a session the journal
+ * shows open cannot be alive (the journal's lock says no other process writes it), so each is
+ * closed now with reason `proxy_stopped`, as an ordinary session.closed through the sink.
  */
 export async function openRecorder(
   journal: JournalConfig,
@@ -49,7 +54,23 @@ export async function openRecorder(
   });
   const journalSink = createJournalSink(writer, journal.durability);
   const sink: EventSink = { record: (event: TrailEvent) => journalSink.record(redactor.redact(event)) };
-  return { sink, writer, verifierKey, keyCreated: !hadKey, key, close: () => writer.close() };
+  const closes = closingRecords(writer.leftOpen.sessions, writer.leftOpen.lastEventTs, Date.now());
+  try {
+    for (const closed of closes) void sink.record(closed)?.catch(() => {});
+    await writer.flush();
+  } catch (err) {
+    await writer.close().catch(() => {});
+    throw err;
+  }
+  return {
+    sink,
+    writer,
+    verifierKey,
+    keyCreated: !hadKey,
+    key,
+    closedLeftOpen: closes.length,
+    close: () => writer.close(),
+  };
 }
 
 function exists(path: string): Promise<boolean> {

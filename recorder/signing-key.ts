@@ -14,7 +14,8 @@
  * across rotations so that checkpoints from before and after a rotation name the same log.
  */
 import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { open, rename, stat } from 'node:fs/promises';
+import { makeDirectory } from './make-directory.js';
 import { dirname, join, resolve } from 'node:path';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { nodeSha256 } from './node-sha256.js';
@@ -190,9 +191,9 @@ export async function createSigningKey(
   dir: string,
   options: { rotate?: boolean; keyFile?: string } = {},
 ): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir, 0o700);
   const keyPath = options.keyFile ?? (await locateSigningKey(dir)).path;
-  await mkdir(dirname(keyPath), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(keyPath), 0o700);
   let name = newOrigin();
   if (await exists(keyPath)) {
     if (options.rotate !== true)

@@ -34,7 +34,12 @@ export function compareOutcome(row: StatementRow, now: ReplayedOutcome): Diverge
 }
 
 function skipReason(row: StatementRow): string | null {
+  if (row.pruned) return 'pruned: its SQL is no longer in the journal';
   if (row.not_executed) return 'not executed when recorded';
+  // Dropped parameters would run as NULL, normalised text ($n without values) fails with 42P02, a
+  // scrubbed password would be set to the placeholder: none of it is what ran, so nothing is compared.
+  if (row.redaction !== null)
+    return `redacted when recorded (${row.redaction}): the recorded text or parameters are not what ran`;
   if (row.protocol === 'function_call') return 'a fastpath function call is not re-executed';
   if (row.copy?.direction === 'in' || (row.copy === null && /^\s*copy\b[\s\S]*\bfrom\s+stdin\b/i.test(row.sql)))
     return 'COPY FROM STDIN data is not in the journal';
@@ -44,13 +49,20 @@ function skipReason(row: StatementRow): string | null {
 // Results are compared by digest over the raw bytes, so pg need not convert any value.
 const rawText = { getTypeParser: () => (value: string) => value };
 
+/** A connection to the replay target, and the cluster it says it is. */
+export interface ReplayConnection {
+  readonly client: pg.Client;
+  /** The target cluster's `system_identifier`, or null when it would not say (the function revoked). */
+  readonly systemId: string | null;
+  close(): Promise<void>;
+}
+
 /**
- * Re-executes a session's statements in order on the database at `url`, over one connection, and
- * yields each one's outcome compared with the record. Outcomes are read from the raw backend
- * messages (OutcomeTap), so the result digest is computed over exactly the bytes the recorder hashes;
- * a statement recorded with binary result columns will differ, because pg asks for text.
+ * Connects to the target and asks which cluster it is, before anything is re-executed: through
+ * pgtrail or any other proxy the answer is the cluster behind it, which is what replay must not
+ * write into (replay-target.ts).
  */
-export async function* reExecute(rows: readonly StatementRow[], url: string): AsyncGenerator<ReplayStep> {
+export async function connectReplayTarget(url: string): Promise<ReplayConnection> {
   const client = new pg.Client({ connectionString: url, application_name: 'pgtrail replay' });
   try {
     await client.connect();
@@ -62,6 +74,26 @@ export async function* reExecute(rows: readonly StatementRow[], url: string): As
     );
   }
   client.on('error', () => {}); // a lost connection surfaces as the next query's rejection
+  let systemId: string | null = null;
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      'SELECT system_identifier::text AS id FROM pg_catalog.pg_control_system()',
+    );
+    systemId = rows[0]?.id ?? null;
+  } catch {
+    // Not readable here (revoked from PUBLIC): the caller decides what an unknown target means.
+  }
+  return { client, systemId, close: () => client.end().catch(() => {}) };
+}
+
+/**
+ * Re-executes a session's statements in order on the connected target, and yields each one's
+ * outcome compared with the record. Outcomes are read from the raw backend messages (OutcomeTap),
+ * so the result digest is computed over exactly the bytes the recorder hashes; a statement recorded
+ * with binary result columns will differ, because pg asks for text. Closes the connection at the end.
+ */
+export async function* reExecute(rows: readonly StatementRow[], target: ReplayConnection): AsyncGenerator<ReplayStep> {
+  const { client } = target;
   // pg keeps its socket (the TLS socket once TLS is up) on `connection.stream`; it is not in the typings.
   const stream = (client as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection.stream;
   const tap = new OutcomeTap();
@@ -91,7 +123,7 @@ export async function* reExecute(rows: readonly StatementRow[], url: string): As
     }
   } finally {
     stream.off('data', onData);
-    await client.end().catch(() => {});
+    await target.close();
   }
 }
 

@@ -44,3 +44,51 @@ function normalise(address: string): string {
   const v4 = address.replace(/^::ffff:/, '');
   return v4 === '::1' || v4.startsWith('127.') ? 'loopback' : v4;
 }
+
+/** What replay knows about the recorded server and about the target it is connected to. */
+export interface TargetFacts {
+  /** The --to URL. */
+  readonly url: string;
+  /** address:port the session was forwarded to, as session.opened has it, or null. */
+  readonly recordedUpstream: string | null;
+  /** The recorded cluster's system identifier (session.opened upstreamSystemId), or null. */
+  readonly recordedSystemId: string | null;
+  /** The target cluster's system identifier, as the target answered, or null. */
+  readonly targetSystemId: string | null;
+}
+
+/**
+ * Throws ReplayError unless re-executing on the target is safe: REPLAY_TARGET_IS_UPSTREAM when the
+ * target is the cluster the session was recorded against, decided by what the target is (its
+ * `system_identifier`, the same when reached directly, through pgtrail or through any other proxy,
+ * and for physical replicas and base-backup copies of that cluster); REPLAY_TARGET_UNIDENTIFIED
+ * when the journal knows the recorded cluster but the target will not say which cluster it is.
+ * Journals without the recorded identity fall back to comparing addresses; the returned note says
+ * so (null when the identity decided).
+ */
+export async function refuseRecordedCluster(facts: TargetFacts): Promise<string | null> {
+  const target = targetAddress(facts.url);
+  const where = `${target.host}:${target.port}`;
+  if (facts.recordedSystemId !== null) {
+    if (facts.targetSystemId === null) {
+      throw new ReplayError(
+        'REPLAY_TARGET_UNIDENTIFIED',
+        `the target ${where} does not say which database cluster it is (pg_control_system() is not readable), so it may be the one this session was recorded against; use --force to replay into it anyway`,
+      );
+    }
+    if (facts.targetSystemId === facts.recordedSystemId) {
+      throw new ReplayError(
+        'REPLAY_TARGET_IS_UPSTREAM',
+        `the target ${where} is the database cluster this session was recorded against (system identifier ${facts.recordedSystemId}), whatever address or proxy leads there; use --force to replay into it anyway`,
+      );
+    }
+    return null;
+  }
+  if (facts.recordedUpstream !== null && (await isRecordedUpstream(facts.url, facts.recordedUpstream))) {
+    throw new ReplayError(
+      'REPLAY_TARGET_IS_UPSTREAM',
+      `the target ${where} is the server this session was recorded against; use --force to replay into it anyway`,
+    );
+  }
+  return 'the journal does not record which cluster this session ran on: only the address was checked, so a proxy in front of the recorded server would not be noticed';
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { makeDirectorySync } from '../recorder/make-directory.js';
 import { join } from 'node:path';
 import type { RecordLocation, SegmentStat } from './journal-source.js';
 import { readRowLocation, RowLocationFile, rowLocationBytes, writeRowLocation } from './row-locations.js';
@@ -20,7 +21,8 @@ const headerFile = 'search-index.json';
 const columnsFile = 'statements.bin';
 const format = 'pgtrail-search-index';
 // 3: session summaries carry failed logins (authFailed, authFailedSeq, authFailedTs).
-const version = 3;
+// 4: viewings (viewer.viewed records) are indexed.
+const version = 4;
 
 /** The persisted index and what it was derived from. */
 export interface StoredIndex {
@@ -48,7 +50,7 @@ const padded = (n: number) => n + ((8 - (n % 8)) % 8);
 
 /** Writes the index (which must be complete); replaces any earlier one. */
 export function saveIndex(dir: string, stored: StoredIndex): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirectorySync(dir);
   const { index } = stored;
   const rows = index.rowCount;
   const filterParts: Buffer[] = [];
@@ -76,6 +78,7 @@ export function saveIndex(dir: string, stored: StoredIndex): void {
       errorCodes: index.errorCodes,
       segmentNames: index.segmentNames,
       sessions: index.sessions,
+      viewings: index.viewings,
     },
   };
   // Per-process temporary names: two searches saving at once must not interleave one file.
@@ -198,6 +201,7 @@ function isHeader(value: unknown): value is Header {
     Array.isArray(h.state.users) &&
     Array.isArray(h.state.errorCodes) &&
     Array.isArray(h.state.segmentNames) &&
-    Array.isArray(h.state.sessions)
+    Array.isArray(h.state.sessions) &&
+    Array.isArray(h.state.viewings)
   );
 }

@@ -17,6 +17,8 @@ export interface SessionFilter {
   readonly until?: number;
   /** Only sessions with at least one failed statement. */
   readonly withErrors?: boolean;
+  /** Only sessions open now: no session.closed record yet. */
+  readonly openNow?: boolean;
 }
 
 /**
@@ -48,18 +50,34 @@ function matches(s: SessionSummary, f: SessionFilter): boolean {
   if (f.since !== undefined && s.closedTs !== null && s.closedTs < f.since) return false;
   if (f.until !== undefined && (s.openedTs ?? -Infinity) >= f.until) return false;
   if (f.withErrors === true && s.errors === 0) return false;
+  if (f.openNow === true && s.closedTs !== null) return false;
   return true;
 }
 
 function collect(source: JournalSource, index: TrailIndex, filter: SessionFilter, options: QueryOptions): SessionRow[] {
+  return sessionsFromIndex(source, index, filter, options).rows;
+}
+
+/**
+ * One page of the sessions that match `filter` in an index that is already up to date (listSessions
+ * without opening the index), with how many match in all: the viewer pages through a journal's
+ * sessions this way. Only the page's rows are read from the segments.
+ */
+export function sessionsFromIndex(
+  source: JournalSource,
+  index: TrailIndex,
+  filter: SessionFilter,
+  options: QueryOptions,
+): { total: number; rows: SessionRow[] } {
   const numbers: number[] = [];
   index.sessions.forEach((s, i) => {
     if (matches(s, filter)) numbers.push(i);
   });
   // Sessions are numbered in order of their first record, which is their opening record when there is one.
   if (options.order === 'desc') numbers.reverse();
-  const chosen = options.limit === null ? numbers : numbers.slice(0, options.limit);
-  return chosen.map((n) => {
+  const start = options.offset ?? 0;
+  const chosen = numbers.slice(start, options.limit === null ? undefined : start + options.limit);
+  const rows = chosen.map((n) => {
     const s = index.sessions[n] as SessionSummary;
     const opened = readOpened(source, index, n);
     return {
@@ -73,6 +91,7 @@ function collect(source: JournalSource, index: TrailIndex, filter: SessionFilter
       client: opened ? peerText(opened.client) : null,
       // Journals written before SessionOpened carried the upstream have none.
       upstream: opened?.upstream ? peerText(opened.upstream) : null,
+      upstream_system_id: opened?.upstreamSystemId ?? null,
       application: opened?.application ?? null,
       instance: opened?.instance ?? null,
       reason: s.reason,
@@ -81,4 +100,5 @@ function collect(source: JournalSource, index: TrailIndex, filter: SessionFilter
       errors: s.errors,
     };
   });
+  return { total: numbers.length, rows };
 }

@@ -1,5 +1,6 @@
 /** What can go wrong in search/: a bad filter, or an index that does not match the journal. */
 export type SearchErrorCode =
+  | 'SEARCH_BAD_FILTER'
   | 'SEARCH_BAD_SESSION'
   | 'SEARCH_BAD_TIME'
   | 'SEARCH_INDEX_MISMATCH'

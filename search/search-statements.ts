@@ -49,6 +49,7 @@ export function statementsFromIndex(
   const sessions = new Map<number, SessionOpened | null>();
   const total = index.rowCount;
   let seen = 0;
+  let skip = options.offset ?? 0;
   for (const row of candidateRows(index, filter, options.order)) {
     if (options.limit !== null && rows.length >= options.limit) break;
     if (options.progress && filter.grep && ++seen % 65_536 === 0)
@@ -67,6 +68,10 @@ export function statementsFromIndex(
       filter.grep.lastIndex = 0;
       if (!filter.grep.test(typeof sql === 'string' ? sql : Buffer.from(sql.base64, 'base64').toString('utf8')))
         continue;
+    }
+    if (skip > 0) {
+      skip--;
+      continue;
     }
     const finished = readFinished(source, index, row, at);
     const sessionNo = index.columns.session.get(row);

@@ -3,7 +3,9 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrailEvent } from '../recorder/events.js';
 import type { JournalEntry } from '../recorder/journal-entry.js';
+import { parsePrunedLine } from '../recorder/format/pruned-record.js';
 import { parseRecordEnvelope, RecordKind } from '../recorder/format/record-line.js';
+import { prunedPlaceholder } from '../recorder/pruned-placeholder.js';
 import { parseSegmentName } from '../recorder/format/segment-name.js';
 import { SearchError } from './search-error.js';
 import type { JournalSource, LocatedEntry, RecordLocation, ScanPosition, SegmentStat } from './journal-source.js';
@@ -135,6 +137,11 @@ function sqlOfStartedLine(text: string, seq: number): string | null {
 function decode(text: string, segment: string, line: number, offset: number, length: number): LocatedEntry | null {
   const head = parseRecordEnvelope(text);
   if (head === null) return null;
+  if (head.kind === RecordKind.pruned) {
+    const pruned = parsePrunedLine(text);
+    const event = pruned === null ? null : prunedPlaceholder(pruned.was);
+    return { index: head.index, segment, line, event, offset, length };
+  }
   // The journal's own records (checkpoints, keys, recovery) carry no event: no need to parse them.
   if (head.kind !== RecordKind.event) return { index: head.index, segment, line, event: null, offset, length };
   let record: unknown;

@@ -23,6 +23,8 @@ export interface StatementFilter {
 export interface QueryOptions {
   readonly order: 'asc' | 'desc';
   readonly limit: number | null;
+  /** Matches to skip before the first returned (a page's start); 0 when absent. */
+  readonly offset?: number;
 }
 
 /**

@@ -35,6 +35,14 @@ export interface SessionSummary {
   errors: number;
 }
 
+/** One viewing (a viewer.viewed record) as the index knows it: enough to filter, and where it lies. */
+export interface ViewingSummary {
+  readonly seq: number;
+  readonly ts: number;
+  readonly viewer: string;
+  readonly location: RecordLocation;
+}
+
 /** Names of the statement columns. */
 export const columnNames = [
   'seq',
@@ -84,6 +92,7 @@ export interface TrailIndexState {
   readonly errorCodes: readonly string[];
   readonly segmentNames: readonly string[];
   readonly sessions: readonly SessionSummary[];
+  readonly viewings: readonly ViewingSummary[];
   /** Every column, or only the filter columns when `locations` reads the rest from the file. */
   readonly columns: Readonly<Partial<Record<ColumnName, Float64Array | Uint32Array | Uint8Array>>>;
   readonly locations?: RowLocationFile;
@@ -97,6 +106,8 @@ export class TrailIndex {
   readonly errorCodes: string[] = [''];
   readonly segmentNames: string[] = [];
   readonly sessions: SessionSummary[] = [];
+  /** Viewer records (viewer.viewed), in journal order: few next to statements, so kept as objects. */
+  readonly viewings: ViewingSummary[] = [];
   readonly columns: Columns;
   private readonly userIds = new Map<string, number>();
   private readonly codeIds = new Map<string, number>([['', 0]]);
@@ -129,6 +140,7 @@ export class TrailIndex {
     this.segmentNames.forEach((s, i) => this.segmentIds.set(s, i));
     this.sessions.push(...state.sessions.map((s) => ({ ...s })));
     this.sessions.forEach((s, i) => this.sessionIds.set(s.id, i));
+    this.viewings.push(...state.viewings);
     this.pendingKnown = false;
   }
 
@@ -272,6 +284,9 @@ export class TrailIndex {
         c.finishedLength.set(row, entry.length);
         return;
       }
+      case 'viewer.viewed':
+        this.viewings.push({ seq: entry.index, ts: event.ts, viewer: event.viewer, location: location(entry) });
+        return;
       default:
         return;
     }

@@ -6,6 +6,7 @@ import type {
   StatementFinished,
   StatementStarted,
 } from '../recorder/events.js';
+import { isPrunedPlaceholder } from '../recorder/pruned-placeholder.js';
 import { statementKind, type StatementKind } from './statement-kind.js';
 
 /** One statement as `search` prints it; the snake_case fields are PRODUCT.md's `search --json` contract. */
@@ -43,6 +44,8 @@ export interface StatementRow {
   readonly copy: CopyOutcome | null;
   /** Name of the redaction rule applied to sql and params before they were recorded, or null. */
   readonly redaction: string | null;
+  /** True when `pgtrail prune` removed the statement's content (sql reads `(pruned)`). */
+  readonly pruned: boolean;
 }
 
 /** One session as `sessions` prints it. */
@@ -58,6 +61,8 @@ export interface SessionRow {
   readonly client: string | null;
   /** address:port of the PostgreSQL server the session was forwarded to. */
   readonly upstream: string | null;
+  /** That server's cluster `system_identifier`, when the proxy learned it (replay --to compares it). */
+  readonly upstream_system_id: string | null;
   readonly application: string | null;
   /** The pgtrail instance (proxy) the session went through, when its session.opened names one. */
   readonly instance: string | null;
@@ -115,5 +120,6 @@ export function statementRow(
     captured_rows: finished?.capturedRows ?? null,
     copy: finished?.copy ?? null,
     redaction: started.redaction,
+    pruned: isPrunedPlaceholder(started),
   };
 }

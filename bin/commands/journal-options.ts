@@ -73,6 +73,19 @@ export function listingOptions(values: { limit?: string | undefined; order?: str
   return { limit, order };
 }
 
+/**
+ * Runs the shared filter parsing (search/query-params.ts) on flag values; a bad value becomes a
+ * UsageError naming the flag.
+ */
+export function fromFlags<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof SearchError && err.code === 'SEARCH_BAD_FILTER') throw new UsageError(`--${err.message}`);
+    throw err;
+  }
+}
+
 /** A time flag's value in epoch milliseconds, or undefined when not given. */
 export function timeFlag(name: string, value: string | undefined, nowMs: number): number | undefined {
   if (value === undefined) return undefined;

@@ -11,6 +11,7 @@ import { startRecorderService, type RecorderTls } from '../../recorder/service/r
 import { ensureSigningKey, insideJournalWarning, locateSigningKey } from '../../recorder/signing-key.js';
 import { createRootLogger } from '../logger.js';
 import { untilSignal } from '../run-proxy.js';
+import { startRetention } from '../../retention/retention-schedule.js';
 
 const usage = `usage: pgtrail recorder --listen H:P --journal DIR --token-file F [--config F] [--tls-cert F --tls-key F [--tls-client-ca F]]
 
@@ -81,6 +82,8 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     await writer.close();
     throw err;
   }
+  // Scheduled pruning and legal holds placed while running, as in `pgtrail start` (docs/retention.md).
+  const retention = startRetention(writer, journal.retention, logger.child({ component: 'retention' }));
   const signalled = untilSignal();
   const scheme = tls === null ? 'ws' : 'wss';
   ctx.stdout.write(`pgtrail: journal ${journal.dir}, verifier key ${verifierKey}\n`);
@@ -90,6 +93,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const ended = await Promise.race([signalled.then((signal) => ({ signal })), failure.then((code) => ({ code }))]);
   logger.info(ended, 'recorder shutting down');
   await running.close();
+  await retention.stop();
   await writer.close();
   logger.flush();
   if ('code' in ended) {

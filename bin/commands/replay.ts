@@ -9,9 +9,8 @@ import type { StatementRow } from '../../search/trail-rows.js';
 import { followSession } from '../../replay/follow-session.js';
 import { formatSessionEnd, formatSessionHeading, formatStatement } from '../../replay/format-timeline.js';
 import { paceDelayMs, sleep } from '../../replay/pace.js';
-import { reExecute } from '../../replay/re-execute.js';
-import { ReplayError } from '../../replay/replay-error.js';
-import { isRecordedUpstream, targetAddress } from '../../replay/replay-target.js';
+import { connectReplayTarget, reExecute } from '../../replay/re-execute.js';
+import { refuseRecordedCluster, targetAddress } from '../../replay/replay-target.js';
 import { loadSessionTimeline, offsetMs } from '../../replay/session-timeline.js';
 import { journalDirs, journalsFlags } from './journal-options.js';
 
@@ -27,7 +26,9 @@ SESSION is the session's id, a prefix only it has, or ID#N as search prints a st
   --to URL        re-execute the statements in order on the database at this postgres:// URL and
                   compare each outcome (command tag, rows, SQLSTATE, result digest) with the record;
                   prints every divergence and exits 1 if there is any. Use a scratch database.
-  --force         allow --to to name the server the session was recorded against
+                  Statements whose text or parameters were redacted are skipped, never compared.
+  --force         allow --to to reach the database cluster the session was recorded against (refused
+                  by default, whether reached directly, through pgtrail or through another proxy)
   --json          one JSON object per statement (with --to: recorded, replayed, divergences)
 `;
 
@@ -123,19 +124,28 @@ async function reExecuteSession(
   const target = targetAddress(url);
   const timeline = await loadSessionTimeline(source, name);
   const session = timeline.session.session;
-  if (!force && timeline.session.upstream !== null && (await isRecordedUpstream(url, timeline.session.upstream))) {
-    throw new ReplayError(
-      'REPLAY_TARGET_IS_UPSTREAM',
-      `the target ${target.host}:${target.port} is the server this session was recorded against; use --force to replay into it anyway`,
-    );
+  const connection = await connectReplayTarget(url);
+  let note: string | null = null;
+  try {
+    if (!force)
+      note = await refuseRecordedCluster({
+        url,
+        recordedUpstream: timeline.session.upstream,
+        recordedSystemId: timeline.session.upstream_system_id,
+        targetSystemId: connection.systemId,
+      });
+  } catch (err) {
+    await connection.close();
+    throw err;
   }
+  if (note !== null) ctx.stderr.write(`pgtrail replay: note: ${note}\n`);
   if (!json)
     ctx.stdout.write(
       `replaying session ${session} (${timeline.statements.length} statements) on ${target.host}:${target.port}\n`,
     );
   let diverged = 0;
   let skipped = 0;
-  for await (const step of reExecute(timeline.statements, url)) {
+  for await (const step of reExecute(timeline.statements, connection)) {
     const { row } = step;
     if (step.skipped !== null) skipped++;
     if (step.divergences.length > 0) diverged++;

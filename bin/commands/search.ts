@@ -5,7 +5,8 @@ import { searchStatements } from '../../search/search-statements.js';
 import { segmentSource } from '../../search/segment-source.js';
 import { parseSessionName, resolveSessionName } from '../../search/session-names.js';
 import type { StatementFilter } from '../../search/statement-filter.js';
-import { parseKinds, statementKinds } from '../../search/statement-kind.js';
+import { statementFilterFrom } from '../../search/query-params.js';
+import { statementKinds } from '../../search/statement-kind.js';
 import type { StatementRow } from '../../search/trail-rows.js';
 import {
   journalDirs,
@@ -14,8 +15,9 @@ import {
   listingForm,
   listingOptions,
   progressOnTerminal,
-  timeFlag,
+  fromFlags,
 } from './journal-options.js';
+import { printViewings } from './search-viewings.js';
 import { expandedStatementFields, statementColumns, wideStatementColumns } from './statement-listing.js';
 import { queryJournals } from './merged-journals.js';
 import { writeListing } from './write-listing.js';
@@ -43,6 +45,9 @@ Lists recorded statements, oldest first.
 The table fits the terminal's width (COLUMNS, else 80, when not a terminal): SQL is wrapped in the
 width the other columns leave, or folded under its row when that is too narrow.
   --rebuild-index    rebuild the derived index in DIR/index before searching
+  --viewings         list the web viewer's viewings instead (who looked at what, when): --user is the
+                     viewer, --session the session viewed; --json fields: ts, seq, session, viewer,
+                     method, issuer, client, action, target
 `;
 
 /** A bare --error (no SQLSTATE after it) becomes --error=* so that parseArgs can take an optional value. */
@@ -66,29 +71,26 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     error: { type: 'string' },
     kind: { type: 'string' },
     'rebuild-index': { type: 'boolean' },
+    viewings: { type: 'boolean' },
   });
-  const now = Date.now();
-  let grep: RegExp | undefined;
-  if (values.grep !== undefined) {
-    try {
-      grep = new RegExp(values.grep, values.i ? 'i' : '');
-    } catch {
-      throw new UsageError('--grep is not a valid regular expression');
-    }
-  }
-  const kinds = values.kind === undefined ? undefined : parseKinds(values.kind);
-  if (kinds === null) throw new UsageError(`--kind must be among ${statementKinds.join(', ')}`);
   const form = listingForm(values);
   const listing = listingOptions(values);
-  const filter: StatementFilter = {
-    ...(values.user !== undefined && { user: values.user }),
-    ...(values.database !== undefined && { database: values.database }),
-    ...(values.since !== undefined && { since: timeFlag('since', values.since, now) as number }),
-    ...(values.until !== undefined && { until: timeFlag('until', values.until, now) as number }),
-    ...(grep !== undefined && { grep }),
-    ...(values.error !== undefined && { error: values.error === '*' ? true : values.error }),
-    ...(kinds !== undefined && { kinds }),
-  };
+  // The filters are read by the same code as the viewer's /api/search (search/query-params.ts);
+  // --session is resolved below, against each journal's index (a prefix, or ID#N).
+  const { user, database, since, until, grep, i, error, kind } = values;
+  const filterValues = { user, database, since, until, grep, i, error, kind };
+  const filter: StatementFilter = fromFlags(() => statementFilterFrom(filterValues, Date.now()));
+  if (values.viewings === true) {
+    const dirs = journalDirs(values, ctx);
+    if (dirs.length > 1) throw new UsageError('--viewings lists one journal at a time');
+    const source = segmentSource(dirs[0] as string);
+    try {
+      await printViewings(ctx, { ...filterValues, session: values.session }, form, listing, source);
+      return ExitCode.ok;
+    } finally {
+      source.close();
+    }
+  }
   const progress = progressOnTerminal(ctx);
   const searchOne = async (dir: string) => {
     const source = segmentSource(dir);

@@ -6,6 +6,7 @@ import type { JournalSource } from '../../search/journal-source.js';
 import { openIndex, type OpenedIndex } from '../../search/open-index.js';
 import { segmentSource } from '../../search/segment-source.js';
 import { resolveSessionName } from '../../search/session-names.js';
+import { sessionFilterFrom } from '../../search/query-params.js';
 import {
   journalDirs,
   journalsFlags,
@@ -13,7 +14,7 @@ import {
   listingForm,
   listingOptions,
   progressOnTerminal,
-  timeFlag,
+  fromFlags,
 } from './journal-options.js';
 import {
   authFailureColumns,
@@ -37,6 +38,7 @@ Lists recorded sessions in the order they opened.
   --since T          sessions still open at or after T: ISO 8601 or an age: 90s, 15m, 2h, 7d, 1w
   --until T          sessions opened before T
   --errors           only sessions with at least one failed statement
+  --open             only sessions open now (no session.closed record yet)
   --failed           failed logins instead (session.auth_failed): time, user, database, client,
                      method, SQLSTATE and reason; --user is the name the client gave, --since and
                      --until bound the time of the failure
@@ -45,10 +47,10 @@ Lists recorded sessions in the order they opened.
   --wide             a table of whole values, one line per session
   -x, --expanded     one record per session, one field per line (psql's \\x)
   --json             one JSON object per line: session, seq, opened, closed, user, database, role,
-                     client, upstream, application, reason, duration_ms, statements, errors
-                     (with --failed: ts, seq, session, user, database, client, application, method,
-                     code, reason)
-The table fits the terminal's width (COLUMNS, else 80, when not a terminal).
+                     client, upstream, upstream_system_id, application, instance, reason, duration_ms,
+                     statements, errors (with --failed: ts, seq, session, user, database, client,
+                     application, method, code, reason)
+ The table fits the terminal's width (COLUMNS, else 80, when not a terminal).
 `;
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
@@ -62,18 +64,17 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     until: { type: 'string' },
     errors: { type: 'boolean' },
     failed: { type: 'boolean' },
+    open: { type: 'boolean' },
   });
   if (values.failed && values.errors) throw new UsageError('--failed and --errors cannot be combined');
-  const now = Date.now();
   const form = listingForm(values);
   const listing = listingOptions(values);
-  const filter: SessionFilter = {
-    ...(values.user !== undefined && { user: values.user }),
-    ...(values.database !== undefined && { database: values.database }),
-    ...(values.since !== undefined && { since: timeFlag('since', values.since, now) as number }),
-    ...(values.until !== undefined && { until: timeFlag('until', values.until, now) as number }),
-    ...(values.errors === true && { withErrors: true }),
-  };
+  // Read by the same code as the viewer's /api/sessions (search/query-params.ts); --session is resolved below.
+  const { user, database, since, until, errors, open } = values;
+  const filter: SessionFilter = fromFlags(() =>
+    sessionFilterFrom({ user, database, since, until, errors, open }, Date.now()),
+  );
+
   const progress = progressOnTerminal(ctx);
   const dirs = journalDirs(values, ctx);
   const listOne = async <T extends object>(dir: string, list: ListFn<T>) => {

@@ -15,8 +15,10 @@ Exit 2: usage or I/O error.
   --journal DIR   journal directory (default: journal.dir of --config, else ./pgtrail-journal); more
                   than once to verify several journals (one per recorder): each is checked on its own,
                   its output headed by "journal DIR" (in --json, a "journal" member); exit 1 if any fails
-  --vkey VKEY     the verifier key to trust (from pgtrail keygen); repeatable. Without it the key the
-                  journal names is trusted, which proves integrity but not authorship
+  --vkey VKEY     the verifier key to trust (from pgtrail keygen); repeatable. After keygen --rotate
+                  the new key alone will do (its first checkpoint vouches for the history before it).
+                  Without it the key the journal names is trusted: integrity, not authorship. With it,
+                  a journal with no records at all (wiped) is a finding
   --state FILE    remember the last verified checkpoint in FILE and prove that the journal still
                   extends it: a rollback to an older copy or a rewritten history is a finding
   --witness WVKEY a witness's cosignature key (pgtrail witness prints it); repeatable. Reports which
@@ -27,6 +29,7 @@ Exit 2: usage or I/O error.
                   tree: records not yet witnessed could still be rewritten unnoticed
   --allow-unwitnessed-tail  with --quorum, records after the last witnessed tree do not fail the check
   --json          one JSON object per line: each finding ("kind":"finding"), then "kind":"summary"
+Not caught by verify alone: a journal cut back at one of its checkpoints; --state or witnesses catch it.
 `;
 
 function where(f: Finding): string {
@@ -37,6 +40,13 @@ function where(f: Finding): string {
   if (f.index !== null) parts.push(`index ${f.index}`);
   return parts.length === 0 ? 'journal' : parts.join(' ');
 }
+
+/**
+ * What a run of verify cannot see by itself: a journal cut back to one of its own checkpoints (and
+ * the file replaced by that checkpoint) is intact on its own terms.
+ */
+const notCaught =
+  'a journal cut back at one of its checkpoints (the latest-checkpoint file replaced with that one) passes: only --state FILE (what an earlier run verified) or witnesses that cosigned a later checkpoint catch that';
 
 function summary(report: JournalVerifyReport) {
   return {
@@ -51,6 +61,8 @@ function summary(report: JournalVerifyReport) {
     origin: report.origin,
     keys: report.keys,
     keyPinned: report.keyPinned,
+    unpinnedCheckpoints: report.unpinnedCheckpoints,
+    notCaught,
     lastCheckpoint: report.lastCheckpoint,
     unsealedRecords: report.unsealedRecords,
     inProgressBytes: report.inProgressBytes,
@@ -63,6 +75,9 @@ function summary(report: JournalVerifyReport) {
             lastWitnessed: report.witnessing.lastWitnessed,
             unwitnessedRecords: report.witnessing.unwitnessedRecords,
           },
+    prunedRecords: report.pruned.records,
+    prunedRanges: report.pruned.ranges,
+    holds: report.holds,
   };
 }
 
@@ -162,6 +177,16 @@ function writeText(
       `last checkpoint: size ${report.lastCheckpoint.size} root ${report.lastCheckpoint.root}; ${report.unsealedRecords} records after it\n`,
     );
   }
+  if (report.pruned.records > 0) {
+    const ranges = report.pruned.ranges.map((r) => `${r.segment} ${r.first}-${r.last}`);
+    const shown = ranges.slice(0, 20).join(', ') + (ranges.length > 20 ? `, ... (${ranges.length} ranges)` : '');
+    ctx.stdout.write(`pruned: ${report.pruned.records} records, leaf hashes kept (${shown})\n`);
+  }
+  if (report.holds > 0) ctx.stdout.write(`legal holds: ${report.holds}\n`);
+  if (report.unpinnedCheckpoints > 0)
+    ctx.stdout.write(
+      `${report.unpinnedCheckpoints} checkpoints signed by a key that was not pinned, before the hand-over to a pinned key; the pinned key's checkpoints vouch for them\n`,
+    );
   const w = report.witnessing;
   if (w !== null)
     ctx.stdout.write(
@@ -170,6 +195,7 @@ function writeText(
         : `witnessed: ${w.witnessedSizes.length} checkpoints with ${w.quorum} of ${w.witnesses.length} witnesses, the last of size ${w.lastWitnessed}; ${w.unwitnessedRecords} records after it not yet witnessed\n`,
     );
   if (notWitnessed !== null) ctx.stdout.write(`NOT WITNESSED: ${notWitnessed}\n`);
+  ctx.stdout.write(`not caught by verify alone: ${notCaught}\n`);
   if (report.inProgressBytes > 0)
     ctx.stdout.write(
       `a writer is running: ${report.inProgressBytes} bytes of a record being written were not checked\n`,

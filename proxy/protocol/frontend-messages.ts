@@ -66,3 +66,8 @@ export function saslResponse(data: Buffer): Buffer {
 export function terminate(): Buffer {
   return frontendMessage(FrontendCode.Terminate, Buffer.alloc(0));
 }
+
+/** Query (simple protocol): 'Q' Int32 len, the SQL text as a C string. */
+export function query(sql: string): Buffer {
+  return frontendMessage(FrontendCode.Query, Buffer.from(`${sql}\0`, 'utf8'));
+}

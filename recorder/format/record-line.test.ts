@@ -137,3 +137,25 @@ test('the byte reader of event envelopes accepts exactly the event records parse
   expect(reader.index).toBe(12);
   expect(reader.read(good, 0, good.length - 1)).toBe(false);
 });
+
+// docs/journal-format.md §7, "Details for an independent verifier".
+const zeroPrev = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+test('an index is 1 to 16 digits without a leading zero', () => {
+  const line = (i: string) => `{"i":${i},"prev":"${zeroPrev}","kind":"event","event":{}}`;
+  expect(parseRecordEnvelope(line('0'))?.index).toBe(0);
+  expect(parseRecordEnvelope(line('1234567890123456'))?.index).toBe(1234567890123456);
+  for (const bad of ['12345678901234567', '01', '-1', '+1', '1.0', '1e3', '']) {
+    expect(parseRecordEnvelope(line(bad)), bad).toBeNull();
+    expect(parseRecordLine(line(bad)), bad).toHaveProperty('malformed');
+  }
+});
+
+test("an event's JSON is not parsed: only its envelope and {...} shape are checked", () => {
+  const record = parseRecordLine(`{"i":1,"prev":"${zeroPrev}","kind":"event","event":{"a":}}`);
+  expect(record).toMatchObject({ index: 1, kind: RecordKind.event });
+  // The journal's own records must parse.
+  expect(parseRecordLine(`{"i":1,"prev":"${zeroPrev}","kind":"recovery","ts":}`)).toEqual({
+    malformed: 'record is not valid JSON',
+  });
+});

@@ -25,6 +25,10 @@ export const RecordKind = {
   cosignature: 'cosignature',
   /** Format 2: a witness holds a tree this journal cannot prove it extends (docs/witnesses.md). */
   witnessAlarm: 'witness.alarm',
+  /** An event record whose content was removed by `pgtrail prune`; it keeps the leaf hash (pruned-record.ts). */
+  pruned: 'pruned',
+  /** A legal hold: records it covers are never pruned (hold-record.ts). */
+  hold: 'hold',
 } as const;
 
 /** One of RecordKind's values. */
@@ -118,6 +122,8 @@ export class EventEnvelopeReader {
   index = 0;
   /** Offset in the bytes of the first character of `prev`, valid after read() returned true. */
   prevStart = 0;
+  /** Offset of the `{` that opens the event object (it ends at the line's last byte but one), valid after read() returned true. */
+  eventStart = 0;
 
   /** True when bytes[start:end] (one line without its newline) is `{"i":N,"prev":"…","kind":"event","event":{…}}`. */
   read(bytes: Uint8Array, start: number, end: number): boolean {
@@ -142,6 +148,7 @@ export class EventEnvelopeReader {
     if (end - 2 < p + eventOpen.length || bytes[end - 2] !== 125 || bytes[end - 1] !== 125) return false;
     this.index = index;
     this.prevStart = prevStart;
+    this.eventStart = p + eventOpen.length - 1;
     return true;
   }
 }

@@ -12,7 +12,8 @@
  * and larger than `rotateBytes`. An incomplete record at the end of the newest file (a torn write)
  * is cut on open; any other damage refuses to open (REMOTE_SPOOL_CORRUPT), it is never repaired.
  */
-import { mkdir, readdir, readFile, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { readdir, readFile, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { makeDirectory } from '../make-directory.js';
 import { join } from 'node:path';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from '../segment-io.js';
 import { RemoteRecorderError, RemoteRecorderErrorCode } from './remote-recorder-error.js';
@@ -54,7 +55,7 @@ export class EventSpool {
 
   /** Opens (creating) the spool in `dir`; returns it with the events it holds and the next sequence, if known. */
   static async open(dir: string): Promise<{ spool: EventSpool; events: SpooledEvent[]; nextSeq: number | null }> {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir, 0o700);
     const names = (await readdir(dir)).filter((n) => namePattern.test(n)).sort();
     const files: SpoolFile[] = [];
     const events: SpooledEvent[] = [];

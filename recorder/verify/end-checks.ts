@@ -89,3 +89,25 @@ function isRecordNoteWithCosignatures(recordNote: string | undefined, file: stri
   const extra = file.slice(recordNote.length);
   return extra === '' || /^(\u2014 \S+ [A-Za-z0-9+/=]+\n)+$/.test(extra);
 }
+
+/**
+ * Reports a journal that gives nothing to verify against the pinned keys: no record at all (wiped or
+ * empty), or a first key that is not pinned and that no checkpoint signed by a pinned key vouches for.
+ */
+export function checkPinnedKeyReached(s: VerifierState, walk: SegmentWalk): void {
+  if (s.pinned === null) return;
+  if (walk.pos === 0) {
+    s.report(
+      FindingCode.empty,
+      'the journal has no records and no checkpoint signed by a pinned key: nothing is there to verify (a wiped journal looks like this)',
+    );
+    return;
+  }
+  if (s.awaitingPinnedKey !== null) {
+    s.report(
+      FindingCode.keyMismatch,
+      'the journal names a signing key other than the pinned verifier key, and no checkpoint signed by a pinned key vouches for it',
+      s.awaitingPinnedKey,
+    );
+  }
+}

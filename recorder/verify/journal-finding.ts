@@ -19,8 +19,10 @@ export const FindingCode = {
   checkpointMalformed: 'JOURNAL_CHECKPOINT_MALFORMED',
   /** A checkpoint or rotation note is not validly signed by the key in force. */
   signatureInvalid: 'JOURNAL_SIGNATURE_INVALID',
-  /** The journal's first record names a key other than the pinned --vkey. */
+  /** The journal's first key is not pinned, and no checkpoint signed by a pinned --vkey vouches for it. */
   keyMismatch: 'JOURNAL_KEY_MISMATCH',
+  /** With a pinned --vkey: the journal has no records and no checkpoint (wiped or empty): nothing to verify. */
+  empty: 'JOURNAL_EMPTY',
   /** A segment does not start where the previous one ended (a segment is missing or misnamed). */
   segmentGap: 'JOURNAL_SEGMENT_GAP',
   /** The last segment ends in an unfinished record: a crash the writer has not yet recovered. */

@@ -43,3 +43,24 @@ test('one changed byte anywhere in an event record: the fast path reports what t
     { numRuns: 300 },
   );
 });
+
+test("a checkpoint's note spelled other than JSON.stringify spells it is a malformed record", async () => {
+  const segment = (await readFile(join(dir, name), 'utf8')).split('\n');
+  const at = segment.findIndex((l) => l.includes('"kind":"checkpoint"'));
+  expect(segment[at]).toContain('\u2014');
+  // The same note, with its em dashes escaped: the same JSON value, other bytes.
+  segment[at] = segment[at]!.replaceAll('\u2014', '\\u2014');
+  const report = await verifyJournal({
+    segments: [{ name, read: async () => Buffer.from(segment.join('\n')) }],
+    latestCheckpoint: null,
+    pinnedKeys: null,
+    remembered: null,
+  });
+  expect(report.findings).toContainEqual(
+    expect.objectContaining({
+      code: 'JOURNAL_RECORD_MALFORMED',
+      message: 'checkpoint record is not exactly its envelope and note',
+      index: at,
+    }),
+  );
+});

@@ -13,7 +13,7 @@
 import { parseCheckpoint, type Checkpoint } from '../format/checkpoint.js';
 import { parseNoteUnverified, parseVerifierKey } from '../format/note.js';
 import { portableSha256, sha256IntoFrom, type Sha256, type Sha256Into } from '../format/sha256.js';
-import { checkLatestCheckpointFile, checkRemembered, type VerifiedTree } from './end-checks.js';
+import { checkLatestCheckpointFile, checkPinnedKeyReached, checkRemembered, type VerifiedTree } from './end-checks.js';
 import { FindingCode, type Finding } from './journal-finding.js';
 import { SegmentWalk, type SegmentSource } from './segment-walk.js';
 import { VerifierState } from './verifier-state.js';
@@ -57,6 +57,13 @@ export interface WitnessReport extends WitnessSummary {
   readonly unwitnessedRecords: number;
 }
 
+/** Consecutive pruned records within one segment. */
+export interface PrunedRange {
+  readonly segment: string;
+  readonly first: number;
+  readonly last: number;
+}
+
 /** The outcome of one verification. */
 export interface JournalVerifyReport {
   readonly intact: boolean;
@@ -71,8 +78,17 @@ export interface JournalVerifyReport {
   /** Verifier keys in force, oldest first. */
   readonly keys: readonly string[];
   readonly keyPinned: boolean;
+  /**
+   * Checkpoints signed by a key that was not pinned, before the hand-over to a pinned key (whose
+   * first checkpoint vouches for them): informational, not a finding.
+   */
+  readonly unpinnedCheckpoints: number;
   /** The last checkpoint record in the journal. */
   readonly lastCheckpoint: { readonly size: number; readonly root: string } | null;
+  /** Records in pruned form (content removed by `pgtrail prune`, leaf hash kept), and where: index ranges per segment. */
+  readonly pruned: { readonly records: number; readonly ranges: readonly PrunedRange[] };
+  /** Legal hold records. */
+  readonly holds: number;
   /** Records after the last checkpoint: present, chained, but not yet signed. */
   readonly unsealedRecords: number;
   /** Bytes of a record being written when the journal was read (writerActive only). */
@@ -110,6 +126,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
     wanted,
   );
   await walk.walk(input.segments);
+  checkPinnedKeyReached(s, walk);
   checkLatestCheckpointFile(s, walk, input.latestCheckpoint, latest);
   if (input.remembered !== null) checkRemembered(s, walk, input.remembered);
   const witnessing = tallyWitnesses(s, walk, input.latestCheckpoint, latest);
@@ -166,9 +183,12 @@ function finalReport(
     recoveries: s.recoveries,
     keyRotations: s.keyRotations,
     origin: s.origin,
-    keys: s.trusted.length === 0 ? [] : s.everTrusted.map((k) => k.text),
+    keys: s.trusted.length === 0 ? [] : [...new Set(s.everTrusted.map((k) => k.text))],
     keyPinned: s.pinned !== null,
+    unpinnedCheckpoints: s.unpinnedCheckpoints,
     lastCheckpoint: sealed,
+    pruned: { records: s.prunedRecords, ranges: s.prunedRanges },
+    holds: s.holds,
     unsealedRecords: sealed === null ? records : records - sealed.size - 1,
     inProgressBytes: s.inProgressBytes,
     witnessing,

@@ -15,6 +15,7 @@ import type { RecordLocation } from './segment-walk.js';
 import type { VerifierState } from './verifier-state.js';
 import { checkCosignatureRecord, checkWitnessAlarm, noteCheckpointForWitnessing } from './witness-record-checks.js';
 import { VerifyError, VerifyErrorCode } from './verify-error.js';
+import { parseHoldBody } from '../format/hold-record.js';
 
 /** Checks a parsed record of any kind at its place; `tree` holds the records before it. */
 export function checkOwnRecord(
@@ -46,6 +47,14 @@ export function checkOwnRecord(
     case RecordKind.witnessAlarm:
       checkWitnessAlarm(s, record.body, at);
       return;
+    case RecordKind.hold:
+      if (parseHoldBody(record.body) === null)
+        s.report(FindingCode.recordMalformed, 'hold record has no valid id, time and scope', at);
+      else s.holds++;
+      return;
+    case RecordKind.pruned:
+      // Checked by the verifier state before this (its stored leaf replaces the line's hash).
+      return;
   }
 }
 
@@ -72,7 +81,13 @@ function checkJournalStarted(s: VerifierState, body: Readonly<Record<string, unk
     s.trusted = [key];
     s.everTrusted.push(key);
   } else if (!s.pinned.some((k) => k.text === key.text)) {
-    s.report(FindingCode.keyMismatch, 'the journal names a signing key other than the pinned verifier key', at);
+    // Perhaps a pinned key took over later (keygen --rotate): every checkpoint commits to every record
+    // before it, so the first one signed by a pinned key vouches for this key's records and its
+    // hand-over. Until then its signatures are checked but not trusted; if none comes, end-checks.ts
+    // reports the mismatch here.
+    s.trusted = [key];
+    s.everTrusted.unshift(key);
+    s.awaitingPinnedKey = at;
   }
 }
 
@@ -114,6 +129,11 @@ function checkCheckpointRecord(
   }
   s.lastCheckpoint = { size: checkpoint.size, root: encodeBase64(checkpoint.root) };
   if (checkpoint.size === at.index) noteCheckpointForWitnessing(s, at.index, note);
+  // Only before a pinned key was ever in force: after it, later keys are trusted by their hand-over.
+  if (s.awaitingPinnedKey !== null) {
+    if (s.signsAsPinned()) s.awaitingPinnedKey = null;
+    else s.unpinnedCheckpoints++;
+  }
 }
 
 function checkKeyRotated(s: VerifierState, body: Readonly<Record<string, unknown>>, at: RecordLocation): void {

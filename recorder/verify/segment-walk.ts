@@ -40,10 +40,19 @@ export interface WalkOwner {
   segmentStarts(name: string, first: number | null, walk: SegmentWalk): boolean;
   /** An event record whose index is not its position, or whose prev is not its predecessor's hash. */
   eventOutOfPlace(index: number, chained: boolean, at: RecordLocation, walk: SegmentWalk): void;
-  /** A record the byte reader did not take (the journal's own records, or damage): its bytes, to parse as text. */
-  textRecord(raw: Uint8Array, at: RecordLocation, walk: SegmentWalk): void;
+  /**
+   * A record the byte reader did not take (the journal's own records, pruned records, or damage):
+   * its bytes, to parse as text. Returns the leaf hash a well-formed pruned record stores, which the
+   * walk then uses instead of hashing the line (docs/journal-format.md section 10), else null.
+   */
+  textRecord(raw: Uint8Array, at: RecordLocation, walk: SegmentWalk): Uint8Array | null;
   /** A segment's bytes after its last newline (an unfinished record), with where it starts. */
   unfinishedTail(bytes: Uint8Array, at: RecordLocation, isLast: boolean, walk: SegmentWalk): void;
+  /**
+   * An event record in its place, read by its bytes: its event object is bytes[start:end]. Optional:
+   * the writer's reopen scan follows sessions with it (sessions-left-open.ts); the verifier does not.
+   */
+  event?(bytes: Uint8Array, start: number, end: number): void;
 }
 
 // Characters of a hash's base64 (`prev`), which are also the bytes of its ASCII spelling.
@@ -103,6 +112,11 @@ export class SegmentWalk {
     this.keepRoot();
   }
 
+  /** Bytes of complete records in the segment being walked (or last walked): where its unfinished tail starts. */
+  get segmentOffset(): number {
+    return this.base;
+  }
+
   /** Where the record starting at `start` of the current chunk is. */
   locate(start: number): RecordLocation {
     return { segment: this.segment, line: this.line, offset: this.base + start, index: this.pos };
@@ -142,16 +156,21 @@ export class SegmentWalk {
       if (end < 0) return start;
       this.line++;
       this.keepRoot();
+      let storedLeaf: Uint8Array | null = null;
       if (this.isUtf8(bytes.subarray(start, end)) && envelope.read(bytes, start, end)) {
         let chained = true;
         for (let i = 0; i < base64Length; i++) if (bytes[envelope.prevStart + i] !== prevBase64[i]) chained = false;
         if (envelope.index !== this.pos || !chained)
           this.owner.eventOutOfPlace(envelope.index, chained, this.locate(start), this);
-        else this.lastDelta = 0;
+        else {
+          this.lastDelta = 0;
+          this.owner.event?.(bytes, envelope.eventStart, end - 1);
+        }
       } else {
-        this.owner.textRecord(bytes.subarray(start, end), this.locate(start), this);
+        storedLeaf = this.owner.textRecord(bytes.subarray(start, end), this.locate(start), this);
       }
-      leafHashInto(this.sha256Into, bytes, start, end, this.leaf);
+      if (storedLeaf === null) leafHashInto(this.sha256Into, bytes, start, end, this.leaf);
+      else this.leaf.set(storedLeaf);
       this.range.appendLeafHash(this.leaf);
       encodeBase64Into(this.leaf, prevBase64, 0);
       this.prevSegment = this.segment;

@@ -4,9 +4,11 @@
  * meets (it reports a finding and walks on). The checks of the journal's own records are in
  * own-record-checks.ts, those after the walk in end-checks.ts.
  */
-import { encodeBase64 } from '../format/base64.js';
+import { decodeBase64, encodeBase64 } from '../format/base64.js';
+import { hashSize } from '../format/merkle.js';
 import type { NoteVerifierKey } from '../format/note.js';
-import { parseRecordLine } from '../format/record-line.js';
+import { parsePrunedLine } from '../format/pruned-record.js';
+import { parseRecordLine, RecordKind } from '../format/record-line.js';
 import type { Sha256 } from '../format/sha256.js';
 import { FindingCode, type Finding } from './journal-finding.js';
 import { checkOwnRecord } from './own-record-checks.js';
@@ -33,6 +35,19 @@ export class VerifierState implements WalkOwner {
   rootDiffers = false;
   /** Bytes of a record being written when the journal was read (writerActive only). */
   inProgressBytes = 0;
+  /** Records in pruned form, and where: runs of consecutive indexes within one segment. */
+  prunedRecords = 0;
+  readonly prunedRanges: { segment: string; first: number; last: number }[] = [];
+  /** Legal hold records. */
+  holds = 0;
+  /**
+   * Where journal.started named a key that is not pinned: trusted only until a checkpoint signed by
+   * a pinned key (after a hand-over) vouches for everything before it; still set at the end, it is
+   * a JOURNAL_KEY_MISMATCH there.
+   */
+  awaitingPinnedKey: RecordLocation | null = null;
+  /** Checkpoints signed by a key that was not pinned, before a pinned key took over (informational). */
+  unpinnedCheckpoints = 0;
   /** The note of each checkpoint record, by its index. */
   readonly checkpointNotes = new Map<number, string>();
   /** journal.started's format (docs/journal-format.md §9). */
@@ -54,6 +69,12 @@ export class VerifierState implements WalkOwner {
   ) {
     this.trusted = pinned === null ? [] : [...pinned];
     this.everTrusted = [...this.trusted];
+  }
+
+  /** Whether a signature by the key in force is one by a pinned key (always, when nothing is pinned). */
+  signsAsPinned(): boolean {
+    const pinned = this.pinned;
+    return pinned === null || this.trusted.some((k) => pinned.some((p) => p.text === k.text));
   }
 
   /** Records a finding (or counts it, beyond maxFindings). */
@@ -94,22 +115,42 @@ export class VerifierState implements WalkOwner {
     this.checkPosition(index, chained, at, walk);
   }
 
-  /** A record checked as text: the journal's own records, and anything the byte reader refused. */
-  textRecord(raw: Uint8Array, at: RecordLocation, walk: SegmentWalk): void {
+  /**
+   * A record checked as text: the journal's own records, pruned records, and anything the byte
+   * reader refused. Returns a well-formed pruned record's stored leaf hash, else null.
+   */
+  textRecord(raw: Uint8Array, at: RecordLocation, walk: SegmentWalk): Uint8Array | null {
     let text: string;
     try {
       text = this.decoder.decode(raw);
     } catch {
       this.report(FindingCode.recordMalformed, 'record is not valid UTF-8', at);
-      return;
+      return null;
     }
     const record = parseRecordLine(text);
     if ('malformed' in record) {
       this.report(FindingCode.recordMalformed, record.malformed, at);
-      return;
+      return null;
     }
     this.checkPosition(record.index, record.prev === encodeBase64(walk.leaf), at, walk);
+    if (record.kind === RecordKind.pruned) return this.prunedRecord(text, at);
     checkOwnRecord(this, record, text, at, walk.range);
+    return null;
+  }
+
+  /** A pruned line: exactly its form (docs/journal-format.md section 10), counted by segment; its stored leaf. */
+  private prunedRecord(text: string, at: RecordLocation): Uint8Array | null {
+    const pruned = parsePrunedLine(text);
+    const stored = pruned === null ? null : decodeBase64(pruned.leaf);
+    if (stored === null || stored.length !== hashSize || at.index === 0) {
+      this.report(FindingCode.recordMalformed, 'pruned record is not exactly its envelope, leaf and was', at);
+      return null;
+    }
+    this.prunedRecords++;
+    const last = this.prunedRanges.at(-1);
+    if (last !== undefined && last.segment === at.segment && last.last === at.index - 1) last.last = at.index;
+    else this.prunedRanges.push({ segment: at.segment, first: at.index, last: at.index });
+    return stored;
   }
 
   unfinishedTail(bytes: Uint8Array, at: RecordLocation, isLast: boolean): void {

@@ -1,0 +1,413 @@
+/**
+ * The journal writer's running part (openJournalWriter in journal-writer.ts opens it): appends records to JSON Lines segment files, chained, tree-hashed and sealed
+ * with signed checkpoints by its BatchEncoder (batch-encoder.ts; docs/journal-format.md).
+ *
+ * Durability: appends are collected and written in batches; one durable write (O_DSYNC, else write +
+ * fdatasync; segment-io.ts) covers every record waiting at that moment (group commit). In strict durability a batch starts as soon as the
+ * event loop turns, so a caller waits for at most the fsync in progress plus its own; in batched
+ * durability batches start half a window apart (sooner when someone waits on flush or the queue
+ * is long), so a record is durable within the window and the disk sees two syncs per window. When
+ * a write or fsync fails the writer fails closed: the batch and everything after it is rejected
+ * with JOURNAL_WRITE_FAILED and nothing more is written, so what was sealed stays intact and the
+ * torn tail (if any) is cut on reopen.
+ *
+ * Checkpoints are appended after every `checkpointEveryRecords` records, every `checkpointEveryMs`
+ * (also when idle, as a heartbeat), before a segment is rotated, after a key rotation and at close.
+ */
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { arenaBytes, BatchEncoder, type JournalPosition, type Marker } from './batch-encoder.js';
+import type { TrailEvent } from './events.js';
+import { latestCheckpointFile } from './journal-files.js';
+import { JournalError, JournalErrorCode } from './journal-error.js';
+import type { JournalLock } from './journal-lock.js';
+import type { JournalWriter, JournalWriterOptions } from './journal-writer-types.js';
+import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
+import type { SigningKey } from './signing-key.js';
+import { RecordKind } from './format/record-line.js';
+import { holdBody, type LegalHold } from './format/hold-record.js';
+import type { RightEdgeTree } from './witnessing/right-edge-tree.js';
+import type { WitnessEndpoint, WitnessHooks, WitnessStats } from './witnessing/witness-client.js';
+import { WriterWitnessing } from './witnessing/writer-witnessing.js';
+
+interface Waiter {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+function newWaiter(): Waiter {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A caller may ignore the promise (events that do not gate forwarding); never let that crash the process.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+// Reusable buffers kept between batches, at most (json and arenas each): a burst's are let go.
+const keptBufferBytes = 16 * arenaBytes;
+// In batched durability, a batch this large is written without waiting for the window.
+const eagerFlushItems = 8192;
+/**
+ * Queued JSON beyond which appendWithoutWaiting returns the batch's promise instead of null: a
+ * bound on the memory held by records that are not yet written (docs/journal-format.md section 6).
+ */
+export const maxQueuedJsonBytes = 64 * 1024 * 1024;
+
+/** An open journal: queues appends, writes them in durable batches and keeps the latest-checkpoint file. */
+export class GroupCommitWriter implements JournalWriter {
+  readonly dir: string;
+  readonly origin: string;
+  readonly #encoder: BatchEncoder;
+  #durableSize: number;
+  #handle: FileHandle | null;
+  readonly #durableWrites = { count: 0, ms: 0 };
+  #checkpoints: { readonly count: number; readonly lastSize: number } = { count: 0, lastSize: 0 };
+  // When the last batch started (ms): in batched durability the next starts half a window later.
+  #lastBatchAt = 0;
+  // An event is queued as the end offset of its JSON in #json (the previous event's end is its
+  // start): queued events then hold no strings or objects on the heap, which the garbage collector
+  // would otherwise copy on every scavenge until the batch is written (measured: the largest cost
+  // of a batched append). Two buffers alternate: one is being encoded while the other fills.
+  #pending: (number | Marker)[] = [];
+  #json = Buffer.allocUnsafe(arenaBytes);
+  #jsonBytes = 0;
+  #spareJson = Buffer.allocUnsafe(arenaBytes);
+  #waiter: Waiter | null = null;
+  #inflight: Promise<void> | null = null;
+  #scheduled = false;
+  // The timer of a batch scheduled for later (batched durability), while it waits.
+  #batchTimer: NodeJS.Timeout | null = null;
+  #failure: JournalError | null = null;
+  #failed: Promise<void> | null = null;
+  #closed = false;
+  readonly #timer: NodeJS.Timeout;
+  readonly leftOpen: JournalWriter['leftOpen'];
+  // Sends checkpoints to witnesses and merges their cosignatures (null without witnesses).
+  #witnessing: WriterWitnessing | null = null;
+
+  constructor(
+    private readonly options: JournalWriterOptions,
+    private readonly lock: JournalLock,
+    position: JournalPosition,
+    handle: FileHandle | null,
+    leftOpen: JournalWriter['leftOpen'] = { sessions: [], lastEventTs: null },
+  ) {
+    this.leftOpen = leftOpen;
+    this.dir = options.dir;
+    this.origin = position.origin;
+    this.#encoder = new BatchEncoder(position, options);
+    this.#durableSize = position.size;
+    this.#handle = handle;
+    this.#timer = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(options.checkpointEveryMs / 2)));
+    this.#timer.unref();
+  }
+
+  get verifierKey(): string {
+    return this.#encoder.key.verifierKey;
+  }
+  get size(): number {
+    return this.#encoder.size + this.#pending.length;
+  }
+  get durableSize(): number {
+    return this.#durableSize;
+  }
+  get failure(): JournalError | null {
+    return this.#failure;
+  }
+  get durableWrites(): { readonly count: number; readonly ms: number } {
+    return this.#durableWrites;
+  }
+  get witnessStats(): readonly WitnessStats[] {
+    return this.#witnessing?.stats ?? [];
+  }
+
+  /** Starts sending checkpoints to `witnesses`; `format` says whether cosignatures and alarms become records. */
+  startWitnessing(
+    witnesses: readonly WitnessEndpoint[],
+    tree: RightEdgeTree,
+    format: number,
+    log: WitnessHooks['log'],
+  ): void {
+    const enqueue = (marker: Marker): Promise<void> => this.#enqueue(marker);
+    this.#witnessing = new WriterWitnessing({
+      dir: this.dir,
+      witnesses,
+      tree,
+      format,
+      log,
+      encoder: this.#encoder,
+      enqueue,
+    });
+  }
+  get queuedRecords(): number {
+    return this.#pending.length;
+  }
+  get checkpoints(): { readonly count: number; readonly lastSize: number } {
+    return this.#checkpoints;
+  }
+
+  append(event: TrailEvent): Promise<void> {
+    return this.appendSerialized(JSON.stringify(event));
+  }
+
+  appendSerialized(json: string): Promise<void> {
+    const refused = this.#refusal();
+    if (refused !== null) return refused;
+    this.#queueJson(json);
+    this.#waiter ??= newWaiter();
+    this.#schedule();
+    return this.#waiter.promise;
+  }
+
+  appendWithoutWaiting(event: TrailEvent): Promise<void> | null {
+    const refused = this.#refusal();
+    if (refused !== null) return refused;
+    this.#queueJson(JSON.stringify(event));
+    if (this.#jsonBytes > maxQueuedJsonBytes) {
+      // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
+      this.#waiter ??= newWaiter();
+      this.#schedule();
+      return this.#waiter.promise;
+    }
+    this.#schedule();
+    return null;
+  }
+
+  flush(): Promise<void> {
+    if (this.#failed !== null) return this.#failed;
+    if (this.#pending.length > 0) {
+      this.#waiter ??= newWaiter();
+      this.#schedule();
+      return this.#waiter.promise;
+    }
+    return this.#inflight ?? Promise.resolve();
+  }
+
+  checkpoint(): Promise<void> {
+    return this.#enqueue({ type: 'checkpoint' });
+  }
+
+  appendHold(hold: LegalHold): Promise<void> {
+    return this.#enqueue({ type: 'record', kind: RecordKind.hold, body: holdBody(hold) });
+  }
+
+  rotateKey(key: SigningKey): Promise<void> {
+    if (key.name !== this.origin) {
+      return Promise.reject(
+        new JournalError(JournalErrorCode.keyMismatch, 'a rotated key must keep the journal origin as its name'),
+      );
+    }
+    return this.#enqueue({ type: 'rotate', key });
+  }
+
+  /** Appends one of the journal's own records (used while opening). */
+  enqueueRecord(kind: 'journal.started' | 'recovery', body: Readonly<Record<string, unknown>>): Promise<void> {
+    return this.#enqueue({ type: 'record', kind, body });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#timer);
+    this.#witnessing?.close();
+    if (this.#failure === null) {
+      await this.#enqueue({ type: 'checkpoint' }).catch(() => undefined);
+    }
+    this.#closed = true;
+    await this.#inflight?.catch(() => undefined);
+    await this.#handle?.close().catch(() => undefined);
+    this.#handle = null;
+    await this.lock.release();
+  }
+
+  /** Stops without a final checkpoint and without releasing the lock: for an open that failed half-way. */
+  async abandon(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#witnessing?.close();
+    this.#closed = true;
+    await this.#inflight?.catch(() => undefined);
+    await this.#handle?.close().catch(() => undefined);
+    this.#handle = null;
+  }
+
+  #refusal(): Promise<void> | null {
+    if (this.#failed !== null) return this.#failed;
+    if (this.#closed) {
+      const closed = Promise.reject(new JournalError(JournalErrorCode.closed, 'the journal writer is closed'));
+      closed.catch(() => undefined);
+      return closed;
+    }
+    return null;
+  }
+
+  #queueJson(json: string): void {
+    // UTF-16 code units never take more than 3 bytes in UTF-8.
+    if (this.#jsonBytes + json.length * 3 > this.#json.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));
+      this.#json.copy(bigger, 0, 0, this.#jsonBytes);
+      this.#json = bigger;
+    }
+    this.#jsonBytes += this.#json.write(json, this.#jsonBytes, 'utf8');
+    this.#pending.push(this.#jsonBytes);
+  }
+
+  #enqueue(marker: Marker): Promise<void> {
+    const refused = this.#refusal();
+    if (refused !== null) return refused;
+    this.#pending.push(marker);
+    this.#waiter ??= newWaiter();
+    this.#schedule(true);
+    return this.#waiter.promise;
+  }
+
+  #heartbeat(): void {
+    if (this.#failure !== null || this.#closed) return;
+    if (Date.now() - this.#encoder.lastCheckpointAt < this.options.checkpointEveryMs) return;
+    this.#encoder.lastCheckpointAt = Date.now();
+    this.#pending.push({ type: 'checkpoint' });
+    this.#schedule(true);
+  }
+
+  #schedule(now = false): void {
+    if (this.#inflight !== null) return;
+    const urgent = now || this.#urgent();
+    if (this.#scheduled) {
+      // A batch waiting for its half-window timer starts at once when it becomes urgent (a flush, a long queue).
+      if (!urgent || this.#batchTimer === null) return;
+      clearTimeout(this.#batchTimer);
+      this.#batchTimer = null;
+    }
+    this.#scheduled = true;
+    const run = () => {
+      this.#batchTimer = null;
+      this.#scheduled = false;
+      this.#inflight ??= this.#drain();
+    };
+    if (urgent) setImmediate(run);
+    else
+      this.#batchTimer = setTimeout(
+        run,
+        Math.max(1, this.#lastBatchAt + Math.floor(this.options.batchWindowMs / 2) - Date.now()),
+      );
+  }
+
+  /**
+   * Whether the next batch should start as soon as possible: in strict durability, when a caller
+   * waits for durability (flush, checkpoint, close), or when the queue is long. Otherwise (batched)
+   * batches start at most every half window: one write + fdatasync per half window instead of one
+   * after another, which cost more CPU than everything else the recorder does (measured under pgbench).
+   */
+  #urgent(): boolean {
+    return this.options.durability === 'strict' || this.#waiter !== null || this.#pending.length >= eagerFlushItems;
+  }
+
+  async #drain(): Promise<void> {
+    let first = true;
+    while (this.#pending.length > 0 && this.#failure === null) {
+      if (!first && !this.#urgent()) break;
+      first = false;
+      this.#lastBatchAt = Date.now();
+      const items = this.#pending;
+      const json = this.#json;
+      this.#json = this.#spareJson;
+      this.#spareJson = json;
+      this.#jsonBytes = 0;
+      const waiter = this.#waiter;
+      this.#pending = [];
+      this.#waiter = null;
+      try {
+        await this.#writeBatch(items, json);
+        this.#trimBuffers(json);
+        waiter?.resolve();
+      } catch (err) {
+        const failure = this.#fail(err);
+        waiter?.reject(failure);
+      }
+    }
+    this.#inflight = null;
+    if (this.#pending.length > 0 && this.#failure === null) this.#schedule();
+  }
+
+  #fail(err: unknown): JournalError {
+    if (this.#failure !== null) return this.#failure;
+    const failure =
+      err instanceof JournalError
+        ? err
+        : new JournalError(
+            JournalErrorCode.writeFailed,
+            'journal write failed; the writer has stopped',
+            {},
+            { cause: err },
+          );
+    this.#failure = failure;
+    this.#failed = Promise.reject(failure);
+    this.#failed.catch(() => undefined);
+    this.#waiter?.reject(failure);
+    this.#waiter = null;
+    this.#pending = [];
+    this.#jsonBytes = 0;
+    clearInterval(this.#timer);
+    this.options.onFailure?.(failure);
+    return failure;
+  }
+
+  /** Encodes `items` (events as end offsets into `json`), synchronously, then writes and syncs them. */
+  async #writeBatch(items: readonly (number | Marker)[], json: Buffer): Promise<void> {
+    const { chunks, latestNote, size } = this.#encoder.encode(items, json, this.#handle !== null);
+    for (const chunk of chunks) {
+      if (chunk.isNew) {
+        await this.#handle?.close();
+        this.#handle = await this.#openSegment(join(this.dir, chunk.segment), 'ax');
+      }
+      if (this.#handle === null) throw new Error('no open segment');
+      const started = performance.now();
+      if (chunk.buffers.length > 0) await writeAll(this.#handle, chunk.buffers);
+      if (!segmentWritesAreDurable || chunk.buffers.length === 0) await this.#handle.datasync();
+      const ms = performance.now() - started;
+      this.#durableWrites.count++;
+      this.#durableWrites.ms += ms;
+      this.options.onDurableWrite?.(ms);
+      if (chunk.isNew) await fsyncDir(this.dir);
+    }
+    this.#durableSize = size;
+    this.#checkpoints = this.#encoder.checkpointsEncoded;
+    const file =
+      this.#witnessing === null
+        ? latestNote
+        : this.#witnessing.afterBatch(items, latestNote, this.#checkpoints.lastSize);
+    if (file !== null) await this.#writeLatestCheckpoint(file);
+    if (latestNote !== null) this.#witnessing?.submit(latestNote);
+  }
+
+  /**
+   * After a batch far larger than usual (a burst up to maxQueuedJsonBytes), lets its buffers go:
+   * what is kept for reuse stays near a normal batch's size.
+   */
+  #trimBuffers(json: Buffer): void {
+    if (json.length > keptBufferBytes && this.#spareJson === json) this.#spareJson = Buffer.allocUnsafe(arenaBytes);
+    this.#encoder.trimArenas(keptBufferBytes);
+  }
+
+  #openSegment(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {
+    return (this.options.openSegment ?? openSegmentFile)(path, flags);
+  }
+
+  async #writeLatestCheckpoint(note: string): Promise<void> {
+    const path = join(this.dir, latestCheckpointFile);
+    const tmp = `${path}.tmp`;
+    const handle = await open(tmp, 'w', 0o644);
+    try {
+      await handle.writeFile(note);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+    await fsyncDir(this.dir);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Every complete record line of a journal, in index order, with its kind and (for events and holds)
+ * its parsed body: what prune needs to decide, read without verifying (that is `verify`'s job).
+ */
+import { join } from 'node:path';
+import type { TrailEvent } from '../recorder/events.js';
+import { parseRecordEnvelope, RecordKind } from '../recorder/format/record-line.js';
+import { listSegments } from '../recorder/journal-scan.js';
+import { readSegmentChunks } from '../recorder/segment-chunks.js';
+
+/** One record line as prune reads it. */
+export interface JournalLine {
+  readonly segment: string;
+  readonly index: number;
+  readonly kind: RecordKind;
+  /** The event of an event record, else null. */
+  readonly event: TrailEvent | null;
+  /** The parsed body of a journal record other than an event, else null. */
+  readonly body: Readonly<Record<string, unknown>> | null;
+}
+
+/** Yields the journal's record lines (see the module comment); unparsable lines are skipped. */
+export async function* journalLines(dir: string): AsyncGenerator<JournalLine> {
+  for (const segment of await listSegments(dir)) {
+    for await (const chunk of readSegmentChunks(join(dir, segment))) {
+      let start = 0;
+      for (let end = chunk.indexOf(0x0a, start); end >= 0; end = chunk.indexOf(0x0a, start)) {
+        const text = chunk.toString('utf8', start, end);
+        start = end + 1;
+        const line = parseLine(segment, text);
+        if (line !== null) yield line;
+      }
+    }
+  }
+}
+
+function parseLine(segment: string, text: string): JournalLine | null {
+  const head = parseRecordEnvelope(text);
+  if (head === null) return null;
+  const base = { segment, index: head.index, kind: head.kind };
+  if (head.kind !== RecordKind.event && head.kind !== RecordKind.hold) return { ...base, event: null, body: null };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  if (head.kind === RecordKind.hold) return { ...base, event: null, body: parsed as Record<string, unknown> };
+  const event = (parsed as { event?: unknown }).event;
+  if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string')
+    return null;
+  // The event's shape is the writer's (recorder/events.ts).
+  return { ...base, event: event as TrailEvent, body: null };
+}
