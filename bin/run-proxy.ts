@@ -79,6 +79,7 @@ export async function runProxy(
   try {
     if (metrics !== null) {
       metrics.sources.writer = recorder?.writer ?? null;
+      metrics.sources.remote = remoteRecorder;
       metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry);
     }
     proxy = await startProxy({
