@@ -79,6 +79,7 @@ export async function runProxy(
   try {
     if (metrics !== null) {
       metrics.sources.writer = recorder?.writer ?? null;
+      metrics.sources.remote = remoteRecorder;
       metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry);
     }
     proxy = await startProxy({
@@ -108,7 +109,7 @@ export async function runProxy(
     `pgtrail: listening on ${proxy.address.host}:${proxy.address.port}, forwarding to ${config.upstream.host}:${config.upstream.port}\n`,
   );
   // The viewer of this process records its viewings through this process's writer: one writer per
-  // journal. With a remote journal there is none here: run pgtrail serve beside the recorder service.
+  // journal. With a remote journal there is none here: the recorder service serves the viewer.
   let viewer: RunningViewer | null = null;
   if (config.viewer.enabled && recorder !== null) {
     const writer = recorder.writer;
@@ -121,7 +122,7 @@ export async function runProxy(
       throw err;
     }
   } else if (config.viewer.enabled) {
-    logger.warn({}, 'viewer.enabled ignored: the journal is remote (run pgtrail serve beside the recorder service)');
+    logger.warn({}, 'viewer.enabled ignored: the journal is remote (the recorder service serves the viewer)');
   }
   return {
     proxy,

@@ -23,6 +23,8 @@ export const durableWriteBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.00
 export interface MetricsSources {
   proxy: { readonly counters: ProxyCounters; readonly sessionCount: number } | null;
   writer: JournalWriter | null;
+  /** The recorder service link, when the journal is remote (start --recorder). */
+  remote: { status(): { linkOpen: boolean; unacknowledged: number; spoolBytes: number } } | null;
 }
 
 /** One process's metrics: the registry to serve, and the hooks that feed it. */
@@ -41,7 +43,7 @@ export function createMetrics(maxUserLabels: number): PgtrailMetrics {
   const registry = new Registry();
   const registers = [registry];
   registerProcessMetrics(registry);
-  const sources: MetricsSources = { proxy: null, writer: null };
+  const sources: MetricsSources = { proxy: null, writer: null, remote: null };
 
   const statementDuration = new BucketHistogram(
     'pgtrail_statement_duration_seconds',
@@ -60,6 +62,7 @@ export function createMetrics(maxUserLabels: number): PgtrailMetrics {
   proxyMetrics(registers, sources);
   eventMetrics(registers, events);
   journalMetrics(registers, sources);
+  remoteMetrics(registers, sources);
   return { registry, events, sources, observeDurableWrite: (ms) => durableWrite.observe(ms / 1000) };
 }
 
@@ -190,6 +193,45 @@ function journalMetrics(registers: Registers, sources: MetricsSources): void {
   gauge(registers, 'pgtrail_journal_failed', '1 once the journal writer has failed closed, else 0.', () =>
     sources.writer?.failure ? 1 : 0,
   );
+}
+
+function remoteMetrics(registers: Registers, sources: MetricsSources): void {
+  // Served only when the journal is remote: a local journal has no link to report as down.
+  const remote = (read: (s: { linkOpen: boolean; unacknowledged: number; spoolBytes: number }) => number) => () => {
+    const status = sources.remote?.status();
+    return status === undefined ? [] : [read(status)];
+  };
+  optionalGauge(
+    registers,
+    'pgtrail_recorder_link_up',
+    '1 while the link to the recorder service is open, else 0.',
+    remote((s) => (s.linkOpen ? 1 : 0)),
+  );
+  optionalGauge(
+    registers,
+    'pgtrail_recorder_unacknowledged_events',
+    'Events sent or queued for the recorder service and not yet acknowledged as durable.',
+    remote((s) => s.unacknowledged),
+  );
+  optionalGauge(
+    registers,
+    'pgtrail_recorder_spool_bytes',
+    'Bytes in the local spool of events not yet acknowledged.',
+    remote((s) => s.spoolBytes),
+  );
+}
+
+/** A gauge with no sample when `read` gives none. */
+function optionalGauge(registers: Registers, name: string, help: string, read: () => number[]): void {
+  new Gauge({
+    name,
+    help,
+    registers,
+    collect() {
+      this.reset();
+      for (const v of read()) this.set(v);
+    },
+  });
 }
 
 function gauge(registers: Registers, name: string, help: string, read: () => number): void {

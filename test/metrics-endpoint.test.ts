@@ -4,12 +4,13 @@
  * and that no SQL reaches the endpoint.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../embedded/postgres-server.js';
+import { spawnPgtrail } from './support/pgtrail-child.js';
 import { testRoles } from './support/test-roles.js';
 
 const pgtrailBin = join(import.meta.dirname, '..', 'dist', 'bin', 'pgtrail.js');
@@ -126,5 +127,58 @@ describe('metrics endpoint', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+
+  it('with a remote journal, reports the recorder link and the events it has not acknowledged', async () => {
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'metrics-test-token-0123456789\n', { mode: 0o600 });
+    const recorderPort = await freePort();
+    const metricsPort = await freePort();
+    const recorder = spawnPgtrail([
+      'recorder',
+      '--listen',
+      `127.0.0.1:${recorderPort}`,
+      '--journal',
+      join(dir, 'remote-journal'),
+      '--token-file',
+      tokenFile,
+    ]);
+    const proxy = spawnPgtrail([
+      'start',
+      '--listen',
+      `127.0.0.1:${await freePort()}`,
+      '--upstream',
+      `postgres://${server.host}:${server.port}/?sslmode=disable`,
+      '--recorder',
+      `ws://127.0.0.1:${recorderPort}`,
+      '--recorder-token-file',
+      tokenFile,
+      '--metrics',
+      `127.0.0.1:${metricsPort}`,
+    ]);
+    try {
+      await recorder.waitFor(/recorder listening/);
+      await proxy.waitFor(/listening on/);
+      let m = new Map<string, number>();
+      for (let i = 0; i < 200 && m.get('pgtrail_recorder_link_up') !== 1; i++) {
+        m = samples(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(m.get('pgtrail_recorder_link_up')).toBe(1);
+      expect(m.get('pgtrail_recorder_unacknowledged_events')).toBe(0);
+      expect(m.get('pgtrail_recorder_spool_bytes')).toBe(0);
+      // No journal in this process: its journal gauges read 0.
+      expect(m.get('pgtrail_journal_durable_records')).toBe(0);
+
+      await recorder.stop('SIGKILL');
+      for (let i = 0; i < 200 && m.get('pgtrail_recorder_link_up') !== 0; i++) {
+        m = samples(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(m.get('pgtrail_recorder_link_up')).toBe(0);
+    } finally {
+      await proxy.stop();
+      await recorder.stop();
+    }
   });
 });

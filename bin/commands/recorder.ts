@@ -12,6 +12,8 @@ import { ensureSigningKey, insideJournalWarning, locateSigningKey } from '../../
 import { createRootLogger } from '../logger.js';
 import { untilSignal } from '../run-proxy.js';
 import { startRetention } from '../../retention/retention-schedule.js';
+import type { RunningViewer } from '../../web/server/viewer-server.js';
+import { runViewer } from '../run-viewer.js';
 
 const usage = `usage: pgtrail recorder --listen H:P --journal DIR --token-file F [--config F] [--tls-cert F --tls-key F [--tls-client-ca F]]
 
@@ -84,6 +86,19 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   }
   // Scheduled pruning and legal holds placed while running, as in `pgtrail start` (docs/retention.md).
   const retention = startRetention(writer, journal.retention, logger.child({ component: 'retention' }));
+  // The viewer of the recorder's own journal (viewer.enabled) records its viewings through this
+  // process's writer, as inside `pgtrail start`: one writer per journal.
+  let viewer: RunningViewer | null = null;
+  if (config.viewer.enabled) {
+    try {
+      viewer = await runViewer(config, journal.dir, (event) => writer.append(event), logger, ctx);
+    } catch (err) {
+      await running.close();
+      await retention.stop();
+      await writer.close();
+      throw err;
+    }
+  }
   const signalled = untilSignal();
   const scheme = tls === null ? 'ws' : 'wss';
   ctx.stdout.write(`pgtrail: journal ${journal.dir}, verifier key ${verifierKey}\n`);
@@ -92,6 +107,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   );
   const ended = await Promise.race([signalled.then((signal) => ({ signal })), failure.then((code) => ({ code }))]);
   logger.info(ended, 'recorder shutting down');
+  await viewer?.close();
   await running.close();
   await retention.stop();
   await writer.close();

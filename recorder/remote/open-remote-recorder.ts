@@ -36,6 +36,8 @@ export interface RemoteRecorder {
   readonly remote: RemoteSink;
   /** Events spooled at start (resent once the recorder is reached). */
   readonly spooledAtStart: number;
+  /** The link's state now, for the metrics endpoint: connected, events not yet acknowledged, spool size. */
+  status(): { readonly linkOpen: boolean; readonly unacknowledged: number; readonly spoolBytes: number };
   /** Resolves when the recorder first welcomes this proxy, or after `ms` (false then). */
   connected(ms: number): Promise<boolean>;
   /** Waits up to `waitMs` for unacknowledged events to be acknowledged, then disconnects. */
@@ -77,6 +79,11 @@ export async function openRemoteRecorder(options: RemoteRecorderOptions): Promis
     sink,
     remote,
     spooledAtStart: spool?.events.length ?? 0,
+    status: () => ({
+      linkOpen: link.isOpen,
+      unacknowledged: remote.unacknowledged,
+      spoolBytes: spool?.spool.bytes ?? 0,
+    }),
     connected: (ms) =>
       Promise.race([
         welcomed.then(() => true),
