@@ -14,12 +14,12 @@
  * Checkpoints are appended after every `checkpointEveryRecords` records, every `checkpointEveryMs`
  * (also when idle, as a heartbeat), before a segment is rotated, after a key rotation and at close.
  */
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { arenaBytes, BatchEncoder, type JournalPosition, type Marker } from './batch-encoder.js';
 import type { TrailEvent } from './events.js';
-import { latestCheckpointFile } from './journal-files.js';
+import { writeLatestCheckpoint } from './latest-checkpoint.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import type { JournalLock } from './journal-lock.js';
 import type { JournalWriter, JournalWriterOptions } from './journal-writer-types.js';
@@ -27,9 +27,8 @@ import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './
 import type { SigningKey } from './signing-key.js';
 import { RecordKind } from './format/record-line.js';
 import { holdBody, type LegalHold } from './format/hold-record.js';
-import type { RightEdgeTree } from './witnessing/right-edge-tree.js';
-import type { WitnessEndpoint, WitnessHooks, WitnessStats } from './witnessing/witness-client.js';
-import { WriterWitnessing } from './witnessing/writer-witnessing.js';
+import type { WitnessStats } from './witnessing/witness-client.js';
+import { type WitnessingStart, WriterWitnessing } from './witnessing/writer-witnessing.js';
 
 interface Waiter {
   readonly promise: Promise<void>;
@@ -127,22 +126,13 @@ export class GroupCommitWriter implements JournalWriter {
     return this.#witnessing?.stats ?? [];
   }
 
-  /** Starts sending checkpoints to `witnesses`; `format` says whether cosignatures and alarms become records. */
-  startWitnessing(
-    witnesses: readonly WitnessEndpoint[],
-    tree: RightEdgeTree,
-    format: number,
-    log: WitnessHooks['log'],
-  ): void {
-    const enqueue = (marker: Marker): Promise<void> => this.#enqueue(marker);
+  /** Starts sending checkpoints to the witnesses of `setup` (writer-witnessing.ts). */
+  startWitnessing(setup: WitnessingStart): void {
     this.#witnessing = new WriterWitnessing({
+      ...setup,
       dir: this.dir,
-      witnesses,
-      tree,
-      format,
-      log,
       encoder: this.#encoder,
-      enqueue,
+      enqueue: (marker) => this.#enqueue(marker),
     });
   }
   get queuedRecords(): number {
@@ -380,7 +370,7 @@ export class GroupCommitWriter implements JournalWriter {
       this.#witnessing === null
         ? latestNote
         : this.#witnessing.afterBatch(items, latestNote, this.#checkpoints.lastSize);
-    if (file !== null) await this.#writeLatestCheckpoint(file);
+    if (file !== null) await writeLatestCheckpoint(this.dir, file);
     if (latestNote !== null) this.#witnessing?.submit(latestNote);
   }
 
@@ -395,19 +385,5 @@ export class GroupCommitWriter implements JournalWriter {
 
   #openSegment(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {
     return (this.options.openSegment ?? openSegmentFile)(path, flags);
-  }
-
-  async #writeLatestCheckpoint(note: string): Promise<void> {
-    const path = join(this.dir, latestCheckpointFile);
-    const tmp = `${path}.tmp`;
-    const handle = await open(tmp, 'w', 0o644);
-    try {
-      await handle.writeFile(note);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-    await fsyncDir(this.dir);
   }
 }

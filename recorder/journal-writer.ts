@@ -83,12 +83,12 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
     });
     if (options.witnesses !== undefined && options.witnesses.length > 0) {
       const tree = new RightEdgeTree(nodeSha256, scanned.size, peaks);
-      writer.startWitnessing(
-        options.witnesses,
+      writer.startWitnessing({
+        witnesses: options.witnesses,
         tree,
-        scanned.size === 0 ? journalFormat : scanned.format,
-        options.witnessLog ?? silentLog,
-      );
+        format: scanned.size === 0 ? journalFormat : scanned.format,
+        log: options.witnessLog ?? silentLog,
+      });
     }
     if (scanned.size === 0) {
       await writer.enqueueRecord(RecordKind.journalStarted, {

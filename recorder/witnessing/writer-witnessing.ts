@@ -22,6 +22,9 @@ export interface WriterWitnessingSetup {
   readonly enqueue: (marker: Marker) => Promise<void>;
 }
 
+/** What the journal opener says when it starts witnessing (the writer adds the rest of the setup). */
+export type WitnessingStart = Omit<WriterWitnessingSetup, 'dir' | 'encoder' | 'enqueue'>;
+
 /** One writer's witness client and the cosignatures gathered for its latest checkpoint. */
 export class WriterWitnessing {
   readonly #client: WitnessClient;
