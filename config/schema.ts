@@ -139,7 +139,8 @@ export const configSchema = section({
   }),
   /** `pgtrail recorder`: the journal writer as a service (docs/recorder-service.md). */
   recorderService: section({
-    listen: hostPort('127.0.0.1', 6433),
+    /** Port 0: any free port (the `recorder listening on` line names the one taken). */
+    listen: section({ host: key(text, '127.0.0.1'), port: key(integer(0, 65535), 6433) }),
     /** Accepted bearer tokens, one per line. */
     tokenFile: key(optionalPath, null),
     /** wss: certificate and key (PEM); with clientCaFile, proxies must present a certificate it signed. */

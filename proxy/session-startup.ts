@@ -135,7 +135,11 @@ function attemptOf(startup: StartupMessage): Attempt {
   };
 }
 
-/** session.auth_failed with the user attempted, the method tried, the SQLSTATE the client got and why. */
+/**
+ * session.auth_failed with the user attempted, the method tried, the SQLSTATE the client got and
+ * why, within the proxy's rate bound for refused startups: anyone who can reach the port can try
+ * passwords as fast as the server answers, and each failure must not cost the journal a record.
+ */
 function recordAuthFailure(s: SessionState, attempt: Attempt, err: BackendError): void {
   if (s.refusalRecorded) return;
   s.refusalRecorded = true;
@@ -144,21 +148,16 @@ function recordAuthFailure(s: SessionState, attempt: Attempt, err: BackendError)
     { user: attempt.user, database: attempt.database, code: fields.code, errorCode: err.code },
     'authentication failed',
   );
-  void s.deps.sink
-    .record({
-      type: 'session.auth_failed',
-      ts: Date.now(),
-      session: s.id,
-      user: attempt.user,
-      database: attempt.database,
-      client: s.peer,
-      application: attempt.application,
-      code: fields.code,
-      reason: err instanceof IdentityRefusal ? err.reason : fields.message,
-      method: err instanceof IdentityRefusal ? err.method : attempt.method,
-      instance: s.deps.instance,
-    })
-    ?.catch(() => {});
+  s.deps.refusals.record({
+    session: s.id,
+    client: s.peer,
+    user: attempt.user,
+    database: attempt.database,
+    application: attempt.application,
+    method: err instanceof IdentityRefusal ? err.method : attempt.method,
+    code: fields.code,
+    reason: err instanceof IdentityRefusal ? err.reason : fields.message,
+  });
 }
 
 function handleCancel(s: SessionState, pid: number, secret: Buffer): void {

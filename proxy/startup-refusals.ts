@@ -1,9 +1,9 @@
 /**
- * Records startups pgtrail refused before authentication could decide (a malformed startup packet,
- * an unsupported protocol version, plaintext where TLS is required, a startup that timed out, one
- * cut short by shutdown) as session.auth_failed, within a rate bound. Anyone who can reach the
- * port can send bad packets: without a bound, a flood would grow the journal as fast as the
- * network allows. A token bucket lets `burst` records through at once and `perSecond` a second
+ * Records refused startups as session.auth_failed, within a rate bound: those pgtrail refused
+ * before authentication could decide (a malformed startup packet, an unsupported protocol version,
+ * plaintext where TLS is required, a startup that timed out, one cut short by shutdown) and failed
+ * authentications (a wrong password, 28P01). Anyone who can reach the port can send bad packets or
+ * guess passwords: without a bound, a flood would grow the journal as fast as the network allows. A token bucket lets `burst` records through at once and `perSecond` a second
  * after that; the refusals it holds back are counted by SQLSTATE and written as one summary record
  * a second later, so the journal still says that a flood happened, how big, and of what.
  */

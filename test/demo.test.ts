@@ -76,4 +76,17 @@ describe('pgtrail demo', () => {
       application: 'psql',
     });
   });
+
+  it('--journal a directory that cannot be made: exit 2 at once, one line, no PostgreSQL started', async () => {
+    const listen = `127.0.0.1:${await freePort()}`;
+    const r = spawnSync(process.execPath, [pgtrailBin, 'demo', '--listen', listen, '--journal', '/proc/nope'], {
+      encoding: 'utf8',
+      cwd: work,
+      timeout: 20_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['pgtrail demo: cannot create directory /proc/nope [ENOENT]']);
+    expect(r.stdout).not.toContain('starting PostgreSQL');
+  });
 });

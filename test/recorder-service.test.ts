@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../embedded/postgres-server.js';
 import { readJournal } from '../recorder/journal-reader.js';
@@ -295,6 +296,25 @@ describe('recorder service with real processes', () => {
     );
     const verify = spawnPgtrail(['verify', '--journal', journal]);
     expect(await verify.exited, verify.output()).toBe(0);
+  });
+
+  it('listens on a free port with --listen 127.0.0.1:0 and prints the address it took', async () => {
+    const rec = spawnPgtrail(
+      ['recorder', '--listen', '127.0.0.1:0', '--journal', join(dir, 'journal-0')].concat(['--token-file', tokenFile]),
+    );
+    children.push(rec);
+    const [, port] = await rec.waitFor(/recorder listening on ws:\/\/127\.0\.0\.1:(\d+) /);
+    expect(Number(port)).toBeGreaterThan(0);
+    // It is bound where it says: plain HTTP gets 404 there, and an upgrade without a token 401.
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
+    const status = await new Promise<number | undefined>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`, 'pgtrail-recorder.1');
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => resolve(undefined));
+    });
+    expect(status).toBe(401);
+    expect(await rec.stop()).toBe(0);
   });
 
   it('refuses a proxy with a wrong token: it records nothing, and strict statements through it are refused', async () => {

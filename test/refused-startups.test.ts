@@ -4,6 +4,7 @@
  * speak, a startup that timed out (with the user when its StartupMessage came), within the rate
  * bound that keeps a flood from growing the journal without limit.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SessionAuthFailed } from '../recorder/events.js';
 import { STARTUP_REFUSAL_BOUND } from '../proxy/startup-refusals.js';
@@ -84,5 +85,64 @@ describe('refused startups are recorded', () => {
     // Nothing unsaid: the summaries count exactly the refusals not recorded one by one.
     const summarised = summaries.reduce((n, e) => n + Number(/^(\d+) more/.exec(e.reason)?.[1]), 0);
     expect(oneByOne + summarised).toBe(flood);
+  });
+});
+
+describe('wrong passwords are recorded within the same bound', () => {
+  const server = inject('postgres');
+
+  async function wrongPassword(p: TestProxy): Promise<void> {
+    const client = new pg.Client({
+      host: p.host,
+      port: p.port,
+      user: testRoles.scram.user,
+      password: 'not-the-password',
+      database: 'app',
+    });
+    await expect(client.connect()).rejects.toMatchObject({ code: '28P01' });
+    await client.end().catch(() => {});
+  }
+
+  it('one wrong password: session.auth_failed 28P01 with the user and the server message', async () => {
+    const p = await startTestProxy(server);
+    try {
+      await wrongPassword(p);
+      await p.close();
+      expect(p.events.filter((e) => e.type === 'session.auth_failed')).toEqual([
+        expect.objectContaining({
+          code: '28P01',
+          user: testRoles.scram.user,
+          database: 'app',
+          method: 'passthrough',
+          reason: `password authentication failed for user "${testRoles.scram.user}"`,
+        }),
+      ]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a burst of wrong passwords: a bounded number one by one, the rest counted in a summary', async () => {
+    const p = await startTestProxy(server);
+    const attempts = 60;
+    const started = Date.now();
+    try {
+      // Ten at a time: a password guesser's pace, without filling the server's connection slots.
+      for (let i = 0; i < attempts; i += 10) await Promise.all(Array.from({ length: 10 }, () => wrongPassword(p)));
+    } finally {
+      await p.close(); // writes the summary of what was held back
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const failed = p.events.filter((e): e is SessionAuthFailed => e.type === 'session.auth_failed');
+    const summaries = failed.filter((e) => / more refused startups not recorded one by one/.test(e.reason));
+    const oneByOne = failed.filter((e) => !summaries.includes(e));
+    const { burst, perSecond } = STARTUP_REFUSAL_BOUND;
+    expect(oneByOne.length).toBeLessThanOrEqual(burst + Math.ceil(seconds * perSecond) + 1);
+    expect(oneByOne.length).toBeLessThan(attempts);
+    for (const e of oneByOne) expect(e).toMatchObject({ code: '28P01', user: testRoles.scram.user });
+    expect(summaries.length).toBeGreaterThan(0);
+    for (const e of summaries) expect(e.reason).toMatch(/: 28P01 x\d+$/);
+    const summarised = summaries.reduce((n, e) => n + Number(/^(\d+) more/.exec(e.reason)?.[1]), 0);
+    expect(oneByOne.length + summarised).toBe(attempts);
   });
 });

@@ -1,10 +1,13 @@
 /** `pgtrail demo`: an embedded PostgreSQL with pgtrail in front of it and a fresh journal, for a first look. */
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig, type Override } from '../../config/load-config.js';
 import { listenOverrides } from '../../config/parse-upstream-url.js';
 import { embeddedBinaries } from '../../embedded/postgres-binaries.js';
 import { startPostgres, superuser, type PostgresServer } from '../../embedded/postgres-server.js';
+import { makeDirectory } from '../../recorder/make-directory.js';
 import { ExitCode, parseFlags, type Command, type CommandContext } from '../cli.js';
 import { createRootLogger } from '../logger.js';
 import { runProxy, untilSignal } from '../run-proxy.js';
@@ -39,8 +42,11 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     { key: 'journal.dir', value: journalDir, source: 'flag --journal' },
     { key: 'journal.durability', value: values.durability ?? 'strict', source: 'flag --durability' },
   ];
-  // Validate the flags before starting anything.
+  // Validate the flags and the journal directory before starting anything: PostgreSQL takes seconds
+  // to start, and a journal that cannot be written would only fail after it (exit 2 at once instead).
   loadConfig({ file: null, env: {}, flags });
+  await makeDirectory(journalDir, 0o700);
+  await access(journalDir, constants.W_OK | constants.X_OK);
   ctx.stdout.write('pgtrail demo: starting PostgreSQL 18 ...\n');
   const server = await startPostgres(embeddedBinaries());
   try {

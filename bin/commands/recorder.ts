@@ -21,7 +21,8 @@ const usage = `usage: pgtrail recorder --listen H:P --journal DIR --token-file F
 
 Runs the journal writer as a service: proxies started with --recorder ws[s]://H:P stream their events
 to it over WebSocket; each is durable in the journal before the proxy is told so.
-  --listen H:P         address to listen on (default 127.0.0.1:6433)
+  --listen H:P         address to listen on (default 127.0.0.1:6433; port 0 takes any free port,
+                       printed on the 'recorder listening on' line)
   --journal DIR        journal directory (default ./pgtrail-journal)
   --token-file F       accepted bearer tokens, one per line (at least 16 characters each)
   --config F           YAML configuration file (journal.* and recorderService.* keys; docs/configuration.md)
@@ -124,6 +125,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   }
   const signalled = untilSignal();
   const scheme = tls === null ? 'ws' : 'wss';
+  const bound = running.address.host.includes(':') ? `[${running.address.host}]` : running.address.host;
   ctx.stdout.write(`pgtrail: journal ${journal.dir}, verifier key ${verifierKey}\n`);
   if (metricsServer !== null) {
     const at = metricsServer.address;
@@ -132,7 +134,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     );
   }
   ctx.stdout.write(
-    `pgtrail: recorder listening on ${scheme}://${running.address.host}:${running.address.port} (${tokens.count} token${tokens.count === 1 ? '' : 's'}${tls?.ca ? ', client certificates required' : ''})\n`,
+    `pgtrail: recorder listening on ${scheme}://${bound}:${running.address.port} (${tokens.count} token${tokens.count === 1 ? '' : 's'}${tls?.ca ? ', client certificates required' : ''})\n`,
   );
   const ended = await Promise.race([signalled.then((signal) => ({ signal })), failure.then((code) => ({ code }))]);
   logger.info(ended, 'recorder shutting down');
