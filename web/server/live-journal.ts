@@ -70,7 +70,7 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
     this.#tail = new JournalTail(dir);
   }
 
-  /** Loads (or builds) the search index and reads every record once for its leaf hash. */
+  /** Loads (or builds) the search index, reads every record once for its leaf hash, and hashes the signed tree. */
   static async open(dir: string): Promise<LiveJournal> {
     const source = segmentSource(dir);
     let index: TrailIndex;
@@ -81,6 +81,9 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
     }
     const journal = new LiveJournal(dir, index.isComplete ? index : new TrailIndex());
     await journal.refresh();
+    // Hash the signed tree's subtrees now (about one hash per record, remembered), so that the first
+    // session a reviewer opens does not wait for them.
+    if (journal.checkpoint !== null && journal.checkpoint.seq > 0) journal.tree.root(0, journal.checkpoint.seq);
     return journal;
   }
 
