@@ -149,6 +149,8 @@ export const configSchema = section({
       keyFile: key(optionalPath, null),
       clientCaFile: key(optionalPath, null),
     }),
+    /** Instance names that get their own label value in the recorder's metrics; later ones are counted as `_other`. */
+    maxInstanceLabels: key(integer(0, 10_000), 100),
   }),
   /** The web viewer (docs/viewer.md): `pgtrail serve`, and the viewer of `pgtrail start` when enabled. */
   viewer: section({

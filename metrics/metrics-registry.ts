@@ -5,6 +5,8 @@
  * observed as things happen (one statement, one durable write).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import { optionalGauge, setCounter, type Registers } from './collected-metric.js';
+import { registerJournalMetrics } from './journal-metrics.js';
 import { connectionOutcomes, type ProxyCounters } from '../proxy/proxy-counters.js';
 import type { JournalWriter } from '../recorder/journal-writer.js';
 import { BucketHistogram } from './bucket-histogram.js';
@@ -16,8 +18,6 @@ import { statementKinds } from '../search/statement-kind.js';
 export const statementDurationBuckets = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
-/** Upper bounds (seconds) of the durable write buckets: 0.1 ms to a second. */
-export const durableWriteBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 /** What the registry reads; `proxy` and `writer` are attached once they exist. */
 export interface MetricsSources {
@@ -51,22 +51,14 @@ export function createMetrics(maxUserLabels: number): PgtrailMetrics {
     statementDurationBuckets,
   );
   statementDuration.register(registry);
-  const durableWrite = new BucketHistogram(
-    'pgtrail_journal_durable_write_seconds',
-    'Time of each durable (O_DSYNC or write + fdatasync) journal write.',
-    durableWriteBuckets,
-  );
-  durableWrite.register(registry);
   const events = new EventCounters(maxUserLabels, (seconds) => statementDuration.observe(seconds));
 
   proxyMetrics(registers, sources);
   eventMetrics(registers, events);
-  journalMetrics(registers, sources);
+  const observeDurableWrite = registerJournalMetrics(registers, () => sources.writer);
   remoteMetrics(registers, sources);
-  return { registry, events, sources, observeDurableWrite: (ms) => durableWrite.observe(ms / 1000) };
+  return { registry, events, sources, observeDurableWrite };
 }
-
-type Registers = Registry[];
 
 function proxyMetrics(registers: Registers, sources: MetricsSources): void {
   new Counter({
@@ -157,44 +149,6 @@ function eventMetrics(registers: Registers, events: EventCounters): void {
   });
 }
 
-function journalMetrics(registers: Registers, sources: MetricsSources): void {
-  let sizeAtOpen: number | null = null;
-  new Counter({
-    name: 'pgtrail_journal_records_appended_total',
-    help: 'Journal records appended by this process (events and the journal’s own records).',
-    registers,
-    collect() {
-      const writer = sources.writer;
-      if (writer === null) return;
-      sizeAtOpen ??= writer.size - writer.queuedRecords;
-      setCounter(this, {}, Math.max(0, writer.size - sizeAtOpen));
-    },
-  });
-  gauge(
-    registers,
-    'pgtrail_journal_durable_records',
-    'Records in the journal known to be on disk (its tree size).',
-    () => (sources.writer ? sources.writer.durableSize : 0),
-  );
-  gauge(registers, 'pgtrail_journal_queue_records', 'Records waiting for the next journal batch.', () =>
-    sources.writer ? sources.writer.queuedRecords : 0,
-  );
-  new Counter({
-    name: 'pgtrail_journal_checkpoints_total',
-    help: 'Signed checkpoints written by this process.',
-    registers,
-    collect() {
-      setCounter(this, {}, sources.writer?.checkpoints.count ?? 0);
-    },
-  });
-  gauge(registers, 'pgtrail_journal_checkpoint_tree_size', 'Tree size signed by the latest checkpoint written.', () =>
-    sources.writer ? sources.writer.checkpoints.lastSize : 0,
-  );
-  gauge(registers, 'pgtrail_journal_failed', '1 once the journal writer has failed closed, else 0.', () =>
-    sources.writer?.failure ? 1 : 0,
-  );
-}
-
 function remoteMetrics(registers: Registers, sources: MetricsSources): void {
   // Served only when the journal is remote: a local journal has no link to report as down.
   const remote = (read: (s: { linkOpen: boolean; unacknowledged: number; spoolBytes: number }) => number) => () => {
@@ -219,34 +173,4 @@ function remoteMetrics(registers: Registers, sources: MetricsSources): void {
     'Bytes in the local spool of events not yet acknowledged.',
     remote((s) => s.spoolBytes),
   );
-}
-
-/** A gauge with no sample when `read` gives none. */
-function optionalGauge(registers: Registers, name: string, help: string, read: () => number[]): void {
-  new Gauge({
-    name,
-    help,
-    registers,
-    collect() {
-      this.reset();
-      for (const v of read()) this.set(v);
-    },
-  });
-}
-
-function gauge(registers: Registers, name: string, help: string, read: () => number): void {
-  new Gauge({
-    name,
-    help,
-    registers,
-    collect() {
-      this.set(read());
-    },
-  });
-}
-
-/** Sets a counter to a value kept elsewhere (a counter has no set: reset, then add). */
-function setCounter(counter: Counter, labels: Record<string, string>, value: number): void {
-  counter.reset();
-  counter.inc(labels, value);
 }

@@ -3,7 +3,9 @@
  * `viewer:` URL logs in, finds a session, opens it, pins the journal's key and sees every statement
  * verified; a statement run through pgtrail appears live without a reload; text made of markup and
  * script shows as text and never runs; and a journal with one edited record, served by
- * `pgtrail serve`, shows that record as failing verification and the others as verified.
+ * `pgtrail serve`, shows that record as failing verification and the others as verified; an SSO
+ * token (checked against a JWKS served over HTTP) logs in through the login form, a forged or
+ * unsigned one is refused, and the session ends with the token.
  * Screenshots go to $PGTRAIL_SCREENSHOTS when set (docs/images/ is made that way).
  */
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,9 +14,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createJwtVerifier } from '../proxy/identity/jwt-verifier.js';
 import { launchChromium } from './support/chromium.js';
 import { spawnPgtrail } from './support/pgtrail-child.js';
 import { runCommand } from './support/run-command.js';
+import { startSsoIssuer, type SsoIssuer } from './support/sso-issuer.js';
 import { testRoles } from './support/test-roles.js';
 import { startViewerFixture, type ViewerFixture } from './support/viewer-fixture.js';
 
@@ -36,12 +40,14 @@ async function pin(page: Page, vkey: string): Promise<void> {
 describe('the viewer in Chromium', () => {
   const server = inject('postgres');
   let f: ViewerFixture;
+  let issuer: SsoIssuer;
   let client: pg.Client;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   const work = mkdtempSync(join(tmpdir(), 'pgtrail-viewer-browser-'));
 
   beforeAll(async () => {
-    f = await startViewerFixture(server);
+    issuer = await startSsoIssuer();
+    f = await startViewerFixture(server, { jwt: createJwtVerifier(issuer.config, (p) => readFileSync(p)) });
     // Two earlier sessions, already closed, so that the list has more than the live one.
     for (const [role, sql] of [
       [testRoles.md5, 'select count(*) from pg_class'],
@@ -73,6 +79,7 @@ describe('the viewer in Chromium', () => {
     await browser?.close();
     await client?.end().catch(() => undefined);
     await f?.stop();
+    await issuer?.close();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -179,5 +186,38 @@ describe('the viewer in Chromium', () => {
       .map((l) => (JSON.parse(l) as { action: string }).action);
     expect(actions).toEqual(['login', 'session']);
     expect((await runCommand('verify', ['--journal', audit])).code).toBe(0);
+  });
+
+  it('logs in with an SSO token typed into the login form, refuses forged ones, and ends with the token', async () => {
+    await browser.context.clearCookies();
+    const page = await browser.context.newPage();
+    await page.goto(`${f.base}/#/sessions`);
+    const form = page.locator('form.login');
+    await form.waitFor();
+    const tryToken = async (token: string) => {
+      await form.getByLabel('token').fill(token);
+      await form.getByRole('button', { name: 'Log in' }).click();
+    };
+    const carol = 'carol@example.test';
+    for (const forged of [issuer.unsigned(carol), await issuer.token(carol, { foreignKey: true })]) {
+      await tryToken(forged);
+      await expect.poll(() => form.textContent()).toContain('Login refused: the token is not valid.');
+    }
+    expect(await page.locator('nav.top').count()).toBe(0);
+    // A token valid for three more seconds: the session it opens ends with it.
+    await tryToken(await issuer.token(carol, { exp: Math.floor(Date.now() / 1000) + 3 }));
+    await expect.poll(() => page.locator('nav.top .who').textContent()).toBe(`signed in as ${carol}`);
+    await page.getByTestId('session-row').first().waitFor();
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          await page.locator('form.login, nav.top').first().waitFor();
+          return page.locator('form.login').count();
+        },
+        { timeout: 10_000, interval: 500 },
+      )
+      .toBe(1);
+    await page.close();
   });
 });

@@ -14,8 +14,10 @@ import { untilSignal } from '../run-proxy.js';
 import { startRetention } from '../../retention/retention-schedule.js';
 import type { RunningViewer } from '../../web/server/viewer-server.js';
 import { runViewer } from '../run-viewer.js';
+import { createRecorderMetrics, type RecorderMetrics } from '../../metrics/recorder-service-metrics.js';
+import { startMetricsServer, type MetricsServer } from '../../metrics/metrics-server.js';
 
-const usage = `usage: pgtrail recorder --listen H:P --journal DIR --token-file F [--config F] [--tls-cert F --tls-key F [--tls-client-ca F]]
+const usage = `usage: pgtrail recorder --listen H:P --journal DIR --token-file F [--config F] [--tls-cert F --tls-key F [--tls-client-ca F]] [--metrics H:P]
 
 Runs the journal writer as a service: proxies started with --recorder ws[s]://H:P stream their events
 to it over WebSocket; each is durable in the journal before the proxy is told so.
@@ -26,6 +28,7 @@ to it over WebSocket; each is durable in the journal before the proxy is told so
   --config F           YAML configuration file (journal.* and recorderService.* keys; docs/configuration.md)
   --tls-cert F, --tls-key F   serve wss:// with this certificate and key (PEM)
   --tls-client-ca F    also require a client certificate signed by this CA (PEM)
+  --metrics H:P        serve Prometheus metrics on http://H:P/metrics (metrics.enabled; docs/metrics.md)
 SIGTERM or SIGINT closes every connection, writes a final checkpoint and exits 0.
 `;
 
@@ -38,10 +41,15 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'tls-client-ca': { type: 'string' },
+    metrics: { type: 'string' },
   });
   const flags: Override[] = [];
   if (values.journal !== undefined) flags.push({ key: 'journal.dir', value: values.journal, source: 'flag --journal' });
   if (values.listen !== undefined) flags.push(...listenOverrides(values.listen, 'recorderService.listen', '--listen'));
+  if (values.metrics !== undefined) {
+    flags.push({ key: 'metrics.enabled', value: true, source: 'flag --metrics' });
+    flags.push(...listenOverrides(values.metrics, 'metrics.listen', '--metrics'));
+  }
   for (const [flag, key] of [
     ['token-file', 'recorderService.tokenFile'],
     ['tls-cert', 'recorderService.tls.certFile'],
@@ -63,6 +71,9 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const keyFile = key.path;
   if (key.insideJournal) ctx.stderr.write(`pgtrail: ${insideJournalWarning(journal.dir, keyFile)}\n`);
   const verifierKey = await ensureSigningKey(journal.dir, keyFile);
+  const metrics: RecorderMetrics | null = config.metrics.enabled
+    ? createRecorderMetrics(service.maxInstanceLabels)
+    : null;
   let failed: (code: string) => void = () => {};
   const failure = new Promise<string>((resolve) => {
     failed = resolve;
@@ -72,15 +83,26 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     ...journal,
     durability: 'strict',
     keyFile,
+    witnessLog: logger.child({ component: 'witness' }),
+    ...(metrics === null ? {} : { onDurableWrite: metrics.observeDurableWrite }),
     onFailure: (error) => {
       logger.error({ code: error.code }, 'journal failed closed');
       failed(error.code);
     },
   });
   let running: Awaited<ReturnType<typeof startRecorderService>>;
+  let metricsServer: MetricsServer | null = null;
   try {
     const sequences = await readInstanceSequences(journal.dir);
     running = await startRecorderService({ host, port, writer, tokens, tls, sequences, logger });
+    if (metrics !== null) {
+      metrics.sources.writer = writer;
+      metrics.sources.service = running;
+      metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry).catch(async (err: unknown) => {
+        await running.close();
+        throw err;
+      });
+    }
   } catch (err) {
     await writer.close();
     throw err;
@@ -94,6 +116,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     try {
       viewer = await runViewer(config, journal.dir, (event) => writer.append(event), logger, ctx);
     } catch (err) {
+      await metricsServer?.close();
       await running.close();
       await retention.stop();
       await writer.close();
@@ -104,12 +127,19 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
   const scheme = tls === null ? 'ws' : 'wss';
   const bound = running.address.host.includes(':') ? `[${running.address.host}]` : running.address.host;
   ctx.stdout.write(`pgtrail: journal ${journal.dir}, verifier key ${verifierKey}\n`);
+  if (metricsServer !== null) {
+    const at = metricsServer.address;
+    ctx.stdout.write(
+      `pgtrail: metrics on http://${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}/metrics\n`,
+    );
+  }
   ctx.stdout.write(
     `pgtrail: recorder listening on ${scheme}://${bound}:${running.address.port} (${tokens.count} token${tokens.count === 1 ? '' : 's'}${tls?.ca ? ', client certificates required' : ''})\n`,
   );
   const ended = await Promise.race([signalled.then((signal) => ({ signal })), failure.then((code) => ({ code }))]);
   logger.info(ended, 'recorder shutting down');
   await viewer?.close();
+  await metricsServer?.close();
   await running.close();
   await retention.stop();
   await writer.close();

@@ -22,6 +22,8 @@ export interface TokenIdentity {
   readonly issuer: string;
   /** The token's `sub`, recorded beside the identity ('' when absent). */
   readonly subject: string;
+  /** When the token expires (its `exp`, required), in milliseconds since the epoch. */
+  readonly expiresAt: number;
 }
 
 /** The verdict on one token; `reason` names what failed and never contains the token. */
@@ -77,7 +79,13 @@ export function createJwtVerifier(config: IdentityJwtConfig, readJwksFile: (path
           return { ok: false, reason: `token has no ${config.claim} claim` };
         return {
           ok: true,
-          identity: { user: value, issuer, subject: typeof payload.sub === 'string' ? payload.sub : '' },
+          identity: {
+            user: value,
+            issuer,
+            subject: typeof payload.sub === 'string' ? payload.sub : '',
+            // jwtVerify with requiredClaims ['exp'] has checked it is a number.
+            expiresAt: (payload.exp as number) * 1000,
+          },
         };
       } catch (err) {
         return { ok: false, reason: reasonOf(err) };

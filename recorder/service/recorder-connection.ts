@@ -15,6 +15,7 @@ import type { WebSocket } from 'ws';
 import type { JournalWriter } from '../journal-writer.js';
 import { decodeFrame, encodeAck, encodeRefusal, encodeWelcome, type Batch } from '../wire/recorder-frames.js';
 import { WireError } from '../wire/wire-error.js';
+import type { RecorderServiceCounters } from './recorder-service-counters.js';
 import { RecorderServiceError, RecorderServiceErrorCode } from './recorder-service-error.js';
 import { relayedEventLine } from './relayed-event.js';
 
@@ -22,6 +23,13 @@ import { relayedEventLine } from './relayed-event.js';
 export interface InstanceState {
   /** Highest sequence number appended to the writer (durable or about to be). */
   accepted: number;
+  /** Highest sequence number acknowledged to the proxy as durable (at start: the journal's last). */
+  acknowledged: number;
+  /**
+   * Among the instances that said Hello since the service started, this one's place (0, 1, …), or
+   * null when none has: the metrics give their own label to the first few only.
+   */
+  helloOrder: number | null;
   /** The connection currently speaking for this instance. */
   connection: RecorderConnection | null;
 }
@@ -32,6 +40,9 @@ export interface ConnectionDeps {
   readonly instances: Map<string, InstanceState>;
   readonly logger: Logger;
   readonly helloTimeoutMs: number;
+  readonly counters: RecorderServiceCounters;
+  /** Instances that said Hello since the service started. */
+  helloInstances: number;
 }
 
 /** WebSocket close code sent with a Refusal (4000-4999 are for applications). */
@@ -72,6 +83,7 @@ export class RecorderConnection {
   /** Sends a Refusal with the error's code and closes the connection. */
   refuse(error: { readonly code: string; readonly message: string }): void {
     if (this.#state === 'closed') return;
+    this.deps.counters.refused(error.code);
     this.log.warn({ code: error.code, instance: this.#instanceName || null }, 'recorder connection refused');
     if (this.socket.readyState === this.socket.OPEN) {
       this.socket.send(encodeRefusal(error.code, error.message));
@@ -104,9 +116,10 @@ export class RecorderConnection {
     this.#instanceName = instance;
     let state = this.deps.instances.get(instance);
     if (state === undefined) {
-      state = { accepted: 0, connection: null };
+      state = { accepted: 0, acknowledged: 0, connection: null, helloOrder: null };
       this.deps.instances.set(instance, state);
     }
+    state.helloOrder ??= this.deps.helloInstances++;
     const previous = state.connection;
     state.connection = this;
     previous?.refuse(new RecorderServiceError(RecorderServiceErrorCode.replaced, 'a new connection took over'));
@@ -118,6 +131,8 @@ export class RecorderConnection {
       return;
     }
     if (this.#state !== 'welcoming' || state.connection !== this) return;
+    // Everything accepted so far is durable now (the flush above).
+    if (state.accepted > state.acknowledged) state.acknowledged = state.accepted;
     this.#instance = state;
     this.#state = 'open';
     this.log.info({ instance, durableSeq: state.accepted }, 'recorder connection opened');
@@ -152,6 +167,10 @@ export class RecorderConnection {
     for (let i = skip; i < batch.events.length; i++) {
       lines.push(relayedEventLine(batch.events[i]!, this.#instanceName, first + i));
     }
+    const counters = this.deps.counters;
+    counters.batches++;
+    counters.events += lines.length;
+    counters.duplicates += skip;
     let durable: Promise<void> = this.deps.writer.flush();
     for (const line of lines) durable = this.deps.writer.appendSerialized(line);
     if (last > state.accepted) state.accepted = last;
@@ -161,7 +180,10 @@ export class RecorderConnection {
       this.socket.pause();
     }
     durable.then(
-      () => this.#acknowledge(last, frameBytes),
+      () => {
+        if (last > state.acknowledged) state.acknowledged = last;
+        this.#acknowledge(last, frameBytes);
+      },
       () => this.refuse(new RecorderServiceError(RecorderServiceErrorCode.journalFailed, 'the journal failed closed')),
     );
   }

@@ -16,6 +16,7 @@ import { subprotocol, wireLimits } from '../wire/recorder-frames.js';
 import { bearerToken, type AccessTokens } from './access-tokens.js';
 import type { InstanceSequences } from './instance-sequences.js';
 import { RecorderConnection, type InstanceState } from './recorder-connection.js';
+import { RecorderServiceCounters, upgradeRefusalReasons } from './recorder-service-counters.js';
 import { RecorderServiceError, RecorderServiceErrorCode } from './recorder-service-error.js';
 
 /** TLS of the listener: PEM certificate and key; with `ca`, clients must present a certificate it signed. */
@@ -47,6 +48,10 @@ export interface RecorderServiceOptions {
 export interface RecorderService {
   readonly address: { readonly host: string; readonly port: number };
   readonly connectionCount: number;
+  /** Per instance name, what the service accepted and acknowledged (those of the journal at start included). */
+  readonly instances: ReadonlyMap<string, Readonly<InstanceState>>;
+  /** Refused peers, batches and events (for the metrics endpoint). */
+  readonly counters: RecorderServiceCounters;
   /** Refuses every connection with RECORDER_SHUTTING_DOWN and stops listening; the writer stays open. */
   close(): Promise<void>;
 }
@@ -55,14 +60,18 @@ export interface RecorderService {
 export async function startRecorderService(options: RecorderServiceOptions): Promise<RecorderService> {
   const log = options.logger.child({ component: 'recorder' });
   const instances = new Map<string, InstanceState>();
-  for (const [name, seq] of options.sequences) instances.set(name, { accepted: seq, connection: null });
+  for (const [name, seq] of options.sequences)
+    instances.set(name, { accepted: seq, acknowledged: seq, connection: null, helloOrder: null });
   const connections = new Set<RecorderConnection>();
+  const counters = new RecorderServiceCounters();
   const maxConnections = options.maxConnections ?? 1024;
   const deps = {
     writer: options.writer,
     instances,
     logger: log,
     helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+    counters,
+    helloInstances: 0,
   };
   const wss = new WebSocketServer({
     noServer: true,
@@ -100,6 +109,7 @@ export async function startRecorderService(options: RecorderServiceOptions): Pro
     socket.on('error', () => {});
     const refusal = upgradeRefusal(req, options.tokens, connections.size >= maxConnections);
     if (refusal !== null) {
+      counters.refused(upgradeRefusalReasons[refusal.status]);
       log.warn({ status: refusal.status, peer: req.socket.remoteAddress }, 'recorder upgrade refused');
       socket.end(
         `HTTP/1.1 ${refusal.status} ${refusal.text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${refusal.text.length + 1}\r\n\r\n${refusal.text}\n`,
@@ -113,6 +123,8 @@ export async function startRecorderService(options: RecorderServiceOptions): Pro
       ws.on('close', () => connections.delete(connection));
     });
   });
+  // A peer without an acceptable client certificate never reaches the upgrade: count it here.
+  server.on('tlsClientError', () => counters.refused('tls_handshake'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
       reject(
@@ -134,6 +146,8 @@ export async function startRecorderService(options: RecorderServiceOptions): Pro
     get connectionCount() {
       return connections.size;
     },
+    instances,
+    counters,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const c of connections) {
@@ -151,7 +165,7 @@ function upgradeRefusal(
   req: IncomingMessage,
   tokens: AccessTokens,
   full: boolean,
-): { status: number; text: string } | null {
+): { status: keyof typeof upgradeRefusalReasons; text: string } | null {
   const token = bearerToken(req.headers.authorization);
   if (token === null || !tokens.accepts(token)) return { status: 401, text: 'Unauthorized' };
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());

@@ -14,7 +14,6 @@ interface CopyConnection {
 export function copyIn(client: pg.Client, sql: string, chunks: readonly Buffer[]): Promise<string> {
   return new Promise((resolve, reject) => {
     let tag = '';
-    let failed: unknown = null;
     const submittable = {
       submit(connection: CopyConnection) {
         connection.query(sql);
@@ -26,12 +25,13 @@ export function copyIn(client: pg.Client, sql: string, chunks: readonly Buffer[]
       handleCommandComplete(msg: { text: string }) {
         tag = msg.text;
       },
+      // node-postgres forgets the active query when its ErrorResponse arrives: the ReadyForQuery
+      // after it never reaches this object, so the error settles the promise here.
       handleError(err: unknown) {
-        failed = err;
+        reject(err);
       },
       handleReadyForQuery() {
-        if (failed) reject(failed);
-        else resolve(tag);
+        resolve(tag);
       },
     };
     void (client.query(submittable as unknown as pg.QueryConfig) as unknown);
@@ -42,7 +42,6 @@ export function copyIn(client: pg.Client, sql: string, chunks: readonly Buffer[]
 export function copyOut(client: pg.Client, sql: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
-    let failed: unknown = null;
     const submittable = {
       submit(connection: CopyConnection) {
         connection.query(sql);
@@ -52,12 +51,12 @@ export function copyOut(client: pg.Client, sql: string): Promise<Buffer> {
         parts.push(Buffer.from(msg.chunk));
       },
       handleCommandComplete() {},
+      // As in copyIn: the ErrorResponse settles it, no ReadyForQuery follows for this object.
       handleError(err: unknown) {
-        failed = err;
+        reject(err);
       },
       handleReadyForQuery() {
-        if (failed) reject(failed);
-        else resolve(Buffer.concat(parts));
+        resolve(Buffer.concat(parts));
       },
     };
     void (client.query(submittable as unknown as pg.QueryConfig) as unknown);

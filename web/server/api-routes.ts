@@ -100,7 +100,7 @@ async function login(ctx: ApiContext, req: IncomingMessage, client: Peer): Promi
   return {
     status: 200,
     body: { user: session.viewer.user, expiresAt: new Date(session.viewer.expiresAt).toISOString() },
-    headers: { 'Set-Cookie': ctx.auth.setCookie(session.cookie) },
+    headers: { 'Set-Cookie': ctx.auth.setCookie(session.cookie, session.viewer.expiresAt) },
   };
 }
 

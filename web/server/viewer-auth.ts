@@ -19,6 +19,13 @@ const bearerSocketMs = 60_000;
 /** Longest credential accepted, in characters (an SSO token is a few kilobytes at most). */
 const maxCredentialChars = 16 * 1024;
 
+/** Who a credential proves, and until when it may be used (an SSO token's `exp`; none for the login token). */
+export interface Credential {
+  readonly user: string;
+  readonly method: ViewerViewed['method'];
+  readonly notAfter: number;
+}
+
 /** An authenticated viewer. */
 export interface Viewer {
   /** The viewer session (random), recorded with every viewing. */
@@ -48,15 +55,16 @@ export class ViewerAuth {
   }
 
   /** The viewer a credential proves (the login token or a valid SSO token), or null. */
-  async check(credential: string): Promise<Omit<Viewer, 'session' | 'expiresAt'> | null> {
+  async check(credential: string): Promise<Credential | null> {
     if (credential.length === 0 || credential.length > maxCredentialChars) return null;
     // Compared as digests, in constant time: the token's length leaks nothing either.
     if (timingSafeEqual(digest(credential), this.#loginDigest))
-      return { user: 'login-token', method: { kind: 'login-token' } };
+      return { user: 'login-token', method: { kind: 'login-token' }, notAfter: Number.POSITIVE_INFINITY };
     if (this.jwt === null || credential.split('.').length !== 3) return null;
     const verdict = await this.jwt.verify(credential);
     if (!verdict.ok) return null;
-    return { user: verdict.identity.user, method: { kind: 'token', issuer: verdict.identity.issuer } };
+    const { user, issuer, expiresAt } = verdict.identity;
+    return { user, method: { kind: 'token', issuer }, notAfter: expiresAt };
   }
 
   /** Exchanges a credential for a viewer session; returns it and its cookie value, or null. */
@@ -64,7 +72,9 @@ export class ViewerAuth {
     const who = await this.check(credential);
     if (who === null) return null;
     const cookie = randomBytes(32).toString('base64url');
-    const viewer: Viewer = { ...who, session: randomBytes(8).toString('hex'), expiresAt: this.now() + this.ttlMs };
+    // A session never outlives the SSO token it was opened with: the issuer's expiry still holds.
+    const expiresAt = Math.min(this.now() + this.ttlMs, who.notAfter);
+    const viewer: Viewer = { user: who.user, method: who.method, session: randomBytes(8).toString('hex'), expiresAt };
     this.prune();
     this.#sessions.set(cookie, viewer);
     return { viewer, cookie };
@@ -90,7 +100,12 @@ export class ViewerAuth {
       .subarray(0, 8)
       .toString('hex');
     // Checked again on every request; a live socket opened with it is closed after a minute.
-    return { ...who, session, expiresAt: this.now() + bearerSocketMs };
+    return {
+      user: who.user,
+      method: who.method,
+      session,
+      expiresAt: Math.min(this.now() + bearerSocketMs, who.notAfter),
+    };
   }
 
   /** Ends the viewer session of a cookie. */
@@ -99,9 +114,10 @@ export class ViewerAuth {
     if (cookie !== null) this.#sessions.delete(cookie);
   }
 
-  /** Set-Cookie for a new session (HttpOnly, SameSite=Strict, expiring with it). */
-  setCookie(cookie: string): string {
-    return `${sessionCookie}=${cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(this.ttlMs / 1000)}`;
+  /** Set-Cookie for a new session (HttpOnly, SameSite=Strict, expiring with it), or one that clears it. */
+  setCookie(cookie: string, expiresAt: number = this.now()): string {
+    const maxAge = Math.max(0, Math.ceil((expiresAt - this.now()) / 1000));
+    return `${sessionCookie}=${cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`;
   }
 
   private prune(): void {
