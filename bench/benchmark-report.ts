@@ -41,6 +41,8 @@ const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a');
 const ms = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(3)} ms` : 'n/a ms');
 const cellName = (cell: MatrixCell): string => `-M ${cell.mode}, ${cell.clients} clients`;
+/** A paragraph of prose, written as several source lines so that none needs a horizontal scroll. */
+const prose = (...parts: readonly string[]): string => parts.join(' ');
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   return [
@@ -111,12 +113,18 @@ function pgbenchSection(report: BenchReport): string {
     cellName(cell),
     ...report.targets.map((t) => {
       const s = lookup(report, t.key, cell);
-      return s
-        ? `${s.tps.toFixed(0)} tps, ${ms(s.latencyMs)}${s.failed ? `, ${s.failed} failed` : ''}${Number.isFinite(s.connectMs) ? ` (connect ${s.connectMs.toFixed(0)} ms)` : ''}`
-        : 'n/a';
+      if (!s) return 'n/a';
+      const failed = s.failed ? `, ${s.failed} failed` : '';
+      const connect = Number.isFinite(s.connectMs) ? ` (connect ${s.connectMs.toFixed(0)} ms)` : '';
+      return `${s.tps.toFixed(0)} tps, ${ms(s.latencyMs)}${failed}${connect}`;
     }),
   ]);
-  return `## pgbench -S (select-only): TPS and average latency\n\nMedian over ${report.facts.rounds} run(s) of ${report.facts.seconds} s each: TPS without the initial connection time, average latency, and (in brackets) pgbench's initial connection time for all clients.\n\n${table(header, rows)}`;
+  const intro = prose(
+    `Median over ${report.facts.rounds} run(s) of ${report.facts.seconds} s each:`,
+    'TPS without the initial connection time, average latency,',
+    "and (in brackets) pgbench's initial connection time for all clients.",
+  );
+  return `## pgbench -S (select-only): TPS and average latency\n\n${intro}\n\n${table(header, rows)}`;
 }
 
 function ratioSection(report: BenchReport): string {
@@ -158,11 +166,12 @@ function cpuSection(report: BenchReport): string {
       ),
     ];
   });
-  return `## Proxy CPU per transaction
-
-CPU time (user + system, all threads, from /proc) the proxy process used during the runs, divided by the transactions pgbench completed; it includes connection setup. Unlike TPS it barely moves when other work shares the machine. Below 1.00x means cheaper than pgbouncer.
-
-${table(header, rows)}`;
+  const intro = prose(
+    'CPU time (user + system, all threads, from /proc) the proxy process used during the runs,',
+    'divided by the transactions pgbench completed; it includes connection setup.',
+    'Unlike TPS it barely moves when other work shares the machine. Below 1.00x means cheaper than pgbouncer.',
+  );
+  return `## Proxy CPU per transaction\n\n${intro}\n\n${table(header, rows)}`;
 }
 
 function strictSection(report: BenchReport): string | null {
@@ -172,7 +181,11 @@ function strictSection(report: BenchReport): string | null {
   if (f)
     lines.push(
       '',
-      `fdatasync of a 512-byte append in the journal's folder, measured in this run: median ${f.medianMs.toFixed(3)} ms, mean ${f.meanMs.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms (${f.samples} samples); CPU time per write + fdatasync ${f.cpuMsPerSync.toFixed(3)} ms.`,
+      prose(
+        "fdatasync of a 512-byte append in the journal's folder, measured in this run:",
+        `median ${f.medianMs.toFixed(3)} ms, mean ${f.meanMs.toFixed(3)} ms, p99 ${f.p99Ms.toFixed(3)} ms`,
+        `(${f.samples} samples); CPU time per write + fdatasync ${f.cpuMsPerSync.toFixed(3)} ms.`,
+      ),
     );
   const rows = cells(report).map((cell) => {
     const strict = lookup(report, 'pgtrail-strict', cell);
@@ -210,7 +223,16 @@ function strictSection(report: BenchReport): string | null {
   );
   lines.push(
     '',
-    "The journal writer makes each batch durable with one write to a segment opened O_DSYNC (the same guarantee as write + fdatasync, in one call to the thread pool). pgbench -S sends one statement per transaction, so statements per durable write = transactions / the writer's durable writes during the runs. Each statement is two records (started, finished); only the first is waited for. The writer's durable write under load is the mean time from each such write to its completion during the strict runs, timed by the writer: with group commit a statement waits for at most the write in flight plus its own, so 1-2x that is the floor.",
+    prose(
+      'The journal writer makes each batch durable with one write to a segment opened O_DSYNC',
+      '(the same guarantee as write + fdatasync, in one call to the thread pool).',
+      'pgbench -S sends one statement per transaction, so statements per durable write =',
+      "transactions / the writer's durable writes during the runs.",
+      'Each statement is two records (started, finished); only the first is waited for.',
+      "The writer's durable write under load is the mean time from each such write to its completion",
+      'during the strict runs, timed by the writer: with group commit a statement waits for at most',
+      'the write in flight plus its own, so 1-2x that is the floor.',
+    ),
   );
   return lines.join('\n');
 }
@@ -224,7 +246,20 @@ function memorySection(report: BenchReport): string | null {
     kb(m.perConnectionBytes),
     m.heapPerConnectionBytes === null ? 'n/a' : kb(m.heapPerConnectionBytes),
   ]);
-  return `## Memory per connection\n\nRSS of the proxy process with no sessions and with N idle sessions (each ran \`select 1\`), after a warm-up; a Node process is garbage-collected before each reading, and its live JS heap + external buffers are read too (RSS of a garbage-collected process moves in pages and arenas, so small per-session figures are noisy).\n\n${table(['target', 'RSS, no sessions', 'RSS, N idle sessions (N)', 'RSS per session', 'JS heap + buffers per session'], rows)}`;
+  const intro = prose(
+    'RSS of the proxy process with no sessions and with N idle sessions (each ran `select 1`), after a warm-up;',
+    'a Node process is garbage-collected before each reading, and its live JS heap + external buffers are',
+    'read too (RSS of a garbage-collected process moves in pages and arenas, so small per-session figures',
+    'are noisy).',
+  );
+  const header = [
+    'target',
+    'RSS, no sessions',
+    'RSS, N idle sessions (N)',
+    'RSS per session',
+    'JS heap + buffers per session',
+  ];
+  return `## Memory per connection\n\n${intro}\n\n${table(header, rows)}`;
 }
 
 function slowClientSection(report: BenchReport): string | null {
@@ -238,7 +273,13 @@ function slowClientSection(report: BenchReport): string | null {
     mb(s.peakRssBytes),
     mb(s.peakRssBytes - s.baselineRssBytes),
   ]);
-  return `## A large result to a slow client\n\n\`select repeat('x', 1000) from generate_series(1, N)\` read through the proxy by a client that pauses its socket to hold a fixed pace; the proxy's RSS is sampled every 50 ms. Bounded memory means the growth stays far below the result size.\n\n${table(['target', 'result', 'client pace', 'duration', 'RSS before', 'peak RSS', 'growth'], rows)}`;
+  const intro = prose(
+    "`select repeat('x', 1000) from generate_series(1, N)` read through the proxy by a client that pauses",
+    "its socket to hold a fixed pace; the proxy's RSS is sampled every 50 ms.",
+    'Bounded memory means the growth stays far below the result size.',
+  );
+  const header = ['target', 'result', 'client pace', 'duration', 'RSS before', 'peak RSS', 'growth'];
+  return `## A large result to a slow client\n\n${intro}\n\n${table(header, rows)}`;
 }
 
 /** The generated part of docs/benchmarks.md. */

@@ -26,3 +26,34 @@ test.each(browserSafe)(
     }
   },
 );
+
+// "No loops, nothing pointing back up" (STYLE.md), type-only imports included: a loop would mean two
+// files that can only be read together.
+test('recorder/format/ and recorder/verify/ import each other without a loop', async () => {
+  const graph = new Map<string, string[]>();
+  for (const folder of browserSafe) {
+    const dir = join(recorderDir, folder);
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+      const text = await readFile(join(dir, file), 'utf8');
+      const targets = [...text.matchAll(/^import[^'"]*['"](\.[^'"]+)['"]/gm)].map((m) =>
+        join(dir, m[1]!).replace(/\.js$/, '.ts'),
+      );
+      graph.set(join(dir, file), targets);
+    }
+  }
+  const done = new Set<string>();
+  const loopFrom = (file: string, path: readonly string[]): string[] | null => {
+    if (path.includes(file)) return [...path.slice(path.indexOf(file)), file];
+    if (done.has(file)) return null;
+    for (const next of graph.get(file) ?? []) {
+      const loop = loopFrom(next, [...path, file]);
+      if (loop !== null) return loop;
+    }
+    done.add(file);
+    return null;
+  };
+  for (const file of graph.keys()) {
+    const loop = loopFrom(file, []);
+    expect(loop?.map((f) => f.slice(recorderDir.length + 1)).join(' -> ') ?? null).toBeNull();
+  }
+});

@@ -17,6 +17,7 @@ import { checkLatestCheckpointFile, checkPinnedKeyReached, checkRemembered, type
 import { FindingCode, type Finding } from './journal-finding.js';
 import { SegmentWalk, type SegmentSource } from './segment-walk.js';
 import { VerifierState } from './verifier-state.js';
+import { VerifierWalkOwner } from './verifier-walk-owner.js';
 import { parseCosignerKey } from '../format/cosignature.js';
 import { WitnessTally, type WitnessSummary } from './witness-tally.js';
 
@@ -106,13 +107,13 @@ export interface JournalVerifyReport {
 /**
  * Verifies a journal; resolves with a report (findings, counts), rejects only on a malformed --vkey.
  * In order: the latest-checkpoint file is parsed (its size is a tree head to keep), every segment is
- * walked (segment-walk.ts) with each problem reported as a finding (verifier-state.ts, own-record-checks.ts),
+ * walked (segment-walk.ts) with each problem reported as a finding (verifier-walk-owner.ts, own-record-checks.ts),
  * then the file and the remembered tree are held against the walked journal (end-checks.ts).
  */
 export async function verifyJournal(input: JournalVerifyInput): Promise<JournalVerifyReport> {
   const sha256 = input.sha256 ?? portableSha256;
   const pinned = input.pinnedKeys?.map((k) => parseVerifierKey(k, sha256)) ?? null;
-  const s = new VerifierState(sha256, pinned, input.maxFindings ?? 1000, input.writerActive === true);
+  const s = new VerifierState(sha256, pinned, input.maxFindings ?? 1000);
   const witnessKeys = (input.witnessKeys ?? []).map((k) => parseCosignerKey(k, sha256));
   if (witnessKeys.length > 0) s.tally = new WitnessTally(witnessKeys, input.quorum ?? 1);
   const latest = parseLatestCheckpoint(s, input.latestCheckpoint);
@@ -121,7 +122,7 @@ export async function verifyJournal(input: JournalVerifyInput): Promise<JournalV
   if (latest !== null) wanted.add(latest.size);
   if (input.remembered !== null) wanted.add(input.remembered.size);
   const walk = new SegmentWalk(
-    s,
+    new VerifierWalkOwner(s, input.writerActive === true),
     input.sha256Into ?? sha256IntoFrom(sha256),
     sha256,
     input.isUtf8 ?? fatalUtf8Check(),
