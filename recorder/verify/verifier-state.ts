@@ -7,6 +7,7 @@
  */
 import type { NoteVerifierKey } from '../format/note.js';
 import type { Sha256 } from '../format/sha256.js';
+import { SessionChains } from '../format/session-chain.js';
 import type { FindingCode, Finding } from './journal-finding.js';
 import type { WitnessTally } from './witness-tally.js';
 import type { RecordLocation } from './segment-walk.js';
@@ -57,6 +58,8 @@ export class VerifierState {
   witnessAlarms = 0;
   /** Records other than checkpoints and cosignatures before each checkpoint, by its size. */
   readonly contentBefore = new Map<number, number>();
+  /** The open sessions' chains (format 3 on; docs/journal-format.md §13). */
+  readonly chains = new SessionChains();
 
   constructor(
     readonly sha256: Sha256,
