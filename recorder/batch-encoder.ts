@@ -19,7 +19,7 @@ import { segmentName } from './format/segment-name.js';
 import { ChainRole, chainMembersMaxBytes, type ChainLink, writeChainMembers } from './format/session-chain.js';
 
 /** The journal's own records queued as a kind and a body. */
-export type OwnRecordKind = 'journal.started' | 'recovery' | 'hold' | 'cosignature' | 'witness.alarm';
+export type OwnRecordKind = 'journal.started' | 'recovery' | 'hold' | 'hold.released' | 'cosignature' | 'witness.alarm';
 
 /** What is queued besides events: a checkpoint, one of the journal's own records, or a key hand-over. */
 export type Marker =

@@ -27,7 +27,7 @@ import { newWaiter, type Waiter } from './waiter.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import type { SigningKey } from './signing-key.js';
 import { RecordKind } from './format/record-line.js';
-import { holdBody, type LegalHold } from './format/hold-record.js';
+import { holdRecordOf, type HoldRelease, type LegalHold } from './format/hold-record.js';
 import { type ChainRole, chainKeyOf, chainRoleOf, eventHeadOfJson } from './format/session-chain.js';
 import type { WitnessStats } from './witnessing/witness-client.js';
 import { type WitnessingStart, WriterWitnessing } from './witnessing/writer-witnessing.js';
@@ -177,8 +177,9 @@ export class GroupCommitWriter implements JournalWriter {
     return this.#enqueue({ type: 'checkpoint' });
   }
 
-  appendHold(hold: LegalHold): Promise<void> {
-    return this.#enqueue({ type: 'record', kind: RecordKind.hold, body: holdBody(hold) });
+  appendHold(item: LegalHold | HoldRelease): Promise<void> {
+    const { kind, body } = holdRecordOf(item);
+    return this.#enqueue({ type: 'record', kind, body });
   }
 
   rotateKey(key: SigningKey): Promise<void> {

@@ -85,6 +85,7 @@ function summary(report: JournalVerifyReport) {
     prunedRecords: report.pruned.records,
     prunedRanges: report.pruned.ranges,
     holds: report.holds,
+    holdReleases: report.holdReleases,
   };
 }
 
@@ -201,7 +202,10 @@ function writeText(
     const shown = ranges.slice(0, 20).join(', ') + (ranges.length > 20 ? `, ... (${ranges.length} ranges)` : '');
     ctx.stdout.write(`pruned: ${report.pruned.records} records, leaf hashes kept (${shown})\n`);
   }
-  if (report.holds > 0) ctx.stdout.write(`legal holds: ${report.holds}\n`);
+  if (report.holds > 0)
+    ctx.stdout.write(
+      `legal holds: ${report.holds}${report.holdReleases > 0 ? `, ${report.holdReleases} released` : ''}\n`,
+    );
   if (report.unpinnedCheckpoints > 0)
     ctx.stdout.write(
       `${report.unpinnedCheckpoints} checkpoints signed by a key that was not pinned, before the hand-over to a pinned key; the pinned key's checkpoints vouch for them\n`,

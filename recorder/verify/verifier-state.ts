@@ -37,6 +37,9 @@ export class VerifierState {
   readonly prunedRanges: { segment: string; first: number; last: number }[] = [];
   /** Legal hold records. */
   holds = 0;
+  /** Ids of the hold records seen so far, and of those released (a release must name one of them, once). */
+  readonly holdIds = new Set<string>();
+  readonly releasedHoldIds = new Set<string>();
   /**
    * Where journal.started named a key that is not pinned: trusted only until a checkpoint signed by
    * a pinned key (after a hand-over) vouches for everything before it; still set at the end, it is
