@@ -35,6 +35,7 @@ import { ensurePgbouncer, serverIdleTimeoutSeconds, startPgbouncer, type Pgbounc
 import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
 import { renderMetricsBench, runMetricsBench, summariseMetricsBench } from './metrics-bench.js';
+import { recordingCostLines, recordingCosts } from './recording-cost.js';
 import { renderRecorderServiceBench, runRecorderServiceBench } from './recorder-service-bench.js';
 import { renderSearchBench, runSearchBench } from './search-bench.js';
 import { readSlowly, type SlowClientResult } from './slow-client.js';
@@ -254,6 +255,7 @@ async function main(): Promise<void> {
       threads: 2,
       log,
     });
+    for (const line of recordingCostLines(recordingCosts(matrix))) log(line);
 
     const slowClient: SlowClientResult[] = [];
     if (opts.resultRows > 0) {

@@ -18,6 +18,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { arenaBytes, BatchEncoder, type JournalPosition, type Marker, type QueuedEventHeads } from './batch-encoder.js';
+import { eventJsonNoRoom, writeEventJson } from './event-json.js';
 import type { TrailEvent } from './events.js';
 import { writeLatestCheckpoint } from './latest-checkpoint.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
@@ -130,46 +131,33 @@ export class GroupCommitWriter implements JournalWriter {
   }
 
   append(event: TrailEvent): Promise<void> {
-    const role = chainRoleOf(event.type);
-    return this.#append(JSON.stringify(event), chainKeyOf(event.session, role), role);
+    const refused = this.#refusal();
+    if (refused !== null) return refused;
+    this.#queueEvent(event);
+    return this.#nextBatch();
   }
 
   appendSerialized(json: string): Promise<void> {
-    const head = eventHeadOfJson(json);
-    return this.#append(json, head.session, head.role);
-  }
-
-  #append(json: string, session: string | null, role: ChainRole): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueJson(json, session, role);
-    this.#waiter ??= newWaiter();
-    this.#schedule();
-    return this.#waiter.promise;
+    const head = eventHeadOfJson(json);
+    this.#queueJson(json, head.session, head.role);
+    return this.#nextBatch();
   }
 
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    const role = chainRoleOf(event.type);
-    this.#queueJson(JSON.stringify(event), chainKeyOf(event.session, role), role);
-    if (this.#jsonBytes > maxQueuedJsonBytes) {
-      // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
-      this.#waiter ??= newWaiter();
-      this.#schedule();
-      return this.#waiter.promise;
-    }
+    this.#queueEvent(event);
+    // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
+    if (this.#jsonBytes > maxQueuedJsonBytes) return this.#nextBatch();
     this.#schedule();
     return null;
   }
 
   flush(): Promise<void> {
     if (this.#failed !== null) return this.#failed;
-    if (this.#pending.length > 0) {
-      this.#waiter ??= newWaiter();
-      this.#schedule();
-      return this.#waiter.promise;
-    }
+    if (this.#pending.length > 0) return this.#nextBatch();
     return this.#inflight ?? Promise.resolve();
   }
 
@@ -220,6 +208,13 @@ export class GroupCommitWriter implements JournalWriter {
     this.#handle = null;
   }
 
+  /** The promise of the batch that will hold what is queued now; that batch is scheduled (`now`: at once). */
+  #nextBatch(now = false): Promise<void> {
+    this.#waiter ??= newWaiter();
+    this.#schedule(now);
+    return this.#waiter.promise;
+  }
+
   #refusal(): Promise<void> | null {
     if (this.#failed !== null) return this.#failed;
     if (this.#closed) {
@@ -230,15 +225,30 @@ export class GroupCommitWriter implements JournalWriter {
     return null;
   }
 
+  /** Queues the event's JSON written straight into the queue (event-json.ts: the bytes of JSON.stringify). */
+  #queueEvent(event: TrailEvent): void {
+    let end = writeEventJson(event, this.#json, this.#jsonBytes);
+    for (; end === eventJsonNoRoom; end = writeEventJson(event, this.#json, this.#jsonBytes))
+      this.#growJson(this.#json.length * 2);
+    const role = chainRoleOf(event.type);
+    this.#sessions.push(chainKeyOf(event.session, role));
+    this.#roles.push(role);
+    this.#jsonBytes = end;
+    this.#pending.push(end);
+  }
+
+  #growJson(bytes: number): void {
+    const bigger = Buffer.allocUnsafe(bytes);
+    this.#json.copy(bigger, 0, 0, this.#jsonBytes);
+    this.#json = bigger;
+  }
+
   #queueJson(json: string, session: string | null, role: ChainRole): void {
     this.#sessions.push(session);
     this.#roles.push(role);
     // UTF-16 code units never take more than 3 bytes in UTF-8.
-    if (this.#jsonBytes + json.length * 3 > this.#json.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));
-      this.#json.copy(bigger, 0, 0, this.#jsonBytes);
-      this.#json = bigger;
-    }
+    if (this.#jsonBytes + json.length * 3 > this.#json.length)
+      this.#growJson(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));
     this.#jsonBytes += this.#json.write(json, this.#jsonBytes, 'utf8');
     this.#pending.push(this.#jsonBytes);
   }
@@ -247,9 +257,7 @@ export class GroupCommitWriter implements JournalWriter {
     const refused = this.#refusal();
     if (refused !== null) return refused;
     this.#pending.push(marker);
-    this.#waiter ??= newWaiter();
-    this.#schedule(true);
-    return this.#waiter.promise;
+    return this.#nextBatch(true);
   }
 
   #heartbeat(): void {
