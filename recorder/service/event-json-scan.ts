@@ -6,9 +6,9 @@
  * and that was most of the recorder's CPU per record, and its garbage).
  *
  * Stricter than RFC 8259 where an event never needs the latitude: no raw CR or LF anywhere (a
- * record is one line), top-level member names without escapes, the members it reports (and `relay`)
- * at most once, at most 64 levels of nesting inside the event object. UTF-8 validity is checked separately (node:buffer isUtf8). Returns null when the
- * bytes are not such an object.
+ * record is one line), top-level member names without escapes, the members it reports (and `relay`,
+ * `sprev`, `sn`) at most once, at most 64 levels of nesting inside the event object. UTF-8 validity
+ * is checked separately (node:buffer isUtf8). Returns null when the bytes are not such an object.
  */
 
 /** Offsets (into the bytes) of a string value's contents, between its quotes, and whether it has escapes. */
@@ -32,6 +32,8 @@ export interface ScannedEvent {
   hasInstance: boolean;
   /** Whether a `relay` member is there (the recorder adds its own). */
   hasRelay: boolean;
+  /** Whether a session chain member (`sprev`, `sn`) is there (the writer adds them). */
+  hasChainMember: boolean;
 }
 
 const maxDepth = 64;
@@ -61,6 +63,7 @@ class Scan {
     instance: null,
     hasInstance: false,
     hasRelay: false,
+    hasChainMember: false,
   };
   private seen = 0;
   /** The last string read: its contents' offsets, and whether it has escapes. */
@@ -107,6 +110,7 @@ class Scan {
     const start = this.pos;
     const c = this.b[start];
     if (key === keyRelay) this.found.hasRelay = true;
+    if (key === keySprev || key === keySn) this.found.hasChainMember = true;
     if (key === keyInstance) this.found.hasInstance = true;
     if (key === keyTs) {
       if (c !== 0x2d && (c === undefined || c < 0x30 || c > 0x39)) return this.value(1);
@@ -114,7 +118,7 @@ class Scan {
       this.found.ts = { start, end: this.pos };
       return true;
     }
-    if (c !== QUOTE || key === keyRelay) return this.value(1);
+    if (c !== QUOTE || key === keyRelay || key === keySprev || key === keySn) return this.value(1);
     if (!this.string()) return false;
     const text: ScannedString = { start: this.textStart, end: this.textEnd, escaped: this.textEscaped };
     if (key === keyType) this.found.type = text;
@@ -127,8 +131,10 @@ class Scan {
   private keyOf(s: number, n: number): number {
     const b = this.b;
     if (n === 2 && b[s] === 0x74 && b[s + 1] === 0x73) return keyTs;
+    if (n === 2 && b[s] === 0x73 && b[s + 1] === 0x6e) return keySn;
     if (n === 4 && equals(b, s, 'type')) return keyType;
     if (n === 5 && equals(b, s, 'relay')) return keyRelay;
+    if (n === 5 && equals(b, s, 'sprev')) return keySprev;
     if (n === 7 && equals(b, s, 'session')) return keySession;
     if (n === 8 && equals(b, s, 'instance')) return keyInstance;
     return 0;
@@ -248,6 +254,8 @@ const keyTs = 2;
 const keySession = 4;
 const keyInstance = 8;
 const keyRelay = 16;
+const keySprev = 32;
+const keySn = 64;
 
 function equals(b: Uint8Array, at: number, ascii: string): boolean {
   for (let i = 0; i < ascii.length; i++) if (b[at + i] !== ascii.charCodeAt(i)) return false;

@@ -40,6 +40,8 @@ describe('relayedEventLine', () => {
     ['a session too long', bytesOf({ ...event, session: 'x'.repeat(129) }), /no session/],
     ['a session that is not a string', bytesOf({ ...event, session: 7 }), /no session/],
     ['its own relay', bytesOf({ ...event, relay: { instance: 'eu-1', seq: 1 } }), /own relay/],
+    ['a session chain member sprev', bytesOf({ ...event, sprev: 'AAAA' }), /session chain members/],
+    ['a session chain member sn', bytesOf({ ...event, sn: 3 }), /session chain members/],
     ['another instance', bytesOf({ ...event, instance: 'us-1' }), /names another instance/],
     ['an instance that is not a string', bytesOf({ ...event, instance: null }), /names another instance/],
     ['an escaped member name', Buffer.from('{"typ\\u0065":"session.closed","ts":1,"session":"s"}'), /not valid JSON/],
@@ -69,7 +71,7 @@ describe('scanEventJson', () => {
       fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 6 })), (value) => {
         const text = JSON.stringify(value);
         const plainNames = Object.keys(value).every((k) => JSON.stringify(k) === `"${k}"`);
-        fc.pre(plainNames && oneLine(text) && !/"(type|ts|session|instance|relay)":/.test(text));
+        fc.pre(plainNames && oneLine(text) && !/"(type|ts|session|instance|relay|sprev|sn)":/.test(text));
         expect(scanEventJson(Buffer.from(text, 'utf8'))).not.toBeNull();
       }),
       { numRuns: 500 },

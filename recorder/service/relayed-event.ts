@@ -7,7 +7,8 @@
  * The proxy's bytes are kept as sent (no re-serialisation: that is the service's hot path), so they
  * are checked strictly first: valid UTF-8, one JSON object on one line (event-json-scan.ts, which
  * checks the grammar without building the object), a known event type, a timestamp and a session,
- * no `relay` of its own and, when the event names an instance, the connection's own.
+ * no `relay` or session chain members (`sprev`, `sn`) of its own and, when the event names an
+ * instance, the connection's own.
  */
 import { isAscii, isUtf8 } from 'node:buffer';
 import { scanEventJson, type ScannedString } from './event-json-scan.js';
@@ -54,6 +55,8 @@ export function relayedEventLine(bytes: Buffer, instance: string, seq: number): 
     throw malformed('an event has no session');
   }
   if (event.hasRelay) throw malformed('an event carries its own relay member');
+  // The session chain members are the writer's to add (docs/journal-format.md §13).
+  if (event.hasChainMember) throw malformed('an event carries session chain members');
   if (event.hasInstance && (event.instance === null || stringValue(bytes, event.instance) !== instance)) {
     throw malformed('an event names another instance than its connection');
   }
