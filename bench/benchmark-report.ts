@@ -2,6 +2,7 @@ import type { ConnectionMemory } from './connection-memory.js';
 import type { FdatasyncLatency } from './fdatasync-latency.js';
 import { median, type MatrixCell, type MatrixResult } from './pgbench-matrix.js';
 import type { SlowClientResult } from './slow-client.js';
+import { recordingCostSection } from './recording-cost.js';
 
 /** Facts about the run that a reader needs to judge its numbers. */
 export interface RunFacts {
@@ -305,6 +306,7 @@ export function renderReport(report: BenchReport): string {
     `## This run\n\n${facts}`,
     pgbenchSection(report),
     ratioSection(report),
+    recordingCostSection(report.matrix),
     cpuSection(report),
     strictSection(report),
     memorySection(report),

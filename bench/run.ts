@@ -33,6 +33,7 @@ import { runJournalBenchInProcesses } from './journal-bench-runs.js';
 import { ensurePgbouncer, serverIdleTimeoutSeconds, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
 import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
+import { recordingCostLines, recordingCosts } from './recording-cost.js';
 import { renderRecorderServiceBench, runRecorderServiceBench } from './recorder-service-bench.js';
 import { renderSearchBench, runSearchBench } from './search-bench.js';
 import { readSlowly, type SlowClientResult } from './slow-client.js';
@@ -250,6 +251,7 @@ async function main(): Promise<void> {
       threads: 2,
       log,
     });
+    for (const line of recordingCostLines(recordingCosts(matrix))) log(line);
 
     const slowClient: SlowClientResult[] = [];
     if (opts.resultRows > 0) {

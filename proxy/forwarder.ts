@@ -6,13 +6,21 @@
  * client frame reader decides what may leave and when (strict durability holds messages back).
  * Backpressure both ways: when one socket's write buffer is full, the other is paused until it
  * drains, so a slow reader of a huge result keeps pgtrail's memory to about one chunk per session.
+ *
+ * A statement whose record is refused is never forwarded. When the refusal is transient (the
+ * remote recorder is unreachable) and none of its batch has reached the server, the session refuses
+ * just that batch, as the server refuses a failed one: once the server has answered everything
+ * before it, the client gets an ErrorResponse (ERROR) and, at the batch's end, a ReadyForQuery with
+ * the server's unchanged transaction status; the session goes on. Inside a transaction block (or
+ * when part of the batch already left) the session ends instead (FATAL): the server rolls the
+ * transaction back, so the client never takes a transaction that lost a statement for a live one.
  */
 import type { Duplex } from 'node:stream';
 import { sinkRefusal, type CloseReason } from '../recorder/events.js';
 import type { ProxyCounters } from './proxy-counters.js';
 import type { TrafficObserver } from './traffic-observer.js';
 import { BackendError } from './backend-error.js';
-import { errorResponse } from './protocol/backend-messages.js';
+import { errorResponse, readyForQuery } from './protocol/backend-messages.js';
 import { terminate } from './protocol/frontend-messages.js';
 import { FrontendCode } from './protocol/message-codes.js';
 import { ClientFrameReader } from './protocol/client-frame-reader.js';
@@ -20,6 +28,16 @@ import { ServerFrameReader } from './protocol/server-frame-reader.js';
 
 /** How long a closing socket may take to close cleanly before it is destroyed. */
 const CLOSE_LINGER_MS = 2_000;
+
+/** A batch being refused (see the file comment) until its answer is written. */
+interface BatchRefusal {
+  readonly error: BackendError;
+  errorSent: boolean;
+  /** The batch has ended on the client's side (its Query, or its Sync, was read). */
+  ended: boolean;
+  /** Lets the client's next messages go, once the answer is written. */
+  readonly answered: () => void;
+}
 
 /** What the forwarder reports when the session ends. */
 export interface ForwardEnd {
@@ -37,13 +55,14 @@ export class Forwarder {
   private gated = false;
   private upstreamFull = false;
   private finished = false;
+  private refusal: BatchRefusal | null = null;
   /** When the server last became ready for a query with nothing from the client since (ms), else 0. */
   idleSince: number;
 
   constructor(
     private readonly client: Duplex,
     private readonly upstream: Duplex,
-    observer: TrafficObserver | null,
+    private readonly observer: TrafficObserver | null,
     maxMessageBytes: number,
     private readonly onEnd: (end: ForwardEnd) => void,
     private readonly counters: ProxyCounters,
@@ -126,19 +145,82 @@ export class Forwarder {
         if (!this.upstreamFull) this.client.resume();
       },
       (err: unknown) => {
+        if (this.finished) return;
         const refusal = sinkRefusal(err);
-        this.stop(
-          'error',
-          new BackendError(
-            'NOT_RECORDED',
-            refusal?.sqlstate ?? '58030',
-            `the statement could not be recorded and was not run${refusal === null ? '' : `: ${refusal.message}`}`,
-            'FATAL',
-            null,
-            { cause: err },
-          ),
-        );
+        const sqlstate = refusal?.sqlstate ?? '58030';
+        const message = `the statement could not be recorded and was not run${refusal === null ? '' : `: ${refusal.message}`}`;
+        const error = new BackendError('NOT_RECORDED', sqlstate, message, 'ERROR', null, { cause: err });
+        if (refusal?.transient === true && this.refuseBatch(error)) return;
+        this.endRefused(error);
       },
+    );
+  }
+
+  /** Starts refusing the gated batch in the session; false when part of it already left. */
+  private refuseBatch(error: BackendError): boolean {
+    let answered: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    const refusal: BatchRefusal = { error, errorSent: false, ended: false, answered };
+    const whole = this.clientReader.refuseBatch(() => {
+      refusal.ended = true;
+      this.answerRefusal();
+      return done;
+    });
+    if (!whole) return false;
+    this.refusal = refusal;
+    this.answerRefusal();
+    let next: Promise<void> | null;
+    try {
+      next = this.clientReader.resume();
+    } catch (err) {
+      this.fail(err);
+      return true;
+    }
+    if (next) this.waitGate(next);
+    else {
+      this.gated = false;
+      if (!this.upstreamFull) this.client.resume();
+    }
+    return true;
+  }
+
+  /**
+   * Writes what it can of the refused batch's answer: the ErrorResponse once the server has
+   * answered everything forwarded before it (so the transaction status is known and the order
+   * kept), the ReadyForQuery once the batch has ended too.
+   */
+  private answerRefusal(): void {
+    const refusal = this.refusal;
+    if (refusal === null || this.finished) return;
+    const server = this.serverReader;
+    // Startup consumed its own ReadyForQuery: every one read here answers a batch of the client.
+    if (!server.atBoundary || server.readies !== this.clientReader.batchesSent) return;
+    const status = server.readyStatus === 0 ? 'I' : (String.fromCharCode(server.readyStatus) as 'I' | 'T' | 'E');
+    if (!refusal.errorSent) {
+      if (status === 'T') {
+        this.refusal = null;
+        this.endRefused(refusal.error);
+        return;
+      }
+      refusal.errorSent = true;
+      this.observer?.batchRefused({ code: refusal.error.sqlstate, message: refusal.error.message }, status);
+      this.client.write(errorResponse(refusal.error));
+    }
+    if (!refusal.ended) return;
+    this.refusal = null;
+    this.client.write(readyForQuery(status));
+    this.idleSince = Date.now();
+    refusal.answered();
+  }
+
+  /** Ends the session over a statement that could not be recorded (FATAL). */
+  private endRefused(error: BackendError): void {
+    this.observer?.batchRefused({ code: error.sqlstate, message: error.message }, null);
+    this.stop(
+      'error',
+      new BackendError(error.code, error.sqlstate, error.message, 'FATAL', null, { cause: error.cause }),
     );
   }
 
@@ -153,6 +235,7 @@ export class Forwarder {
     }
     this.idleSince = this.serverReader.isReady ? Date.now() : 0;
     if (!this.client.write(chunk)) this.upstream.pause();
+    if (this.refusal !== null) this.answerRefusal();
   };
 
   private readonly onClientDrain = (): void => {

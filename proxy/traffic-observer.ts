@@ -29,6 +29,13 @@ export interface TrafficObserver {
   serverDataPiece(code: number, piece: Buffer, first: boolean, last: boolean): void;
   /** The client sent a CancelRequest for this session (on its own connection, as the protocol has it). */
   cancelRequested(client: Peer): void;
+  /**
+   * The session refused the client's current batch, forwarding none of it, because a statement's
+   * record was refused (the promise of clientMessage rejected): the statements refused are finished
+   * with `error`. With `status` the session answered the batch itself (ErrorResponse, then
+   * ReadyForQuery with that status) and goes on; null: the session ends.
+   */
+  batchRefused(error: { readonly code: string; readonly message: string }, status: 'I' | 'T' | 'E' | null): void;
   /** The session ended; statements still in flight are finished without an outcome. */
   sessionEnded(reason: CloseReason): void;
   /** How many statements the session has started so far (for session.closed). */
@@ -58,6 +65,7 @@ export const silentObserver: ObserverFactory = () => ({
   serverMessage: () => {},
   serverDataPiece: () => {},
   cancelRequested: () => {},
+  batchRefused: () => {},
   sessionEnded: () => {},
   statementCount: 0,
 });

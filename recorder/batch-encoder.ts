@@ -16,9 +16,10 @@ import { keyRotationText } from './format/key-rotation.js';
 import type { CompactRange } from './format/merkle.js';
 import { RecordKind } from './format/record-line.js';
 import { segmentName } from './format/segment-name.js';
+import { ChainRole, chainMembersMaxBytes, type ChainLink, writeChainMembers } from './format/session-chain.js';
 
 /** The journal's own records queued as a kind and a body. */
-export type OwnRecordKind = 'journal.started' | 'recovery' | 'hold' | 'cosignature' | 'witness.alarm';
+export type OwnRecordKind = 'journal.started' | 'recovery' | 'hold' | 'hold.released' | 'cosignature' | 'witness.alarm';
 
 /** What is queued besides events: a checkpoint, one of the journal's own records, or a key hand-over. */
 export type Marker =
@@ -56,6 +57,20 @@ export interface JournalPosition {
   readonly segment: string;
   readonly segmentBytes: number;
   readonly sinceCheckpoint: number;
+  /**
+   * The open sessions' chains (format/session-chain.ts) from the reopen scan, or null when the
+   * journal's format has none (before format 3): then no event carries chain members.
+   */
+  readonly chains: Map<string, ChainLink> | null;
+}
+
+/**
+ * Each queued event's session and chain role, in queue order (one entry per event, none per
+ * marker): the encoder needs them to chain an event, and reading them from the JSON would cost more.
+ */
+export interface QueuedEventHeads {
+  readonly sessions: readonly (string | null)[];
+  readonly roles: readonly ChainRole[];
 }
 
 // Room kept in a segment for the checkpoint written when it is rotated.
@@ -71,6 +86,12 @@ export class BatchEncoder {
   // The last record's leaf hash: the next record's `prev` (written as base64 straight into its line).
   readonly #prevHash = new Uint8Array(32);
   readonly #range: CompactRange;
+  // Open sessions' chains: one leaf hash and a count per open session (null: the format has none).
+  readonly #chains: Map<string, ChainLink> | null;
+  // The chain of the event being added (#chainOf sets it, #addEvent takes it).
+  #link: ChainLink | null = null;
+  #heads: QueuedEventHeads = { sessions: [], roles: [] };
+  #eventNumber = 0;
   #segment: string;
   #segmentBytes: number;
   #sinceCheckpoint: number;
@@ -100,6 +121,7 @@ export class BatchEncoder {
     this.#size = position.size;
     this.#prevHash.set(position.prevHash);
     this.#range = position.range;
+    this.#chains = position.chains;
     this.#segment = position.segment;
     this.#segmentBytes = position.segmentBytes;
     this.#sinceCheckpoint = position.sinceCheckpoint;
@@ -144,7 +166,14 @@ export class BatchEncoder {
    * they call for; `segmentOpen` says whether the current segment file exists yet. Nothing is
    * written: the caller writes the chunks in order and syncs them.
    */
-  encode(items: readonly (number | Marker)[], json: Buffer, segmentOpen: boolean): EncodedBatch {
+  encode(
+    items: readonly (number | Marker)[],
+    json: Buffer,
+    segmentOpen: boolean,
+    heads: QueuedEventHeads,
+  ): EncodedBatch {
+    this.#heads = heads;
+    this.#eventNumber = 0;
     this.#chunks = [{ segment: this.#segment, isNew: !segmentOpen, buffers: [] }];
     this.#latestNote = null;
     this.#arenaIndex = 0;
@@ -183,6 +212,7 @@ export class BatchEncoder {
     }
     this.#closeSlice();
     this.#batchJson = new Uint8Array(0);
+    this.#heads = { sessions: [], roles: [] };
     const batch = { chunks: this.#chunks, latestNote: this.#latestNote, size: this.#size };
     this.#chunks = [];
     return batch;
@@ -215,13 +245,21 @@ export class BatchEncoder {
   }
 
   /** An event line is its envelope, its JSON copied as bytes, and the closing brace (record-format.ts); no string is made. */
-  #encodeEvent(start: number, end: number): number {
-    this.#reserve(eventRecordPrefixMaxBytes + (end - start) + 1);
+  #encodeEvent(start: number, end: number, link: ChainLink | null): number {
+    this.#reserve(eventRecordPrefixMaxBytes + (end - start) + chainMembersMaxBytes + 2);
     const arena = this.#arenaBuffer;
     const offset = this.#offset;
     let length = writeEventRecordPrefix(arena, offset, this.#size, this.#prevHash);
-    arena.set(this.#batchJson.subarray(start, end), offset + length);
-    length += end - start;
+    if (link === null) {
+      arena.set(this.#batchJson.subarray(start, end), offset + length);
+      length += end - start;
+    } else {
+      // The chain members go inside the event object, before its closing brace.
+      arena.set(this.#batchJson.subarray(start, end - 1), offset + length);
+      length += end - 1 - start;
+      length += writeChainMembers(arena, offset + length, link.leaf, link.sn + 1);
+      arena[offset + length++] = 0x7d;
+    }
     arena[offset + length] = 0x7d;
     return length + 1;
   }
@@ -234,12 +272,35 @@ export class BatchEncoder {
 
   // A line is built from the current index and prev, so it is built again after a rotation checkpoint.
   #addEvent(start: number, end: number): void {
-    let length = this.#encodeEvent(start, end);
+    const n = this.#eventNumber++;
+    const role = this.#chains === null ? ChainRole.member : this.#chainOf(n);
+    const link = this.#link;
+    this.#link = null;
+    // A rotation writes a checkpoint, which must not take the event's chain.
+    let length = this.#encodeEvent(start, end, link);
     if (this.#mustRotate(length)) {
       this.#rotate();
-      length = this.#encodeEvent(start, end);
+      length = this.#encodeEvent(start, end, link);
     }
     this.#seal(length);
+    if (link !== null) {
+      link.leaf.set(this.#prevHash);
+      link.sn++;
+      if (role === ChainRole.closed) this.#chains!.delete(this.#heads.sessions[n]!);
+    }
+  }
+
+  /** Sets #link to the chain event `n` of the batch continues or starts (none: null); returns its role. */
+  #chainOf(n: number): ChainRole {
+    const chains = this.#chains!;
+    const session = this.#heads.sessions[n] ?? null;
+    const role = this.#heads.roles[n] ?? ChainRole.member;
+    if (session === null) this.#link = null;
+    else if (role === ChainRole.opened) {
+      this.#link = { leaf: new Uint8Array(32), sn: 0 };
+      chains.set(session, this.#link);
+    } else this.#link = chains.size === 0 ? null : (chains.get(session) ?? null);
+    return role;
   }
 
   #addText(line: () => string, mayRotate: boolean): void {

@@ -250,12 +250,17 @@ export interface EventSink {
 /**
  * A sink may reject with an error that carries `sqlstate`: what the client whose statement (or
  * session) it refused is sent, with the error's message (e.g. 57P03 while a remote recorder is
- * unreachable). Returns that refusal, or null for any other rejection (the client then gets 58030).
+ * unreachable), and `transient: true` when the condition passes by itself (the recorder comes back):
+ * the session may then refuse just that statement and go on. Returns that refusal, or null for any
+ * other rejection (the client then gets 58030 and the session ends).
  */
-export function sinkRefusal(err: unknown): { readonly sqlstate: string; readonly message: string } | null {
+export function sinkRefusal(
+  err: unknown,
+): { readonly sqlstate: string; readonly message: string; readonly transient: boolean } | null {
   if (!(err instanceof Error)) return null;
   const sqlstate: unknown = (err as { sqlstate?: unknown }).sqlstate;
-  return typeof sqlstate === 'string' && /^[0-9A-Z]{5}$/.test(sqlstate) ? { sqlstate, message: err.message } : null;
+  if (typeof sqlstate !== 'string' || !/^[0-9A-Z]{5}$/.test(sqlstate)) return null;
+  return { sqlstate, message: err.message, transient: (err as { transient?: unknown }).transient === true };
 }
 
 /** A sink that drops everything: for a proxy run without a journal (tests of forwarding alone). */

@@ -17,36 +17,21 @@
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { arenaBytes, BatchEncoder, type JournalPosition, type Marker } from './batch-encoder.js';
+import { arenaBytes, BatchEncoder, type JournalPosition, type Marker, type QueuedEventHeads } from './batch-encoder.js';
+import { eventJsonNoRoom, writeEventJson } from './event-json.js';
 import type { TrailEvent } from './events.js';
 import { writeLatestCheckpoint } from './latest-checkpoint.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import type { JournalLock } from './journal-lock.js';
 import type { JournalWriter, JournalWriterOptions } from './journal-writer-types.js';
+import { newWaiter, type Waiter } from './waiter.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import type { SigningKey } from './signing-key.js';
 import { RecordKind } from './format/record-line.js';
-import { holdBody, type LegalHold } from './format/hold-record.js';
+import { holdRecordOf, type HoldRelease, type LegalHold } from './format/hold-record.js';
+import { type ChainRole, chainKeyOf, chainRoleOf, eventHeadOfJson } from './format/session-chain.js';
 import type { WitnessStats } from './witnessing/witness-client.js';
 import { type WitnessingStart, WriterWitnessing } from './witnessing/writer-witnessing.js';
-
-interface Waiter {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
-function newWaiter(): Waiter {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // A caller may ignore the promise (events that do not gate forwarding); never let that crash the process.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
 
 // Reusable buffers kept between batches, at most (json and arenas each): a burst's are let go.
 const keptBufferBytes = 16 * arenaBytes;
@@ -74,6 +59,9 @@ export class GroupCommitWriter implements JournalWriter {
   // would otherwise copy on every scavenge until the batch is written (measured: the largest cost
   // of a batched append). Two buffers alternate: one is being encoded while the other fills.
   #pending: (number | Marker)[] = [];
+  // Each queued event's session and chain role (format/session-chain.ts), in queue order.
+  #sessions: (string | null)[] = [];
+  #roles: ChainRole[] = [];
   #json = Buffer.allocUnsafe(arenaBytes);
   #jsonBytes = 0;
   #spareJson = Buffer.allocUnsafe(arenaBytes);
@@ -143,39 +131,33 @@ export class GroupCommitWriter implements JournalWriter {
   }
 
   append(event: TrailEvent): Promise<void> {
-    return this.appendSerialized(JSON.stringify(event));
+    const refused = this.#refusal();
+    if (refused !== null) return refused;
+    this.#queueEvent(event);
+    return this.#nextBatch();
   }
 
   appendSerialized(json: string): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueJson(json);
-    this.#waiter ??= newWaiter();
-    this.#schedule();
-    return this.#waiter.promise;
+    const head = eventHeadOfJson(json);
+    this.#queueJson(json, head.session, head.role);
+    return this.#nextBatch();
   }
 
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueJson(JSON.stringify(event));
-    if (this.#jsonBytes > maxQueuedJsonBytes) {
-      // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
-      this.#waiter ??= newWaiter();
-      this.#schedule();
-      return this.#waiter.promise;
-    }
+    this.#queueEvent(event);
+    // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
+    if (this.#jsonBytes > maxQueuedJsonBytes) return this.#nextBatch();
     this.#schedule();
     return null;
   }
 
   flush(): Promise<void> {
     if (this.#failed !== null) return this.#failed;
-    if (this.#pending.length > 0) {
-      this.#waiter ??= newWaiter();
-      this.#schedule();
-      return this.#waiter.promise;
-    }
+    if (this.#pending.length > 0) return this.#nextBatch();
     return this.#inflight ?? Promise.resolve();
   }
 
@@ -183,8 +165,9 @@ export class GroupCommitWriter implements JournalWriter {
     return this.#enqueue({ type: 'checkpoint' });
   }
 
-  appendHold(hold: LegalHold): Promise<void> {
-    return this.#enqueue({ type: 'record', kind: RecordKind.hold, body: holdBody(hold) });
+  appendHold(item: LegalHold | HoldRelease): Promise<void> {
+    const { kind, body } = holdRecordOf(item);
+    return this.#enqueue({ type: 'record', kind, body });
   }
 
   rotateKey(key: SigningKey): Promise<void> {
@@ -225,6 +208,13 @@ export class GroupCommitWriter implements JournalWriter {
     this.#handle = null;
   }
 
+  /** The promise of the batch that will hold what is queued now; that batch is scheduled (`now`: at once). */
+  #nextBatch(now = false): Promise<void> {
+    this.#waiter ??= newWaiter();
+    this.#schedule(now);
+    return this.#waiter.promise;
+  }
+
   #refusal(): Promise<void> | null {
     if (this.#failed !== null) return this.#failed;
     if (this.#closed) {
@@ -235,13 +225,30 @@ export class GroupCommitWriter implements JournalWriter {
     return null;
   }
 
-  #queueJson(json: string): void {
+  /** Queues the event's JSON written straight into the queue (event-json.ts: the bytes of JSON.stringify). */
+  #queueEvent(event: TrailEvent): void {
+    let end = writeEventJson(event, this.#json, this.#jsonBytes);
+    for (; end === eventJsonNoRoom; end = writeEventJson(event, this.#json, this.#jsonBytes))
+      this.#growJson(this.#json.length * 2);
+    const role = chainRoleOf(event.type);
+    this.#sessions.push(chainKeyOf(event.session, role));
+    this.#roles.push(role);
+    this.#jsonBytes = end;
+    this.#pending.push(end);
+  }
+
+  #growJson(bytes: number): void {
+    const bigger = Buffer.allocUnsafe(bytes);
+    this.#json.copy(bigger, 0, 0, this.#jsonBytes);
+    this.#json = bigger;
+  }
+
+  #queueJson(json: string, session: string | null, role: ChainRole): void {
+    this.#sessions.push(session);
+    this.#roles.push(role);
     // UTF-16 code units never take more than 3 bytes in UTF-8.
-    if (this.#jsonBytes + json.length * 3 > this.#json.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));
-      this.#json.copy(bigger, 0, 0, this.#jsonBytes);
-      this.#json = bigger;
-    }
+    if (this.#jsonBytes + json.length * 3 > this.#json.length)
+      this.#growJson(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));
     this.#jsonBytes += this.#json.write(json, this.#jsonBytes, 'utf8');
     this.#pending.push(this.#jsonBytes);
   }
@@ -250,9 +257,7 @@ export class GroupCommitWriter implements JournalWriter {
     const refused = this.#refusal();
     if (refused !== null) return refused;
     this.#pending.push(marker);
-    this.#waiter ??= newWaiter();
-    this.#schedule(true);
-    return this.#waiter.promise;
+    return this.#nextBatch(true);
   }
 
   #heartbeat(): void {
@@ -308,10 +313,13 @@ export class GroupCommitWriter implements JournalWriter {
       this.#spareJson = json;
       this.#jsonBytes = 0;
       const waiter = this.#waiter;
+      const heads = { sessions: this.#sessions, roles: this.#roles };
+      this.#sessions = [];
+      this.#roles = [];
       this.#pending = [];
       this.#waiter = null;
       try {
-        await this.#writeBatch(items, json);
+        await this.#writeBatch(items, json, heads);
         this.#trimBuffers(json);
         waiter?.resolve();
       } catch (err) {
@@ -340,6 +348,8 @@ export class GroupCommitWriter implements JournalWriter {
     this.#waiter?.reject(failure);
     this.#waiter = null;
     this.#pending = [];
+    this.#sessions = [];
+    this.#roles = [];
     this.#jsonBytes = 0;
     clearInterval(this.#timer);
     this.options.onFailure?.(failure);
@@ -347,8 +357,8 @@ export class GroupCommitWriter implements JournalWriter {
   }
 
   /** Encodes `items` (events as end offsets into `json`), synchronously, then writes and syncs them. */
-  async #writeBatch(items: readonly (number | Marker)[], json: Buffer): Promise<void> {
-    const { chunks, latestNote, size } = this.#encoder.encode(items, json, this.#handle !== null);
+  async #writeBatch(items: readonly (number | Marker)[], json: Buffer, heads: QueuedEventHeads): Promise<void> {
+    const { chunks, latestNote, size } = this.#encoder.encode(items, json, this.#handle !== null, heads);
     for (const chunk of chunks) {
       if (chunk.isNew) {
         await this.#handle?.close();

@@ -9,4 +9,6 @@ export interface JournalEntry {
   readonly line: number;
   /** The session or statement event, or null for the journal's own records (checkpoints, key rotation, recovery). */
   readonly event: TrailEvent | null;
+  /** Format 3: the record's session chain members (docs/journal-format.md §13), when it carries them. */
+  readonly chain?: { readonly sprev: string; readonly sn: number };
 }

@@ -95,7 +95,12 @@ function toEntry(text: string, segment: string, line: number): JournalEntry {
       { cause: err },
     );
   }
-  return { index: head.index, segment, line, event: record.event ?? null };
+  const event = record.event ?? null;
+  if (event === null || !('sn' in event)) return { index: head.index, segment, line, event };
+  // The session chain members (format 3) are the journal's, not the event's: they go beside it.
+  const { sprev, sn, ...rest } = event as TrailEvent & { sprev?: unknown; sn?: unknown };
+  const chain = typeof sprev === 'string' && typeof sn === 'number' ? { sprev, sn } : undefined;
+  return { index: head.index, segment, line, event: rest as TrailEvent, ...(chain === undefined ? {} : { chain }) };
 }
 
 function startSegment(segments: readonly string[], fromIndex: number, fromSegment: string | undefined): number {

@@ -27,6 +27,7 @@ import { parsePrunedLine } from './format/pruned-record.js';
 import { parseRecordEnvelope, RecordKind } from './format/record-line.js';
 import { parseSegmentName } from './format/segment-name.js';
 import { SessionsLeftOpenTracker, type SessionLeftOpen } from './sessions-left-open.js';
+import { type ChainLink, SessionChains, sessionChainFormat } from './format/session-chain.js';
 import { type RecordLocation, SegmentWalk, type WalkOwner } from './verify/segment-walk.js';
 
 /** The state of a journal's end, as the writer needs it. */
@@ -50,6 +51,8 @@ export interface ScannedJournal {
   readonly sessionsLeftOpen: readonly SessionLeftOpen[];
   /** The latest event time the journal holds, or null when it holds no event. */
   readonly lastEventTs: number | null;
+  /** The open sessions' chains (format 3 on; empty before): where the writer continues them. */
+  readonly sessionChains: Map<string, ChainLink>;
 }
 
 /** Lists segment file names in index order. */
@@ -96,6 +99,7 @@ export async function scanJournal(dir: string): Promise<ScannedJournal> {
     torn: scan.torn,
     sessionsLeftOpen: left.sessions,
     lastEventTs: left.lastEventTs,
+    sessionChains: scan.chains.open,
   };
 }
 
@@ -111,9 +115,15 @@ class ReopenScan implements WalkOwner {
   torn: ScannedJournal['torn'] = null;
   /** The sessions opened and not closed, followed record by record. */
   readonly sessions = new SessionsLeftOpenTracker();
+  /**
+   * The session chains (format 3 on). A record that breaks one is the verifier's to report: the
+   * writer continues each chain from the record the journal holds, so appending never adds a break.
+   */
+  readonly chains = new SessionChains();
 
-  event(bytes: Uint8Array, start: number, end: number): void {
+  event(bytes: Uint8Array, start: number, end: number, walk: SegmentWalk): void {
     this.sessions.event(bytes, start, end);
+    if (this.format >= sessionChainFormat) this.chains.event(bytes, start, end, walk.leaf);
   }
 
   segmentStarts(segment: string, first: number | null, walk: SegmentWalk): boolean {
@@ -142,10 +152,18 @@ class ReopenScan implements WalkOwner {
     const head = parseRecordEnvelope(text);
     if (head === null) throw new JournalError(JournalErrorCode.recordMalformed, 'record does not parse', where(at));
     if (head.index !== at.index || head.prev !== encodeBase64(walk.leaf)) brokenChain(head.index, at);
-    if (head.kind === RecordKind.pruned) return prunedLeaf(text, at);
+    if (head.kind === RecordKind.pruned) return this.pruned(text, at);
     if (head.kind === RecordKind.event) this.sessions.record(raw, 0, raw.length);
     else this.ownRecord(head.kind, text, at, walk.range);
     return null;
+  }
+
+  /** A pruned record's stored leaf, counted in its session's chain. */
+  private pruned(text: string, at: RecordLocation): Uint8Array {
+    const leaf = prunedLeaf(text, at);
+    const was = parsePrunedLine(text)?.was;
+    if (was !== undefined && this.format >= sessionChainFormat) this.chains.pruned(was.type, was.session, leaf);
+    return leaf;
   }
 
   unfinishedTail(bytes: Uint8Array, at: RecordLocation, isLast: boolean): void {

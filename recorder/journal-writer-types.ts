@@ -5,7 +5,7 @@ import type { TrailEvent } from './events.js';
 import type { JournalError } from './journal-error.js';
 import type { SessionLeftOpen } from './sessions-left-open.js';
 import type { SigningKey } from './signing-key.js';
-import type { LegalHold } from './format/hold-record.js';
+import type { HoldRelease, LegalHold } from './format/hold-record.js';
 import type { WitnessEndpoint, WitnessHooks, WitnessStats } from './witnessing/witness-client.js';
 
 /** How to open a writer: the journal section of the config (keyFile may be left out), and optionally the key to sign with. */
@@ -73,8 +73,8 @@ export interface JournalWriter {
   appendSerialized(json: string): Promise<void>;
   /** Resolves when everything appended so far is durable. */
   flush(): Promise<void>;
-  /** Appends a legal hold record (docs/journal-format.md §11); resolves when it is durable. */
-  appendHold(hold: LegalHold): Promise<void>;
+  /** Appends a legal hold record or its release (docs/journal-format.md §11); resolves when it is durable. */
+  appendHold(item: LegalHold | HoldRelease): Promise<void>;
   /** Appends a checkpoint now and resolves when it is durable and the latest-checkpoint file names it. */
   checkpoint(): Promise<void>;
   /** Hands over to `key` (same name): a key.rotated record signed by the current key, then a checkpoint signed by the new one. */

@@ -19,6 +19,7 @@ import { loadRetiredSigningKey, loadSigningKey, locateSigningKey } from './signi
 import { parseVerifierKey } from './format/note.js';
 import { RecordKind } from './format/record-line.js';
 import { segmentName } from './format/segment-name.js';
+import { sessionChainFormat } from './format/session-chain.js';
 import { RightEdgeTree } from './witnessing/right-edge-tree.js';
 import type { WitnessHooks } from './witnessing/witness-client.js';
 
@@ -26,9 +27,9 @@ export type { JournalWriter, JournalWriterOptions } from './journal-writer-types
 
 /**
  * The format new journals are written in (docs/journal-format.md §9): 2 adds the `cosignature` and
- * `witness.alarm` records. A journal keeps the format it started with.
+ * `witness.alarm` records, 3 the session chain (§13). A journal keeps the format it started with.
  */
-export const journalFormat = 2;
+export const journalFormat = sessionChainFormat;
 
 const silentLog: WitnessHooks['log'] = { info() {}, warn() {}, error() {} };
 
@@ -74,6 +75,8 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       segment,
       segmentBytes: last?.bytes ?? 0,
       sinceCheckpoint: scanned.sinceCheckpoint,
+      // A journal keeps its format: one written before format 3 gets no session chain.
+      chains: scanned.size === 0 || scanned.format >= sessionChainFormat ? scanned.sessionChains : null,
     };
     // The tree's right edge before anything is appended: the witness client proves from here on.
     const peaks = scanned.range.peaks();

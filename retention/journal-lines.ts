@@ -1,5 +1,5 @@
 /**
- * Every complete record line of a journal, in index order, with its kind and (for events and holds)
+ * Every complete record line of a journal, in index order, with its kind and (for events, holds and releases)
  * its parsed body: what prune needs to decide, read without verifying (that is `verify`'s job).
  */
 import { join } from 'node:path';
@@ -35,7 +35,8 @@ function parseLine(segment: string, text: string): JournalLine | null {
   const head = parseRecordEnvelope(text);
   if (head === null) return null;
   const base = { segment, index: head.index, kind: head.kind };
-  if (head.kind !== RecordKind.event && head.kind !== RecordKind.hold) return { ...base, event: null, body: null };
+  const withBody = head.kind === RecordKind.hold || head.kind === RecordKind.holdReleased;
+  if (head.kind !== RecordKind.event && !withBody) return { ...base, event: null, body: null };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -43,7 +44,7 @@ function parseLine(segment: string, text: string): JournalLine | null {
     return null;
   }
   if (typeof parsed !== 'object' || parsed === null) return null;
-  if (head.kind === RecordKind.hold) return { ...base, event: null, body: parsed as Record<string, unknown> };
+  if (withBody) return { ...base, event: null, body: parsed as Record<string, unknown> };
   const event = (parsed as { event?: unknown }).event;
   if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string')
     return null;

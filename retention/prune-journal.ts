@@ -15,12 +15,13 @@ import { createHash } from 'node:crypto';
 import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrailEvent } from '../recorder/events.js';
-import { parseHoldBody, type LegalHold } from '../recorder/format/hold-record.js';
+import type { LegalHold } from '../recorder/format/hold-record.js';
 import { prunedLine } from '../recorder/format/pruned-record.js';
 import { parseRecordEnvelope, RecordKind } from '../recorder/format/record-line.js';
 import { acquireJournalLock, type JournalLock } from '../recorder/journal-lock.js';
 import { listSegments } from '../recorder/journal-scan.js';
 import { fsyncDir } from '../recorder/segment-io.js';
+import { HoldLedger } from './hold-ledger.js';
 import { journalLines } from './journal-lines.js';
 import { holdCovers, readPendingHolds } from './legal-holds.js';
 import { RetentionError, RetentionErrorCode } from './retention-error.js';
@@ -106,9 +107,9 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Holds (recorded and pending) and, per session, its identity and when it closed. */
+/** Holds in force (recorded or pending, not released) and, per session, its identity and when it closed. */
 async function readFacts(dir: string): Promise<{ holds: LegalHold[]; sessions: Map<string, SessionFacts> }> {
-  const holds: LegalHold[] = (await readPendingHolds(dir)).map((p) => p.hold);
+  const ledger = new HoldLedger();
   const sessions = new Map<string, SessionFacts>();
   const facts = (id: string): SessionFacts => {
     let f = sessions.get(id);
@@ -119,9 +120,8 @@ async function readFacts(dir: string): Promise<{ holds: LegalHold[]; sessions: M
     return f;
   };
   for await (const line of journalLines(dir)) {
-    if (line.kind === RecordKind.hold && line.body !== null) {
-      const hold = parseHoldBody(line.body);
-      if (hold !== null) holds.push(hold);
+    if (line.body !== null) {
+      ledger.addLine(line);
       continue;
     }
     const event = line.event;
@@ -131,7 +131,8 @@ async function readFacts(dir: string): Promise<{ holds: LegalHold[]; sessions: M
     else if (event.type === 'statement.started') facts(event.session).user ??= event.user;
     else if (event.type === 'session.closed') facts(event.session).closedAt = event.ts;
   }
-  return { holds, sessions };
+  ledger.addPending(await readPendingHolds(dir));
+  return { holds: ledger.inForce, sessions };
 }
 
 type Counts = { pruned: number; held: number; keptOpen: number; inOpenSegment: number };

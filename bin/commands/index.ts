@@ -1,4 +1,5 @@
 import type { Command } from '../cli.js';
+import { bundleCommand } from './bundle.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
 import { holdCommand } from './hold.js';
@@ -23,6 +24,7 @@ export const commands: readonly Command[] = [
   keygenCommand,
   verifyCommand,
   proofCommand,
+  bundleCommand,
   witnessCommand,
   passwdCommand,
   sessionsCommand,

@@ -5,9 +5,11 @@ import { verifyJournalDir } from '../../recorder/verify-journal-dir.js';
 import type { Finding } from '../../recorder/verify/journal-finding.js';
 import type { JournalVerifyReport } from '../../recorder/verify/journal-verifier.js';
 import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
+import { verifyBundleFile } from './verify-bundle.js';
 
 const usage = `usage: pgtrail verify --journal DIR [--vkey VKEY] [--state FILE] [--witness WVKEY ... [--quorum N]
                       [--allow-unwitnessed-tail]] [--json] [--config F]
+       pgtrail verify --bundle FILE --vkey VKEY [--witness WVKEY ... --quorum N] [--json]
 
 Checks every record, the hash chain, the Merkle tree against every checkpoint, every signature and the
 continuity of segments. Exit 0: intact. Exit 1: findings (each names segment, line, offset, index).
@@ -29,6 +31,11 @@ Exit 2: usage or I/O error.
                   tree: records not yet witnessed could still be rewritten unnoticed
   --allow-unwitnessed-tail  with --quorum, records after the last witnessed tree do not fail the check
   --json          one JSON object per line: each finding ("kind":"finding"), then "kind":"summary"
+  --bundle FILE   check an evidence bundle (pgtrail bundle; docs/bundles.md) instead of a journal: its
+                  checkpoint signed by --vkey, every record's inclusion proof, the session chain (a
+                  record removed, reordered or edited is a finding), and with --quorum N that N of the
+                  --witness keys cosigned the checkpoint. A session open at bundle time is reported as
+                  complete up to its last record
 Not caught by verify alone: a journal cut back at one of its checkpoints; --state or witnesses catch it.
 `;
 
@@ -78,6 +85,7 @@ function summary(report: JournalVerifyReport) {
     prunedRecords: report.pruned.records,
     prunedRanges: report.pruned.ranges,
     holds: report.holds,
+    holdReleases: report.holdReleases,
   };
 }
 
@@ -106,12 +114,24 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     witness: { type: 'string', multiple: true },
     quorum: { type: 'string' },
     'allow-unwitnessed-tail': { type: 'boolean' },
+    bundle: { type: 'string' },
   });
   const witnessKeys = values.witness ?? [];
   if (values.quorum !== undefined && witnessKeys.length === 0) throw new UsageError('--quorum needs --witness keys');
   const quorum = values.quorum === undefined ? undefined : count('--quorum', values.quorum);
   if (quorum !== undefined && quorum > witnessKeys.length)
     throw new UsageError(`--quorum ${quorum} is more than the ${witnessKeys.length} --witness keys given`);
+  if (values.bundle !== undefined) {
+    if (values.journal !== undefined || values.state !== undefined)
+      throw new UsageError('--bundle takes no --journal or --state');
+    return verifyBundleFile(ctx, {
+      file: values.bundle,
+      vkeys: values.vkey ?? [],
+      witnessKeys,
+      quorum,
+      json: values.json === true,
+    });
+  }
   const dirs =
     values.journal !== undefined && values.journal.length > 0
       ? values.journal
@@ -182,7 +202,10 @@ function writeText(
     const shown = ranges.slice(0, 20).join(', ') + (ranges.length > 20 ? `, ... (${ranges.length} ranges)` : '');
     ctx.stdout.write(`pruned: ${report.pruned.records} records, leaf hashes kept (${shown})\n`);
   }
-  if (report.holds > 0) ctx.stdout.write(`legal holds: ${report.holds}\n`);
+  if (report.holds > 0)
+    ctx.stdout.write(
+      `legal holds: ${report.holds}${report.holdReleases > 0 ? `, ${report.holdReleases} released` : ''}\n`,
+    );
   if (report.unpinnedCheckpoints > 0)
     ctx.stdout.write(
       `${report.unpinnedCheckpoints} checkpoints signed by a key that was not pinned, before the hand-over to a pinned key; the pinned key's checkpoints vouch for them\n`,

@@ -79,3 +79,8 @@ export function errorResponse(error: BackendError): Buffer {
   const text = `S${error.severity}\0V${error.severity}\0C${error.sqlstate}\0M${error.message}\0\0`;
   return backendMessage(BackendCode.ErrorResponse, Buffer.from(text, 'utf8'));
 }
+
+/** ReadyForQuery: 'Z' Int32(5), Byte1 transaction status ('I' idle, 'T' in a block, 'E' in a failed block). */
+export function readyForQuery(status: 'I' | 'T' | 'E'): Buffer {
+  return backendMessage(BackendCode.ReadyForQuery, Buffer.from(status, 'latin1'));
+}

@@ -74,6 +74,7 @@ async function run(msgs: readonly Msg[], cuts: readonly number[], gateEvery: num
     serverMessage() {},
     serverDataPiece() {},
     cancelRequested() {},
+    batchRefused() {},
     sessionEnded() {},
     statementCount: 0,
   };
@@ -198,6 +199,103 @@ describe('ClientFrameReader with an observer', () => {
     const { bytes } = encode(sample);
     const cuts = Array.from({ length: bytes.length }, (_, i) => i);
     check(await run(sample, cuts, 1), sample);
+  });
+});
+
+const msg = (code: number, text = ''): Msg => ({ code, body: Buffer.from(text) });
+
+/**
+ * Feeds chunks through a reader whose observer refuses (rejects the gate of) every message whose body
+ * is 'refuse', as the forwarder does: refuseBatch, then resume. Returns what was forwarded, how
+ * many refused batches ended, and whether each refusal found its batch whole.
+ */
+async function runRefusing(chunks: readonly Buffer[]) {
+  const forwarded: Buffer[] = [];
+  const wholes: boolean[] = [];
+  let ends = 0;
+  const reader = new ClientFrameReader(
+    1 << 20,
+    observerOf((_code, body) => {
+      if (body.toString() !== 'refuse') return null;
+      const refused = Promise.reject(new Error('not recorded'));
+      refused.catch(() => undefined);
+      return refused;
+    }),
+    (b) => forwarded.push(Buffer.from(b)),
+  );
+  const settle = async (first: Promise<void> | null): Promise<boolean> => {
+    let gate = first;
+    while (gate !== null) {
+      try {
+        await gate;
+        gate = reader.resume();
+      } catch {
+        const whole = reader.refuseBatch(() => {
+          ends++;
+          return Promise.resolve();
+        });
+        wholes.push(whole);
+        if (!whole) return false;
+        gate = reader.resume();
+      }
+    }
+    return true;
+  };
+  for (const chunk of chunks) if (!(await settle(reader.push(chunk)))) break;
+  return { forwarded: Buffer.concat(forwarded), ends, wholes };
+}
+
+describe('ClientFrameReader refusing a batch', () => {
+  const { Sync, Parse, Bind, Describe, Execute, Query, Flush } = FrontendCode;
+
+  it('drops the refused extended batch from its first message to its Sync, and forwards what is before and after (split at every position)', async () => {
+    const before = [msg(Parse, 'a'), msg(Bind), msg(Execute, 'ok'), msg(Sync)];
+    const refused = [msg(Parse, 'b'), msg(Bind), msg(Describe, 'P'), msg(Execute, 'refuse'), msg(Flush)];
+    const rest = [msg(Bind, 'skipped'), msg(Execute, 'skipped'), msg(Sync)];
+    const after = [msg(Query, 'select 2'), msg(Parse, 'c'), msg(Sync)];
+    const bytes = encode([...before, ...refused, ...rest, ...after]).bytes;
+    const expected = Buffer.concat([encode(before).bytes, encode(after).bytes]);
+    // The batch is whole while its messages up to the refused one arrive in one read: a message
+    // complete in an earlier read has left by then.
+    const batchStart = encode(before).bytes.length;
+    const refusedEnd = batchStart + encode(refused.slice(0, 4)).bytes.length;
+    let whole = 0;
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      for (const second of [cut + 1, cut + 7]) {
+        const result = await runRefusing(chunksAt(bytes, [cut, second]));
+        const split = [cut, second].some((c) => c > batchStart && c < refusedEnd);
+        expect(result.wholes, `cuts ${cut}, ${second}`).toEqual([!split]);
+        if (split) {
+          expect(result.forwarded.subarray(0, batchStart).equals(encode(before).bytes)).toBe(true);
+          expect(result.forwarded.length).toBeLessThan(refusedEnd);
+          continue;
+        }
+        whole++;
+        expect(result.ends).toBe(1);
+        expect(result.forwarded.equals(expected), `cuts ${cut}, ${second}`).toBe(true);
+      }
+    }
+    expect(whole).toBeGreaterThan(bytes.length);
+  });
+
+  it('drops just the refused Query, whose batch it is, at every split position', async () => {
+    const stream = [msg(Query, 'select 1'), msg(Query, 'refuse'), msg(Query, 'select 3')];
+    const bytes = encode(stream).bytes;
+    const expected = encode([msg(Query, 'select 1'), msg(Query, 'select 3')]).bytes;
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const result = await runRefusing(chunksAt(bytes, [cut]));
+      expect(result.wholes).toEqual([true]);
+      expect(result.ends).toBe(1);
+      expect(result.forwarded.equals(expected), `cut ${cut}`).toBe(true);
+    }
+  });
+
+  it('says so, forwarding nothing more, when part of the batch already left', async () => {
+    const sent = encode([msg(Parse, 'a'), msg(Describe, 'S'), msg(Flush)]).bytes;
+    const later = encode([msg(Bind), msg(Execute, 'refuse'), msg(Sync)]).bytes;
+    const result = await runRefusing([sent, later]);
+    expect(result.wholes).toEqual([false]);
+    expect(result.forwarded.equals(sent)).toBe(true);
   });
 });
 

@@ -14,6 +14,12 @@
  *   stream: pieces go to `observer.clientCopyData` and are forwarded as they arrive.
  * A malformed header throws BackendError (08P01) before any byte of the offending chunk is forwarded;
  * a message the observer cannot decode throws its BackendError once the messages before it have left.
+ *
+ * When a gate rejects (the statement could not be recorded), `refuseBatch` drops the gated message
+ * together with the rest of its batch: the messages since the last Sync, Query or FunctionCall and,
+ * for the extended protocol, everything up to and including the next Sync, none of which is handed
+ * to the observer. That is only possible while no byte of the batch has left (the server has not
+ * seen it); the reader counts bytes forwarded and batch ends read, in stream offsets, to tell.
  */
 import type { TrafficObserver } from '../traffic-observer.js';
 import { BackendError, protocolViolation } from '../backend-error.js';
@@ -23,6 +29,10 @@ import { FrameHeader } from './frame-header.js';
 /** Frontend type bytes valid after startup; anything else is a protocol violation. */
 const VALID_CODE = new Uint8Array(256);
 for (const code of Object.values(FrontendCode)) VALID_CODE[code] = 1;
+
+/** Messages that end a batch: the server answers each with ReadyForQuery. */
+const ENDS_BATCH = new Uint8Array(256);
+for (const code of [FrontendCode.Sync, FrontendCode.Query, FrontendCode.FunctionCall]) ENDS_BATCH[code] = 1;
 
 /** Messages whose only content is the length word: a longer one is malformed. */
 const EMPTY_BODY = new Uint8Array(256);
@@ -48,12 +58,31 @@ export class ClientFrameReader {
   private heldPos = 0;
   /** Type byte of the last message whose header was read. */
   lastCode = 0;
+  /** Stream offsets (bytes from the start of forwarding): of the current chunk, and of everything forwarded. */
+  private chunkAt = 0;
+  private streamRead = 0;
+  private sent = 0;
+  /** Stream offset where the current batch begins: the end of the last batch end read and passed on. */
+  private batchAt = 0;
+  /** The gated message, when it ends a batch: its end offset, applied once it is let through. */
+  private gatedEndsBatchAt = -1;
+  /** Batches passed on to the server (Sync, Query and FunctionCall forwarded or about to be with their gate). */
+  batchesSent = 0;
+  /** After refuseBatch of an extended-protocol batch: messages are dropped up to and including Sync. */
+  private discarding = false;
+  /** Called when the refused batch has ended on the client's side; its promise gates what follows. */
+  private refusedBatchEnd: (() => Promise<void>) | null = null;
 
   constructor(
     private readonly maxMessageBytes: number,
     private readonly observer: TrafficObserver | null,
-    private readonly forward: (bytes: Buffer) => void,
+    private readonly sendUpstream: (bytes: Buffer) => void,
   ) {}
+
+  private forward(bytes: Buffer): void {
+    this.sent += bytes.length;
+    this.sendUpstream(bytes);
+  }
 
   /**
    * Takes the next chunk from the client. Returns null when it was handled in full, or a promise
@@ -64,15 +93,28 @@ export class ClientFrameReader {
       this.scan(chunk);
       return null;
     }
+    this.chunkAt = this.streamRead;
+    this.streamRead += chunk.length;
     return this.run(chunk, 0, this.observer);
   }
 
   /** Continues after the promise returned by push (or resume) has settled: forwards the held message and the rest. */
   resume(): Promise<void> | null {
+    const refusedEnd = this.refusedBatchEnd;
+    if (refusedEnd !== null && !this.discarding) {
+      // A refused Query or FunctionCall: its batch is over; what follows waits for the answer.
+      this.refusedBatchEnd = null;
+      return refusedEnd();
+    }
     const gated = this.gatedBytes;
     const chunk = this.heldChunk;
     this.gatedBytes = null;
     this.heldChunk = null;
+    if (this.gatedEndsBatchAt >= 0) {
+      this.batchAt = this.gatedEndsBatchAt;
+      this.batchesSent++;
+      this.gatedEndsBatchAt = -1;
+    }
     if (gated) this.forward(gated);
     if (!chunk || this.observer === null) return null;
     if (this.heldPos >= chunk.length) {
@@ -80,6 +122,30 @@ export class ClientFrameReader {
       return null;
     }
     return this.run(chunk, this.heldPos, this.observer, this.heldFrom);
+  }
+
+  /**
+   * The gate returned last rejected: drops the gated message and the rest of its batch (see the file
+   * comment), forwarding only the held messages of earlier batches. Returns false, forwarding nothing,
+   * when part of the batch has already left: the session must then end. `onBatchEnd` is called once
+   * the batch has ended on the client's side (at once for a Query, at the Sync for the extended
+   * protocol); `resume()` then returns its promise as the gate of what follows.
+   */
+  refuseBatch(onBatchEnd: () => Promise<void>): boolean {
+    const chunk = this.heldChunk;
+    if (chunk === null || this.sent > this.batchAt) return false;
+    // Held messages of earlier batches (complete, ending at batchAt) still go.
+    const keepTo = this.batchAt - this.chunkAt;
+    if (keepTo > this.heldFrom) this.forward(chunk.subarray(this.heldFrom, keepTo));
+    this.heldFrom = this.heldPos;
+    this.gatedBytes = null;
+    // Offsets as if the dropped bytes had left: what follows is a new batch, or the refused one's rest.
+    this.sent = this.chunkAt + this.heldPos;
+    this.discarding = this.gatedEndsBatchAt < 0;
+    if (!this.discarding) this.batchAt = this.sent;
+    this.gatedEndsBatchAt = -1;
+    this.refusedBatchEnd = onBatchEnd;
+    return true;
   }
 
   /** True between messages: nothing of a message has been seen without its end. */
@@ -150,6 +216,15 @@ export class ClientFrameReader {
   private run(chunk: Buffer, from: number, observer: TrafficObserver, forwardFrom = from): Promise<void> | null {
     const n = chunk.length;
     let pos = from;
+    if (this.discarding) {
+      pos = this.discard(chunk, pos);
+      this.sent = this.chunkAt + pos;
+      if (this.discarding) return null;
+      this.batchAt = this.sent;
+      const onBatchEnd = this.refusedBatchEnd as () => Promise<void>;
+      this.refusedBatchEnd = null;
+      return this.hold(null, chunk, pos, onBatchEnd());
+    }
     while (pos < n) {
       if (this.assembly !== null) {
         const take = Math.min(this.assembly.length - this.assemblyHave, n - pos);
@@ -217,8 +292,10 @@ export class ClientFrameReader {
           this.heldChunk = chunk;
           this.heldFrom = forwardFrom;
           this.heldPos = end;
+          this.gatedEndsBatchAt = ENDS_BATCH[code] === 1 ? this.chunkAt + end : -1;
           return gate;
         }
+        if (ENDS_BATCH[code] === 1) this.endBatch(this.chunkAt + end);
         continue;
       }
       // The message continues in later chunks: assemble it.
@@ -243,13 +320,48 @@ export class ClientFrameReader {
     this.assembly = null;
     this.remaining = 0;
     this.head.have = 0;
-    const gate = observer.clientMessage(whole[0] as number, whole.subarray(HEADER_BYTES));
-    if (gate) return this.hold(whole, chunk, pos, gate);
+    const code = whole[0] as number;
+    const gate = observer.clientMessage(code, whole.subarray(HEADER_BYTES));
+    if (gate) {
+      this.gatedEndsBatchAt = ENDS_BATCH[code] === 1 ? this.chunkAt + pos : -1;
+      return this.hold(whole, chunk, pos, gate);
+    }
     this.forward(whole);
+    if (ENDS_BATCH[code] === 1) this.endBatch(this.chunkAt + pos);
     return null;
   }
 
-  private hold(gated: Buffer, chunk: Buffer, pos: number, gate: Promise<void>): Promise<void> {
+  /** A batch end was read and passed on at stream offset `at`: the next batch begins there. */
+  private endBatch(at: number): void {
+    this.batchAt = at;
+    this.batchesSent++;
+  }
+
+  /**
+   * Drops messages of a refused batch from `pos`, headers checked, bodies skipped across chunks,
+   * up to and including a Sync (which ends discarding). Returns where reading stopped.
+   */
+  private discard(chunk: Buffer, pos: number): number {
+    const n = chunk.length;
+    while (pos < n) {
+      if (this.remaining > 0) {
+        const skip = Math.min(this.remaining, n - pos);
+        pos += skip;
+        this.remaining -= skip;
+        continue;
+      }
+      pos = this.readHeader(chunk, pos);
+      if (this.head.have < HEADER_BYTES) return pos;
+      this.head.have = 0;
+      if (this.lastCode === FrontendCode.Sync) {
+        this.discarding = false;
+        return pos;
+      }
+    }
+    return pos;
+  }
+
+  private hold(gated: Buffer | null, chunk: Buffer, pos: number, gate: Promise<void>): Promise<void> {
     this.gatedBytes = gated;
     this.heldChunk = chunk;
     this.heldFrom = pos;

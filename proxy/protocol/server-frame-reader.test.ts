@@ -44,6 +44,7 @@ function observe(bytes: Buffer, cuts: readonly number[]) {
       }
     },
     cancelRequested: () => {},
+    batchRefused: () => {},
     sessionEnded: () => {},
     statementCount: 0,
   };

@@ -25,6 +25,10 @@ export class ServerFrameReader {
   private assemblyHave = 0;
   /** Type byte of the last message whose header was read. */
   lastCode = 0;
+  /** ReadyForQuery messages read so far. */
+  readies = 0;
+  /** The transaction status byte of the last ReadyForQuery ('I', 'T' or 'E'; 0 before one), read with an observer. */
+  readyStatus = 0;
 
   constructor(
     private readonly maxMessageBytes: number,
@@ -56,6 +60,7 @@ export class ServerFrameReader {
         const body = this.assembly;
         this.assembly = null;
         this.remaining = 0;
+        if (this.lastCode === BackendCode.ReadyForQuery) this.readyStatus = body[0] ?? 0;
         observer?.serverMessage(this.lastCode, body);
         continue;
       }
@@ -83,6 +88,7 @@ export class ServerFrameReader {
         if (this.remaining === 0) observer.serverDataPiece(code, EMPTY, true, true);
         else this.firstPiece = true;
       } else if (n - pos >= this.remaining) {
+        if (code === BackendCode.ReadyForQuery) this.readyStatus = chunk[pos] ?? 0;
         observer.serverMessage(code, chunk.subarray(pos, pos + this.remaining));
         pos += this.remaining;
         this.remaining = 0;
@@ -102,6 +108,7 @@ export class ServerFrameReader {
       throw upstreamProtocolViolation(`server sent a message of invalid length ${length}`);
     }
     this.lastCode = this.head.code;
+    if (this.lastCode === BackendCode.ReadyForQuery) this.readies++;
     this.remaining = length - 4;
     return pos;
   }

@@ -53,6 +53,8 @@ export interface ObserverState {
   readonly queue: PendingMessage[];
   /** Statements with an outcome, waiting for ReadyForQuery. */
   awaitingReady: StatementRun[];
+  /** Statements whose record the sink refused: not forwarded, finished by batchRefused or the session's end. */
+  notRecorded: StatementRun[];
   /** Statements whose Execute hit its row limit (PortalSuspended): a later Execute continues them. */
   readonly suspended: Set<StatementRun>;
   /** After an error in the extended protocol the server ignores everything until Sync. */
@@ -85,6 +87,7 @@ export function newObserverState(session: ObservedSession, options: StatementObs
     roles: new RoleTracker(session.role),
     queue: [],
     awaitingReady: [],
+    notRecorded: [],
     suspended: new Set(),
     skipping: false,
     deferredUndos: [],

@@ -1,7 +1,7 @@
 import { emit, emitRoleChanged, type ObserverState } from './observer-state.js';
 import type { PendingMessage } from './pending-message.js';
 import { recordRefused } from './refused-statement.js';
-import type { StatementRun } from './statement-run.js';
+import type { RecordedError, StatementRun } from './statement-run.js';
 
 /**
  * ReadyForQuery: everything the server answered before it is done. Statements waiting for it are
@@ -44,8 +44,35 @@ export function observeReadyForQuery(s: ObserverState, status: 'I' | 'T' | 'E' |
   if (status !== null && s.roles.readyForQuery(status)) emitRoleChanged(s, s.lastStatement);
 }
 
+/**
+ * The session refused the client's current batch because a statement of it could not be recorded:
+ * the statements refused carry `error`, not executed. With a status the session answered the batch
+ * itself (ErrorResponse, then ReadyForQuery with that status) and goes on: no message of the batch
+ * reached the server, so what it named is given back and the batch counts as answered. Without one
+ * the session ends, and the rest is finished with it.
+ */
+export function refuseBatch(s: ObserverState, error: RecordedError, status: 'I' | 'T' | 'E' | null): void {
+  const now = s.options.clock();
+  const runs = s.notRecorded;
+  s.notRecorded = [];
+  for (const run of runs) {
+    run.refuse(error, run.sentAt);
+    emit(s, run.finish(now, status));
+  }
+  if (status === null) return;
+  for (let last = s.queue.at(-1); last !== undefined && !answeredByReadyForQuery(last); last = s.queue.at(-1)) {
+    s.queue.pop();
+    if (last.kind === 'parse' || last.kind === 'bind' || last.kind === 'close') last.undo();
+  }
+  s.readiesSeen = s.batchesSent;
+}
+
 /** The session ended: every statement still open is finished with what it has, without a transaction status. */
 export function finishOpenStatements(s: ObserverState): void {
+  if (s.notRecorded.length > 0) {
+    s.awaitingReady.push(...s.notRecorded);
+    s.notRecorded = [];
+  }
   if (s.refused !== null) {
     s.awaitingReady.push(recordRefused(s, s.refused));
     s.refused = null;

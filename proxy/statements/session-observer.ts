@@ -6,7 +6,7 @@ import { emit, newObserverState, type ObserverState, type StatementObserverOptio
 import { observeClientMessage } from './observe-client-message.js';
 import { observeServerMessage } from './observe-server-message.js';
 import { currentRun } from './pending-message.js';
-import { finishOpenStatements } from './ready-for-query.js';
+import { finishOpenStatements, refuseBatch } from './ready-for-query.js';
 
 export type { StatementObserverOptions } from './observer-state.js';
 
@@ -82,6 +82,14 @@ export class SessionObserver implements TrafficObserver {
       statement: running,
       client,
     });
+  }
+
+  batchRefused(error: { readonly code: string; readonly message: string }, status: 'I' | 'T' | 'E' | null): void {
+    try {
+      refuseBatch(this.state, error, status);
+    } catch (err) {
+      this.state.options.onInternalError?.(err);
+    }
   }
 
   sessionEnded(_reason: CloseReason): void {

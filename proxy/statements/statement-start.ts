@@ -50,7 +50,8 @@ export function startStatement(
 
 /**
  * The statement leaves pgtrail once its record is durable: its duration starts then. If the record
- * cannot be made durable the session does not forward the message, so the server never answers it.
+ * cannot be made durable the session does not forward the message, so the server never answers it:
+ * the statement waits in notRecorded for the session to say how it refused it (batchRefused).
  */
 export function watchDurable(
   s: ObserverState,
@@ -69,7 +70,7 @@ export function watchDurable(
       for (const run of runs) {
         if (run.isComplete) continue;
         run.skip();
-        s.awaitingReady.push(run);
+        s.notRecorded.push(run);
       }
     },
   );

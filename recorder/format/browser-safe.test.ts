@@ -27,6 +27,11 @@ test.each(browserSafe)(
   },
 );
 
+// The bundle check (verify --bundle) is one of the modules checked above: the viewer runs it as it is.
+test('the evidence-bundle check is a browser-safe module of recorder/verify/', async () => {
+  expect(await readdir(join(recorderDir, 'verify'))).toContain('bundle-check.ts');
+});
+
 // "No loops, nothing pointing back up" (STYLE.md), type-only imports included: a loop would mean two
 // files that can only be read together.
 test('recorder/format/ and recorder/verify/ import each other without a loop', async () => {

@@ -29,6 +29,8 @@ export const RecordKind = {
   pruned: 'pruned',
   /** A legal hold: records it covers are never pruned (hold-record.ts). */
   hold: 'hold',
+  /** The release of a legal hold, named by its id (hold-record.ts). */
+  holdReleased: 'hold.released',
 } as const;
 
 /** One of RecordKind's values. */

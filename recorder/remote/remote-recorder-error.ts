@@ -45,6 +45,8 @@ export class RemoteRecorderError extends Error {
   override readonly name = 'RemoteRecorderError';
   /** The SQLSTATE a client gets when this refuses its statement. */
   readonly sqlstate: string;
+  /** True when the condition passes by itself (the recorder comes back): the session goes on. */
+  readonly transient: boolean;
 
   constructor(
     readonly code: RemoteRecorderErrorCode,
@@ -53,5 +55,6 @@ export class RemoteRecorderError extends Error {
   ) {
     super(message, options);
     this.sqlstate = sqlstateOf[code];
+    this.transient = code === RemoteRecorderErrorCode.unreachable || code === RemoteRecorderErrorCode.spoolFull;
   }
 }

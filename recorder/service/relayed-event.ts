@@ -6,7 +6,8 @@
  *
  * The proxy's bytes are kept as sent (no re-serialisation: that is the service's hot path), so they
  * are checked strictly first: valid UTF-8, one JSON object, no raw line break (a record is one
- * line), a known event type, a timestamp and a session, no `relay` of its own and, when the event
+ * line), a known event type, a timestamp and a session, no `relay` or session chain members
+ * (`sprev`, `sn`) of its own and, when the event
  * names an instance, the connection's own.
  */
 import { isUtf8 } from 'node:buffer';
@@ -48,6 +49,8 @@ export function relayedEventLine(bytes: Buffer, instance: string, seq: number): 
     throw malformed('an event has no session');
   }
   if ('relay' in event) throw malformed('an event carries its own relay member');
+  // The session chain members are the writer's to add (docs/journal-format.md §13).
+  if ('sprev' in event || 'sn' in event) throw malformed('an event carries session chain members');
   if ('instance' in event && event.instance !== instance) {
     throw malformed('an event names another instance than its connection');
   }

@@ -41,6 +41,8 @@ export const FindingCode = {
   cosignatureInvalid: 'JOURNAL_COSIGNATURE_INVALID',
   /** The writer recorded that a witness holds a tree this journal does not extend (docs/witnesses.md). */
   witnessAlarm: 'JOURNAL_WITNESS_ALARM',
+  /** Format 3: an event record's session chain members (sprev, sn) are not what its session's records make them. */
+  sessionChainBroken: 'JOURNAL_SESSION_CHAIN_BROKEN',
 } as const;
 
 /** One of FindingCode's values. */

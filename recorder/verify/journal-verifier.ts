@@ -90,6 +90,8 @@ export interface JournalVerifyReport {
   readonly pruned: { readonly records: number; readonly ranges: readonly PrunedRange[] };
   /** Legal hold records. */
   readonly holds: number;
+  /** Releases of legal holds (`hold.released` records). */
+  readonly holdReleases: number;
   /** Records after the last checkpoint: present, chained, but not yet signed. */
   readonly unsealedRecords: number;
   /** Bytes of a record being written when the journal was read (writerActive only). */
@@ -190,6 +192,7 @@ function finalReport(
     lastCheckpoint: sealed,
     pruned: { records: s.prunedRecords, ranges: s.prunedRanges },
     holds: s.holds,
+    holdReleases: s.releasedHoldIds.size,
     unsealedRecords: sealed === null ? records : records - sealed.size - 1,
     inProgressBytes: s.inProgressBytes,
     witnessing,

@@ -15,7 +15,7 @@ import type { RecordLocation } from './segment-walk.js';
 import type { VerifierState } from './verifier-state.js';
 import { checkCosignatureRecord, checkWitnessAlarm, noteCheckpointForWitnessing } from './witness-record-checks.js';
 import { VerifyError, VerifyErrorCode } from './verify-error.js';
-import { parseHoldBody } from '../format/hold-record.js';
+import { parseHoldBody, parseHoldReleaseBody } from '../format/hold-record.js';
 
 /** Checks a parsed record of any kind at its place; `tree` holds the records before it. */
 export function checkOwnRecord(
@@ -47,15 +47,33 @@ export function checkOwnRecord(
     case RecordKind.witnessAlarm:
       checkWitnessAlarm(s, record.body, at);
       return;
-    case RecordKind.hold:
-      if (parseHoldBody(record.body) === null)
-        s.report(FindingCode.recordMalformed, 'hold record has no valid id, time and scope', at);
-      else s.holds++;
+    case RecordKind.hold: {
+      const hold = parseHoldBody(record.body);
+      if (hold === null) s.report(FindingCode.recordMalformed, 'hold record has no valid id, time and scope', at);
+      else {
+        s.holds++;
+        s.holdIds.add(hold.id);
+      }
+      return;
+    }
+    case RecordKind.holdReleased:
+      checkHoldReleased(s, record.body, at);
       return;
     case RecordKind.pruned:
       // Checked by the verifier state before this (its stored leaf replaces the line's hash).
       return;
   }
+}
+
+/** A release names a hold recorded before it, and releases it once (docs/journal-format.md §11). */
+function checkHoldReleased(s: VerifierState, body: Readonly<Record<string, unknown>>, at: RecordLocation): void {
+  const release = parseHoldReleaseBody(body);
+  if (release === null) s.report(FindingCode.recordMalformed, 'hold.released record has no valid hold id and time', at);
+  else if (!s.holdIds.has(release.hold))
+    s.report(FindingCode.recordMalformed, 'hold.released names no hold recorded before it', at);
+  else if (s.releasedHoldIds.has(release.hold))
+    s.report(FindingCode.recordMalformed, 'hold.released releases a hold released before', at);
+  else s.releasedHoldIds.add(release.hold);
 }
 
 function checkJournalStarted(s: VerifierState, body: Readonly<Record<string, unknown>>, at: RecordLocation): void {

@@ -49,10 +49,11 @@ export interface WalkOwner {
   /** A segment's bytes after its last newline (an unfinished record), with where it starts. */
   unfinishedTail(bytes: Uint8Array, at: RecordLocation, isLast: boolean, walk: SegmentWalk): void;
   /**
-   * An event record in its place, read by its bytes: its event object is bytes[start:end]. Optional:
-   * the writer's reopen scan follows sessions with it (sessions-left-open.ts); the verifier does not.
+   * An event record in its place, read by its bytes: its event object is bytes[start:end], the
+   * line starts at `lineStart`, and walk.leaf is its leaf hash. Optional: the reopen scan follows
+   * sessions with it (sessions-left-open.ts), the scan and the verifier the session chains.
    */
-  event?(bytes: Uint8Array, start: number, end: number): void;
+  event?(bytes: Uint8Array, start: number, end: number, walk: SegmentWalk, lineStart: number): void;
 }
 
 // Characters of a hash's base64 (`prev`), which are also the bytes of its ASCII spelling.
@@ -157,6 +158,7 @@ export class SegmentWalk {
       this.line++;
       this.keepRoot();
       let storedLeaf: Uint8Array | null = null;
+      let eventEnd = -1;
       if (this.isUtf8(bytes.subarray(start, end)) && envelope.read(bytes, start, end)) {
         let chained = true;
         for (let i = 0; i < base64Length; i++) if (bytes[envelope.prevStart + i] !== prevBase64[i]) chained = false;
@@ -164,13 +166,14 @@ export class SegmentWalk {
           this.owner.eventOutOfPlace(envelope.index, chained, this.locate(start), this);
         else {
           this.lastDelta = 0;
-          this.owner.event?.(bytes, envelope.eventStart, end - 1);
+          eventEnd = end - 1;
         }
       } else {
         storedLeaf = this.owner.textRecord(bytes.subarray(start, end), this.locate(start), this);
       }
       if (storedLeaf === null) leafHashInto(this.sha256Into, bytes, start, end, this.leaf);
       else this.leaf.set(storedLeaf);
+      if (eventEnd >= 0) this.owner.event?.(bytes, envelope.eventStart, eventEnd, this, start);
       this.range.appendLeafHash(this.leaf);
       encodeBase64Into(this.leaf, prevBase64, 0);
       this.prevSegment = this.segment;

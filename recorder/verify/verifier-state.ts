@@ -7,6 +7,7 @@
  */
 import type { NoteVerifierKey } from '../format/note.js';
 import type { Sha256 } from '../format/sha256.js';
+import { SessionChains } from '../format/session-chain.js';
 import type { FindingCode, Finding } from './journal-finding.js';
 import type { WitnessTally } from './witness-tally.js';
 import type { RecordLocation } from './segment-walk.js';
@@ -36,6 +37,9 @@ export class VerifierState {
   readonly prunedRanges: { segment: string; first: number; last: number }[] = [];
   /** Legal hold records. */
   holds = 0;
+  /** Ids of the hold records seen so far, and of those released (a release must name one of them, once). */
+  readonly holdIds = new Set<string>();
+  readonly releasedHoldIds = new Set<string>();
   /**
    * Where journal.started named a key that is not pinned: trusted only until a checkpoint signed by
    * a pinned key (after a hand-over) vouches for everything before it; still set at the end, it is
@@ -54,6 +58,8 @@ export class VerifierState {
   witnessAlarms = 0;
   /** Records other than checkpoints and cosignatures before each checkpoint, by its size. */
   readonly contentBefore = new Map<number, number>();
+  /** The open sessions' chains (format 3 on; docs/journal-format.md §13). */
+  readonly chains = new SessionChains();
 
   constructor(
     readonly sha256: Sha256,

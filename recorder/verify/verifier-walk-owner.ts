@@ -8,6 +8,7 @@ import { decodeBase64, encodeBase64 } from '../format/base64.js';
 import { hashSize } from '../format/merkle.js';
 import { parsePrunedLine } from '../format/pruned-record.js';
 import { parseRecordLine, RecordKind } from '../format/record-line.js';
+import { sessionChainFormat } from '../format/session-chain.js';
 import { FindingCode } from './journal-finding.js';
 import { checkOwnRecord } from './own-record-checks.js';
 import type { RecordLocation, SegmentWalk, WalkOwner } from './segment-walk.js';
@@ -40,6 +41,19 @@ export class VerifierWalkOwner implements WalkOwner {
       );
     }
     return true;
+  }
+
+  /**
+   * An event record in its place: its session chain members (format 3 on) checked. Only while the
+   * journal has no other finding: an edited record already breaks the hash chain, and what it does
+   * to its session's later records (anywhere after it) is a consequence, not another finding.
+   */
+  event(bytes: Uint8Array, start: number, end: number, walk: SegmentWalk, lineStart: number): void {
+    const s = this.s;
+    if (s.format < sessionChainFormat) return;
+    const problem = s.chains.event(bytes, start, end, walk.leaf);
+    if (problem !== null && s.findings.length === 0 && s.omitted === 0)
+      s.report(FindingCode.sessionChainBroken, problem, walk.locate(lineStart));
   }
 
   /** An event whose index or prev the byte reader found out of place. */
@@ -79,6 +93,7 @@ export class VerifierWalkOwner implements WalkOwner {
       return null;
     }
     this.s.prunedRecords++;
+    if (this.s.format >= sessionChainFormat) this.s.chains.pruned(pruned!.was.type, pruned!.was.session, stored);
     const last = this.s.prunedRanges.at(-1);
     if (last !== undefined && last.segment === at.segment && last.last === at.index - 1) last.last = at.index;
     else this.s.prunedRanges.push({ segment: at.segment, first: at.index, last: at.index });

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Config } from '../../config/config.js';
 import { defaultConfig } from '../../config/defaults.js';
 import type { PostgresInfo } from '../../embedded/postgres-server.js';
 import { createStatementObserver, systemClock } from '../../proxy/statements/statement-observer.js';
@@ -21,18 +22,22 @@ export interface RecordingProxy {
   remove(): void;
 }
 
+/** Witnesses for a journal whose verifier key is `vkey` (started once the key exists, before the writer). */
+export type WitnessesFor = (vkey: string) => Promise<Config['journal']['witnesses']>;
+
 /** Starts a proxy in front of `pg` recording into a fresh journal (batched, captureRows rows captured). */
 export async function startRecordingProxy(
   pg: PostgresInfo,
-  options: { readonly captureRows?: number } = {},
+  options: { readonly captureRows?: number; readonly witnesses?: WitnessesFor } = {},
 ): Promise<RecordingProxy> {
   const journal = mkdtempSync(join(tmpdir(), 'pgtrail-journal-'));
-  await ensureSigningKey(journal);
+  const vkey = await ensureSigningKey(journal);
   const writer = await openJournalWriter({
     ...defaultConfig.journal,
     dir: journal,
     durability: 'batched',
     batchWindowMs: 5,
+    witnesses: options.witnesses ? await options.witnesses(vkey) : [],
   });
   const observe = createStatementObserver({
     recording: { ...defaultConfig.recording, captureRows: options.captureRows ?? 0 },

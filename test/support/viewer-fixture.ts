@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { PostgresInfo } from '../../embedded/postgres-server.js';
 import type { JwtVerifier } from '../../proxy/identity/jwt-verifier.js';
 import { startViewer, type RunningViewer } from '../../web/server/viewer-server.js';
-import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
+import { startRecordingProxy, type RecordingProxy, type WitnessesFor } from './recording-proxy.js';
 
 /** The proxy, its journal, and the viewer writing its viewings through the same writer. */
 export interface ViewerFixture {
@@ -19,9 +19,12 @@ export interface ViewerFixture {
 /** Starts a recording proxy in front of `pg` and the viewer over its journal on a free port. */
 export async function startViewerFixture(
   pg: PostgresInfo,
-  options: { readonly jwt?: JwtVerifier; readonly sessionTtlMs?: number } = {},
+  options: { readonly jwt?: JwtVerifier; readonly sessionTtlMs?: number; readonly witnesses?: WitnessesFor } = {},
 ): Promise<ViewerFixture> {
-  const rec = await startRecordingProxy(pg, { captureRows: 3 });
+  const rec = await startRecordingProxy(pg, {
+    captureRows: 3,
+    ...(options.witnesses !== undefined && { witnesses: options.witnesses }),
+  });
   const viewer = await startViewer({
     journalDir: rec.journal,
     host: '127.0.0.1',

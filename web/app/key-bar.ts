@@ -1,7 +1,36 @@
-/** The bar that says which verifier keys this browser trusts, and lets the reviewer pin one. */
+/** The bar that says which verifier and witness keys this browser trusts, and lets the reviewer pin them. */
 import { api } from './api.js';
 import { button, h, replace } from './dom.js';
-import { pinKey, pinnedKeys, unpinAll } from './pinned-keys.js';
+import { pinKey, pinnedKeys, pinnedWitnesses, pinWitness, unpinAll } from './pinned-keys.js';
+
+/** The witness keys pinned, and a field to pin another. */
+function witnessRow(onPinned: () => void): HTMLElement {
+  const witnesses = pinnedWitnesses();
+  const input = h('input', {
+    type: 'text',
+    placeholder: 'witness vkey (pgtrail witness prints it)',
+    'aria-label': 'witness key',
+    'data-testid': 'witness-input',
+  });
+  const message = h('span', { class: 'error-message' });
+  return h(
+    'div',
+    { class: 'witness-row' },
+    h('span', { class: 'key-label' }, witnesses.length > 0 ? 'Witnesses' : 'No witness keys pinned'),
+    witnesses.length > 0 && h('code', { class: 'vkey', 'data-testid': 'witness-keys' }, witnesses.join(', ')),
+    input,
+    button(
+      'Pin witness',
+      () => {
+        const error = pinWitness(input.value);
+        if (error !== null) message.textContent = error;
+        else onPinned();
+      },
+      { 'data-testid': 'pin-witness' },
+    ),
+    message,
+  );
+}
 
 /** The key bar; `onChange` runs after the pinned keys change. */
 export function keyBar(onChange: () => void): HTMLElement {
@@ -13,7 +42,8 @@ export function keyBar(onChange: () => void): HTMLElement {
         bar,
         h('span', { class: 'key-label' }, 'Verifying against pinned key'),
         h('code', { class: 'vkey' }, keys.join(', ')),
-        button('Unpin', () => (unpinAll(), draw(), onChange()), { class: 'link' }),
+        button('Unpin all', () => (unpinAll(), draw(), onChange()), { class: 'link' }),
+        witnessRow(() => (draw(), onChange())),
       );
       return;
     }

@@ -8,14 +8,45 @@ import { api } from './api.js';
 import { button, formatTime, h, replace } from './dom.js';
 import { listen } from './live-connection.js';
 import { keyBar } from './key-bar.js';
-import { pinnedKeys } from './pinned-keys.js';
+import { pinnedKeys, pinnedWitnesses } from './pinned-keys.js';
 import { SessionModel, type RecordLine, type TimelineItem } from './session-model.js';
 import { itemCard } from './timeline-view.js';
 import { markRecords, type Mark, type ProofSet } from './verify-records.js';
+import { checkWitnesses, type WitnessCheck, type WitnessedSet, type WitnessMark } from './verify-witnesses.js';
 
 interface SessionPage {
   readonly records: readonly RecordLine[];
   readonly next: number | null;
+}
+
+/** The proofs the server sends: against the latest checkpoint, and against the latest cosigned one. */
+interface ProofAnswer extends ProofSet {
+  readonly witnessed: WitnessedSet | null;
+}
+
+/** The cosigned checkpoint as this page checked it: each pinned witness, cosigned or not. */
+function cosignersPanel(check: WitnessCheck | null): HTMLElement | null {
+  if (check === null) return null;
+  const head =
+    check.treeSize === null
+      ? `Witnesses: ${check.problem ?? 'nothing cosigned yet'}`
+      : `Checkpoint of ${check.treeSize} records, cosignatures checked in this browser:`;
+  return h(
+    'div',
+    { class: 'cosigners', 'data-testid': 'cosigners' },
+    h('span', { class: 'key-label' }, head),
+    ...check.cosigners.map((c) =>
+      h(
+        'span',
+        { class: `cosigner cosigner-${c.state}`, 'data-testid': 'cosigner' },
+        c.state === 'cosigned'
+          ? `✓ ${c.name} cosigned ${formatTime(new Date((c.time ?? 0) * 1000).toISOString())}`
+          : c.state === 'failed'
+            ? `✗ ${c.name}: cosignature does not verify`
+            : `${c.name}: no cosignature`,
+      ),
+    ),
+  );
 }
 
 /** Most records named in one proof request (the server's limit). */
@@ -73,7 +104,11 @@ function heading(model: SessionModel): HTMLElement {
 export async function showSession(root: HTMLElement, session: string): Promise<void> {
   const model = new SessionModel(session);
   const marks = new Map<number, Mark>();
+  // Null while no witness key is pinned: the page then says nothing about witnesses.
+  let witness: Map<number, WitnessMark> | null = null;
+  let cosigned: WitnessCheck | null = null;
   const head = h('div', {});
+  const cosigners = h('div', {});
   const timeline = h('div', { class: 'timeline', 'data-testid': 'timeline' });
   const status = h('span', { class: 'player-status' });
   let shown: number | null = null; // null: everything; else how many items the player has shown
@@ -82,8 +117,9 @@ export async function showSession(root: HTMLElement, session: string): Promise<v
   const start = () => model.opened?.ts ?? (model.items[0] ? itemTs(model.items[0]) : 0);
   const render = () => {
     replace(head, heading(model));
+    replace(cosigners, cosignersPanel(cosigned));
     const items = shown === null ? model.items : model.items.slice(0, shown);
-    replace(timeline, ...items.map((item) => itemCard(item, start(), marks)));
+    replace(timeline, ...items.map((item) => itemCard(item, start(), marks, witness)));
     if (items.length === 0) timeline.append(h('p', { class: 'empty' }, 'No statements yet.'));
     status.textContent = shown === null ? `${model.items.length} entries` : `${shown} of ${model.items.length}`;
   };
@@ -133,19 +169,33 @@ export async function showSession(root: HTMLElement, session: string): Promise<v
 
   const verify = async (seqs: readonly number[]) => {
     const pinned = pinnedKeys();
+    const witnessKeys = pinnedWitnesses();
+    if (witnessKeys.length === 0) {
+      witness = null;
+      cosigned = null;
+    } else witness ??= new Map();
     for (let i = 0; i < seqs.length; i += proofChunk) {
       const chunk = seqs.slice(i, i + proofChunk);
-      const set = await api<ProofSet>(`/api/proofs?seq=${chunk.join(',')}`);
+      const set = await api<ProofAnswer>(`/api/proofs?seq=${chunk.join(',')}`);
       const lines = new Map(chunk.map((s) => [s, model.lines.get(s) ?? '']));
       for (const [seq, mark] of markRecords(lines, set, pinned)) marks.set(seq, mark);
+      if (witness !== null) {
+        cosigned = checkWitnesses(lines, set.witnessed, pinned, witnessKeys);
+        for (const [seq, mark] of cosigned.marks) witness.set(seq, mark);
+      }
     }
   };
-  const pending = () => [...model.lines.keys()].filter((s) => marks.get(s)?.state !== 'verified');
+  // Records to check again when a checkpoint or cosignature arrives.
+  const pending = () =>
+    [...model.lines.keys()].filter(
+      (s) => marks.get(s)?.state !== 'verified' || (witness !== null && witness.get(s)?.state !== 'witnessed'),
+    );
 
   replace(
     root,
     keyBar(() => void verify([...model.lines.keys()]).then(render)),
     head,
+    cosigners,
     controls,
     timeline,
   );

@@ -4,6 +4,7 @@ import { button, formatDuration, h, type Child } from './dom.js';
 import { highlightSql } from './sql-highlight.js';
 import type { StatementItem, TimelineItem } from './session-model.js';
 import type { Mark } from './verify-records.js';
+import type { WitnessMark } from './verify-witnesses.js';
 
 /** SQL longer than this many lines or characters is folded until asked for. */
 const foldLines = 8;
@@ -111,8 +112,42 @@ function details(item: StatementItem): Child[] {
   return out;
 }
 
+/** The badge of a record's witnessing (all its records must be witnessed), or nothing when no witness key is pinned. */
+export function witnessBadge(marks: readonly (WitnessMark | undefined)[]): HTMLElement {
+  const witnessed = marks.filter((m): m is Extract<WitnessMark, { state: 'witnessed' }> => m?.state === 'witnessed');
+  if (witnessed.length < marks.length || witnessed.length === 0) {
+    const reason = marks.find((m) => m?.state === 'unwitnessed');
+    return h(
+      'span',
+      {
+        class: 'mark mark-unwitnessed',
+        title: reason?.state === 'unwitnessed' ? reason.reason : 'not checked yet',
+        'data-testid': 'witness-mark',
+      },
+      'not yet witnessed',
+    );
+  }
+  // Every record of the entry is in the same cosigned tree, so they share the witnesses.
+  const first = witnessed[0] as (typeof witnessed)[number];
+  return h(
+    'span',
+    {
+      class: 'mark mark-witnessed',
+      title: `in the tree of ${first.treeSize} records cosigned by ${first.by.join(', ')}`,
+      'data-testid': 'witness-mark',
+    },
+    `witnessed by ${first.by.length}`,
+  );
+}
+
 /** One timeline entry as a card; `start` is the session's start in ms (offsets are from it). */
-export function itemCard(item: TimelineItem, start: number, marks: ReadonlyMap<number, Mark>): HTMLElement {
+export function itemCard(
+  item: TimelineItem,
+  start: number,
+  marks: ReadonlyMap<number, Mark>,
+  witness: ReadonlyMap<number, WitnessMark> | null,
+): HTMLElement {
+  const witnessOf = (seqs: readonly number[]) => witness && witnessBadge(seqs.map((s) => witness.get(s)));
   const ts = item.kind === 'statement' ? item.started.ts : item.event.ts;
   const offset = h('span', { class: 'offset' }, `+${formatDuration(Math.max(0, ts - start))}`);
   if (item.kind === 'statement') {
@@ -128,6 +163,7 @@ export function itemCard(item: TimelineItem, start: number, marks: ReadonlyMap<n
         h('span', { class: 'number' }, `#${item.started.statement}`),
         outcome(item),
         markBadge(own),
+        witnessOf(item.finishedSeq === null ? [item.seq] : [item.seq, item.finishedSeq]),
       ),
       sqlBlock(text(item.started.sql)),
       ...details(item),
@@ -143,6 +179,6 @@ export function itemCard(item: TimelineItem, start: number, marks: ReadonlyMap<n
   return h(
     'article',
     { class: `card event event-${item.kind}` },
-    h('header', {}, offset, h('span', {}, line), markBadge(own)),
+    h('header', {}, offset, h('span', {}, line), markBadge(own), witnessOf([item.seq])),
   );
 }

@@ -37,7 +37,8 @@ function decodeProof(proof: readonly string[]): Uint8Array[] | null {
   return out;
 }
 
-function included(seq: number, line: string, proof: readonly string[], size: number, root: Uint8Array): boolean {
+/** Whether `line` at `seq`, with `proof`, is in the tree of `size` leaves with `root`. */
+export function included(seq: number, line: string, proof: readonly string[], size: number, root: Uint8Array): boolean {
   const path = decodeProof(proof);
   return (
     path !== null &&
@@ -46,7 +47,7 @@ function included(seq: number, line: string, proof: readonly string[], size: num
 }
 
 /** The `i` a record line claims, or null when it is not a record line. */
-function claimedIndex(line: string): number | null {
+export function claimedIndex(line: string): number | null {
   const m = /^\{"i":(0|[1-9][0-9]{0,15}),/.exec(line);
   return m ? Number(m[1]) : null;
 }
@@ -55,7 +56,7 @@ function claimedIndex(line: string): number | null {
  * The signed tree the proofs are against: its size, root and the key that signed it, after following
  * the journal's key rotations from the pinned keys; or why there is none to trust.
  */
-function trustedTree(
+export function trustedTree(
   set: ProofSet,
   pinned: readonly string[],
 ): { size: number; root: Uint8Array; key: string } | string {

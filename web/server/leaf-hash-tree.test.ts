@@ -31,3 +31,24 @@ test('a proof is refused for a leaf or size outside the tree', () => {
   expect(() => tree.inclusionProof(1, 1)).toThrow(RangeError);
   expect(() => tree.inclusionProof(0, 2)).toThrow(RangeError);
 });
+
+test('a replaced leaf changes the remembered subtrees that hold it, and only those', () => {
+  const tree = new LeafHashTree();
+  const leaves: Uint8Array[] = [];
+  for (let i = 0; i < 1000; i++) {
+    leaves.push(recordLeafHash(line(i)));
+    tree.push(leaves[i]!);
+  }
+  // Remember every subtree, then edit leaves inside some of them.
+  expect(tree.root(0, 1000)).toEqual(rootOfLeafHashes(portableSha256, leaves, 0, 1000));
+  for (const edited of [0, 37, 511, 512, 999]) {
+    leaves[edited] = recordLeafHash(line(edited + 5000));
+    tree.set(edited, leaves[edited]!);
+    expect(tree.root(0, 1000)).toEqual(rootOfLeafHashes(portableSha256, leaves, 0, 1000));
+    for (const i of [0, 15, 16, 37, 500, 511, 512, 777, 999]) {
+      expect(tree.inclusionProof(i, 1000)).toEqual(inclusionProof(portableSha256, leaves, i));
+      const size = Math.max(i + 1, 700 + (i % 300));
+      expect(tree.inclusionProof(i, size)).toEqual(inclusionProof(portableSha256, leaves.slice(0, size), i));
+    }
+  }
+});

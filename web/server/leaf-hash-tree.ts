@@ -3,14 +3,16 @@
  * hash in one growing buffer, and RFC 9162 inclusion proofs against any earlier tree size, so that
  * the browser can check a record against a signed checkpoint without trusting this server.
  *
- * A proof needs the roots of whole subtrees. Those of 256 leaves or more whose range is aligned to
- * their size never change once complete, so they are remembered; smaller ones are hashed from the
- * leaves each time (at most a few hundred hashes per proof).
+ * A proof needs the roots of whole subtrees. Those of 16 leaves or more whose range is aligned to
+ * their size never change once complete, so they are remembered, level by level, in flat arrays
+ * (one more half of the leaves' memory at most); smaller ones are hashed from the leaves each time
+ * (at most 30 hashes per proof). A proof then costs about 2 log2(n) hashes at most, and usually none.
  */
 import { createHash } from 'node:crypto';
 
 const hashBytes = 32;
-const cachedFrom = 256;
+/** Subtrees of 2^cachedLevel leaves and more are remembered. */
+const cachedLevel = 4;
 
 // Plain Uint8Arrays (not Buffers) so that hashes compare equal to those of recorder/verify/.
 function plain(digest: Buffer): Uint8Array {
@@ -37,7 +39,10 @@ function splitPoint(n: number): number {
 export class LeafHashTree {
   #leaves = new Uint8Array(hashBytes * 1024);
   #size = 0;
-  readonly #subtrees = new Map<string, Uint8Array>();
+  /** Per level L >= cachedLevel (index L - cachedLevel): roots of aligned subtrees of 2^L leaves, by position. */
+  readonly #nodes: Uint8Array[] = [];
+  /** Which of those are known (1) or not yet computed, or invalidated by `set` (0). */
+  readonly #known: Uint8Array[] = [];
 
   /** Number of leaves. */
   get size(): number {
@@ -59,8 +64,16 @@ export class LeafHashTree {
   /** Replaces the leaf hash at `index`, forgetting the remembered subtrees that contain it. */
   set(index: number, leaf: Uint8Array): void {
     if (leaf.length !== hashBytes || index < 0 || index >= this.#size) throw new RangeError('no such leaf');
-    this.#leaves.set(leaf, index * hashBytes);
-    for (let n = cachedFrom; n <= this.#size; n *= 2) this.#subtrees.delete(`${index - (index % n)}:${n}`);
+    const at = index * hashBytes;
+    // Almost always the same hash (the chain agrees with the line): nothing to forget then.
+    let same = true;
+    for (let i = 0; i < hashBytes && same; i++) same = this.#leaves[at + i] === leaf[i];
+    if (same) return;
+    this.#leaves.set(leaf, at);
+    this.#known.forEach((known, i) => {
+      const position = index >>> (i + cachedLevel);
+      if (position < known.length) known[position] = 0;
+    });
   }
 
   /** The leaf hash at `index`. */
@@ -72,15 +85,36 @@ export class LeafHashTree {
   root(lo: number, hi: number): Uint8Array {
     const n = hi - lo;
     if (n === 1) return this.leaf(lo);
-    const aligned = n >= cachedFrom && (n & (n - 1)) === 0 && lo % n === 0;
-    const key = aligned ? `${lo}:${n}` : '';
-    if (aligned) {
-      const known = this.#subtrees.get(key);
-      if (known) return known;
-    }
+    const level = 31 - Math.clz32(n);
+    if (level >= cachedLevel && n === 2 ** level && lo % n === 0) return this.subtree(level, lo / n);
     const k = splitPoint(n);
-    const hash = nodeHash(this.root(lo, lo + k), this.root(lo + k, hi));
-    if (aligned) this.#subtrees.set(key, hash);
+    return nodeHash(this.root(lo, lo + k), this.root(lo + k, hi));
+  }
+
+  /** The root of the aligned subtree at `position` of 2^level leaves, remembered once computed. */
+  private subtree(level: number, position: number): Uint8Array {
+    const i = level - cachedLevel;
+    while (this.#nodes.length <= i) {
+      this.#nodes.push(new Uint8Array(0));
+      this.#known.push(new Uint8Array(0));
+    }
+    if (position < (this.#known[i] as Uint8Array).length && (this.#known[i] as Uint8Array)[position] === 1)
+      return (this.#nodes[i] as Uint8Array).slice(position * hashBytes, (position + 1) * hashBytes);
+    const n = 2 ** level;
+    const lo = position * n;
+    const hash = nodeHash(this.root(lo, lo + n / 2), this.root(lo + n / 2, lo + n));
+    if (position >= (this.#known[i] as Uint8Array).length) {
+      // Room for every subtree of this level the current leaves make, and then some.
+      const room = Math.max(position + 1, Math.ceil(this.#leaves.length / hashBytes / n));
+      const known = new Uint8Array(room);
+      known.set(this.#known[i] as Uint8Array);
+      const nodes = new Uint8Array(room * hashBytes);
+      nodes.set(this.#nodes[i] as Uint8Array);
+      this.#known[i] = known;
+      this.#nodes[i] = nodes;
+    }
+    (this.#nodes[i] as Uint8Array).set(hash, position * hashBytes);
+    (this.#known[i] as Uint8Array)[position] = 1;
     return hash;
   }
 

@@ -17,6 +17,7 @@ import type { RecordLocation } from '../../search/journal-source.js';
 import { openIndex } from '../../search/open-index.js';
 import { segmentSource } from '../../search/segment-source.js';
 import { TrailIndex } from '../../search/trail-index.js';
+import { CosignedCheckpoints } from './cosigned-checkpoints.js';
 import { JournalTail, type TailLine } from './journal-tail.js';
 import { LeafHashTree, recordLeafHash } from './leaf-hash-tree.js';
 
@@ -43,6 +44,8 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
   readonly tree = new LeafHashTree();
   /** The latest checkpoint record: its index (the size of the tree it signs) and note. */
   checkpoint: { readonly seq: number; readonly note: string } | null = null;
+  /** The latest checkpoint witnesses cosigned, with their cosignature lines. */
+  readonly cosigned = new CosignedCheckpoints();
   /** key.rotated records in order, as their exact line text. */
   readonly rotations: { readonly seq: number; readonly line: string }[] = [];
   /** The verifier key the journal.started record names (shown, never trusted by the browser). */
@@ -180,15 +183,20 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
   }
 
   private takeOwnRecord(kind: string, seq: number, text: string): void {
-    if (kind === RecordKind.checkpoint || kind === RecordKind.journalStarted) {
-      let body: { note?: unknown; vkey?: unknown };
+    if (kind === RecordKind.checkpoint || kind === RecordKind.journalStarted || kind === RecordKind.cosignature) {
+      let body: { note?: unknown; vkey?: unknown; size?: unknown; cosignature?: unknown };
       try {
         body = JSON.parse(text) as typeof body;
       } catch {
         return;
       }
-      if (kind === RecordKind.checkpoint && typeof body.note === 'string') this.checkpoint = { seq, note: body.note };
+      if (kind === RecordKind.checkpoint && typeof body.note === 'string') {
+        this.checkpoint = { seq, note: body.note };
+        this.cosigned.checkpoint(seq, body.note);
+      }
       if (kind === RecordKind.journalStarted && typeof body.vkey === 'string') this.journalVkey = body.vkey;
+      if (kind === RecordKind.cosignature && typeof body.size === 'number' && typeof body.cosignature === 'string')
+        this.cosigned.cosignature(body.size, body.cosignature);
     } else if (kind === RecordKind.keyRotated) {
       this.rotations.push({ seq, line: text });
     }

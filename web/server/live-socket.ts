@@ -72,7 +72,8 @@ export class LiveSockets {
 
   private async push(records: readonly AppendedRecord[]): Promise<void> {
     if (this.#subscriptions.size === 0) return;
-    const checkpoint = records.some((r) => r.type === 'checkpoint');
+    // A cosignature changes what is witnessed: the page asks for proofs again, as for a checkpoint.
+    const checkpoint = records.some((r) => r.type === 'checkpoint' || r.type === 'cosignature');
     const sessionsChanged = records.some((r) => r.type === 'session.opened' || r.type === 'session.closed');
     const bySession = new Map<string, AppendedRecord[]>();
     for (const r of records) {

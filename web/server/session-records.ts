@@ -74,15 +74,36 @@ export interface ProofSet {
   readonly rotations: readonly { readonly seq: number; readonly line: string; readonly proof: readonly string[] }[];
 }
 
-/** Proofs that records `seqs` are in the tree the latest checkpoint signs; records after it get none. */
-export function proofsFor(journal: LiveJournal, seqs: readonly number[]): ProofSet {
-  const checkpoint = journal.checkpoint;
-  if (checkpoint === null) return { checkpoint: null, proofs: [], rotations: [] };
+/** Proofs against the latest checkpoint, and against the latest checkpoint witnesses cosigned (with their lines). */
+export interface ProofAnswer extends ProofSet {
+  readonly witnessed: (ProofSet & { readonly cosignatures: readonly string[] }) | null;
+}
+
+/** Proofs that records `seqs` are in the tree a checkpoint signs; records after it get none. */
+function proofsAgainst(
+  journal: LiveJournal,
+  checkpoint: { readonly seq: number; readonly note: string },
+  seqs: readonly number[],
+): ProofSet {
   const size = checkpoint.seq;
   const prove = (seq: number) => journal.tree.inclusionProof(seq, size).map(encodeBase64);
   return {
-    checkpoint,
+    checkpoint: { seq: checkpoint.seq, note: checkpoint.note },
     proofs: seqs.filter((s) => s >= 0 && s < size).map((seq) => ({ seq, proof: prove(seq) })),
     rotations: journal.rotations.filter((r) => r.seq < size).map((r) => ({ ...r, proof: prove(r.seq) })),
+  };
+}
+
+/** Proofs that records `seqs` are in the trees the latest checkpoint and the latest cosigned checkpoint sign. */
+export function proofsFor(journal: LiveJournal, seqs: readonly number[]): ProofAnswer {
+  const checkpoint = journal.checkpoint;
+  if (checkpoint === null) return { checkpoint: null, proofs: [], rotations: [], witnessed: null };
+  const cosigned = journal.cosigned.latest;
+  return {
+    ...proofsAgainst(journal, checkpoint, seqs),
+    witnessed:
+      cosigned === null
+        ? null
+        : { ...proofsAgainst(journal, cosigned, seqs), cosignatures: [...cosigned.cosignatures] },
   };
 }

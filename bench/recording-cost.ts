@@ -1,0 +1,77 @@
+/**
+ * What recording costs against forwarding alone (issue 16): pgtrail with `batched` durability
+ * against the bare Node relay (bench/node-relay.ts) measured in the same `npm run bench`, per
+ * pgbench setting. The target is batched at >= 0.80x the relay's TPS.
+ */
+import { median, type MatrixResult } from './pgbench-matrix.js';
+
+/** The TPS share of the relay that pgtrail batched must keep. */
+export const recordingTarget = 0.8;
+
+/** One setting's comparison of pgtrail batched with the Node relay. */
+export interface RecordingCost {
+  readonly setting: string;
+  /** Median batched TPS / median relay TPS. */
+  readonly tpsRatio: number;
+  /** Median of the per-round ratios (the two ran back to back in each round: less drift between them). */
+  readonly pairedRatio: number;
+  /** Proxy CPU microseconds per transaction over all rounds. */
+  readonly relayCpuUs: number | null;
+  readonly batchedCpuUs: number | null;
+}
+
+function cpuUsPerTx(result: MatrixResult): number | null {
+  if (result.samples.some((s) => s.proxyCpuSeconds === null)) return null;
+  const seconds = result.samples.reduce((n, s) => n + (s.proxyCpuSeconds ?? 0), 0);
+  const transactions = result.samples.reduce((n, s) => n + s.transactions, 0);
+  return transactions > 0 ? (seconds * 1e6) / transactions : null;
+}
+
+/** Batched against relay for every setting where both ran (empty when either target was left out). */
+export function recordingCosts(matrix: readonly MatrixResult[]): RecordingCost[] {
+  const out: RecordingCost[] = [];
+  for (const relay of matrix.filter((r) => r.target === 'node-relay')) {
+    const batched = matrix.find(
+      (r) => r.target === 'pgtrail-batched' && r.cell.mode === relay.cell.mode && r.cell.clients === relay.cell.clients,
+    );
+    if (batched === undefined || batched.samples.length === 0 || relay.samples.length === 0) continue;
+    const rounds = Math.min(batched.samples.length, relay.samples.length);
+    const paired: number[] = [];
+    for (let i = 0; i < rounds; i++) paired.push((batched.samples[i]?.tps ?? 0) / (relay.samples[i]?.tps ?? 0));
+    out.push({
+      setting: `-M ${relay.cell.mode}, ${relay.cell.clients} clients`,
+      tpsRatio: median(batched.samples.map((s) => s.tps)) / median(relay.samples.map((s) => s.tps)),
+      pairedRatio: median(paired),
+      relayCpuUs: cpuUsPerTx(relay),
+      batchedCpuUs: cpuUsPerTx(batched),
+    });
+  }
+  return out;
+}
+
+const us = (value: number | null): string => (value === null ? 'n/a' : `${value.toFixed(1)} µs`);
+
+/** One line per setting, for the bench's log, so the ratio can be read off a run. */
+export function recordingCostLines(costs: readonly RecordingCost[]): string[] {
+  return costs.map(
+    (c) =>
+      `${c.setting}: pgtrail batched / Node relay ${c.tpsRatio.toFixed(2)}x (per round ${c.pairedRatio.toFixed(2)}x; target ${recordingTarget.toFixed(2)}x ${c.tpsRatio >= recordingTarget ? 'met' : 'not met'}), proxy CPU ${us(c.batchedCpuUs)} against ${us(c.relayCpuUs)} per transaction`,
+  );
+}
+
+/** The report's section, or null when the run measured the relay or pgtrail batched not at all. */
+export function recordingCostSection(matrix: readonly MatrixResult[]): string | null {
+  const costs = recordingCosts(matrix);
+  if (costs.length === 0) return null;
+  const rows = costs.map(
+    (c) =>
+      `| ${c.setting} | ${c.tpsRatio.toFixed(2)}x | ${c.pairedRatio.toFixed(2)}x | ${c.tpsRatio >= recordingTarget ? 'met' : 'not met'} | ${us(c.batchedCpuUs)} | ${us(c.relayCpuUs)} | ${c.batchedCpuUs !== null && c.relayCpuUs !== null ? us(c.batchedCpuUs - c.relayCpuUs) : 'n/a'} |`,
+  );
+  return `## Recording against forwarding alone
+
+pgtrail with \`batched\` durability against the bare Node relay, same run: the ratio of median TPS, the median of the per-round ratios (the two ran back to back in each round), whether it meets the target of ${recordingTarget.toFixed(2)}x, and the proxy CPU per transaction of each (what recording adds is the difference).
+
+| setting | batched / relay TPS | per round | target | batched CPU/tx | relay CPU/tx | recording adds |
+|---|---|---|---|---|---|---|
+${rows.join('\n')}`;
+}
