@@ -1,6 +1,8 @@
 # pgtrail's image: `docker build -t pgtrail .` (docker-compose.yml builds it).
-# Stage 1 compiles the TypeScript; stage 2 is a slim runtime with the production dependencies and
-# dist/ only, run as the image's non-root `node` user, with the journal in a volume.
+# Stage 1 builds the package as `npm run build` does and packs it as `npm pack` does; stage 2 is a
+# slim runtime with the production dependencies and the packed dist/ only, run as the image's
+# non-root `node` user, with the journal in a volume. test/dockerfile.test.ts checks what can be
+# checked without a Docker engine.
 # Node 24 is an LTS line; pass --build-arg NODE_VERSION=<major> for another one.
 ARG NODE_VERSION=24
 
@@ -10,10 +12,13 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are copied; the build is the next step.
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN npx tsc -p tsconfig.json \
-  && rm -rf dist/test dist/bench dist/.tsbuildinfo \
-  && find dist -name '*.test.js' -delete -o -name '*.test.js.map' -delete \
-  && chmod +x dist/bin/pgtrail.js
+# The package's own build (tsc, then the viewer's bundle into dist/web/public), then exactly the
+# files `npm pack` would publish (package.json "files": no tests, benchmarks or fixtures), unpacked
+# into /pkg: the runtime stage copies its dist/ from there and nothing else from this stage.
+RUN npm run build \
+  && npm pack --ignore-scripts --pack-destination /tmp \
+  && mkdir /pkg \
+  && tar -xzf /tmp/pgtrail-*.tgz -C /pkg --strip-components=1
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production
@@ -22,7 +27,7 @@ COPY package.json package-lock.json ./
 # Production dependencies only. --omit=optional leaves out embedded-postgres's PostgreSQL binaries
 # (about 60 MB), which only `pgtrail demo` and the tests use: the image runs beside a real server.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
-COPY --from=build /src/dist ./dist
+COPY --from=build /pkg/dist ./dist
 # The journal lives in /var/lib/pgtrail/journal and its signing key beside it (never in it), both in
 # the volume, owned by the unprivileged user the process runs as.
 RUN mkdir -p /var/lib/pgtrail && chown node:node /var/lib/pgtrail

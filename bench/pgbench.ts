@@ -16,6 +16,8 @@ export interface PgbenchRun {
   readonly seconds: number;
   /** pgbench worker threads (-j); never more than clients. */
   readonly threads: number;
+  /** Transactions per second to aim at (pgbench -R); absent: as fast as possible. */
+  readonly rate?: number;
 }
 
 /** What one pgbench run reported. */
@@ -98,6 +100,7 @@ export async function runPgbench(target: PgbenchTarget, settings: PgbenchRun): P
     String(Math.min(settings.threads, settings.clients)),
     '-T',
     String(settings.seconds),
+    ...(settings.rate === undefined ? [] : ['-R', String(settings.rate)]),
     ...connectionArgs(target),
   ];
   const { stdout, stderr } = await run(args, pgbenchEnv(target), (settings.seconds + 120) * 1000);

@@ -10,7 +10,8 @@
  * --result-mb N (slow client, default 1000), --slow-mbps N (default 50), --journal-records N
  * (journal benchmark, default 300000; 0 skips it), --search-statements N (search benchmark, default
  * 1000000; 0 skips it), --recorder-seconds N (recorder service benchmark, seconds per run, default 5;
- * 0 skips it; recorder-service-bench.ts), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
+ * 0 skips it; recorder-service-bench.ts), --metrics-pairs N (metrics off/on pairs of pgbench -S -c 8, --seconds
+ * each, default 3; 0 skips it; metrics-bench.ts), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
  * on CPU 1: see cpu-placement.ts; implies --no-docs, so docs/benchmarks.md keeps the shared run).
  */
 import { execFileSync } from 'node:child_process';
@@ -33,6 +34,7 @@ import { runJournalBenchInProcesses } from './journal-bench-runs.js';
 import { ensurePgbouncer, serverIdleTimeoutSeconds, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
 import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
+import { renderMetricsBench, runMetricsBench, summariseMetricsBench } from './metrics-bench.js';
 import { recordingCostLines, recordingCosts } from './recording-cost.js';
 import { renderRecorderServiceBench, runRecorderServiceBench } from './recorder-service-bench.js';
 import { renderSearchBench, runSearchBench } from './search-bench.js';
@@ -81,6 +83,7 @@ function options() {
       'journal-records': { type: 'string', default: '300000' },
       'search-statements': { type: 'string', default: '1000000' },
       'recorder-seconds': { type: 'string', default: '5' },
+      'metrics-pairs': { type: 'string', default: '3' },
       'no-docs': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
@@ -109,6 +112,7 @@ function options() {
     journalRecords: int('journal-records', values['journal-records'], 300_000),
     searchStatements: int('search-statements', values['search-statements'], 1_000_000),
     recorderSeconds: int('recorder-seconds', values['recorder-seconds'], 5),
+    metricsPairs: int('metrics-pairs', values['metrics-pairs'], 3),
     writeDocs: !values['no-docs'] && !values.pin,
     profile: values.profile,
     pin: values.pin,
@@ -275,6 +279,22 @@ async function main(): Promise<void> {
         title: 'Recorder service: many proxies, one journal',
         markdown: renderRecorderServiceBench(recorder),
       });
+    }
+    if (opts.metricsPairs > 0) {
+      log(`metrics off and on: ${opts.metricsPairs} pairs x ${opts.seconds} s`);
+      const metrics = await runMetricsBench({
+        direct: db.direct,
+        upstream: server,
+        pairs: opts.metricsPairs,
+        settings: { mode: 'simple', clients: 8, seconds: opts.seconds, threads: 2 },
+        log,
+      });
+      const s = summariseMetricsBench(metrics);
+      log(
+        `metrics on/off: TPS ${s.tpsOff.toFixed(0)} -> ${s.tpsOn.toFixed(0)} (${(s.tpsOn / s.tpsOff).toFixed(3)}), ` +
+          `proxy CPU/tx ${s.cpuOff.toFixed(1)} -> ${s.cpuOn.toFixed(1)} us (${(s.cpuOn / s.cpuOff).toFixed(3)})`,
+      );
+      extra.push({ title: 'Metrics on and off', markdown: renderMetricsBench(metrics) });
     }
     // The journal and search benchmarks need no server; they run last so as not to disturb the proxies.
     if (opts.journalRecords > 0) {

@@ -92,7 +92,7 @@ describe('docker-compose.yml', () => {
     expect(instruction('ENTRYPOINT')).toEqual(['["node", "dist/bin/pgtrail.js"]']);
     expect(instruction('USER')).toEqual(['node']);
     expect(instruction('FROM')[0]).toMatch(/^node:\$\{NODE_VERSION\}-bookworm-slim/);
-    expect(instruction('COPY')).toContain('--from=build /src/dist ./dist');
+    expect(instruction('COPY')).toContain('--from=build /pkg/dist ./dist');
     expect(instruction('RUN').join(' ')).toMatch(/npm ci --omit=dev/);
     for (const name of ['recorder', 'pgtrail', 'pgtrail-b']) {
       const s = service(name);

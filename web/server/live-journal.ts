@@ -11,7 +11,6 @@ import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrailEvent } from '../../recorder/events.js';
-import { decodeBase64 } from '../../recorder/format/base64.js';
 import { parseRecordEnvelope, RecordKind } from '../../recorder/format/record-line.js';
 import type { RecordLocation } from '../../search/journal-source.js';
 import { openIndex } from '../../search/open-index.js';
@@ -36,6 +35,9 @@ export interface LocatedRecord {
   readonly location: RecordLocation;
 }
 
+/** A leaf not hashed yet (set by the next record or the end of the read). */
+const unknownLeaf = new Uint8Array(32);
+
 /** Event types shown on a session page that the search index does not locate. */
 const extraTypes = new Set(['session.role_changed', 'statement.cancel_requested', 'session.notified']);
 
@@ -57,6 +59,8 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
   #timer: NodeJS.Timeout | null = null;
   #refreshing: Promise<void> | null = null;
   #again = false;
+  /** The last line taken, until its successor gives its leaf hash (or the read ends and it is hashed here). */
+  #last: Buffer | null = null;
 
   private constructor(
     readonly dir: string,
@@ -66,7 +70,7 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
     this.#tail = new JournalTail(dir);
   }
 
-  /** Loads (or builds) the search index and reads every record once for its leaf hash. */
+  /** Loads (or builds) the search index, reads every record once for its leaf hash, and hashes the signed tree. */
   static async open(dir: string): Promise<LiveJournal> {
     const source = segmentSource(dir);
     let index: TrailIndex;
@@ -77,6 +81,9 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
     }
     const journal = new LiveJournal(dir, index.isComplete ? index : new TrailIndex());
     await journal.refresh();
+    // Hash the signed tree's subtrees now (about one hash per record, remembered), so that the first
+    // session a reviewer opens does not wait for them.
+    if (journal.checkpoint !== null && journal.checkpoint.seq > 0) journal.tree.root(0, journal.checkpoint.seq);
     return journal;
   }
 
@@ -107,6 +114,7 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
           const record = this.take(line);
           if (record) appended.push(record);
         }
+        this.hashLast();
         if (appended.length > 0) this.emit('appended', appended);
       } while (this.#again);
     })().finally(() => {
@@ -144,16 +152,21 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
   private take(line: TailLine): AppendedRecord | null {
     const seq = this.tree.size;
     // Every line is a leaf, well-formed or not: a damaged record then fails its proof in the browser.
-    this.tree.push(recordLeafHash(line.bytes));
+    // Its hash is set when the next record arrives (below) or the read ends (hashLast).
+    this.tree.push(unknownLeaf);
+    const previous = this.#last;
+    this.#last = line.bytes;
     const text = line.bytes.toString('utf8');
     const head = parseRecordEnvelope(text);
-    if (head === null || head.index !== seq) return null;
     // The chain says what the previous record's leaf hash was when the next one was written. Proofs
     // built from it let the browser check each record on its own: an edited record fails, and only
     // it, instead of spoiling the proofs of every record near it. (Hashes from an untrusted server
-    // either way: the browser recomputes each leaf from the line it shows.)
-    const prev = seq > 0 ? decodeBase64(head.prev) : null;
+    // either way: the browser recomputes each leaf from the line it shows.) It also saves hashing
+    // every line here: only a line without a readable successor is hashed.
+    const prev = head === null || head.index !== seq || seq === 0 ? null : Buffer.from(head.prev, 'base64');
     if (prev !== null && prev.length === 32) this.tree.set(seq - 1, prev);
+    else if (previous !== null) this.tree.set(seq - 1, recordLeafHash(previous));
+    if (head === null || head.index !== seq) return null;
     const location = { segment: line.segment, offset: line.offset, length: line.length };
     const indexed = this.index.position === null || seq >= this.index.position.nextIndex;
     if (head.kind !== RecordKind.event) {
@@ -180,6 +193,12 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
       list.push({ seq, location });
     }
     return { seq, session, type: event.type, location };
+  }
+
+  /** Hashes the last line read, which no successor vouches for yet. */
+  private hashLast(): void {
+    if (this.#last !== null) this.tree.set(this.tree.size - 1, recordLeafHash(this.#last));
+    this.#last = null;
   }
 
   private takeOwnRecord(kind: string, seq: number, text: string): void {
