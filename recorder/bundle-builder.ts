@@ -15,7 +15,7 @@ import { encodeBase64 } from './format/base64.js';
 import { parseCheckpoint } from './format/checkpoint.js';
 import { parseNoteUnverified } from './format/note.js';
 import { parsePrunedLine } from './format/pruned-record.js';
-import { EventEnvelopeReader } from './format/record-line.js';
+import { EventEnvelopeReader, parseRecordLine, RecordKind } from './format/record-line.js';
 import { ChainRole, readEventChain, sessionChainFormat, type EventChainFields } from './format/session-chain.js';
 import { bundleVersion, type BundleRecord, type EvidenceBundle } from './verify/bundle-check.js';
 
@@ -66,10 +66,11 @@ function sessionOfLine(
 
 /**
  * The bundle of the session `name` names (its id, or a prefix of an id only one opened session has)
- * in the journal at `dir`. Throws BundleError when there is no such session, no checkpoint yet, or
- * the journal's format has no session chain.
+ * in the journal at `dir`, against its latest checkpoint or, with `cosigned`, the latest one a
+ * witness cosigned (a writer's closing checkpoint never is). Throws BundleError when there is no
+ * such session, no such checkpoint, or the journal's format has no session chain.
  */
-export async function buildBundle(dir: string, name: string): Promise<EvidenceBundle> {
+export async function buildBundle(dir: string, name: string, cosigned = false): Promise<EvidenceBundle> {
   const reader = new EventEnvelopeReader();
   const fields: EventChainFields = { role: ChainRole.member, session: null, sn: -1, sprevStart: 0 };
   // First pass: the opened sessions, to resolve the name as search and replay do.
@@ -91,7 +92,9 @@ export async function buildBundle(dir: string, name: string): Promise<EvidenceBu
   const found: Found[] = [];
   let inSession = false;
   let closed = false;
+  const cosignatures = new Map<number, string[]>();
   const leaves = await readJournalLeaves(dir, (index, line, isEvent) => {
+    if (!isEvent) collectCosignature(line, cosignatures);
     if (closed && inSession) return;
     const s = sessionOfLine(line, isEvent, reader, fields);
     if (s === null || s.session !== session) return;
@@ -100,8 +103,12 @@ export async function buildBundle(dir: string, name: string): Promise<EvidenceBu
     found.push({ index, line: decoder.decode(line) });
     if (s.closes) closed = true;
   });
-  const size = latestCheckpointSize(leaves);
-  if (size === null) throw new BundleError('BUNDLE_NO_CHECKPOINT', 'the journal has no checkpoint yet');
+  const size = cosigned ? latestCosigned(leaves.checkpoints, cosignatures) : latestCheckpointSize(leaves);
+  if (size === null)
+    throw new BundleError(
+      'BUNDLE_NO_CHECKPOINT',
+      cosigned ? 'no checkpoint of the journal carries a cosignature' : 'the journal has no checkpoint yet',
+    );
   const rootOf = leafStoreRoots(nodeSha256, leaves.hashes);
   const prove = (r: Found): BundleRecord => ({
     index: r.index,
@@ -112,23 +119,50 @@ export async function buildBundle(dir: string, name: string): Promise<EvidenceBu
   return {
     bundle: bundleVersion,
     session,
-    checkpoint: await checkpointNote(dir, size, leaves.checkpoints.get(size)!),
+    checkpoint: await checkpointNote(dir, size, leaves.checkpoints.get(size)!, cosignatures.get(size) ?? []),
     journalStarted: prove({ index: 0, line: first! }),
     records: inTree.map(prove),
     closed: closed && inTree.length === found.length,
   };
 }
 
-/** The latest checkpoint's note: the `checkpoint` file's (with witness cosignatures) when it is that checkpoint. */
-async function checkpointNote(dir: string, size: number, recorded: string): Promise<string> {
+/**
+ * The checkpoint's note with every cosignature line the journal holds for it: from `cosignature`
+ * records (format 2 on) and, when it is the latest, from the `checkpoint` file.
+ */
+async function checkpointNote(dir: string, size: number, recorded: string, lines: readonly string[]): Promise<string> {
+  const extra = new Set(lines);
   try {
     const file = await readFile(join(dir, latestCheckpointFile), 'utf8');
-    const body = parseNoteUnverified(file).text;
-    if (parseCheckpoint(body).size === size && recorded.startsWith(body)) return file;
+    if (parseCheckpoint(parseNoteUnverified(file).text).size === size && file.startsWith(recorded))
+      for (const line of file.slice(recorded.length).split('\n')) if (line !== '') extra.add(line);
   } catch {
-    // No usable file: the record's note, without cosignatures.
+    // No usable file: the records' cosignatures only.
   }
-  return recorded;
+  return recorded + [...extra].map((line) => `${line}\n`).join('');
+}
+
+/** A `cosignature` record's line, by the size of the checkpoint it cosigns. */
+function collectCosignature(line: Uint8Array, into: Map<number, string[]>): void {
+  const record = parseRecordLine(decoder.decode(line));
+  if ('malformed' in record || record.kind !== RecordKind.cosignature) return;
+  const size = record.body['size'];
+  const cosignature = record.body['cosignature'];
+  if (typeof size !== 'number' || typeof cosignature !== 'string') return;
+  const list = into.get(size) ?? [];
+  into.set(size, list);
+  list.push(cosignature);
+}
+
+/** The largest tree size with a checkpoint record and at least one cosignature, or null. */
+function latestCosigned(
+  checkpoints: ReadonlyMap<number, string>,
+  cosignatures: ReadonlyMap<number, string[]>,
+): number | null {
+  let latest: number | null = null;
+  for (const size of cosignatures.keys())
+    if (checkpoints.has(size) && (latest === null || size > latest)) latest = size;
+  return latest;
 }
 
 function formatOf(line: string): number {

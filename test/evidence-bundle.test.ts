@@ -199,6 +199,37 @@ test('a bundle whose checkpoint two real witnesses cosigned passes --quorum 2; a
   const ok = await verifyBundle(file, '--vkey', wkey, '--witness', w1.vkey, '--witness', w2.vkey, '--quorum', '2');
   expect(ok.stdout).toContain('witnessed: 2 of 2 given witnesses cosigned the checkpoint');
   expect(ok.code).toBe(0);
+  // After the writer stopped, its closing checkpoint is the latest and no witness cosigned it:
+  // --cosigned bundles against the cosigned one (from the journal's cosignature records).
+  const stopped = join(root, 'stopped.json');
+  expect((await runCommand('bundle', ['witnessed-', '--journal', wdir, '--out', stopped])).code).toBe(0);
+  const latest = await verifyBundle(
+    stopped,
+    '--vkey',
+    wkey,
+    '--witness',
+    w1.vkey,
+    '--witness',
+    w2.vkey,
+    '--quorum',
+    '2',
+  );
+  expect(latest.stdout).toContain('BUNDLE_NOT_WITNESSED');
+  expect(latest.code).toBe(1);
+  expect((await runCommand('bundle', ['witnessed-', '--journal', wdir, '--out', stopped, '--cosigned'])).code).toBe(0);
+  const again = await verifyBundle(
+    stopped,
+    '--vkey',
+    wkey,
+    '--witness',
+    w1.vkey,
+    '--witness',
+    w2.vkey,
+    '--quorum',
+    '2',
+  );
+  expect(again.stdout).toContain('complete: 16 records, opening to close');
+  expect(again.code).toBe(0);
   const short = await verifyBundle(file, '--vkey', wkey, '--witness', w1.vkey, '--witness', w3.vkey, '--quorum', '2');
   expect(short.stdout).toContain('BUNDLE_NOT_WITNESSED');
   expect(short.code).toBe(1);

@@ -210,15 +210,20 @@ describe('recorder service with real processes', () => {
       ),
     );
 
-    const bench = pgbench(pPort, script, 4);
-    await sleep(1_500);
+    const bench = pgbench(pPort, script, 30);
+    // Statements are running (a fixed delay is not enough on a loaded machine: pgbench may not have
+    // connected yet), then the recorder dies under them.
+    const count = async () =>
+      (await admin((c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))).rows[0]?.n ?? 0;
+    await waitUntil('pgbench inserted through the proxy', async () => (await count()) >= 6);
     rec.process.kill('SIGKILL');
     await rec.exited;
     await bench;
-    // The held session's next statement is refused and never reaches the server; so is a new session.
+    // The held session's next statement is refused (an ERROR: the session stays) and never reaches
+    // the server; a new session is refused.
     const marker = 999_999_999_999_999;
     const refused = await held.query(`INSERT INTO ${table} VALUES (0, ${marker})`).catch((err: unknown) => err);
-    expect(refused).toMatchObject({ code: '57P03' });
+    expect(refused).toMatchObject({ code: '57P03', severity: 'ERROR' });
     const fresh = client(pPort);
     expect(await fresh.connect().catch((err: unknown) => err)).toMatchObject({ code: '57P03' });
     expect(
@@ -241,6 +246,14 @@ describe('recorder service with real processes', () => {
     await back.connect();
     await back.query(`INSERT INTO ${table} VALUES (0, 1)`);
     await back.end();
+    // The session held through the outage runs again.
+    await waitUntil('the held session runs again', () =>
+      held.query(`INSERT INTO ${table} VALUES (0, 2)`).then(
+        () => true,
+        () => false,
+      ),
+    );
+    await held.end();
     await p.stop();
     expect(await rec.stop()).toBe(0);
 

@@ -4,7 +4,7 @@ import { buildBundle } from '../../recorder/bundle-builder.js';
 import { ExitCode, parseFlags, UsageError, type Command, type CommandContext } from '../cli.js';
 import { journalDir, journalFlags } from './journal-options.js';
 
-const usage = `usage: pgtrail bundle SESSION --journal DIR --out FILE
+const usage = `usage: pgtrail bundle SESSION --journal DIR --out FILE [--cosigned]
 
 Writes one session as an evidence bundle: its records, an RFC 9162 inclusion proof of each in the tree
 of the latest signed checkpoint (with the witness cosignatures the journal holds for it), and the
@@ -13,15 +13,21 @@ pgtrail verify --bundle FILE --vkey VKEY [--witness WVKEY ... --quorum N].
   SESSION         the session's id, or a prefix of it that only one session has (as search and replay)
   --journal DIR   journal directory (default: journal.dir of --config, else ./pgtrail-journal)
   --out FILE      where to write the bundle (created mode 0600: it holds the session's SQL)
+  --cosigned      against the latest checkpoint a witness cosigned instead of the latest one (the
+                  checkpoint a writer writes when it stops is never cosigned), for verify --quorum
 A session still open at the checkpoint is bundled up to it, and the bundle says so.
 `;
 
 async function run(ctx: CommandContext): Promise<ExitCode> {
-  const { values, positionals } = parseFlags(ctx.argv, { ...journalFlags, out: { type: 'string' } }, true);
+  const { values, positionals } = parseFlags(
+    ctx.argv,
+    { ...journalFlags, out: { type: 'string' }, cosigned: { type: 'boolean' } },
+    true,
+  );
   const [session, ...extra] = positionals;
   if (session === undefined || extra.length > 0) throw new UsageError('give one SESSION');
   if (values.out === undefined) throw new UsageError('--out FILE is required');
-  const bundle = await buildBundle(journalDir(values, ctx), session);
+  const bundle = await buildBundle(journalDir(values, ctx), session, values.cosigned === true);
   await writeFile(values.out, `${JSON.stringify(bundle)}\n`, { mode: 0o600 });
   const state = bundle.closed ? 'closed' : 'still open at the checkpoint (complete up to its last record here)';
   ctx.stdout.write(

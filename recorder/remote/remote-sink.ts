@@ -3,8 +3,9 @@
  * Every event gets the next sequence number of this instance, is queued (and spooled, when a spool
  * is configured) until the recorder acknowledges it durable, and is sent in Batches over the link.
  *
- * When the caller must wait (strict durability; batched once the spool is full) record() returns a
- * promise that resolves when the event's Ack arrives. A statement.started or session.opened event
+ * When the caller must wait (strict durability; batched once the spool is full) record() returns,
+ * for the events that gate forwarding (statement.started, session.opened), a promise that resolves
+ * when the event's Ack arrives; other events are queued without one. A statement.started or session.opened event
  * that must wait while the recorder is unreachable is refused at once (RECORDER_UNREACHABLE or
  * RECORDER_SPOOL_FULL, SQLSTATE 57P03): the statement is not run (its statement.started is still
  * queued when there is room, so the journal shows the attempt, finished as notExecuted). When the link
@@ -120,7 +121,9 @@ export class RemoteSink implements EventSink {
           : new RemoteRecorderError(RemoteRecorderErrorCode.unreachable, 'the recorder is unreachable'),
       );
     }
-    const entry = this.#enqueue(bytes, waits ? newWaiter() : null);
+    // Only a gating event's caller waits: the others' promises would be ignored (and their
+    // rejections, when the link drops, reported as failures although the events stay queued).
+    const entry = this.#enqueue(bytes, waits && gating ? newWaiter() : null);
     this.#schedule(waits);
     return entry.waiter?.promise ?? null;
   }

@@ -5,12 +5,13 @@
  * instance, the relay sequence numbers are 1, 2, 3, ... each once (docs/recorder-service.md).
  *
  * The proxy's bytes are kept as sent (no re-serialisation: that is the service's hot path), so they
- * are checked strictly first: valid UTF-8, one JSON object, no raw line break (a record is one
- * line), a known event type, a timestamp and a session, no `relay` or session chain members
- * (`sprev`, `sn`) of its own and, when the event
- * names an instance, the connection's own.
+ * are checked strictly first: valid UTF-8, one JSON object on one line (event-json-scan.ts, which
+ * checks the grammar without building the object), a known event type, a timestamp and a session,
+ * no `relay` or session chain members (`sprev`, `sn`) of its own and, when the event names an
+ * instance, the connection's own.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
+import { scanEventJson, type ScannedString } from './event-json-scan.js';
 import { RecorderServiceError, RecorderServiceErrorCode } from './recorder-service-error.js';
 
 /** The event types a proxy may send: those of recorder/events.ts. */
@@ -27,34 +28,64 @@ const eventTypes: ReadonlySet<string> = new Set([
 
 const maxSessionChars = 128;
 
+// The relay member's text up to the sequence number, for the last instance seen (one per connection).
+let relayInstance = '';
+let relayPrefix = '';
+
 /** The JSON line to append for `bytes`, relayed from `instance` as sequence `seq`; throws RECORDER_EVENT_MALFORMED. */
 export function relayedEventLine(bytes: Buffer, instance: string, seq: number): string {
   if (bytes[0] !== 0x7b || bytes[bytes.length - 1] !== 0x7d) throw malformed('an event is not a JSON object');
-  if (bytes.indexOf(0x0a) >= 0 || bytes.indexOf(0x0d) >= 0) throw malformed('an event contains a line break');
-  if (!isUtf8(bytes)) throw malformed('an event is not valid UTF-8');
-  const text = bytes.toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw malformed('an event is not valid JSON');
+  const event = scanEventJson(bytes);
+  if (event === null) {
+    throw bytes.indexOf(0x0a) >= 0 || bytes.indexOf(0x0d) >= 0
+      ? malformed('an event contains a line break')
+      : malformed('an event is not valid JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw malformed('an event is not a JSON object');
+  // ASCII (the common case) is valid UTF-8 and decodes faster as latin1, to the same string.
+  const ascii = isAscii(bytes);
+  if (!ascii && !isUtf8(bytes)) throw malformed('an event is not valid UTF-8');
+  const type = event.type;
+  if (type === null || type.escaped || !eventTypes.has(bytes.toString('latin1', type.start, type.end))) {
+    throw malformed('an event has an unknown type');
   }
-  const event = parsed as Readonly<Record<string, unknown>>;
-  if (typeof event.type !== 'string' || !eventTypes.has(event.type)) throw malformed('an event has an unknown type');
-  if (typeof event.ts !== 'number' || !Number.isFinite(event.ts)) throw malformed('an event has no timestamp');
-  if (typeof event.session !== 'string' || event.session.length > maxSessionChars) {
+  if (event.ts === null || !isFiniteNumber(bytes, event.ts.start, event.ts.end)) {
+    throw malformed('an event has no timestamp');
+  }
+  if (event.session === null || stringLength(bytes, event.session) > maxSessionChars) {
     throw malformed('an event has no session');
   }
-  if ('relay' in event) throw malformed('an event carries its own relay member');
+  if (event.hasRelay) throw malformed('an event carries its own relay member');
   // The session chain members are the writer's to add (docs/journal-format.md §13).
-  if ('sprev' in event || 'sn' in event) throw malformed('an event carries session chain members');
-  if ('instance' in event && event.instance !== instance) {
+  if (event.hasChainMember) throw malformed('an event carries session chain members');
+  if (event.hasInstance && (event.instance === null || stringValue(bytes, event.instance) !== instance)) {
     throw malformed('an event names another instance than its connection');
   }
-  return `${text.slice(0, -1)},"relay":{"instance":${JSON.stringify(instance)},"seq":${seq}}}`;
+  if (instance !== relayInstance) {
+    relayInstance = instance;
+    relayPrefix = `,"relay":{"instance":${JSON.stringify(instance)},"seq":`;
+  }
+  return `${bytes.toString(ascii ? 'latin1' : 'utf8', 0, bytes.length - 1)}${relayPrefix}${seq}}}`;
+}
+
+/** A JSON number's text is finite unless its exponent (or its 309+ digits) overflow a double. */
+function isFiniteNumber(bytes: Buffer, start: number, end: number): boolean {
+  let exponent = false;
+  for (let i = start; i < end; i++) if ((bytes[i]! | 0x20) === 0x65) exponent = true;
+  if (!exponent && end - start < 300) return true;
+  return Number.isFinite(Number(bytes.toString('latin1', start, end)));
+}
+
+/** A JSON string's length in UTF-16 code units, as JSON.parse would give it (escapes decoded). */
+function stringLength(bytes: Buffer, text: ScannedString): number {
+  // Each code unit takes at least one byte: a short string needs no decoding.
+  if (text.end - text.start <= maxSessionChars) return text.end - text.start;
+  return stringValue(bytes, text).length;
+}
+
+/** A JSON string's value (the rare path: only for instance names and long sessions). */
+function stringValue(bytes: Buffer, text: ScannedString): string {
+  if (!text.escaped) return bytes.toString('utf8', text.start, text.end);
+  return JSON.parse(bytes.toString('utf8', text.start - 1, text.end + 1)) as string;
 }
 
 function malformed(message: string): RecorderServiceError {
