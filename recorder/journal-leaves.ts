@@ -2,13 +2,13 @@
  * Reads a journal's leaf hashes from disk (SHA-256(0x00 || line), RFC 9162 2.1.1), with the notes of
  * its checkpoint records: what proofs and bundles are built from. It does not verify (that is
  * `pgtrail verify`): lines are hashed as stored, and a final line without its newline is not a record
- * yet. Each leaf costs 32 bytes of memory, all in one buffer.
+ * yet (segment-reader.ts). Each leaf costs 32 bytes of memory, all in one buffer.
  */
 import { join } from 'node:path';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { listSegments } from './journal-scan.js';
 import { nodeSha256Into } from './node-sha256.js';
-import { readSegmentChunks } from './segment-chunks.js';
+import { readSegmentLines } from './segment-reader.js';
 import { hashSize } from './format/merkle.js';
 import { parsePrunedLine } from './format/pruned-record.js';
 import { EventEnvelopeReader, parseRecordLine, RecordKind } from './format/record-line.js';
@@ -39,9 +39,8 @@ export async function readJournalLeaves(dir: string, visit?: RecordVisitor): Pro
       throw new JournalError(JournalErrorCode.segmentGap, 'segment does not start where the previous one ended', {
         segment,
       });
-    for await (const chunk of readSegmentChunks(join(dir, segment))) {
-      let start = 0;
-      for (let end = chunk.indexOf(0x0a, start); end >= 0; end = chunk.indexOf(0x0a, start)) {
+    for await (const lines of readSegmentLines(join(dir, segment))) {
+      for (const { chunk, start, end } of lines) {
         const line = chunk.subarray(start, end);
         if (line.length + 1 > scratch.length) scratch = new Uint8Array(line.length * 2 + 1);
         scratch[0] = 0x00;
@@ -70,7 +69,6 @@ export async function readJournalLeaves(dir: string, visit?: RecordVisitor): Pro
         }
         visit?.(size, line, isEvent);
         size++;
-        start = end + 1;
       }
     }
   }

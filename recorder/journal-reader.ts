@@ -1,11 +1,10 @@
 /**
  * Reads a journal back in index order, fast and without verifying it (that is `pgtrail verify`'s
- * job): segments are streamed in large chunks, split on newlines, and only event records are parsed
- * as JSON. A final line without its newline (a write in progress, or a torn write not yet recovered)
+ * job): segments are read with the one segment reader (segment-reader.ts), and only event records
+ * are parsed as JSON. A final line without its newline (a write in progress, or a torn write not yet recovered)
  * is not yielded. With `follow`, the reader waits at the end for more records and new segments,
  * like `tail -f`, until its signal aborts.
  */
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TrailEvent } from './events.js';
@@ -16,6 +15,7 @@ import { parsePrunedLine } from './format/pruned-record.js';
 import { parseRecordEnvelope, RecordKind } from './format/record-line.js';
 import { prunedPlaceholder } from './pruned-placeholder.js';
 import { parseSegmentName } from './format/segment-name.js';
+import { readSegmentLines, type SegmentLine, type SegmentPosition } from './segment-reader.js';
 
 /** Where to start and whether to keep reading. */
 export interface ReadJournalOptions {
@@ -30,8 +30,6 @@ export interface ReadJournalOptions {
   readonly pollMs?: number;
 }
 
-const chunkBytes = 1 << 20;
-
 /** Yields every record of the journal in `dir` in index order (see the module comment). */
 export async function* readJournal(dir: string, options: ReadJournalOptions = {}): AsyncGenerator<JournalEntry> {
   const fromIndex = options.fromIndex ?? 0;
@@ -45,57 +43,35 @@ export async function* readJournal(dir: string, options: ReadJournalOptions = {}
       continue;
     }
     const segment = segments[s]!;
-    const isLast = () => s === segments.length - 1;
-    const handle = await open(join(dir, segment), 'r').catch((err: unknown) => {
-      throw new JournalError(JournalErrorCode.readFailed, 'cannot open a segment', { segment }, { cause: err });
-    });
-    try {
-      const buffer = Buffer.allocUnsafe(chunkBytes);
-      // The pieces of a line longer than what was read so far, copied (the read buffer is reused):
-      // joined once when its newline arrives, so a long record costs linear time, not quadratic.
-      let partial: Buffer[] = [];
-      let position = 0;
-      let line = 0;
-      for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, chunkBytes, position);
-        if (bytesRead === 0) {
-          if (options.follow !== true) break;
-          // At the end of a segment: move on once a newer segment exists and this one is drained.
-          segments = await listSegmentsOrFail(dir);
-          if (!isLast() && (await handle.stat()).size === position) break;
-          if (isLast() && !(await wait(pollMs, options.signal))) return;
-          continue;
-        }
-        position += bytesRead;
-        const data = buffer.subarray(0, bytesRead);
-        let start = 0;
-        let end = data.indexOf(0x0a);
-        if (partial.length > 0) {
-          if (end < 0) {
-            partial.push(Buffer.from(data));
-            continue;
-          }
-          partial.push(data.subarray(0, end));
-          const text = Buffer.concat(partial).toString('utf8');
-          partial = [];
-          line++;
-          const entry = toEntry(text, segment, line);
-          start = end + 1;
-          end = data.indexOf(0x0a, start);
+    const from = { offset: 0, line: 0 };
+    // Following: once a newer segment exists, nothing more is appended to this one; one more pass
+    // picks up what was written before the writer moved on, then the reader moves on too.
+    let finalPass = false;
+    for (;;) {
+      for await (const lines of linesOf(join(dir, segment), segment, { ...from })) {
+        for (const l of lines) {
+          from.offset = l.offset + l.end - l.start + 1;
+          from.line = l.line;
+          const entry = toEntry(l.chunk.toString('utf8', l.start, l.end), segment, l.line);
           if (entry.index >= fromIndex) yield entry;
         }
-        for (; end >= 0; end = data.indexOf(0x0a, start)) {
-          line++;
-          const entry = toEntry(data.toString('utf8', start, end), segment, line);
-          start = end + 1;
-          if (entry.index >= fromIndex) yield entry;
-        }
-        if (start < data.length) partial.push(Buffer.from(data.subarray(start)));
       }
-    } finally {
-      await handle.close();
+      if (options.follow !== true || finalPass) break;
+      segments = await listSegmentsOrFail(dir);
+      if (s < segments.length - 1) finalPass = true;
+      else if (!(await wait(pollMs, options.signal))) return;
     }
     s++;
+  }
+}
+
+/** The segment's lines (segment-reader.ts), a failure to read it as JOURNAL_READ_FAILED. */
+async function* linesOf(path: string, segment: string, from: SegmentPosition): AsyncGenerator<Iterable<SegmentLine>> {
+  try {
+    yield* readSegmentLines(path, { from });
+  } catch (err) {
+    if (err instanceof JournalError) throw err;
+    throw new JournalError(JournalErrorCode.readFailed, 'cannot read a segment', { segment }, { cause: err });
   }
 }
 

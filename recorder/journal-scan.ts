@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { latestCheckpointFile } from './journal-files.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { nodeSha256, nodeSha256Into } from './node-sha256.js';
-import { readSegmentChunks } from './segment-chunks.js';
+import { readSegmentChunks } from './segment-reader.js';
 import { encodeBase64 } from './format/base64.js';
 import { parseCheckpoint } from './format/checkpoint.js';
 import { type CompactRange, equalBytes } from './format/merkle.js';

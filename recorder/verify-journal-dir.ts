@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { latestCheckpointFile } from './journal-files.js';
 import { lockFile } from './journal-lock.js';
 import { nodeSha256, nodeSha256Into } from './node-sha256.js';
-import { readSegmentChunks } from './segment-chunks.js';
+import { readSegmentChunks } from './segment-reader.js';
 import { verifyJournal, type JournalVerifyReport, type VerifiedTree } from './verify/journal-verifier.js';
 import { parseSegmentName } from './format/segment-name.js';
 import { VerifyError, VerifyErrorCode } from './verify/verify-error.js';

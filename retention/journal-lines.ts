@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TrailEvent } from '../recorder/events.js';
 import { parseRecordEnvelope, RecordKind } from '../recorder/format/record-line.js';
 import { listSegments } from '../recorder/journal-scan.js';
-import { readSegmentChunks } from '../recorder/segment-chunks.js';
+import { readSegmentLines } from '../recorder/segment-reader.js';
 
 /** One record line as prune reads it. */
 export interface JournalLine {
@@ -22,12 +22,9 @@ export interface JournalLine {
 /** Yields the journal's record lines (see the module comment); unparsable lines are skipped. */
 export async function* journalLines(dir: string): AsyncGenerator<JournalLine> {
   for (const segment of await listSegments(dir)) {
-    for await (const chunk of readSegmentChunks(join(dir, segment))) {
-      let start = 0;
-      for (let end = chunk.indexOf(0x0a, start); end >= 0; end = chunk.indexOf(0x0a, start)) {
-        const text = chunk.toString('utf8', start, end);
-        start = end + 1;
-        const line = parseLine(segment, text);
+    for await (const lines of readSegmentLines(join(dir, segment))) {
+      for (const { chunk, start, end } of lines) {
+        const line = parseLine(segment, chunk.toString('utf8', start, end));
         if (line !== null) yield line;
       }
     }

@@ -1,5 +1,4 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TrailEvent } from '../recorder/events.js';
 import type { JournalEntry } from '../recorder/journal-entry.js';
@@ -7,17 +6,18 @@ import { parsePrunedLine } from '../recorder/format/pruned-record.js';
 import { parseRecordEnvelope, RecordKind } from '../recorder/format/record-line.js';
 import { prunedPlaceholder } from '../recorder/pruned-placeholder.js';
 import { parseSegmentName } from '../recorder/format/segment-name.js';
+import { readSegmentLines } from '../recorder/segment-reader.js';
 import { SearchError } from './search-error.js';
 import type { JournalSource, LocatedEntry, RecordLocation, ScanPosition, SegmentStat } from './journal-source.js';
 
-const chunkBytes = 1024 * 1024;
 const newline = 0x0a;
 
 /**
  * Reads a journal directory's segment files (docs/journal-format.md) for search: streams records
  * with the byte offset of each line (which the index remembers) and reads single records back by
- * offset. It does not verify hashes or signatures; that is `pgtrail verify`'s job. A final line
- * without its newline is a torn write in progress and is not yielded. The index lives in DIR/index.
+ * offset. It does not verify hashes or signatures; that is `pgtrail verify`'s job. Scans read with
+ * the one segment reader (recorder/segment-reader.ts): a final line without its newline is a write
+ * in progress and is not yielded. The index lives in DIR/index.
  */
 export function segmentSource(dir: string): JournalSource & { close(): void } {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
@@ -174,41 +174,22 @@ async function* scanSegments(
         line = (from as ScanPosition).line;
       }
     }
-    const file = await open(join(dir, segment.name), 'r');
-    try {
-      const chunk = Buffer.allocUnsafe(chunkBytes);
-      let carry: Buffer | null = null;
-      let carryOffset = offset;
-      for (;;) {
-        const { bytesRead } = await file.read(chunk, 0, chunkBytes, offset);
-        if (bytesRead === 0) break;
-        offset += bytesRead;
-        const data: Buffer =
-          carry === null ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
-        let start = 0;
-        for (let end = data.indexOf(newline, start); end >= 0; end = data.indexOf(newline, start)) {
-          line++;
-          const entry = decode(
-            data.toString('utf8', start, end),
-            segment.name,
-            line,
-            carryOffset + start,
-            end + 1 - start,
+    for await (const lines of readSegmentLines(join(dir, segment.name), { from: { offset, line } })) {
+      for (const l of lines) {
+        const entry = decode(
+          l.chunk.toString('utf8', l.start, l.end),
+          segment.name,
+          l.line,
+          l.offset,
+          l.end + 1 - l.start,
+        );
+        if (entry === null)
+          throw new SearchError(
+            'SEARCH_JOURNAL_MALFORMED',
+            `malformed record in ${segment.name} line ${l.line} (run pgtrail verify)`,
           );
-          if (entry === null)
-            throw new SearchError(
-              'SEARCH_JOURNAL_MALFORMED',
-              `malformed record in ${segment.name} line ${line} (run pgtrail verify)`,
-            );
-          yield entry;
-          start = end + 1;
-        }
-        // Copy the unfinished line: the chunk is reused for the next read.
-        carry = start < data.length ? Buffer.from(data.subarray(start)) : null;
-        carryOffset += start;
+        yield entry;
       }
-    } finally {
-      await file.close();
     }
   }
 }
