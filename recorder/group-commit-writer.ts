@@ -27,7 +27,6 @@ import type { JournalWriter, JournalWriterOptions } from './journal-writer-types
 import { newWaiter, type Waiter } from './waiter.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import type { SigningKey } from './signing-key.js';
-import { RecordKind } from './format/record-line.js';
 import { holdRecordOf, type HoldRelease, type LegalHold } from './format/hold-record.js';
 import { type ChainRole, chainKeyOf, chainRoleOf, eventHeadOfJson } from './format/session-chain.js';
 import type { WitnessStats } from './witnessing/witness-client.js';

@@ -99,6 +99,8 @@ class RuleRedactor implements Redactor {
   }
 
   private redactFinished(event: StatementFinished): StatementFinished {
+    // The common case, checked without building the key: nothing scrubbed is pending and no rows were captured.
+    if (this.secrets.size === 0 && event.capturedRows === null) return event;
     const key = `${event.session}\u0000${event.statement}`;
     const secrets = this.secrets.get(key);
     this.secrets.delete(key);

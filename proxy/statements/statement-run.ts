@@ -194,6 +194,17 @@ export class StatementRun {
 
 /** The row count a command tag reports ('INSERT 0 3' -> 3, 'SELECT 5' -> 5, 'BEGIN' -> null). */
 export function rowsOfTag(tag: string): number | null {
+  // A session mostly repeats a few tags ('SELECT 1'): the last answer is kept rather than parsed again.
+  if (tag === lastTag) return lastRows;
+  lastRows = parseRowsOfTag(tag);
+  lastTag = tag;
+  return lastRows;
+}
+
+let lastTag = '';
+let lastRows: number | null = null;
+
+function parseRowsOfTag(tag: string): number | null {
   const space = tag.lastIndexOf(' ');
   if (space < 0) return null;
   const last = tag.slice(space + 1);
