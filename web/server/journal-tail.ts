@@ -1,16 +1,17 @@
 /**
  * Follows a journal directory's segment files as they grow, yielding each complete record line once,
  * with its bytes and where it lies. A final line without its newline is a write in progress: it is
- * left for the next read. Reads are asynchronous and chunked, so that following a large journal in
- * the proxy's own process (the viewer of `pgtrail start`) never blocks forwarding for long.
+ * left for the next read. Reads go through the one segment reader (recorder/segment-reader.ts),
+ * asynchronous and chunked, so that following a large journal in the proxy's own process (the viewer
+ * of `pgtrail start`) never blocks forwarding for long.
  */
 import { readdir } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSegmentName } from '../../recorder/format/segment-name.js';
+import { readSegmentLines } from '../../recorder/segment-reader.js';
 
+// Smaller than the reader's default: the proxy's own process follows the journal between sessions' work.
 const chunkBytes = 1024 * 1024;
-const newline = 0x0a;
 
 /** One complete record line: its bytes without the newline, and its segment, 1-based line, offset and length (with the newline). */
 export interface TailLine {
@@ -45,35 +46,20 @@ export class JournalTail {
   }
 
   private async *readSegment(name: string): AsyncGenerator<TailLine> {
-    const file = await open(join(this.dir, name), 'r');
-    try {
-      const chunk = Buffer.allocUnsafe(chunkBytes);
-      let carry: Buffer | null = null;
-      let position = this.#offset;
-      for (;;) {
-        const { bytesRead } = await file.read(chunk, 0, chunkBytes, position);
-        if (bytesRead === 0) break;
-        position += bytesRead;
-        const data: Buffer =
-          carry === null ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
-        let start = 0;
-        for (let end = data.indexOf(newline, start); end >= 0; end = data.indexOf(newline, start)) {
-          this.#line++;
-          const line: TailLine = {
-            bytes: Buffer.from(data.subarray(start, end)),
-            segment: name,
-            line: this.#line,
-            offset: this.#offset,
-            length: end + 1 - start,
-          };
-          this.#offset += line.length;
-          start = end + 1;
-          yield line;
-        }
-        carry = start < data.length ? Buffer.from(data.subarray(start)) : null;
+    const from = { offset: this.#offset, line: this.#line };
+    for await (const lines of readSegmentLines(join(this.dir, name), { from, chunkBytes })) {
+      for (const l of lines) {
+        const line: TailLine = {
+          bytes: Buffer.from(l.chunk.subarray(l.start, l.end)),
+          segment: name,
+          line: l.line,
+          offset: l.offset,
+          length: l.end + 1 - l.start,
+        };
+        this.#line = line.line;
+        this.#offset = line.offset + line.length;
+        yield line;
       }
-    } finally {
-      await file.close();
     }
   }
 }
