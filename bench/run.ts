@@ -9,7 +9,8 @@
  * --scale N (pgbench -i -s, default 10), --connections N (memory check, default 200),
  * --result-mb N (slow client, default 1000), --slow-mbps N (default 50), --journal-records N
  * (journal benchmark, default 300000; 0 skips it), --search-statements N (search benchmark, default
- * 1000000; 0 skips it), --recorder-seconds N (recorder service benchmark, seconds per run, default 5;
+ * 1000000; 0 skips it), --viewer-statements N (web viewer benchmark, default 1000000; 0 skips it;
+ * viewer-bench.ts), --recorder-seconds N (recorder service benchmark, seconds per run, default 5;
  * 0 skips it; recorder-service-bench.ts), --metrics-pairs N (metrics off/on pairs of pgbench -S -c 8, --seconds
  * each, default 3; 0 skips it; metrics-bench.ts), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
  * on CPU 1: see cpu-placement.ts; implies --no-docs, so docs/benchmarks.md keeps the shared run).
@@ -38,6 +39,7 @@ import { renderMetricsBench, runMetricsBench, summariseMetricsBench } from './me
 import { recordingCostLines, recordingCosts } from './recording-cost.js';
 import { renderRecorderServiceBench, runRecorderServiceBench } from './recorder-service-bench.js';
 import { renderSearchBench, runSearchBench } from './search-bench.js';
+import { renderViewerBench, runViewerBench } from './viewer-bench.js';
 import { readSlowly, type SlowClientResult } from './slow-client.js';
 
 /** A proxy the benchmark measures: pgbouncer, the Node relay, or pgtrail in one recording mode. */
@@ -82,6 +84,7 @@ function options() {
       'slow-mbps': { type: 'string', default: '50' },
       'journal-records': { type: 'string', default: '300000' },
       'search-statements': { type: 'string', default: '1000000' },
+      'viewer-statements': { type: 'string', default: '1000000' },
       'recorder-seconds': { type: 'string', default: '5' },
       'metrics-pairs': { type: 'string', default: '3' },
       'no-docs': { type: 'boolean', default: false },
@@ -111,6 +114,7 @@ function options() {
     slowMBps: int('slow-mbps', values['slow-mbps'], 50),
     journalRecords: int('journal-records', values['journal-records'], 300_000),
     searchStatements: int('search-statements', values['search-statements'], 1_000_000),
+    viewerStatements: int('viewer-statements', values['viewer-statements'], 1_000_000),
     recorderSeconds: int('recorder-seconds', values['recorder-seconds'], 5),
     metricsPairs: int('metrics-pairs', values['metrics-pairs'], 3),
     writeDocs: !values['no-docs'] && !values.pin,
@@ -313,6 +317,13 @@ async function main(): Promise<void> {
       extra.push({
         title: 'Search over the journal',
         markdown: renderSearchBench(await runSearchBench({ statements: opts.searchStatements })),
+      });
+    }
+    if (opts.viewerStatements > 0) {
+      log(`viewer benchmark (${opts.viewerStatements} statements)`);
+      extra.push({
+        title: 'Web viewer over the journal (HTTP API)',
+        markdown: renderViewerBench(await runViewerBench({ statements: opts.viewerStatements })),
       });
     }
     const report: BenchReport = {

@@ -49,7 +49,7 @@ describe('viewer access', () => {
   afterAll(() => f?.stop());
 
   it('answers 401 on every API route and the live socket without a token, and with a wrong one', async () => {
-    for (const route of [...routes, `/api/sessions/${session}`]) {
+    for (const route of [...routes, `/api/sessions/${session}`, `/api/sessions/${session}/bundle`]) {
       const bare = await fetch(f.base + route);
       expect(bare.status, route).toBe(401);
       const wrong = await fetch(f.base + route, {

@@ -4,16 +4,19 @@
  * checks the cosignature itself (cosignature/v1, recorder/format/cosignature.ts), shows each
  * statement "witnessed by 1", a statement recorded after the cosigned checkpoint "not yet
  * witnessed" until the witness cosigns the next one (pushed, no reload), and a pinned witness that
- * never cosigned as such. Screenshot: viewer-witnessed.
+ * never cosigned as such; and the session downloaded as an evidence bundle that the page checks
+ * (the browser-safe bundle check) and the journal records. Screenshots: viewer-witnessed, viewer-bundle.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatCosignerKey } from '../recorder/format/cosignature.js';
+import { checkBundle, parseBundle } from '../recorder/verify/bundle-check.js';
 import { launchChromium } from './support/chromium.js';
+import { runCommand } from './support/run-command.js';
 import { testRoles } from './support/test-roles.js';
 import { startViewerFixture, type ViewerFixture } from './support/viewer-fixture.js';
 import { startWitnessProcess, type WitnessProcess } from './support/witness-process.js';
@@ -112,6 +115,41 @@ describe('witnesses in the viewer (Chromium)', () => {
     await expect.poll(() => later.getByTestId('mark').textContent()).toBe('✓ verified');
     const dir = process.env.PGTRAIL_SCREENSHOTS;
     if (dir) await page.screenshot({ path: join(dir, 'viewer-witnessed.png') });
+    await page.close();
+  });
+
+  it('downloads the session as an evidence bundle, checked in the browser, and records the download', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${f.base}/#/sessions`);
+    await page.getByTestId('session-row').first().getByRole('link').click();
+    await page.getByTestId('live').waitFor();
+    const session = decodeURIComponent(page.url().replace(/^.*#\/session\//, ''));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-bundle').click()]);
+    expect(download.suggestedFilename()).toBe(`session-${session}.json`);
+    const text = readFileSync((await download.path()) as string, 'utf8');
+    // The file is the bundle pgtrail verify --bundle checks: intact under the journal and witness keys.
+    const report = checkBundle(parseBundle(text), {
+      vkeys: [f.rec.writer.verifierKey],
+      witnessKeys: [witness.vkey],
+      quorum: 1,
+    });
+    expect(report).toMatchObject({ intact: true, session, closed: false, witnessed: 1 });
+    const status = page.getByTestId('bundle-status');
+    await expect
+      .poll(() => status.textContent())
+      .toBe(
+        `✓ checked in this browser: intact, ${report.records} records in the signed tree of ${report.treeSize}, ` +
+          `complete up to record ${report.upTo} (still open), witnessed by 1`,
+      );
+    const viewings = await runCommand('search', ['--journal', f.rec.journal, '--viewings', '--json']);
+    expect(
+      viewings.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { action: string; target: string }),
+    ).toContainEqual(expect.objectContaining({ action: 'bundle', target: session }));
+    const dir = process.env.PGTRAIL_SCREENSHOTS;
+    if (dir) await page.screenshot({ path: join(dir, 'viewer-bundle.png') });
     await page.close();
   });
 });

@@ -36,7 +36,8 @@ const clientFrame = fc.oneof(
   fc.constant(serialize.bind({ statement: 's', values: [Buffer.from([0xff, 0xfe, 0x00])] })),
   fc.constant(serialize.execute()),
   fc.constant(serialize.sync()),
-  fc.constant(Buffer.concat([Buffer.from([0x51, 0, 0, 0, 9]), Buffer.from([0xc3, 0x28, 0x41, 0x00])])), // invalid UTF-8 Query
+  // A Query whose text is not valid UTF-8.
+  fc.constant(Buffer.concat([Buffer.from([0x51, 0, 0, 0, 8]), Buffer.from([0xc3, 0x28, 0x41, 0x00])])),
   fc.constant(serialize.copyData(Buffer.from('1\t\\N\n'))),
   fc.constant(serialize.copyDone()),
 );

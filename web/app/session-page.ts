@@ -5,6 +5,7 @@
 import type { IdentityMethod } from '../../recorder/events.js';
 import { paceDelayMs } from '../../replay/pace.js';
 import { api } from './api.js';
+import { bundleDownload } from './bundle-download.js';
 import { button, formatTime, h, replace } from './dom.js';
 import { listen } from './live-connection.js';
 import { keyBar } from './key-bar.js';
@@ -196,6 +197,7 @@ export async function showSession(root: HTMLElement, session: string): Promise<v
     keyBar(() => void verify([...model.lines.keys()]).then(render)),
     head,
     cosigners,
+    bundleDownload(session),
     controls,
     timeline,
   );

@@ -5,6 +5,7 @@
  * are recorded (viewer.viewed) before the answer is sent.
  */
 import type { IncomingMessage } from 'node:http';
+import { BundleError, buildBundle } from '../../recorder/bundle-builder.js';
 import type { Peer } from '../../recorder/events.js';
 import { sessionsFromIndex } from '../../search/list-sessions.js';
 import { pageOptions, sessionFilterFrom, statementFilterFrom, type QueryValues } from '../../search/query-params.js';
@@ -57,6 +58,8 @@ export async function answerApi(ctx: ApiContext, req: IncomingMessage, url: URL,
     return ok(body);
   }
   if (path === '/api/proofs') return ok(proofs(ctx, values));
+  const bundle = /^\/api\/sessions\/([^/]{1,200})\/bundle$/.exec(path);
+  if (bundle) return sessionBundle(ctx, viewer, client, decodeURIComponent(bundle[1] as string));
   const session = /^\/api\/sessions\/([^/]{1,200})$/.exec(path);
   if (session) return ok(await sessionPage(ctx, viewer, client, decodeURIComponent(session[1] as string), values));
   throw new ViewerError('VIEWER_NOT_FOUND', 'no such route');
@@ -80,7 +83,7 @@ async function record(
   ctx: ApiContext,
   viewer: Viewer,
   client: Peer,
-  action: 'search' | 'session' | 'login',
+  action: 'search' | 'session' | 'login' | 'bundle',
   target: string,
 ) {
   try {
@@ -180,6 +183,29 @@ async function sessionPage(ctx: ApiContext, viewer: Viewer, client: Peer, sessio
   // The first page is the opening of the session: that is the viewing recorded.
   if (from === 0) await record(ctx, viewer, client, 'session', session);
   return { session, ...(await readSessionPage(ctx.journal, located, from)) };
+}
+
+/**
+ * The session as an evidence bundle (docs/bundles.md; recorder/bundle-builder.ts, as `pgtrail bundle`
+ * makes it), recorded (`bundle`) before it is sent. It reads the journal twice, so it is made only
+ * when asked for.
+ */
+async function sessionBundle(ctx: ApiContext, viewer: Viewer, client: Peer, session: string): Promise<ApiAnswer> {
+  if (ctx.journal.index.sessionNumber(session) === undefined)
+    throw new ViewerError('VIEWER_NOT_FOUND', 'no such session in the journal');
+  let body: unknown;
+  try {
+    body = await buildBundle(ctx.journal.dir, session);
+  } catch (err) {
+    if (err instanceof BundleError && err.code === 'BUNDLE_SESSION_UNKNOWN')
+      throw new ViewerError('VIEWER_NOT_FOUND', 'no such session in the journal', { cause: err });
+    if (err instanceof BundleError) throw new ViewerError('VIEWER_BUNDLE_UNAVAILABLE', err.message, { cause: err });
+    throw err;
+  }
+  await record(ctx, viewer, client, 'bundle', session);
+  // The id is the journal's; only its safe characters go into the header.
+  const name = `session-${session.replace(/[^A-Za-z0-9_-]/g, '_')}.json`;
+  return { status: 200, body, headers: { 'Content-Disposition': `attachment; filename="${name}"` } };
 }
 
 function proofs(ctx: ApiContext, values: QueryValues) {

@@ -4,6 +4,7 @@ export type ViewerErrorCode =
   | 'VIEWER_BAD_REQUEST'
   | 'VIEWER_NOT_FOUND'
   | 'VIEWER_NOT_RECORDED'
+  | 'VIEWER_BUNDLE_UNAVAILABLE'
   | 'VIEWER_INTERNAL';
 
 const statusOf: Readonly<Record<ViewerErrorCode, number>> = {
@@ -11,6 +12,7 @@ const statusOf: Readonly<Record<ViewerErrorCode, number>> = {
   VIEWER_BAD_REQUEST: 400,
   VIEWER_NOT_FOUND: 404,
   VIEWER_NOT_RECORDED: 503,
+  VIEWER_BUNDLE_UNAVAILABLE: 409,
   VIEWER_INTERNAL: 500,
 };
 

@@ -1,0 +1,44 @@
+import { expect, test } from 'vitest';
+import type { MatrixResult, MatrixSample } from './pgbench-matrix.js';
+import { recordingCostLines, recordingCosts, recordingCostSection } from './recording-cost.js';
+
+function sample(tps: number, cpuSeconds: number): MatrixSample {
+  return {
+    tps,
+    latencyAvgMs: 1,
+    transactions: tps * 10,
+    failed: 0,
+    connectMs: 50,
+    syncs: null,
+    syncMs: null,
+    records: null,
+    proxyCpuSeconds: cpuSeconds,
+  };
+}
+
+const cell = { mode: 'prepared', clients: 8 } as const;
+const matrix: MatrixResult[] = [
+  { target: 'node-relay', cell, samples: [sample(10_000, 5), sample(8_000, 4), sample(9_000, 4.5)] },
+  { target: 'pgtrail-batched', cell, samples: [sample(7_000, 7), sample(7_200, 7.2), sample(6_300, 6.3)] },
+  { target: 'pgbouncer', cell: { mode: 'simple', clients: 8 }, samples: [sample(12_000, 3)] },
+];
+
+test('batched against the relay: ratio of medians, median of per-round ratios, CPU per transaction', () => {
+  const [cost, ...rest] = recordingCosts(matrix);
+  expect(rest).toEqual([]);
+  expect(cost?.setting).toBe('-M prepared, 8 clients');
+  expect(cost?.tpsRatio).toBeCloseTo(7_000 / 9_000, 10);
+  // Per round: 0.70, 0.90, 0.70.
+  expect(cost?.pairedRatio).toBeCloseTo(0.7, 10);
+  expect(cost?.relayCpuUs).toBeCloseTo((13.5 * 1e6) / 270_000, 10);
+  expect(cost?.batchedCpuUs).toBeCloseTo((20.5 * 1e6) / 205_000, 10);
+  expect(recordingCostLines(recordingCosts(matrix))[0]).toContain('0.78x (per round 0.70x; target 0.80x not met)');
+  expect(recordingCostSection(matrix)).toContain(
+    '| -M prepared, 8 clients | 0.78x | 0.70x | not met | 100.0 µs | 50.0 µs | 50.0 µs |',
+  );
+});
+
+test('no section when the relay or pgtrail batched did not run', () => {
+  expect(recordingCostSection(matrix.filter((r) => r.target !== 'node-relay'))).toBeNull();
+  expect(recordingCosts(matrix.filter((r) => r.target !== 'pgtrail-batched'))).toEqual([]);
+});
