@@ -60,9 +60,10 @@ const noFile = (): Buffer => {
 describe('createJwtVerifier', () => {
   it('accepts a valid token from the JWKS URL and takes the identity from the configured claim', async () => {
     const v = createJwtVerifier(config({}), noFile);
-    expect(await v.verify(await token({}))).toEqual({
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    expect(await v.verify(await token({}, { expiresIn: exp }))).toEqual({
       ok: true,
-      identity: { user: 'alice@example.test', issuer: ISSUER, subject: 'user-123' },
+      identity: { user: 'alice@example.test', issuer: ISSUER, subject: 'user-123', expiresAt: exp * 1000 },
     });
   });
 
