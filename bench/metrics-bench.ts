@@ -73,6 +73,9 @@ async function runOnce(
             .catch(() => {});
         }, 1_000);
   try {
+    // One scrape before the clock starts: the first HTTP request a fresh process answers loads and
+    // compiles its HTTP stack once (tens of ms of CPU), which is start-up, not a cost per transaction.
+    if (proxy.metricsPort !== null) await fetch(`http://127.0.0.1:${proxy.metricsPort}/metrics`).then((r) => r.text());
     const cpuBefore = processCpuSeconds(proxy.pid);
     const result = await runPgbench({ ...direct, host: proxy.host, port: proxy.port }, settings);
     const cpuUsPerTx = ((processCpuSeconds(proxy.pid) - cpuBefore) * 1e6) / Math.max(1, result.transactions);
