@@ -9,11 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaultConfig } from '../config/defaults.js';
-import { createJournalSink } from '../recorder/journal-sink.js';
-import { openJournalWriter } from '../recorder/journal-writer.js';
-import { createSigningKey } from '../recorder/signing-key.js';
-import { generateTrail } from '../search/testing/generated-trail.js';
+import { day, generatedSessions, generatedStartMs, writeGeneratedJournal } from './generated-journal.js';
 import { listSessions } from '../search/list-sessions.js';
 import { openIndex } from '../search/open-index.js';
 import { searchStatements } from '../search/search-statements.js';
@@ -52,9 +48,7 @@ export interface SearchBenchOptions {
   readonly repeats?: number;
 }
 
-const day = 86_400_000;
-const start = Date.parse('2026-01-01T00:00:00Z');
-const statementsPerSession = 100;
+const start = generatedStartMs;
 
 interface Timed<T> {
   readonly value: T;
@@ -82,22 +76,10 @@ async function median<T>(repeats: number, fn: () => Promise<T>): Promise<Timed<T
 export async function runSearchBench(options: SearchBenchOptions = {}): Promise<SearchBenchResult> {
   const statements = options.statements ?? 1_000_000;
   const repeats = options.repeats ?? 3;
-  const sessions = Math.max(1, Math.ceil(statements / statementsPerSession));
+  const sessions = generatedSessions(statements);
   const dir = mkdtempSync(join(options.dir ?? tmpdir(), 'pgtrail-search-bench-'));
   try {
-    // 30 days of traffic, 20 sessions at a time.
-    const shape = { sessions, statementsPerSession, startMs: start, stepMs: (30 * day) / statements, concurrent: 20 };
-    await createSigningKey(dir);
-    const writer = await openJournalWriter({ ...defaultConfig.journal, dir, durability: 'batched' });
-    const sink = createJournalSink(writer, 'batched');
-    const write = await timed(async () => {
-      let n = 0;
-      for (const event of generateTrail(shape)) {
-        await sink.record(event);
-        if (++n % 50_000 === 0) await writer.flush();
-      }
-      await writer.close();
-    });
+    const write = await timed(() => writeGeneratedJournal(dir, statements));
     const journalBytes = readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
     const rows: SearchBenchRow[] = [];
 

@@ -15,10 +15,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { defaultConfig } from '../config/defaults.js';
-import { createJournalSink } from '../recorder/journal-sink.js';
 import { openJournalWriter } from '../recorder/journal-writer.js';
 import { createSigningKey } from '../recorder/signing-key.js';
-import { generateTrail } from '../search/testing/generated-trail.js';
+import { day, generatedSessions, generatedStartMs, writeGeneratedJournal } from './generated-journal.js';
 import { startViewer } from '../web/server/viewer-server.js';
 
 /** One timed request (the median of its runs). */
@@ -56,9 +55,7 @@ export interface ViewerBenchOptions {
   readonly repeats?: number;
 }
 
-const day = 86_400_000;
-const start = Date.parse('2026-01-01T00:00:00Z');
-const statementsPerSession = 100;
+const start = generatedStartMs;
 
 function seconds(since: bigint): number {
   return Number(process.hrtime.bigint() - since) / 1e9;
@@ -79,22 +76,13 @@ function countOf(body: unknown): number {
 export async function runViewerBench(options: ViewerBenchOptions = {}): Promise<ViewerBenchResult> {
   const statements = options.statements ?? 1_000_000;
   const repeats = options.repeats ?? 5;
-  const sessions = Math.max(1, Math.ceil(statements / statementsPerSession));
+  const sessions = generatedSessions(statements);
   const dir = mkdtempSync(join(options.dir ?? tmpdir(), 'pgtrail-viewer-bench-'));
   const journal = join(dir, 'journal');
   const audit = join(dir, 'audit');
   try {
-    await createSigningKey(journal);
-    const writer = await openJournalWriter({ ...defaultConfig.journal, dir: journal, durability: 'batched' });
-    const sink = createJournalSink(writer, 'batched');
     const t0 = process.hrtime.bigint();
-    const shape = { sessions, statementsPerSession, startMs: start, stepMs: (30 * day) / statements, concurrent: 20 };
-    let n = 0;
-    for (const event of generateTrail(shape)) {
-      await sink.record(event);
-      if (++n % 50_000 === 0) await writer.flush();
-    }
-    await writer.close();
+    await writeGeneratedJournal(journal, statements);
     const writeSeconds = seconds(t0);
 
     await createSigningKey(audit);
