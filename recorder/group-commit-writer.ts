@@ -28,7 +28,7 @@ import { newWaiter, type Waiter } from './waiter.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import type { SigningKey } from './signing-key.js';
 import { holdRecordOf, type HoldRelease, type LegalHold } from './format/hold-record.js';
-import { type ChainRole, chainKeyOf, chainRoleOf, eventHeadOfJson } from './format/session-chain.js';
+import { ChainRole, chainKeyOf, chainRoleOf, type EventChainFields, readEventChain } from './format/session-chain.js';
 import type { WitnessStats } from './witnessing/witness-client.js';
 import { type WitnessingStart, WriterWitnessing } from './witnessing/writer-witnessing.js';
 
@@ -65,6 +65,8 @@ export class GroupCommitWriter implements JournalWriter {
   #jsonBytes = 0;
   #spareJson = Buffer.allocUnsafe(arenaBytes);
   #waiter: Waiter | null = null;
+  // The head (role, session) of the last serialised event queued: reused, no object per record.
+  readonly #serializedHead: EventChainFields = { role: ChainRole.member, session: null, sn: -1, sprevStart: 0 };
   #inflight: Promise<void> | null = null;
   #scheduled = false;
   // The timer of a batch scheduled for later (batched durability), while it waits.
@@ -136,11 +138,10 @@ export class GroupCommitWriter implements JournalWriter {
     return this.#nextBatch();
   }
 
-  appendSerialized(json: string): Promise<void> {
+  appendSerialized(json: Uint8Array, start: number, end: number): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    const head = eventHeadOfJson(json);
-    this.#queueJson(json, head.session, head.role);
+    this.#queueJson(json, start, end);
     return this.#nextBatch();
   }
 
@@ -242,13 +243,17 @@ export class GroupCommitWriter implements JournalWriter {
     this.#json = bigger;
   }
 
-  #queueJson(json: string, session: string | null, role: ChainRole): void {
-    this.#sessions.push(session);
-    this.#roles.push(role);
-    // UTF-16 code units never take more than 3 bytes in UTF-8.
-    if (this.#jsonBytes + json.length * 3 > this.#json.length)
-      this.#growJson(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));
-    this.#jsonBytes += this.#json.write(json, this.#jsonBytes, 'utf8');
+  /** Queues the serialised event json[start:end] as it is: its bytes copied, its head read from them. */
+  #queueJson(json: Uint8Array, start: number, end: number): void {
+    const head = this.#serializedHead;
+    readEventChain(json, start, end, head);
+    this.#sessions.push(head.session);
+    this.#roles.push(head.role);
+    const length = end - start;
+    if (this.#jsonBytes + length > this.#json.length)
+      this.#growJson(Math.max(this.#json.length * 2, this.#jsonBytes + length));
+    this.#json.set(start === 0 && end === json.length ? json : json.subarray(start, end), this.#jsonBytes);
+    this.#jsonBytes += length;
     this.#pending.push(this.#jsonBytes);
   }
 
