@@ -1,8 +1,11 @@
 /**
  * Forwards an authenticated session's bytes in both directions until one side ends.
  *
- * Server to client: each chunk is written to the client as it arrives, whole, after the server frame
- * reader has walked its headers (and fed the observer, when there is one). Client to server: the
+ * Server to client: each chunk is written to the client as it arrives, whole, once its headers have
+ * been checked (a malformed one never reaches the client); the observer, when there is one, reads
+ * the chunk after it was written, so that recording an outcome (finishing the statement, its record)
+ * overlaps the client's own work instead of delaying the answer. Server messages never gate, in any
+ * durability, so nothing waits for that. Client to server: the
  * client frame reader decides what may leave and when (strict durability holds messages back).
  * Backpressure both ways: when one socket's write buffer is full, the other is paused until it
  * drains, so a slow reader of a huge result keeps pgtrail's memory to about one chunk per session.
@@ -51,7 +54,10 @@ export interface ForwardEnd {
 /** The forwarding of one session (see the file comment). */
 export class Forwarder {
   private readonly clientReader: ClientFrameReader;
+  /** What the client has been sent of the server's stream (with the observer, when there is one). */
   private readonly serverReader: ServerFrameReader;
+  /** With an observer: checks each chunk's headers before it is written (serverReader reads it after). */
+  private readonly serverCheck: ServerFrameReader | null;
   private gated = false;
   private upstreamFull = false;
   private finished = false;
@@ -69,6 +75,7 @@ export class Forwarder {
   ) {
     this.clientReader = new ClientFrameReader(maxMessageBytes, observer, this.toUpstream);
     this.serverReader = new ServerFrameReader(maxMessageBytes, observer);
+    this.serverCheck = observer === null ? null : new ServerFrameReader(maxMessageBytes, null);
     this.idleSince = Date.now();
   }
 
@@ -227,14 +234,20 @@ export class Forwarder {
   private readonly onUpstreamData = (chunk: Buffer): void => {
     if (this.finished) return;
     this.counters.bytesFromServers += chunk.length;
+    const check = this.serverCheck;
     try {
-      this.serverReader.push(chunk);
+      (check ?? this.serverReader).push(chunk);
+      if (check !== null) {
+        if (!this.client.write(chunk)) this.upstream.pause();
+        // The same headers again, valid now: the observer's turn, after the bytes left.
+        this.serverReader.push(chunk);
+      }
     } catch (err) {
       this.fail(err);
       return;
     }
     this.idleSince = this.serverReader.isReady ? Date.now() : 0;
-    if (!this.client.write(chunk)) this.upstream.pause();
+    if (check === null && !this.client.write(chunk)) this.upstream.pause();
     if (this.refusal !== null) this.answerRefusal();
   };
 

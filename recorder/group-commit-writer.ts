@@ -31,7 +31,6 @@ import { newWaiter, type Waiter } from './waiter.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import type { SigningKey } from './signing-key.js';
 import { holdRecordOf, type HoldRelease, type LegalHold } from './format/hold-record.js';
-import { eventHeadOfJson } from './format/session-chain.js';
 import type { WitnessStats } from './witnessing/witness-client.js';
 import { type WitnessingStart, WriterWitnessing } from './witnessing/writer-witnessing.js';
 
@@ -136,12 +135,11 @@ export class GroupCommitWriter implements JournalWriter {
     return this.#nextBatch();
   }
 
-  appendSerialized(json: string): Promise<void> {
+  appendSerialized(json: Uint8Array, start: number, end: number): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    const head = eventHeadOfJson(json);
     this.#merger?.release();
-    this.#queue.pushJson(json, head.session, head.role);
+    this.#queue.pushJson(json, start, end);
     return this.#nextBatch();
   }
 

@@ -10,7 +10,7 @@
 import { arenaBytes, type Marker, type QueuedEventHeads } from './batch-encoder.js';
 import { eventJsonNoRoom, writeEventJson } from './event-json.js';
 import type { JournalEvent } from './events.js';
-import { type ChainRole, chainKeyOf, chainRoleOf } from './format/session-chain.js';
+import { ChainRole, chainKeyOf, chainRoleOf, type EventChainFields, readEventChain } from './format/session-chain.js';
 
 /** Bytes of reusable buffers kept between batches, at most (the queue's and the encoder's arenas each): a burst's are let go. */
 export const keptBufferBytes = 16 * arenaBytes;
@@ -32,6 +32,8 @@ export class RecordQueue {
   #json = Buffer.allocUnsafe(arenaBytes);
   #jsonBytes = 0;
   #spareJson = Buffer.allocUnsafe(arenaBytes);
+  // The head (role, session) of the last serialised event queued: reused, no object per record.
+  readonly #serializedHead: EventChainFields = { role: ChainRole.member, session: null, sn: -1, sprevStart: 0 };
 
   /** Items queued (events and markers). */
   get length(): number {
@@ -54,14 +56,17 @@ export class RecordQueue {
     this.#items.push(end);
   }
 
-  /** Queues an event that arrived as JSON text, with its session and chain role. */
-  pushJson(json: string, session: string | null, role: ChainRole): void {
-    this.#sessions.push(session);
-    this.#roles.push(role);
-    // UTF-16 code units never take more than 3 bytes in UTF-8.
-    if (this.#jsonBytes + json.length * 3 > this.#json.length)
-      this.#growJson(Math.max(this.#json.length * 2, this.#jsonBytes + json.length * 3));
-    this.#jsonBytes += this.#json.write(json, this.#jsonBytes, 'utf8');
+  /** Queues the serialised event json[start:end] as it is (the recorder service): its bytes copied, its head read from them. */
+  pushJson(json: Uint8Array, start: number, end: number): void {
+    const head = this.#serializedHead;
+    readEventChain(json, start, end, head);
+    this.#sessions.push(head.session);
+    this.#roles.push(head.role);
+    const length = end - start;
+    if (this.#jsonBytes + length > this.#json.length)
+      this.#growJson(Math.max(this.#json.length * 2, this.#jsonBytes + length));
+    this.#json.set(start === 0 && end === json.length ? json : json.subarray(start, end), this.#jsonBytes);
+    this.#jsonBytes += length;
     this.#items.push(this.#jsonBytes);
   }
 

@@ -44,14 +44,16 @@ async function traffic(rec: RecordingProxy): Promise<void> {
   await client.query('begin');
   await client.query('update one_record set note = $1 where id = $2', ['changed', 2]);
   await client.query('commit');
-  // Longer than the batch window: its start is written before it finishes, as two records.
-  await client.query('select pg_sleep(0.1)');
+  // Longer than half the batch window: its start is written before it finishes, as two records.
+  await client.query('select pg_sleep(0.3)');
   await client.query('delete from one_record where id = 3');
   await client.end();
 }
 
 async function recordAndRead(server: ReturnType<typeof inject<'postgres'>>, durability: Durability) {
-  const rec = await startRecordingProxy(server, { durability });
+  // A 200 ms window: batches start at most every 100 ms, so on a loaded machine the short statements
+  // still finish before a batch starts (and merge) while pg_sleep(0.3) is always cut in two.
+  const rec = await startRecordingProxy(server, { durability, batchWindowMs: 200 });
   try {
     await traffic(rec);
     await new Promise((r) => setTimeout(r, 50));
@@ -96,7 +98,7 @@ describe('one record per statement in batched durability', () => {
   it('writes statement records in batched durability only, and two records for a statement longer than the window', () => {
     expect(strict.types).not.toContain('statement');
     expect(batched.types.filter((t) => t === 'statement').length).toBeGreaterThan(5);
-    // pg_sleep(0.1) outlasts the 5 ms window: its start was released before its finish came.
+    // pg_sleep(0.3) outlasts half the window: its start was released before its finish came.
     expect(batched.types).toContain('statement.started');
     expect(batched.types).toContain('statement.finished');
   });

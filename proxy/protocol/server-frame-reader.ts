@@ -89,7 +89,8 @@ export class ServerFrameReader {
         else this.firstPiece = true;
       } else if (n - pos >= this.remaining) {
         if (code === BackendCode.ReadyForQuery) this.readyStatus = chunk[pos] ?? 0;
-        observer.serverMessage(code, chunk.subarray(pos, pos + this.remaining));
+        // No view for an empty body (BindComplete, ParseComplete, NoData ...): nothing to allocate.
+        observer.serverMessage(code, this.remaining === 0 ? EMPTY : chunk.subarray(pos, pos + this.remaining));
         pos += this.remaining;
         this.remaining = 0;
       } else {

@@ -64,7 +64,19 @@ export class BodyReader {
 
   /** A NUL-terminated string decoded as UTF-8 (names, tags, error fields). */
   cstring(): string {
-    return this.cstringBytes().toString('utf8');
+    // Decoded in place, without a view: most names are '' (the unnamed statement and portal).
+    const { body, offset } = this;
+    if (body[offset] === 0) {
+      this.offset = offset + 1;
+      return '';
+    }
+    const nul = body.indexOf(0, offset);
+    if (nul < 0) {
+      this.fail();
+      return '';
+    }
+    this.offset = nul + 1;
+    return body.toString('utf8', offset, nul);
   }
 
   /** The next `length` bytes (a view into the body). */

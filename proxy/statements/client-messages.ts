@@ -111,18 +111,24 @@ export function formatOf(formats: readonly number[], i: number): number {
   return formats[i] ?? 0;
 }
 
-function int16Array(r: BodyReader): number[] {
+/** The list of no format codes or values, shared: a Bind of pgbench sends no parameter formats. */
+const NONE: readonly never[] = Object.freeze([]);
+
+// The arrays are made at their final size: growing one by push allocates room for 17 elements.
+function int16Array(r: BodyReader): readonly number[] {
   const count = r.uint16();
-  const out: number[] = [];
-  for (let i = 0; i < count && r.ok; i++) out.push(r.int16());
+  if (count === 0 || !r.ok) return NONE;
+  const out = new Array<number>(count).fill(0);
+  for (let i = 0; i < count && r.ok; i++) out[i] = r.int16();
   return out;
 }
 
-function valueArray(r: BodyReader, count: number): (Buffer | null)[] {
-  const out: (Buffer | null)[] = [];
+function valueArray(r: BodyReader, count: number): readonly (Buffer | null)[] {
+  if (count === 0 || !r.ok) return NONE;
+  const out = new Array<Buffer | null>(count).fill(null);
   for (let i = 0; i < count && r.ok; i++) {
     const length = r.int32();
-    out.push(length === -1 ? null : r.bytes(length));
+    out[i] = length === -1 ? null : r.bytes(length);
   }
   return out;
 }

@@ -8,7 +8,9 @@ import type { Portal, PreparedStatement } from './prepared-statements.js';
  */
 export class ClientNames {
   private readonly statements = new Map<string, PreparedStatement>();
+  /** Named portals; the unnamed one, bound and dropped at nearly every statement, is kept apart (no Map churn). */
   private readonly portals = new Map<string, Portal>();
+  private unnamed: Portal | null = null;
 
   /** The prepared statement of that name ('' = unnamed), or null when pgtrail did not see it created. */
   statement(name: string): PreparedStatement | null {
@@ -17,7 +19,7 @@ export class ClientNames {
 
   /** The portal of that name ('' = unnamed), or null. */
   portal(name: string): Portal | null {
-    return this.portals.get(name) ?? null;
+    return name === '' ? this.unnamed : (this.portals.get(name) ?? null);
   }
 
   /**
@@ -39,14 +41,22 @@ export class ClientNames {
   /** Bind: like parse for portals (42P03 when a named portal exists). Returns the portal it replaced. */
   bind(portal: Portal): { undo: () => void; replaced: Portal | null } {
     const { name } = portal;
+    if (name === '') {
+      const replaced = this.unnamed;
+      this.unnamed = portal;
+      const undo = (): void => {
+        if (this.unnamed === portal) this.unnamed = null;
+      };
+      return { undo, replaced };
+    }
     const previous = this.portals.get(name);
     this.portals.set(name, portal);
     const undo = (): void => {
       if (this.portals.get(name) !== portal) return;
-      if (name !== '' && previous !== undefined) this.portals.set(name, previous);
+      if (previous !== undefined) this.portals.set(name, previous);
       else this.portals.delete(name);
     };
-    return { undo, replaced: name === '' ? (previous ?? null) : null };
+    return { undo, replaced: null };
   }
 
   /** Close of a statement; undo puts it back unless the name was reused meanwhile. */
@@ -60,6 +70,14 @@ export class ClientNames {
 
   /** Close of a portal; returns the portal closed. */
   closePortal(name: string): { undo: () => void; closed: Portal | null } {
+    if (name === '') {
+      const old = this.unnamed;
+      this.unnamed = null;
+      const undo = (): void => {
+        if (old !== null && this.unnamed === null) this.unnamed = old;
+      };
+      return { undo, closed: old };
+    }
     const old = this.portals.get(name);
     this.portals.delete(name);
     const undo = (): void => {
@@ -76,14 +94,8 @@ export class ClientNames {
   /** A transaction ended at the `batch`-th ReadyForQuery: the server dropped the portals bound before it. */
   forgetPortalsBefore(batch: number): void {
     // Runs at every idle ReadyForQuery: most sessions hold just the unnamed portal, checked without an iterator.
+    if (this.unnamed !== null && this.unnamed.batch < batch) this.unnamed = null;
     if (this.portals.size === 0) return;
-    if (this.portals.size === 1) {
-      const unnamed = this.portals.get('');
-      if (unnamed !== undefined) {
-        if (unnamed.batch < batch) this.portals.delete('');
-        return;
-      }
-    }
     for (const portal of this.portals.values()) if (portal.batch < batch) this.portals.delete(portal.name);
   }
 }

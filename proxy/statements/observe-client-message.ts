@@ -60,9 +60,11 @@ export function observeClientMessage(s: ObserverState, code: number, body: Buffe
 
 function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
   const query = decodeQuery(body) ?? refuseMalformed(s, FrontendCode.Query, body);
-  // Fast path: without a ';' the string is one statement, recorded exactly as sent.
-  const ranges = query.includes(0x3b) ? splitStatements(query, s.standardStrings) : [];
-  const pieces = ranges.length <= 1 ? [query] : ranges.map((r) => query.subarray(r.start, r.end));
+  // Fast path: without a ';' (or with one only at the end, as pgbench sends) the string is one
+  // statement, recorded exactly as sent: what the splitter would find, without its work.
+  const ranges = semicolonOnlyAtEnd(query) ? null : splitStatements(query, s.standardStrings);
+  if (ranges === null || ranges.length <= 1) return onOneStatementQuery(s, query);
+  const pieces = ranges.map((r) => query.subarray(r.start, r.end));
   const runs: StatementRun[] = [];
   const promises: Promise<void>[] = [];
   for (const piece of pieces) {
@@ -71,8 +73,7 @@ function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
     if (promise !== null) promises.push(promise);
   }
   // Several statements: the text is kept (a copy, the body is the socket's) to place an error's position.
-  const text = pieces.length > 1 ? { bytes: Buffer.from(query), ranges } : null;
-  const pending: PendingMessage = { kind: 'query', runs, next: 0, text };
+  const pending: PendingMessage = { kind: 'query', runs, next: 0, text: { bytes: Buffer.from(query), ranges } };
   if (!s.skipping) s.batchesSent++;
   enqueue(s, pending);
   if (promises.length === 0) return null;
@@ -82,6 +83,26 @@ function onQuery(s: ObserverState, body: Buffer): Promise<void> | null {
     runs,
     pending,
   );
+}
+
+/** A Query string that is one statement (or none): one run, recorded as sent. */
+function onOneStatementQuery(s: ObserverState, query: Buffer): Promise<void> | null {
+  const { run, promise } = startStatement(s, 'simple', toRecordedText(query, s.utf8), null, null, null);
+  const pending: PendingMessage = { kind: 'query', runs: [run], next: 0, text: null };
+  if (!s.skipping) s.batchesSent++;
+  enqueue(s, pending);
+  return promise === null ? null : watchDurable(s, promise, pending.runs, pending);
+}
+
+/** True when the string holds no ';' but, at most, one followed by nothing but whitespace. */
+function semicolonOnlyAtEnd(query: Buffer): boolean {
+  const at = query.indexOf(0x3b);
+  if (at < 0) return true;
+  for (let i = at + 1; i < query.length; i++) {
+    const c = query[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c) return false;
+  }
+  return true;
 }
 
 function onParse(s: ObserverState, body: Buffer): void {

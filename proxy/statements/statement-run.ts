@@ -33,7 +33,7 @@ export class StatementRun {
   /** Set while an Execute with a row limit has been suspended (PortalSuspended) and not completed. */
   suspended = false;
   /** Result columns, once known (RowDescription or the Bind's result formats). */
-  columns: ResultColumns = { formats: [], typeOids: null };
+  columns: ResultColumns = NO_COLUMNS;
   private dataRows = 0;
   private rowsFromTag: number | null = null;
   private wasSuspended = false;
@@ -213,6 +213,9 @@ function parseRowsOfTag(tag: string): number | null {
   if (!ROW_COUNT_VERBS.has(verb)) return null;
   return Number(last);
 }
+
+/** The columns of a statement before any are known (shared: a Bind's usually replace them at once). */
+const NO_COLUMNS: ResultColumns = Object.freeze({ formats: Object.freeze([]), typeOids: null });
 
 /** Result bytes up to which the digest is computed in one go at the end (see digestPiece). */
 const smallResultBytes = 4096;

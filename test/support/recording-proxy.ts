@@ -28,7 +28,12 @@ export type WitnessesFor = (vkey: string) => Promise<Config['journal']['witnesse
 /** Starts a proxy in front of `pg` recording into a fresh journal (batched unless told, captureRows rows captured). */
 export async function startRecordingProxy(
   pg: PostgresInfo,
-  options: { readonly captureRows?: number; readonly witnesses?: WitnessesFor; readonly durability?: Durability } = {},
+  options: {
+    readonly captureRows?: number;
+    readonly witnesses?: WitnessesFor;
+    readonly durability?: Durability;
+    readonly batchWindowMs?: number;
+  } = {},
 ): Promise<RecordingProxy> {
   const durability = options.durability ?? 'batched';
   const journal = mkdtempSync(join(tmpdir(), 'pgtrail-journal-'));
@@ -37,7 +42,7 @@ export async function startRecordingProxy(
     ...defaultConfig.journal,
     dir: journal,
     durability,
-    batchWindowMs: 5,
+    batchWindowMs: options.batchWindowMs ?? 5,
     witnesses: options.witnesses ? await options.witnesses(vkey) : [],
   });
   const observe = createStatementObserver({
