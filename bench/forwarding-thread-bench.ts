@@ -115,6 +115,8 @@ export async function runForwardingThreadBench(options: ForwardingThreadOptions)
     forwarded += bytes.length;
   });
   const serverReader = new ServerFrameReader(1 << 30, observer);
+  // As the forwarder: headers checked before the chunk is written, the observer's reader after.
+  const serverCheck = new ServerFrameReader(1 << 30, null);
   // Requests differ in their parameter as pgbench's do; 1,000 of them are reused round after round.
   const requests = Array.from({ length: 1000 }, (_, i) => clientRequest(options.mode, 10_007 * i + 1));
   const answers = Array.from({ length: 1000 }, (_, i) => serverAnswer(options.mode, 10_007 * i + 1));
@@ -133,7 +135,9 @@ export async function runForwardingThreadBench(options: ForwardingThreadOptions)
       const end = Math.min(options.transactions, done + SLICE);
       for (; done < end; done++) {
         if (clientReader.push(requests[done % 1000] as Buffer) !== null) throw new Error('the sink gated a statement');
-        serverReader.push(answers[done % 1000] as Buffer);
+        const answer = answers[done % 1000] as Buffer;
+        serverCheck.push(answer);
+        serverReader.push(answer);
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
