@@ -67,10 +67,11 @@ export interface JournalWriter {
    */
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null;
   /**
-   * Appends an event already serialised as one line of JSON (an object, no raw newline; the recorder
-   * service checks that), as append() does: the promise settles when its record is durable.
+   * Appends an event already serialised: json[start:end] is the UTF-8 of one line of JSON (an
+   * object, no raw newline; the recorder service checks that), copied before this returns, as
+   * append() does: the promise settles when its record is durable.
    */
-  appendSerialized(json: string): Promise<void>;
+  appendSerialized(json: Uint8Array, start: number, end: number): Promise<void>;
   /** Resolves when everything appended so far is durable. */
   flush(): Promise<void>;
   /** Appends a legal hold record or its release (docs/journal-format.md §11); resolves when it is durable. */

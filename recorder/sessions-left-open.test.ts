@@ -32,10 +32,12 @@ describe('sessions left open', () => {
     for (const e of sampleSession('closed-one', 20)) await writer.append(e);
     for (const e of withoutClose(sampleSession('left-open', 41))) await writer.append(e);
     // A record whose members come in another order (not what pgtrail writes): still followed.
-    await writer.appendSerialized(
-      JSON.stringify({ session: 'other-order', ts: 1_764_115_250_000, type: 'session.opened' }),
-    );
-    await writer.appendSerialized(JSON.stringify({ ...statementStarted('other-order', 1) }));
+    const serialized = (value: unknown) => {
+      const bytes = Buffer.from(JSON.stringify(value));
+      return writer.appendSerialized(bytes, 0, bytes.length);
+    };
+    await serialized({ session: 'other-order', ts: 1_764_115_250_000, type: 'session.opened' });
+    await serialized({ ...statementStarted('other-order', 1) });
     await writer.close();
 
     const again = await openJournalWriter(options());

@@ -75,24 +75,6 @@ export function chainKeyOf(session: string, role: ChainRole): string | null {
   return role !== ChainRole.opened || isChainableSession(session) ? session : null;
 }
 
-/**
- * The role and session of an event given as JSON text, read exactly as readEventHead reads bytes
- * (for events that arrive serialised: the recorder service).
- */
-export function eventHeadOfJson(json: string): { readonly role: ChainRole; readonly session: string | null } {
-  const role = json.startsWith('{"type":"session.opened"')
-    ? ChainRole.opened
-    : json.startsWith('{"type":"session.closed"')
-      ? ChainRole.closed
-      : ChainRole.member;
-  const at = json.indexOf('"session":"');
-  if (at < 0) return { role, session: null };
-  const from = at + 11;
-  const close = json.indexOf('"', from);
-  const session = close < 0 ? null : json.slice(from, close);
-  return { role, session: session !== null && isChainableSession(session) ? session : null };
-}
-
 /** Writes `,"sprev":"<base64 of sprev>","sn":<sn>` into `out` at `offset`; returns its length. */
 export function writeChainMembers(out: Uint8Array, offset: number, sprev: Uint8Array, sn: number): number {
   out.set(sprevOpen, offset);

@@ -17,6 +17,7 @@
  * number + 1 when it arrives.
  */
 import type { Durability } from '../../config/config.js';
+import { eventJsonNoRoom, writeEventJson } from '../event-json.js';
 import type { EventSink, TrailEvent } from '../events.js';
 import { encodeBatch, wireLimits } from '../wire/recorder-frames.js';
 import type { EventSpool, SpooledEvent } from './event-spool.js';
@@ -54,6 +55,9 @@ interface Entry {
 
 const maxBatchEvents = 4096;
 const maxBatchBytes = 1024 * 1024;
+// Events are written as JSON bytes (event-json.ts) one after another into slabs of this size, each
+// entry's bytes a view of its slab: no string and no buffer of its own per event.
+const slabBytes = 64 * 1024;
 
 /** The remote recorder's EventSink (see the file comment). */
 export class RemoteSink implements EventSink {
@@ -71,6 +75,8 @@ export class RemoteSink implements EventSink {
   #failure: RemoteRecorderError | null = null;
   #closed = false;
   #drained: (() => void) | null = null;
+  #slab = Buffer.allocUnsafe(slabBytes);
+  #slabUsed = 0;
 
   constructor(private readonly options: RemoteSinkOptions) {
     const spooled = options.spool;
@@ -97,7 +103,7 @@ export class RemoteSink implements EventSink {
     if (this.#failure !== null) return rejected(this.#failure);
     if (this.#closed)
       return rejected(new RemoteRecorderError(RemoteRecorderErrorCode.closed, 'the recorder sink is closed'));
-    const bytes = Buffer.from(JSON.stringify(event), 'utf8');
+    const bytes = this.#serialize(event);
     if (bytes.length > wireLimits.maxEventBytes) {
       return rejected(new RemoteRecorderError(RemoteRecorderErrorCode.eventTooLarge, 'an event is larger than 16 MiB'));
     }
@@ -126,6 +132,21 @@ export class RemoteSink implements EventSink {
     const entry = this.#enqueue(bytes, waits && gating ? newWaiter() : null);
     this.#schedule(waits);
     return entry.waiter?.promise ?? null;
+  }
+
+  /** The event's JSON (the bytes of JSON.stringify), written into the current slab. */
+  #serialize(event: TrailEvent): Buffer {
+    for (;;) {
+      const end = writeEventJson(event, this.#slab, this.#slabUsed);
+      if (end !== eventJsonNoRoom) {
+        const bytes = this.#slab.subarray(this.#slabUsed, end);
+        this.#slabUsed = end;
+        return bytes;
+      }
+      // A fresh slab, with at least twice the room this one had left (an event larger than a slab).
+      this.#slab = Buffer.allocUnsafe(Math.max(slabBytes, (this.#slab.length - this.#slabUsed) * 2));
+      this.#slabUsed = 0;
+    }
   }
 
   #enqueue(bytes: Buffer, waiter: Waiter | null): Entry {
@@ -213,7 +234,8 @@ export class RemoteSink implements EventSink {
     const spool = this.options.spool?.spool;
     const from = Math.max(this.#spoolAt, this.#head);
     if (spool !== undefined && from < this.#queue.length) {
-      const events = this.#queue.slice(from).map((e) => ({ seq: e.seq, bytes: e.bytes }));
+      // Entries are SpooledEvents (seq and bytes); the slice is the spool's to keep.
+      const events = this.#queue.slice(from);
       this.#spoolAt = this.#queue.length;
       spool.append(events).catch((err: unknown) => this.#failWith(err));
     }

@@ -17,7 +17,7 @@ import { decodeFrame, encodeAck, encodeRefusal, encodeWelcome, type Batch } from
 import { WireError } from '../wire/wire-error.js';
 import type { RecorderServiceCounters } from './recorder-service-counters.js';
 import { RecorderServiceError, RecorderServiceErrorCode } from './recorder-service-error.js';
-import { relayedEventLine } from './relayed-event.js';
+import { checkRelayedEvent, relayedEventExtraBytes, relayPrefixOf, writeRelayedEvent } from './relayed-event.js';
 
 /** What the service knows of one instance name, across its connections. */
 export interface InstanceState {
@@ -59,6 +59,10 @@ export class RecorderConnection {
   #expect: number | null = null;
   #unackedBytes = 0;
   #paused = false;
+  // The relay member's text up to the sequence number, for this connection's instance (set at Hello).
+  #relayPrefix: Buffer = Buffer.alloc(0);
+  // One relayed line at a time is composed here and copied by the writer: no buffer per event.
+  #line: Buffer = Buffer.allocUnsafe(4096);
   readonly #helloTimer: NodeJS.Timeout;
 
   constructor(
@@ -114,6 +118,7 @@ export class RecorderConnection {
     clearTimeout(this.#helloTimer);
     this.#state = 'welcoming';
     this.#instanceName = instance;
+    this.#relayPrefix = relayPrefixOf(instance);
     let state = this.deps.instances.get(instance);
     if (state === undefined) {
       state = { accepted: 0, acknowledged: 0, connection: null, helloOrder: null };
@@ -163,16 +168,24 @@ export class RecorderConnection {
     this.#expect = last + 1;
     // Events the journal holds already (a resend after a reconnect) are dropped by sequence number.
     const skip = Math.min(batch.events.length, state.accepted + 1 - first);
-    const lines: string[] = [];
-    for (let i = skip; i < batch.events.length; i++) {
-      lines.push(relayedEventLine(batch.events[i]!, this.#instanceName, first + i));
-    }
+    // Every event is checked before any is appended: a refused Batch leaves no trace.
+    for (let i = skip; i < batch.events.length; i++) checkRelayedEvent(batch.events[i]!, this.#instanceName);
     const counters = this.deps.counters;
     counters.batches++;
-    counters.events += lines.length;
+    counters.events += batch.events.length - skip;
     counters.duplicates += skip;
-    let durable: Promise<void> = this.deps.writer.flush();
-    for (const line of lines) durable = this.deps.writer.appendSerialized(line);
+    const writer = this.deps.writer;
+    let durable: Promise<void> = writer.flush();
+    for (let i = skip; i < batch.events.length; i++) {
+      const event = batch.events[i]!;
+      const room = event.length + relayedEventExtraBytes(this.#relayPrefix);
+      if (room > this.#line.length) this.#line = Buffer.allocUnsafe(Math.max(room, this.#line.length * 2));
+      durable = writer.appendSerialized(
+        this.#line,
+        0,
+        writeRelayedEvent(event, this.#relayPrefix, first + i, this.#line),
+      );
+    }
     if (last > state.accepted) state.accepted = last;
     this.#unackedBytes += frameBytes;
     if (this.#unackedBytes > maxUnackedBytes && !this.#paused) {

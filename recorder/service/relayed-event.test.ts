@@ -2,17 +2,36 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { statementFinished, statementStarted } from '../testing/sample-events.js';
 import { scanEventJson } from './event-json-scan.js';
-import { relayedEventLine } from './relayed-event.js';
+import { checkRelayedEvent, relayedEventExtraBytes, relayPrefixOf, writeRelayedEvent } from './relayed-event.js';
 
 const bytesOf = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8');
 const event = { type: 'session.closed', ts: 1764115200000, session: 'c0ffee01' };
 
-describe('relayedEventLine', () => {
+/** The line the service appends for `bytes` from `instance` as `seq`, as text (checked first, as the service does). */
+function relayedEventLine(bytes: Buffer, instance: string, seq: number): string {
+  checkRelayedEvent(bytes, instance);
+  const prefix = relayPrefixOf(instance);
+  const out = Buffer.alloc(bytes.length + relayedEventExtraBytes(prefix));
+  return out.toString('utf8', 0, writeRelayedEvent(bytes, prefix, seq, out));
+}
+
+describe('checkRelayedEvent and writeRelayedEvent', () => {
   it('keeps the proxy bytes as sent and appends the relay member', () => {
     for (const e of [statementStarted('s1', 7), statementFinished('s1', 7), { ...event, instance: 'eu-1' }]) {
       const line = relayedEventLine(bytesOf(e), 'eu-1', 42);
       expect(line).toBe(`${JSON.stringify(e).slice(0, -1)},"relay":{"instance":"eu-1","seq":42}}`);
       expect(JSON.parse(line)).toEqual({ ...e, relay: { instance: 'eu-1', seq: 42 } });
+    }
+  });
+
+  it('writes sequence numbers of every length up to 2^53 - 1, in the room it asks for', () => {
+    for (const seq of [1, 9, 10, 99, 1_000_000, Number.MAX_SAFE_INTEGER]) {
+      const bytes = bytesOf(event);
+      const prefix = relayPrefixOf('eu-1');
+      const out = Buffer.alloc(bytes.length + relayedEventExtraBytes(prefix), 0xee);
+      const length = writeRelayedEvent(bytes, prefix, seq, out);
+      expect(JSON.parse(out.toString('utf8', 0, length)).relay).toEqual({ instance: 'eu-1', seq });
+      expect(out.subarray(length).every((b) => b === 0xee)).toBe(true);
     }
   });
 

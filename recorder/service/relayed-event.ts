@@ -4,8 +4,8 @@
  * sent it under which sequence number. The journal itself then proves exactly-once delivery: per
  * instance, the relay sequence numbers are 1, 2, 3, ... each once (docs/recorder-service.md).
  *
- * The proxy's bytes are kept as sent (no re-serialisation: that is the service's hot path), so they
- * are checked strictly first: valid UTF-8, one JSON object on one line (event-json-scan.ts, which
+ * The proxy's bytes are kept as sent (no re-serialisation, no decoding to a string: that is the
+ * service's hot path; the line goes to the writer as bytes), so they are checked strictly first: valid UTF-8, one JSON object on one line (event-json-scan.ts, which
  * checks the grammar without building the object), a known event type, a timestamp and a session,
  * no `relay` or session chain members (`sprev`, `sn`) of its own and, when the event names an
  * instance, the connection's own.
@@ -28,12 +28,18 @@ const eventTypes: ReadonlySet<string> = new Set([
 
 const maxSessionChars = 128;
 
-// The relay member's text up to the sequence number, for the last instance seen (one per connection).
-let relayInstance = '';
-let relayPrefix = '';
+/** The relay member's text up to its sequence number, for one instance: `,"relay":{"instance":"<name>","seq":`. */
+export function relayPrefixOf(instance: string): Buffer {
+  return Buffer.from(`,"relay":{"instance":${JSON.stringify(instance)},"seq":`, 'utf8');
+}
 
-/** The JSON line to append for `bytes`, relayed from `instance` as sequence `seq`; throws RECORDER_EVENT_MALFORMED. */
-export function relayedEventLine(bytes: Buffer, instance: string, seq: number): string {
+/** The most bytes writeRelayedEvent adds to an event: the prefix, 16 digits of sequence, `}}`. */
+export function relayedEventExtraBytes(relayPrefix: Uint8Array): number {
+  return relayPrefix.length + 16 + 2;
+}
+
+/** Checks `bytes` as an event relayed from `instance` (see the file comment); throws RECORDER_EVENT_MALFORMED. */
+export function checkRelayedEvent(bytes: Buffer, instance: string): void {
   if (bytes[0] !== 0x7b || bytes[bytes.length - 1] !== 0x7d) throw malformed('an event is not a JSON object');
   const event = scanEventJson(bytes);
   if (event === null) {
@@ -41,9 +47,7 @@ export function relayedEventLine(bytes: Buffer, instance: string, seq: number): 
       ? malformed('an event contains a line break')
       : malformed('an event is not valid JSON');
   }
-  // ASCII (the common case) is valid UTF-8 and decodes faster as latin1, to the same string.
-  const ascii = isAscii(bytes);
-  if (!ascii && !isUtf8(bytes)) throw malformed('an event is not valid UTF-8');
+  if (!isAscii(bytes) && !isUtf8(bytes)) throw malformed('an event is not valid UTF-8');
   const type = event.type;
   if (type === null || type.escaped || !eventTypes.has(bytes.toString('latin1', type.start, type.end))) {
     throw malformed('an event has an unknown type');
@@ -60,11 +64,25 @@ export function relayedEventLine(bytes: Buffer, instance: string, seq: number): 
   if (event.hasInstance && (event.instance === null || stringValue(bytes, event.instance) !== instance)) {
     throw malformed('an event names another instance than its connection');
   }
-  if (instance !== relayInstance) {
-    relayInstance = instance;
-    relayPrefix = `,"relay":{"instance":${JSON.stringify(instance)},"seq":`;
-  }
-  return `${bytes.toString(ascii ? 'latin1' : 'utf8', 0, bytes.length - 1)}${relayPrefix}${seq}}}`;
+}
+
+/**
+ * Writes the line to append for a checked event into `out` from offset 0: the event's bytes as
+ * sent without their closing `}`, then `relayPrefix`, `seq` in decimal and `}}`; returns its
+ * length. `out` must hold bytes.length + relayedEventExtraBytes(relayPrefix) bytes.
+ */
+export function writeRelayedEvent(bytes: Uint8Array, relayPrefix: Uint8Array, seq: number, out: Uint8Array): number {
+  const body = bytes.length - 1;
+  out.set(bytes, 0);
+  out.set(relayPrefix, body);
+  let at = body + relayPrefix.length;
+  let digits = 1;
+  for (let rest = Math.floor(seq / 10); rest > 0; rest = Math.floor(rest / 10)) digits++;
+  for (let k = digits - 1, rest = seq; k >= 0; k--, rest = Math.floor(rest / 10)) out[at + k] = 0x30 + (rest % 10);
+  at += digits;
+  out[at++] = 0x7d;
+  out[at++] = 0x7d;
+  return at;
 }
 
 /** A JSON number's text is finite unless its exponent (or its 309+ digits) overflow a double. */

@@ -142,7 +142,8 @@ export function encodeBatch(firstSeq: number, events: readonly Buffer[]): Buffer
   let at = batchHeaderBytes;
   for (const e of events) {
     out.writeUInt32BE(e.length, at);
-    e.copy(out, at + 4);
+    // TypedArray set: Buffer's copy costs more than the copying for an event's few hundred bytes.
+    out.set(e, at + 4);
     at += 4 + e.length;
   }
   return out;
