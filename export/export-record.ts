@@ -5,7 +5,8 @@
  * joins them, so a SIEM needs no state of its own; ExportState keeps what that takes (the opening
  * record and the unfinished statements of each open session), which is let go at session.closed.
  */
-import type { SessionOpened, StatementStarted, TrailEvent } from '../recorder/events.js';
+import type { JournalEvent, SessionOpened, StatementStarted, TrailEvent } from '../recorder/events.js';
+import { finishedOf, startedOf } from '../recorder/statement-record.js';
 import { isoTime, peerText, statementRow } from '../search/trail-rows.js';
 
 /** One exported object: `event` says which record it is and `seq` is that record's journal index. */
@@ -26,12 +27,24 @@ export class ExportState {
   readonly #sessions = new Map<string, OpenSession>();
 
   /** Takes one event record into the state without exporting it (records before the cursor). */
-  track(seq: number, event: TrailEvent): void {
+  track(seq: number, event: JournalEvent): void {
     this.toRecord(seq, event);
   }
 
-  /** The exported object for the event record at `seq`, updating the state. */
-  toRecord(seq: number, event: TrailEvent): ExportRecord {
+  /**
+   * The exported object for the event record at `seq`, updating the state. A statement recorded as
+   * one record (docs/journal-format.md §14) is one object, its statement.finished one (the whole
+   * statement, `started_seq` = `seq`): one object per record keeps `seq` unique.
+   */
+  toRecord(seq: number, event: JournalEvent): ExportRecord {
+    if (event.type === 'statement') {
+      this.#eventRecord(seq, startedOf(event));
+      return this.#eventRecord(seq, finishedOf(event));
+    }
+    return this.#eventRecord(seq, event);
+  }
+
+  #eventRecord(seq: number, event: TrailEvent): ExportRecord {
     switch (event.type) {
       case 'session.opened':
         this.#sessions.set(event.session, { opened: event, statements: new Map() });

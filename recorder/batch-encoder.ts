@@ -62,6 +62,8 @@ export interface JournalPosition {
    * journal's format has none (before format 3): then no event carries chain members.
    */
   readonly chains: Map<string, ChainLink> | null;
+  /** The journal's format (journal.started's `format`; docs/journal-format.md §9). */
+  readonly format: number;
 }
 
 /**

@@ -164,6 +164,20 @@ export interface StatementFinished {
   readonly capturedRows: readonly (readonly (string | null)[])[] | null;
 }
 
+/**
+ * A statement whose started and finished events are one record (format 4, batched durability only;
+ * docs/journal-format.md §14): every member of its statement.started in the same order, `ts` being
+ * the started one, then `finishedTs` (the statement.finished's `ts`) and every other member of its
+ * statement.finished. `session` and `statement`, which the two share, appear once. Readers that work
+ * on events read it as the two events it holds (recorder/statement-record.ts).
+ */
+export interface StatementRecorded
+  extends Omit<StatementStarted, 'type'>,
+    Omit<StatementFinished, 'type' | 'ts' | 'session' | 'statement'> {
+  readonly type: 'statement';
+  readonly finishedTs: number;
+}
+
 /** The data stream of a COPY. */
 export interface CopyOutcome {
   readonly direction: 'in' | 'out';
@@ -235,6 +249,9 @@ export type TrailEvent =
   | SessionRoleChanged
   | SessionNotified
   | ViewerViewed;
+
+/** What an event record of the journal holds: an event, or (format 4) a statement as one record. */
+export type JournalEvent = TrailEvent | StatementRecorded;
 
 /** Where events go. Implemented by the recorder; called by the proxy on its forwarding path. */
 export interface EventSink {

@@ -9,7 +9,8 @@
  * is long), so a record is durable within the window and the disk sees two syncs per window. When
  * a write or fsync fails the writer fails closed: the batch and everything after it is rejected
  * with JOURNAL_WRITE_FAILED and nothing more is written, so what was sealed stays intact and the
- * torn tail (if any) is cut on reopen.
+ * torn tail (if any) is cut on reopen. In batched durability (format 4) a statement whose finish
+ * comes before its start was encoded is queued as one `statement` record (statement-merge.ts).
  *
  * Checkpoints are appended after every `checkpointEveryRecords` records, every `checkpointEveryMs`
  * (also when idle, as a heartbeat), before a segment is rotated, after a key rotation and at close.
@@ -17,23 +18,22 @@
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { arenaBytes, BatchEncoder, type JournalPosition, type Marker, type QueuedEventHeads } from './batch-encoder.js';
-import { eventJsonNoRoom, writeEventJson } from './event-json.js';
+import { BatchEncoder, type JournalPosition, type Marker, type QueuedEventHeads } from './batch-encoder.js';
 import type { TrailEvent } from './events.js';
 import { writeLatestCheckpoint } from './latest-checkpoint.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import type { JournalLock } from './journal-lock.js';
 import type { JournalWriter, JournalWriterOptions } from './journal-writer-types.js';
+import { keptBufferBytes, RecordQueue } from './record-queue.js';
+import { StatementMerger } from './statement-merge.js';
+import { statementRecordFormat } from './statement-record.js';
 import { newWaiter, type Waiter } from './waiter.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
 import type { SigningKey } from './signing-key.js';
 import { holdRecordOf, type HoldRelease, type LegalHold } from './format/hold-record.js';
-import { ChainRole, chainKeyOf, chainRoleOf, type EventChainFields, readEventChain } from './format/session-chain.js';
 import type { WitnessStats } from './witnessing/witness-client.js';
 import { type WitnessingStart, WriterWitnessing } from './witnessing/writer-witnessing.js';
 
-// Reusable buffers kept between batches, at most (json and arenas each): a burst's are let go.
-const keptBufferBytes = 16 * arenaBytes;
 // In batched durability, a batch this large is written without waiting for the window.
 const eagerFlushItems = 8192;
 /**
@@ -53,20 +53,9 @@ export class GroupCommitWriter implements JournalWriter {
   #checkpoints: { readonly count: number; readonly lastSize: number } = { count: 0, lastSize: 0 };
   // When the last batch started (ms): in batched durability the next starts half a window later.
   #lastBatchAt = 0;
-  // An event is queued as the end offset of its JSON in #json (the previous event's end is its
-  // start): queued events then hold no strings or objects on the heap, which the garbage collector
-  // would otherwise copy on every scavenge until the batch is written (measured: the largest cost
-  // of a batched append). Two buffers alternate: one is being encoded while the other fills.
-  #pending: (number | Marker)[] = [];
-  // Each queued event's session and chain role (format/session-chain.ts), in queue order.
-  #sessions: (string | null)[] = [];
-  #roles: ChainRole[] = [];
-  #json = Buffer.allocUnsafe(arenaBytes);
-  #jsonBytes = 0;
-  #spareJson = Buffer.allocUnsafe(arenaBytes);
+  // What waits for the next batch, as JSON bytes and markers (record-queue.ts).
+  readonly #queue = new RecordQueue();
   #waiter: Waiter | null = null;
-  // The head (role, session) of the last serialised event queued: reused, no object per record.
-  readonly #serializedHead: EventChainFields = { role: ChainRole.member, session: null, sn: -1, sprevStart: 0 };
   #inflight: Promise<void> | null = null;
   #scheduled = false;
   // The timer of a batch scheduled for later (batched durability), while it waits.
@@ -75,6 +64,8 @@ export class GroupCommitWriter implements JournalWriter {
   #failed: Promise<void> | null = null;
   #closed = false;
   readonly #timer: NodeJS.Timeout;
+  // Batched durability, format 4: holds statement starts to write a statement as one record (statement-merge.ts).
+  readonly #merger: StatementMerger | null;
   readonly leftOpen: JournalWriter['leftOpen'];
   // Sends checkpoints to witnesses and merges their cosignatures (null without witnesses).
   #witnessing: WriterWitnessing | null = null;
@@ -92,6 +83,10 @@ export class GroupCommitWriter implements JournalWriter {
     this.#encoder = new BatchEncoder(position, options);
     this.#durableSize = position.size;
     this.#handle = handle;
+    this.#merger =
+      options.durability === 'batched' && position.format >= statementRecordFormat
+        ? new StatementMerger((event) => this.#queue.pushEvent(event))
+        : null;
     this.#timer = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(options.checkpointEveryMs / 2)));
     this.#timer.unref();
   }
@@ -100,7 +95,7 @@ export class GroupCommitWriter implements JournalWriter {
     return this.#encoder.key.verifierKey;
   }
   get size(): number {
-    return this.#encoder.size + this.#pending.length;
+    return this.#encoder.size + this.queuedRecords;
   }
   get durableSize(): number {
     return this.#durableSize;
@@ -125,7 +120,8 @@ export class GroupCommitWriter implements JournalWriter {
     });
   }
   get queuedRecords(): number {
-    return this.#pending.length;
+    // A held start becomes one record (a statement record, or a plain start when it is released).
+    return this.#queue.length + (this.#merger?.held ?? 0);
   }
   get checkpoints(): { readonly count: number; readonly lastSize: number } {
     return this.#checkpoints;
@@ -134,30 +130,33 @@ export class GroupCommitWriter implements JournalWriter {
   append(event: TrailEvent): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueEvent(event);
+    this.#merger?.release();
+    this.#queue.pushEvent(event);
     return this.#nextBatch();
   }
 
   appendSerialized(json: Uint8Array, start: number, end: number): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueJson(json, start, end);
+    this.#merger?.release();
+    this.#queue.pushJson(json, start, end);
     return this.#nextBatch();
   }
 
   appendWithoutWaiting(event: TrailEvent): Promise<void> | null {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#queueEvent(event);
+    if (this.#merger === null) this.#queue.pushEvent(event);
+    else this.#merger.offer(event);
     // The disk is behind: the caller waits for this batch (a waiter also starts it as soon as the one in flight ends).
-    if (this.#jsonBytes > maxQueuedJsonBytes) return this.#nextBatch();
+    if (this.#queue.jsonBytes > maxQueuedJsonBytes) return this.#nextBatch();
     this.#schedule();
     return null;
   }
 
   flush(): Promise<void> {
     if (this.#failed !== null) return this.#failed;
-    if (this.#pending.length > 0) return this.#nextBatch();
+    if (this.#hasWork()) return this.#nextBatch();
     return this.#inflight ?? Promise.resolve();
   }
 
@@ -215,6 +214,11 @@ export class GroupCommitWriter implements JournalWriter {
     return this.#waiter.promise;
   }
 
+  /** Whether anything waits for a batch: queued items, or held statement starts. */
+  #hasWork(): boolean {
+    return this.queuedRecords > 0;
+  }
+
   #refusal(): Promise<void> | null {
     if (this.#failed !== null) return this.#failed;
     if (this.#closed) {
@@ -225,42 +229,11 @@ export class GroupCommitWriter implements JournalWriter {
     return null;
   }
 
-  /** Queues the event's JSON written straight into the queue (event-json.ts: the bytes of JSON.stringify). */
-  #queueEvent(event: TrailEvent): void {
-    let end = writeEventJson(event, this.#json, this.#jsonBytes);
-    for (; end === eventJsonNoRoom; end = writeEventJson(event, this.#json, this.#jsonBytes))
-      this.#growJson(this.#json.length * 2);
-    const role = chainRoleOf(event.type);
-    this.#sessions.push(chainKeyOf(event.session, role));
-    this.#roles.push(role);
-    this.#jsonBytes = end;
-    this.#pending.push(end);
-  }
-
-  #growJson(bytes: number): void {
-    const bigger = Buffer.allocUnsafe(bytes);
-    this.#json.copy(bigger, 0, 0, this.#jsonBytes);
-    this.#json = bigger;
-  }
-
-  /** Queues the serialised event json[start:end] as it is: its bytes copied, its head read from them. */
-  #queueJson(json: Uint8Array, start: number, end: number): void {
-    const head = this.#serializedHead;
-    readEventChain(json, start, end, head);
-    this.#sessions.push(head.session);
-    this.#roles.push(head.role);
-    const length = end - start;
-    if (this.#jsonBytes + length > this.#json.length)
-      this.#growJson(Math.max(this.#json.length * 2, this.#jsonBytes + length));
-    this.#json.set(start === 0 && end === json.length ? json : json.subarray(start, end), this.#jsonBytes);
-    this.#jsonBytes += length;
-    this.#pending.push(this.#jsonBytes);
-  }
-
   #enqueue(marker: Marker): Promise<void> {
     const refused = this.#refusal();
     if (refused !== null) return refused;
-    this.#pending.push(marker);
+    this.#merger?.release();
+    this.#queue.pushMarker(marker);
     return this.#nextBatch(true);
   }
 
@@ -268,7 +241,7 @@ export class GroupCommitWriter implements JournalWriter {
     if (this.#failure !== null || this.#closed) return;
     if (Date.now() - this.#encoder.lastCheckpointAt < this.options.checkpointEveryMs) return;
     this.#encoder.lastCheckpointAt = Date.now();
-    this.#pending.push({ type: 'checkpoint' });
+    this.#queue.pushMarker({ type: 'checkpoint' });
     this.#schedule(true);
   }
 
@@ -302,29 +275,25 @@ export class GroupCommitWriter implements JournalWriter {
    * after another, which cost more CPU than everything else the recorder does (measured under pgbench).
    */
   #urgent(): boolean {
-    return this.options.durability === 'strict' || this.#waiter !== null || this.#pending.length >= eagerFlushItems;
+    return this.options.durability === 'strict' || this.#waiter !== null || this.#queue.length >= eagerFlushItems;
   }
 
   async #drain(): Promise<void> {
     let first = true;
-    while (this.#pending.length > 0 && this.#failure === null) {
+    while (this.#hasWork() && this.#failure === null) {
       if (!first && !this.#urgent()) break;
       first = false;
+      // Starts still held go into this batch: a statement's start is durable within the window.
+      this.#merger?.release();
       this.#lastBatchAt = Date.now();
-      const items = this.#pending;
-      const json = this.#json;
-      this.#json = this.#spareJson;
-      this.#spareJson = json;
-      this.#jsonBytes = 0;
+      const { items, json, heads } = this.#queue.take();
       const waiter = this.#waiter;
-      const heads = { sessions: this.#sessions, roles: this.#roles };
-      this.#sessions = [];
-      this.#roles = [];
-      this.#pending = [];
       this.#waiter = null;
       try {
         await this.#writeBatch(items, json, heads);
-        this.#trimBuffers(json);
+        // After a burst far larger than usual, its buffers are let go (record-queue.ts).
+        this.#queue.trim(json);
+        this.#encoder.trimArenas(keptBufferBytes);
         waiter?.resolve();
       } catch (err) {
         const failure = this.#fail(err);
@@ -332,7 +301,7 @@ export class GroupCommitWriter implements JournalWriter {
       }
     }
     this.#inflight = null;
-    if (this.#pending.length > 0 && this.#failure === null) this.#schedule();
+    if (this.#hasWork() && this.#failure === null) this.#schedule();
   }
 
   #fail(err: unknown): JournalError {
@@ -351,10 +320,7 @@ export class GroupCommitWriter implements JournalWriter {
     this.#failed.catch(() => undefined);
     this.#waiter?.reject(failure);
     this.#waiter = null;
-    this.#pending = [];
-    this.#sessions = [];
-    this.#roles = [];
-    this.#jsonBytes = 0;
+    this.#queue.clear();
     clearInterval(this.#timer);
     this.options.onFailure?.(failure);
     return failure;
@@ -386,15 +352,6 @@ export class GroupCommitWriter implements JournalWriter {
         : this.#witnessing.afterBatch(items, latestNote, this.#checkpoints.lastSize);
     if (file !== null) await writeLatestCheckpoint(this.dir, file);
     if (latestNote !== null) this.#witnessing?.submit(latestNote);
-  }
-
-  /**
-   * After a batch far larger than usual (a burst up to maxQueuedJsonBytes), lets its buffers go:
-   * what is kept for reuse stays near a normal batch's size.
-   */
-  #trimBuffers(json: Buffer): void {
-    if (json.length > keptBufferBytes && this.#spareJson === json) this.#spareJson = Buffer.allocUnsafe(arenaBytes);
-    this.#encoder.trimArenas(keptBufferBytes);
   }
 
   #openSegment(path: string, flags: 'a' | 'ax'): Promise<FileHandle> {

@@ -1,4 +1,4 @@
-import type { TrailEvent } from './events.js';
+import type { JournalEvent } from './events.js';
 
 /** One record read back from the journal, for search, sessions, replay and the viewer. */
 export interface JournalEntry {
@@ -8,7 +8,7 @@ export interface JournalEntry {
   readonly segment: string;
   readonly line: number;
   /** The session or statement event, or null for the journal's own records (checkpoints, key rotation, recovery). */
-  readonly event: TrailEvent | null;
+  readonly event: JournalEvent | null;
   /** Format 3: the record's session chain members (docs/journal-format.md §13), when it carries them. */
   readonly chain?: { readonly sprev: string; readonly sn: number };
 }

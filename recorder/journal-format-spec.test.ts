@@ -38,7 +38,7 @@ const leaf = (line: string) =>
     .update(Buffer.concat([Buffer.from([0]), Buffer.from(line)]))
     .digest('base64');
 
-test('§2, §4: a new journal is journal.started at index 0 (prev all zeros, whole ts, format 3), then a checkpoint of size 1 over it', async () => {
+test('§2, §4: a new journal is journal.started at index 0 (prev all zeros, whole ts, format 4), then a checkpoint of size 1 over it', async () => {
   const vkey = await createSigningKey(dir);
   const writer = await openJournalWriter(config());
   await writer.close();
@@ -51,7 +51,7 @@ test('§2, §4: a new journal is journal.started at index 0 (prev all zeros, who
     kind: 'journal.started',
     vkey,
     origin: vkey.split('+')[0],
-    format: 3,
+    format: 4,
   });
   expect(Number.isInteger(started['ts'])).toBe(true);
   const checkpoint = JSON.parse(second!) as { i: number; prev: string; kind: string; note: string };

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TrailEvent } from './events.js';
+import type { JournalEvent } from './events.js';
 import type { JournalEntry } from './journal-entry.js';
 import { JournalError, JournalErrorCode } from './journal-error.js';
 import { listSegments } from './journal-scan.js';
@@ -84,9 +84,9 @@ function toEntry(text: string, segment: string, line: number): JournalEntry {
     return { index: head.index, segment, line, event: pruned === null ? null : prunedPlaceholder(pruned.was) };
   }
   if (head.kind !== RecordKind.event) return { index: head.index, segment, line, event: null };
-  let record: { event?: TrailEvent };
+  let record: { event?: JournalEvent };
   try {
-    record = JSON.parse(text) as { event?: TrailEvent };
+    record = JSON.parse(text) as { event?: JournalEvent };
   } catch (err) {
     throw new JournalError(
       JournalErrorCode.recordMalformed,
@@ -98,9 +98,9 @@ function toEntry(text: string, segment: string, line: number): JournalEntry {
   const event = record.event ?? null;
   if (event === null || !('sn' in event)) return { index: head.index, segment, line, event };
   // The session chain members (format 3) are the journal's, not the event's: they go beside it.
-  const { sprev, sn, ...rest } = event as TrailEvent & { sprev?: unknown; sn?: unknown };
+  const { sprev, sn, ...rest } = event as JournalEvent & { sprev?: unknown; sn?: unknown };
   const chain = typeof sprev === 'string' && typeof sn === 'number' ? { sprev, sn } : undefined;
-  return { index: head.index, segment, line, event: rest as TrailEvent, ...(chain === undefined ? {} : { chain }) };
+  return { index: head.index, segment, line, event: rest as JournalEvent, ...(chain === undefined ? {} : { chain }) };
 }
 
 function startSegment(segments: readonly string[], fromIndex: number, fromSegment: string | undefined): number {

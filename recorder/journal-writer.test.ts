@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { JournalConfig } from '../config/config.js';
 import { readJournal } from './journal-reader.js';
+import { eventsOfRecord } from './statement-record.js';
 import { JournalError } from './journal-error.js';
 import { openJournalWriter } from './journal-writer.js';
 import { createSigningKey, ensureSigningKey, loadSigningKey } from './signing-key.js';
@@ -106,7 +107,10 @@ describe('journal writer', () => {
     }
     const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
     expect(report.findings).toEqual([]);
-    expect((await readAll()).filter((e) => e.event !== null)).toHaveLength(90);
+    // Batched, format 4: each of a session's 14 statements is one record; their events read back all 90.
+    const entries = (await readAll()).filter((e) => e.event !== null);
+    expect(entries).toHaveLength(90 - 3 * 14);
+    expect(entries.flatMap((e) => eventsOfRecord(e.event!))).toHaveLength(90);
   });
 
   test('ensureSigningKey creates a key once and then returns the same vkey', async () => {
@@ -189,7 +193,8 @@ describe('journal writer', () => {
     writer.appendWithoutWaiting(sampleSession('f', 2)[0]!);
     await writer.flush();
     expect(writer.durableSize).toBe(writer.size);
-    for (const e of sampleSession('q', 9000)) writer.appendWithoutWaiting(e);
+    // 18,000 events: batched, format 4, a statement's two events are one queued record.
+    for (const e of sampleSession('q', 18_000)) writer.appendWithoutWaiting(e);
     while (writer.durableSize < writer.size - 1000) await new Promise((r) => setTimeout(r, 5));
     expect(writer.durableSize).toBeGreaterThanOrEqual(8192);
     await writer.close();
@@ -221,7 +226,8 @@ describe('journal writer', () => {
     for (const e of events) expect(writer.appendWithoutWaiting(e)).toBeNull();
     await writer.close();
     const entries = await readAll();
-    expect(entries.filter((e) => e.event !== null).map((e) => e.event)).toEqual(events);
+    // Batched, format 4: statements are one record each; read as events they are what was appended.
+    expect(entries.flatMap((e) => (e.event === null ? [] : eventsOfRecord(e.event)))).toEqual(events);
     expect((await readdir(dir)).filter((n) => n.startsWith('segment-')).length).toBeGreaterThan(10);
     const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
     expect(report.findings).toEqual([]);

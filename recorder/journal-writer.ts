@@ -20,6 +20,7 @@ import { parseVerifierKey } from './format/note.js';
 import { RecordKind } from './format/record-line.js';
 import { segmentName } from './format/segment-name.js';
 import { sessionChainFormat } from './format/session-chain.js';
+import { statementRecordFormat } from './statement-record.js';
 import { RightEdgeTree } from './witnessing/right-edge-tree.js';
 import type { WitnessHooks } from './witnessing/witness-client.js';
 
@@ -27,9 +28,10 @@ export type { JournalWriter, JournalWriterOptions } from './journal-writer-types
 
 /**
  * The format new journals are written in (docs/journal-format.md §9): 2 adds the `cosignature` and
- * `witness.alarm` records, 3 the session chain (§13). A journal keeps the format it started with.
+ * `witness.alarm` records, 3 the session chain (§13), 4 the `statement` event (§14). A journal
+ * keeps the format it started with.
  */
-export const journalFormat = sessionChainFormat;
+export const journalFormat = statementRecordFormat;
 
 const silentLog: WitnessHooks['log'] = { info() {}, warn() {}, error() {} };
 
@@ -77,6 +79,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       sinceCheckpoint: scanned.sinceCheckpoint,
       // A journal keeps its format: one written before format 3 gets no session chain.
       chains: scanned.size === 0 || scanned.format >= sessionChainFormat ? scanned.sessionChains : null,
+      format: scanned.size === 0 ? journalFormat : scanned.format,
     };
     // The tree's right edge before anything is appended: the witness client proves from here on.
     const peaks = scanned.range.peaks();
@@ -89,7 +92,7 @@ export async function openJournalWriter(options: JournalWriterOptions): Promise<
       writer.startWitnessing({
         witnesses: options.witnesses,
         tree,
-        format: scanned.size === 0 ? journalFormat : scanned.format,
+        format: position.format,
         log: options.witnessLog ?? silentLog,
       });
     }

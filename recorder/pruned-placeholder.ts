@@ -5,8 +5,9 @@
  * pruned events read as no event (their session shows without identity). Nothing here is verified:
  * a pruned record's kept members are covered by no hash (docs/journal-format.md §10).
  */
-import type { StatementFinished, StatementStarted, TrailEvent } from './events.js';
+import type { JournalEvent, StatementFinished, StatementStarted } from './events.js';
 import type { PrunedEvent } from './format/pruned-record.js';
+import { combineStatement } from './statement-record.js';
 
 /** The SQL text shown for a pruned statement. */
 export const prunedSql = '(pruned)';
@@ -15,44 +16,52 @@ export const prunedSql = '(pruned)';
 export const prunedRedaction = 'pruned';
 
 /** The placeholder event for a pruned record, or null when its type has none (see the module comment). */
-export function prunedPlaceholder(was: PrunedEvent): TrailEvent | null {
+export function prunedPlaceholder(was: PrunedEvent): JournalEvent | null {
   if (was.statement === null) return null;
-  if (was.type === 'statement.started') {
-    const started: StatementStarted = {
-      type: 'statement.started',
-      ts: was.ts,
-      session: was.session,
-      statement: was.statement,
-      user: '',
-      role: '',
-      protocol: 'simple',
-      sql: prunedSql,
-      params: null,
-      preparedName: null,
-      portal: null,
-      redaction: prunedRedaction,
-    };
-    return started;
-  }
-  if (was.type === 'statement.finished') {
-    const finished: StatementFinished = {
-      type: 'statement.finished',
-      ts: was.ts,
-      session: was.session,
-      statement: was.statement,
-      command: null,
-      rows: null,
-      error: null,
-      durationMs: 0,
-      txStatus: null,
-      resultDigest: null,
-      notExecuted: false,
-      copy: null,
-      capturedRows: null,
-    };
-    return finished;
-  }
+  if (was.type === 'statement.started') return startedPlaceholder(was.ts, was.session, was.statement);
+  if (was.type === 'statement.finished') return finishedPlaceholder(was.ts, was.session, was.statement);
+  // A statement recorded as one record (format 4): `was` keeps its started time; the finish reads as that time too.
+  if (was.type === 'statement')
+    return combineStatement(
+      startedPlaceholder(was.ts, was.session, was.statement),
+      finishedPlaceholder(was.ts, was.session, was.statement),
+    );
   return null;
+}
+
+function startedPlaceholder(ts: number, session: string, statement: number): StatementStarted {
+  return {
+    type: 'statement.started',
+    ts,
+    session,
+    statement,
+    user: '',
+    role: '',
+    protocol: 'simple',
+    sql: prunedSql,
+    params: null,
+    preparedName: null,
+    portal: null,
+    redaction: prunedRedaction,
+  };
+}
+
+function finishedPlaceholder(ts: number, session: string, statement: number): StatementFinished {
+  return {
+    type: 'statement.finished',
+    ts,
+    session,
+    statement,
+    command: null,
+    rows: null,
+    error: null,
+    durationMs: 0,
+    txStatus: null,
+    resultDigest: null,
+    notExecuted: false,
+    copy: null,
+    capturedRows: null,
+  };
 }
 
 /**

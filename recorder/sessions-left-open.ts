@@ -6,7 +6,8 @@
  *
  * The writer's scan reads every record's bytes; this tracker looks at event records only where
  * their first member says what they are: `{"type":"session.opened"` and `{"type":"session.closed"`
- * records (two per session) are parsed as JSON, a `{"type":"statement.started"` record is counted
+ * records (two per session) are parsed as JSON, a `{"type":"statement.started"` record (or a
+ * `{"type":"statement",` one, format 4) is counted
  * for its session when that session is open (its id read from the bytes), and nothing else is
  * decoded. Every event pgtrail writes starts with `"type"` (JSON.stringify of the event objects of
  * events.ts); an event record that does not is parsed in full, so none is missed.
@@ -18,7 +19,7 @@ export interface SessionLeftOpen {
   readonly session: string;
   /** ts of its session.opened. */
   readonly openedTs: number;
-  /** Its statement.started records. */
+  /** Its statements: statement.started records and (format 4) statement records. */
   readonly statements: number;
 }
 
@@ -26,6 +27,8 @@ const TYPE_OPEN = ascii('{"type":"');
 const SESSION_OPENED = ascii('{"type":"session.opened"');
 const SESSION_CLOSED = ascii('{"type":"session.closed"');
 const STATEMENT_STARTED = ascii('{"type":"statement.started"');
+// A statement recorded as one record (format 4; the closing quote and comma tell it from statement.*).
+const STATEMENT_ONE_RECORD = ascii('{"type":"statement",');
 const SESSION_MEMBER = ascii('"session":"');
 /** Bytes of an event's head kept to read its `ts` from (type and ts come first: about 60 bytes). */
 const HEAD_BYTES = 96;
@@ -64,7 +67,7 @@ export class SessionsLeftOpenTracker {
       this.parsed(bytes, start, end);
       return;
     }
-    if (startsWith(bytes, start, end, STATEMENT_STARTED)) {
+    if (startsWith(bytes, start, end, STATEMENT_STARTED) || startsWith(bytes, start, end, STATEMENT_ONE_RECORD)) {
       if (this.open.size === 0) return;
       const session = this.sessionOf(bytes, start, end);
       if (session === null) {
@@ -103,7 +106,7 @@ export class SessionsLeftOpenTracker {
     if (typeof session !== 'string') return;
     if (event['type'] === 'session.opened') this.open.set(session, { openedTs: ts ?? 0, statements: 0 });
     else if (event['type'] === 'session.closed') this.open.delete(session);
-    else if (event['type'] === 'statement.started') {
+    else if (event['type'] === 'statement.started' || event['type'] === 'statement') {
       const entry = this.open.get(session);
       if (entry !== undefined) entry.statements++;
     }

@@ -3,7 +3,7 @@
  * its parsed body: what prune needs to decide, read without verifying (that is `verify`'s job).
  */
 import { join } from 'node:path';
-import type { TrailEvent } from '../recorder/events.js';
+import type { JournalEvent } from '../recorder/events.js';
 import { parseRecordEnvelope, RecordKind } from '../recorder/format/record-line.js';
 import { listSegments } from '../recorder/journal-scan.js';
 import { readSegmentLines } from '../recorder/segment-reader.js';
@@ -14,7 +14,7 @@ export interface JournalLine {
   readonly index: number;
   readonly kind: RecordKind;
   /** The event of an event record, else null. */
-  readonly event: TrailEvent | null;
+  readonly event: JournalEvent | null;
   /** The parsed body of a journal record other than an event, else null. */
   readonly body: Readonly<Record<string, unknown>> | null;
 }
@@ -49,5 +49,5 @@ function parseLine(segment: string, text: string): JournalLine | null {
   if (typeof event !== 'object' || event === null || typeof (event as { type?: unknown }).type !== 'string')
     return null;
   // The event's shape is the writer's (recorder/events.ts).
-  return { ...base, event: event as TrailEvent, body: null };
+  return { ...base, event: event as JournalEvent, body: null };
 }

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TrailEvent } from '../recorder/events.js';
+import type { JournalEvent } from '../recorder/events.js';
 import type { LegalHold } from '../recorder/format/hold-record.js';
 import { prunedLine } from '../recorder/format/pruned-record.js';
 import { parseRecordEnvelope, RecordKind } from '../recorder/format/record-line.js';
@@ -128,7 +128,7 @@ async function readFacts(dir: string): Promise<{ holds: LegalHold[]; sessions: M
     if (event === null) continue;
     if (event.type === 'session.opened') facts(event.session).user = event.identity.user;
     else if (event.type === 'session.auth_failed') facts(event.session).user = event.user;
-    else if (event.type === 'statement.started') facts(event.session).user ??= event.user;
+    else if (event.type === 'statement.started' || event.type === 'statement') facts(event.session).user ??= event.user;
     else if (event.type === 'session.closed') facts(event.session).closedAt = event.ts;
   }
   ledger.addPending(await readPendingHolds(dir));
@@ -182,9 +182,9 @@ function decide(
   const text = raw.toString('utf8');
   const head = parseRecordEnvelope(text);
   if (head === null || head.kind !== RecordKind.event || head.index === 0) return null;
-  let event: TrailEvent;
+  let event: JournalEvent;
   try {
-    event = (JSON.parse(text) as { event: TrailEvent }).event;
+    event = (JSON.parse(text) as { event: JournalEvent }).event;
   } catch {
     return null;
   }

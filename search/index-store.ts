@@ -22,7 +22,8 @@ const columnsFile = 'statements.bin';
 const format = 'pgtrail-search-index';
 // 3: session summaries carry failed logins (authFailed, authFailedSeq, authFailedTs).
 // 4: viewings (viewer.viewed records) are indexed.
-const version = 4;
+// 5: `statement` records (journal format 4) are indexed as statements; an index that skipped them is rebuilt.
+const version = 5;
 
 /** The persisted index and what it was derived from. */
 export interface StoredIndex {

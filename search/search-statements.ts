@@ -1,4 +1,5 @@
 import type { SessionOpened, StatementFinished, StatementStarted } from '../recorder/events.js';
+import { finishedOf, startedOf } from '../recorder/statement-record.js';
 import type { JournalSource, RecordLocation } from './journal-source.js';
 import { openIndex, type OpenedIndex, type ProgressListener } from './open-index.js';
 import { candidateRows, type QueryOptions, type StatementFilter } from './statement-filter.js';
@@ -103,7 +104,8 @@ function readEvent(source: JournalSource, at: RecordLocation, seq: number | null
 function readStarted(source: JournalSource, index: TrailIndex, row: number, at: RowLocation): StatementStarted {
   const c = index.columns;
   const seq = at.seq;
-  const { event } = readEvent(source, index.startedAt(at), seq);
+  const { event: read } = readEvent(source, index.startedAt(at), seq);
+  const event = read?.type === 'statement' ? startedOf(read) : read;
   const session = index.sessions[c.session.get(row)];
   if (
     event?.type !== 'statement.started' ||
@@ -125,7 +127,8 @@ function readFinished(
 ): StatementFinished | null {
   const where = index.finishedAt(row, at);
   if (where === null) return null;
-  const { event, index: seq } = readEvent(source, where, null);
+  const { event: read, index: seq } = readEvent(source, where, null);
+  const event = read?.type === 'statement' ? finishedOf(read) : read;
   const c = index.columns;
   if (
     event?.type !== 'statement.finished' ||

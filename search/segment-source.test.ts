@@ -12,6 +12,7 @@ import { positionAfter, type LocatedEntry } from './journal-source.js';
 import { openIndex } from './open-index.js';
 import { searchStatements } from './search-statements.js';
 import { segmentSource } from './segment-source.js';
+import { eventsOfRecord } from '../recorder/statement-record.js';
 
 const start = Date.parse('2026-03-01T00:00:00Z');
 
@@ -54,7 +55,9 @@ describe('segmentSource on a journal written by the journal writer', () => {
     const entries = await all(source.scan(null));
     expect(readdirSync(dir).filter((n) => n.startsWith('segment-')).length).toBeGreaterThan(3);
     expect(entries.map((e) => e.index)).toEqual(entries.map((_, i) => i));
-    expect(entries.filter((e) => e.event?.type === 'statement.started')).toHaveLength(240);
+    // Batched: statements are `statement` records (format 4) or started + finished; 240 either way.
+    const events = entries.flatMap((e) => (e.event === null ? [] : eventsOfRecord(e.event)));
+    expect(events.filter((e) => e.type === 'statement.started')).toHaveLength(240);
     for (const e of [...entries, ...[...entries].reverse()]) {
       const back = source.readAt(e);
       expect(back.index).toBe(e.index);

@@ -1,4 +1,5 @@
-import type { CloseReason } from '../recorder/events.js';
+import type { CloseReason, TrailEvent } from '../recorder/events.js';
+import { finishedOf, startedOf } from '../recorder/statement-record.js';
 import { GrowableColumn } from './growable-column.js';
 import type { RowLocation, RowLocationFile } from './row-locations.js';
 import { positionAfter, type LocatedEntry, type RecordLocation, type ScanPosition } from './journal-source.js';
@@ -215,6 +216,14 @@ export class TrailIndex {
     const event = entry.event;
     this.position = positionAfter(entry);
     if (event === null) return;
+    if (event.type === 'statement') {
+      // One record holding both events (format 4): the row's started and finished locations are both this record.
+      this.take(entry, startedOf(event));
+      this.take(entry, finishedOf(event));
+    } else this.take(entry, event);
+  }
+
+  private take(entry: LocatedEntry, event: TrailEvent): void {
     switch (event.type) {
       case 'session.opened': {
         const s = this.session(event.session);

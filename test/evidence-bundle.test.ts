@@ -69,23 +69,25 @@ describe('pgtrail bundle and verify --bundle', () => {
   test('a closed session named by a prefix: every record, proofs, the chain; verify says intact and complete', async () => {
     const { file, bundle } = await bundleOf('closed-');
     expect(bundle.session).toBe('closed-0123456789');
-    expect(bundle.records).toHaveLength(30);
+    // 30 events: the opening, 14 statements as one record each (batched, format 4), the close.
+    expect(bundle.records).toHaveLength(16);
     expect(bundle.closed).toBe(true);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const ok = await verifyBundle(file, '--vkey', vkey);
-    expect(ok.stdout).toMatch(/^intact: bundle of session closed-0123456789, 30 records/m);
-    expect(ok.stdout).toContain('complete: 30 records, opening to close');
+    expect(ok.stdout).toMatch(/^intact: bundle of session closed-0123456789, 16 records/m);
+    expect(ok.stdout).toContain('complete: 16 records, opening to close');
     expect(ok.code).toBe(0);
     const json = await verifyBundle(file, '--vkey', vkey, '--json');
-    expect(JSON.parse(json.stdout.trim())).toMatchObject({ kind: 'summary', intact: true, closed: true, upTo: 30 });
+    expect(JSON.parse(json.stdout.trim())).toMatchObject({ kind: 'summary', intact: true, closed: true, upTo: 16 });
   });
 
   test('a session still open: bundled up to the checkpoint, verify says complete up to its last record', async () => {
     const { file, bundle } = await bundleOf('open-');
     expect(bundle.closed).toBe(false);
-    expect(bundle.records).toHaveLength(11);
+    // 11 events: the opening and 5 statements, one record each.
+    expect(bundle.records).toHaveLength(6);
     const ok = await verifyBundle(file, '--vkey', vkey);
-    expect(ok.stdout).toContain('complete up to record 11 of the session: it was still open at the checkpoint');
+    expect(ok.stdout).toContain('complete up to record 6 of the session: it was still open at the checkpoint');
     expect(ok.code).toBe(0);
   });
 
@@ -228,7 +230,7 @@ test('a bundle whose checkpoint two real witnesses cosigned passes --quorum 2; a
     '--quorum',
     '2',
   );
-  expect(again.stdout).toContain('complete: 16 records, opening to close');
+  expect(again.stdout).toContain('complete: 9 records, opening to close');
   expect(again.code).toBe(0);
   const short = await verifyBundle(file, '--vkey', wkey, '--witness', w1.vkey, '--witness', w3.vkey, '--quorum', '2');
   expect(short.stdout).toContain('BUNDLE_NOT_WITNESSED');

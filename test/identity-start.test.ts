@@ -9,7 +9,7 @@ import { runProxy } from '../bin/run-proxy.js';
 import { loadConfig } from '../config/load-config.js';
 import { freePort } from '../embedded/postgres-server.js';
 import { formatScramVerifier, makeScramVerifier } from '../proxy/identity/scram-verifier.js';
-import type { TrailEvent } from '../recorder/events.js';
+import type { JournalEvent } from '../recorder/events.js';
 import { readJournal } from '../recorder/journal-reader.js';
 import { viaPg } from './support/client-runs.js';
 import { runCommand } from './support/run-command.js';
@@ -64,7 +64,7 @@ identity:
     } finally {
       await running.stop();
     }
-    const events: TrailEvent[] = [];
+    const events: JournalEvent[] = [];
     for await (const entry of readJournal(config.journal.dir)) if (entry.event) events.push(entry.event);
     expect(events.find((e) => e.type === 'session.opened')).toMatchObject({
       identity: { user: 'alice', method: { kind: 'password' } },

@@ -89,6 +89,10 @@ describe('tamper matrix', () => {
     const report = await verify(pristine);
     expect(report.findings).toEqual([]);
     expect(report.segments).toBeGreaterThan(3);
+    // Batched: its statements are `statement` records (format 4), so every tamper test below covers them.
+    expect(
+      (await journalLines(pristine)).filter((l) => l.text.includes('"event":{"type":"statement",')).length,
+    ).toBeGreaterThan(40);
     expect(report.checkpoints).toBeGreaterThan(5);
   });
 
@@ -348,9 +352,13 @@ describe('pgtrail verify', () => {
 
     const lines = await journalLines(pristine);
     const dir = await copyOfPristine();
+    // A record in the middle of its segment (removing a segment's last one is a gap between segments).
+    const k = lines.findIndex(
+      (l, i) => i >= 12 && lines[i - 1]?.segment === l.segment && lines[i + 1]?.segment === l.segment,
+    );
     await writeLines(
       dir,
-      lines.filter((_, i) => i !== 12),
+      lines.filter((_, i) => i !== k),
     );
     const bad = await runVerify(['--journal', dir, '--vkey', vkey, '--json']);
     expect(bad.code).toBe(1);
@@ -361,8 +369,8 @@ describe('pgtrail verify', () => {
     expect(objects[0]).toMatchObject({
       kind: 'finding',
       code: 'JOURNAL_INDEX_MISMATCH',
-      index: 12,
-      segment: lines[13]!.segment,
+      index: k,
+      segment: lines[k + 1]!.segment,
     });
     expect(objects.at(-1)).toMatchObject({ kind: 'summary', intact: false });
 

@@ -132,7 +132,8 @@ test('a journal rolled back and rewritten after the witnesses cosigned it: refus
   await rm(dir, { recursive: true });
   await cp(copy, dir, { recursive: true });
   writer = await open(dir, keyFile, [w1, w2]);
-  await record(writer, 'forged', 90);
+  // 200 events: about 100 records, its statements being one record each (batched, format 4).
+  await record(writer, 'forged', 200);
   const until = Date.now() + 30_000;
   while (writer.witnessStats.some((s) => s.alarms === 0) && Date.now() < until) await sleep(50);
   expect(writer.witnessStats.map((s) => s.alarms)).toEqual([1, 1]);

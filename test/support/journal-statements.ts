@@ -15,6 +15,7 @@ import type {
   TrailEvent,
 } from '../../recorder/events.js';
 import { readJournal } from '../../recorder/journal-reader.js';
+import { eventsOfRecord } from '../../recorder/statement-record.js';
 
 /** One statement as the journal holds it: its start (with its journal index) and its outcome. */
 export interface JournalStatement {
@@ -61,8 +62,12 @@ export async function readJournalSessions(dir: string): Promise<Map<string, Jour
     return s;
   };
   for await (const entry of readJournal(dir)) {
-    const e = entry.event;
-    if (e === null || e.type === 'session.auth_failed') continue;
+    if (entry.event === null) continue;
+    // A statement recorded as one record (format 4) counts as its two events, both at its index.
+    for (const e of eventsOfRecord(entry.event)) take(entry.index, e);
+  }
+  function take(index: number, e: TrailEvent): void {
+    if (e.type === 'session.auth_failed') return;
     const s = of(e.session);
     switch (e.type) {
       case 'session.opened':
@@ -76,7 +81,7 @@ export async function readJournalSessions(dir: string): Promise<Map<string, Jour
       case 'statement.started': {
         const expected = s.statements.length + 1;
         if (e.statement !== expected) s.problems.push(`statement ${e.statement} started where ${expected} was due`);
-        s.statements.push({ index: entry.index, started: e, finished: null });
+        s.statements.push({ index, started: e, finished: null });
         break;
       }
       case 'statement.finished': {

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '../../config/config.js';
+import type { Config, Durability } from '../../config/config.js';
 import { defaultConfig } from '../../config/defaults.js';
 import type { PostgresInfo } from '../../embedded/postgres-server.js';
 import { createStatementObserver, systemClock } from '../../proxy/statements/statement-observer.js';
@@ -25,25 +25,31 @@ export interface RecordingProxy {
 /** Witnesses for a journal whose verifier key is `vkey` (started once the key exists, before the writer). */
 export type WitnessesFor = (vkey: string) => Promise<Config['journal']['witnesses']>;
 
-/** Starts a proxy in front of `pg` recording into a fresh journal (batched, captureRows rows captured). */
+/** Starts a proxy in front of `pg` recording into a fresh journal (batched unless told, captureRows rows captured). */
 export async function startRecordingProxy(
   pg: PostgresInfo,
-  options: { readonly captureRows?: number; readonly witnesses?: WitnessesFor } = {},
+  options: {
+    readonly captureRows?: number;
+    readonly witnesses?: WitnessesFor;
+    readonly durability?: Durability;
+    readonly batchWindowMs?: number;
+  } = {},
 ): Promise<RecordingProxy> {
+  const durability = options.durability ?? 'batched';
   const journal = mkdtempSync(join(tmpdir(), 'pgtrail-journal-'));
   const vkey = await ensureSigningKey(journal);
   const writer = await openJournalWriter({
     ...defaultConfig.journal,
     dir: journal,
-    durability: 'batched',
-    batchWindowMs: 5,
+    durability,
+    batchWindowMs: options.batchWindowMs ?? 5,
     witnesses: options.witnesses ? await options.witnesses(vkey) : [],
   });
   const observe = createStatementObserver({
     recording: { ...defaultConfig.recording, captureRows: options.captureRows ?? 0 },
     clock: systemClock,
   });
-  const proxy = await startTestProxy(pg, { observe, sink: createJournalSink(writer, 'batched') });
+  const proxy = await startTestProxy(pg, { observe, sink: createJournalSink(writer, durability) });
   let stopped = false;
   return {
     proxy,

@@ -4,6 +4,7 @@
  * once (a page, then live pushes); each is taken once, by its journal index.
  */
 import type {
+  JournalEvent,
   SessionClosed,
   SessionNotified,
   SessionOpened,
@@ -13,6 +14,7 @@ import type {
   StatementStarted,
   TrailEvent,
 } from '../../recorder/events.js';
+import { eventsOfRecord } from '../../recorder/statement-record.js';
 
 /** A statement: its started record and, once it has one, its finished record. */
 export interface StatementItem {
@@ -60,16 +62,17 @@ export class SessionModel {
     let changed = false;
     for (const r of [...records].sort((a, b) => a.seq - b.seq)) {
       if (this.lines.has(r.seq)) continue;
-      let event: TrailEvent | undefined;
+      let event: JournalEvent | undefined;
       try {
-        event = (JSON.parse(r.line) as { event?: TrailEvent }).event;
+        event = (JSON.parse(r.line) as { event?: JournalEvent }).event;
       } catch {
         event = undefined;
       }
       if (!event || !('session' in event) || event.session !== this.session) continue;
       this.lines.set(r.seq, r.line);
       changed = true;
-      this.take(r.seq, event);
+      // A statement recorded as one record (format 4) is taken as its two events, both at its index.
+      for (const e of eventsOfRecord(event)) this.take(r.seq, e);
     }
     return changed;
   }

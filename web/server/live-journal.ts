@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TrailEvent } from '../../recorder/events.js';
+import type { JournalEvent } from '../../recorder/events.js';
 import { parseRecordEnvelope, RecordKind } from '../../recorder/format/record-line.js';
 import type { RecordLocation } from '../../search/journal-source.js';
 import { openIndex } from '../../search/open-index.js';
@@ -178,9 +178,9 @@ export class LiveJournal extends EventEmitter<{ appended: [readonly AppendedReco
     const typeAt = text.indexOf('"type":"', head.length);
     const type = typeAt < 0 ? '' : text.slice(typeAt + 8, text.indexOf('"', typeAt + 8));
     if (!indexed && !extraTypes.has(type)) return { seq, session: null, type, location };
-    let event: TrailEvent;
+    let event: JournalEvent;
     try {
-      event = (JSON.parse(text) as { event: TrailEvent }).event;
+      event = (JSON.parse(text) as { event: JournalEvent }).event;
     } catch {
       return null;
     }

@@ -31,7 +31,8 @@ export function sessionRecordLocations(journal: LiveJournal, session: string): L
     found.push({ seq: at.seq, location: index.startedAt(at) });
     const finished = index.finishedAt(row, at);
     // The finished record's index is not kept in the index; the browser reads it from the line.
-    if (finished) found.push({ seq: -1, location: finished });
+    // A statement recorded as one record (format 4) has both at the same place: that record is sent once.
+    if (finished && !sameLocation(finished, index.startedAt(at))) found.push({ seq: -1, location: finished });
   }
   found.push(...journal.extrasOf(session));
   if (summary?.closed) found.push({ seq: -1, location: summary.closed });
@@ -43,6 +44,10 @@ export function sessionRecordLocations(journal: LiveJournal, session: string): L
         ? -1
         : 1,
   );
+}
+
+function sameLocation(a: LocatedRecord['location'], b: LocatedRecord['location']): boolean {
+  return a.segment === b.segment && a.offset === b.offset;
 }
 
 /** A page of a session's record lines: those after position `from` in sessionRecordLocations. */
