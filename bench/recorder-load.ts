@@ -1,8 +1,11 @@
 /**
  * Records per CPU-second one recorder service sustains from several proxies: each proxy is the real
- * proxy-side sink and link (recorder/remote/) in this process, pushing statement.started and
- * statement.finished pairs as fast as the recorder acknowledges them (batched durability, the
- * sink's own bound on unacknowledged bytes pacing it). Only the recorder process's CPU is counted.
+ * proxy-side sink and link (recorder/remote/) in this process, recording statements (a
+ * statement.started and its statement.finished) as fast as the recorder acknowledges them (batched
+ * durability, the sink's own bound on unacknowledged bytes pacing it). A batched sink sends most
+ * statements as one `statement` event (docs/journal-format.md §14), so the records counted are the
+ * events the recorder acknowledged (each one journal record), not the events recorded. Only the
+ * recorder process's CPU is counted.
  */
 import { pino } from 'pino';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -14,7 +17,10 @@ import { processCpuSeconds } from './process-cpu.js';
 /** What one load run measured. */
 export interface RecorderLoadResult {
   readonly proxies: number;
+  /** Journal records the recorder wrote and acknowledged (relayed events). */
   readonly records: number;
+  /** Statements recorded (each one or two records). */
+  readonly statements: number;
   readonly recorderCpuSeconds: number;
   readonly wallSeconds: number;
   readonly recordsPerCpuSecond: number;
@@ -40,8 +46,17 @@ export async function loadRecorder(
   const wallSeconds = (performance.now() - started) / 1000;
   const recorderCpuSeconds = processCpuSeconds(recorderPid) - cpuBefore;
   for (const { link } of sinks) link.close();
-  const records = counts.reduce((a, b) => a + b, 0);
-  return { proxies, records, recorderCpuSeconds, wallSeconds, recordsPerCpuSecond: records / recorderCpuSeconds };
+  const statements = counts.reduce((a, b) => a + b, 0);
+  // Sequence numbers continue across runs of the same instance names: count from each Welcome.
+  const records = sinks.reduce((sum, { sink, welcomedSeq }) => sum + sink.acknowledgedSeq - welcomedSeq, 0);
+  return {
+    proxies,
+    records,
+    statements,
+    recorderCpuSeconds,
+    wallSeconds,
+    recordsPerCpuSecond: records / recorderCpuSeconds,
+  };
 }
 
 async function connect(
@@ -49,7 +64,7 @@ async function connect(
   token: string,
   instance: string,
   logger: pino.Logger,
-): Promise<{ sink: RemoteSink; link: RecorderLink }> {
+): Promise<{ sink: RemoteSink; link: RecorderLink; welcomedSeq: number }> {
   const sink = new RemoteSink({
     durability: 'batched',
     batchWindowMs: 10,
@@ -59,6 +74,7 @@ async function connect(
       throw error;
     },
   });
+  let welcomedSeq = 0;
   let welcomed: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
     welcomed = resolve;
@@ -70,6 +86,7 @@ async function connect(
     tls: null,
     logger,
     onWelcome: (seq) => {
+      welcomedSeq = seq;
       sink.welcomed(seq);
       welcomed();
     },
@@ -79,10 +96,10 @@ async function connect(
   sink.attach(link);
   link.start();
   await ready;
-  return { sink, link };
+  return { sink, link, welcomedSeq };
 }
 
-/** Records statement pairs until the deadline; returns how many events it recorded. */
+/** Records statements until the deadline; returns how many. */
 async function drive(sink: RemoteSink, session: string, deadline: number): Promise<number> {
   let n = 0;
   while (performance.now() < deadline) {
@@ -94,5 +111,5 @@ async function drive(sink: RemoteSink, session: string, deadline: number): Promi
     }
     await yieldToLoop();
   }
-  return n * 2;
+  return n;
 }

@@ -123,14 +123,14 @@ export function renderRecorderServiceBench(result: RecorderServiceBenchResult): 
   const lines = [
     `One \`pgtrail recorder\` fed by 4 proxies (the proxy-side sink and link, batched), ${result.seconds} s per round, ${result.load.length} rounds after a 2 s warm-up:`,
     '',
-    '| round | records | recorder CPU s | wall s | records per CPU-second |',
-    '| ---: | ---: | ---: | ---: | ---: |',
+    '| round | statements | records | recorder CPU s | wall s | records per CPU-second | statements per CPU-second |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...result.load.map(
       (l, i) =>
-        `| ${i + 1} | ${l.records} | ${l.recorderCpuSeconds.toFixed(2)} | ${l.wallSeconds.toFixed(2)} | ${Math.round(l.recordsPerCpuSecond)} |`,
+        `| ${i + 1} | ${l.statements} | ${l.records} | ${l.recorderCpuSeconds.toFixed(2)} | ${l.wallSeconds.toFixed(2)} | ${Math.round(l.recordsPerCpuSecond)} | ${Math.round(l.statements / l.recorderCpuSeconds)} |`,
     ),
     '',
-    `Median: **${Math.round(rate)} records per CPU-second** (target >= 150000).`,
+    `Median: **${Math.round(rate)} records per CPU-second** (target >= 150000); a batched proxy sends most statements as one record (docs/journal-format.md §14), the rest as two.`,
     '',
     `pgbench -S -M simple, ${result.clients} clients, ${result.seconds} s per run, local and remote runs alternating:`,
     '',

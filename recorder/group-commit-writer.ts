@@ -66,6 +66,7 @@ export class GroupCommitWriter implements JournalWriter {
   readonly #timer: NodeJS.Timeout;
   // Batched durability, format 4: holds statement starts to write a statement as one record (statement-merge.ts).
   readonly #merger: StatementMerger | null;
+  readonly format: number;
   readonly leftOpen: JournalWriter['leftOpen'];
   // Sends checkpoints to witnesses and merges their cosignatures (null without witnesses).
   #witnessing: WriterWitnessing | null = null;
@@ -83,6 +84,7 @@ export class GroupCommitWriter implements JournalWriter {
     this.#encoder = new BatchEncoder(position, options);
     this.#durableSize = position.size;
     this.#handle = handle;
+    this.format = position.format;
     this.#merger =
       options.durability === 'batched' && position.format >= statementRecordFormat
         ? new StatementMerger((event) => this.#queue.pushEvent(event))

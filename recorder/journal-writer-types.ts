@@ -35,6 +35,8 @@ export interface JournalWriter {
   readonly origin: string;
   /** The verifier key of the key in force. */
   readonly verifierKey: string;
+  /** The journal's format (docs/journal-format.md §9): a journal keeps the format it started with. */
+  readonly format: number;
   /** Records appended, durable or not. */
   readonly size: number;
   /** Records known to be on disk. */

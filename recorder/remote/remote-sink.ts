@@ -15,10 +15,18 @@
  * Numbering: a proxy whose spool holds history continues from it; otherwise (a first start, or no
  * spool) events queued before the first Welcome are numbered from the recorder's durable sequence
  * number + 1 when it arrives.
+ *
+ * In batched durability, while nothing waits, a statement is one event, as in a local batched
+ * journal (statement-merge.ts, docs/journal-format.md §14): a statement.started is held back and
+ * sent as one `statement` event with its statement.finished when that comes before the next flush;
+ * starts still held at a flush go as they are. A start that could be too large for the wire is
+ * never held, so its refusal still reaches the caller.
  */
 import type { Durability } from '../../config/config.js';
 import { eventJsonNoRoom, writeEventJson } from '../event-json.js';
-import type { EventSink, TrailEvent } from '../events.js';
+import type { EventSink, JournalEvent, TrailEvent } from '../events.js';
+import { StatementMerger } from '../statement-merge.js';
+import { finishedOf, startedOf } from '../statement-record.js';
 import { encodeBatch, wireLimits } from '../wire/recorder-frames.js';
 import type { EventSpool, SpooledEvent } from './event-spool.js';
 import type { RecorderLink } from './recorder-link.js';
@@ -77,8 +85,13 @@ export class RemoteSink implements EventSink {
   #drained: (() => void) | null = null;
   #slab = Buffer.allocUnsafe(slabBytes);
   #slabUsed = 0;
+  // Batched durability: holds statement starts to send a statement as one event (see the file comment).
+  readonly #merger: StatementMerger | null;
+  // The refusal of an event the merger queued too large, for the record() call that offered it.
+  #mergeRefusal: Promise<void> | null = null;
 
   constructor(private readonly options: RemoteSinkOptions) {
+    this.#merger = options.durability === 'batched' ? new StatementMerger((event) => this.#enqueueMerged(event)) : null;
     const spooled = options.spool;
     this.#numbered = spooled?.nextSeq != null;
     this.#nextSeq = spooled?.nextSeq ?? 1;
@@ -94,15 +107,50 @@ export class RemoteSink implements EventSink {
     this.#link = link;
   }
 
-  /** Events queued and not yet acknowledged. */
+  /** The highest sequence number the recorder has acknowledged durable (0: none yet). */
+  get acknowledgedSeq(): number {
+    return this.#acked;
+  }
+
+  /** Events queued (or held to be merged) and not yet acknowledged. */
   get unacknowledged(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.length - this.#head + (this.#merger?.held ?? 0);
   }
 
   record(event: TrailEvent): Promise<void> | null {
     if (this.#failure !== null) return rejected(this.#failure);
     if (this.#closed)
       return rejected(new RemoteRecorderError(RemoteRecorderErrorCode.closed, 'the recorder sink is closed'));
+    const merger = this.#merger;
+    if (merger !== null) {
+      // Merging needs a caller that would not wait: numbered, and room for a gating event at its largest.
+      const largest = gatingBound(event);
+      if (this.#numbered && this.#unackedBytes + largest <= this.options.maxUnackedBytes) {
+        merger.offer(event);
+        const refusal = this.#mergeRefusal;
+        this.#mergeRefusal = null;
+        this.#schedule(this.#unackedBytes > this.options.maxUnackedBytes);
+        return refusal;
+      }
+      merger.release();
+    }
+    return this.#recordNow(event);
+  }
+
+  /**
+   * Queues an event from the merger: a `statement` too large for the wire goes as its two events; an
+   * event still too large is refused as record() refuses it (the refusal goes to the caller).
+   */
+  #enqueueMerged(event: JournalEvent): void {
+    const bytes = this.#serialize(event);
+    if (bytes.length <= wireLimits.maxEventBytes) this.#enqueue(bytes, null);
+    else if (event.type === 'statement') {
+      this.#recordNow(startedOf(event));
+      this.#mergeRefusal = this.#recordNow(finishedOf(event));
+    } else this.#mergeRefusal = this.#recordNow(event);
+  }
+
+  #recordNow(event: TrailEvent): Promise<void> | null {
     const bytes = this.#serialize(event);
     if (bytes.length > wireLimits.maxEventBytes) {
       return rejected(new RemoteRecorderError(RemoteRecorderErrorCode.eventTooLarge, 'an event is larger than 16 MiB'));
@@ -135,7 +183,7 @@ export class RemoteSink implements EventSink {
   }
 
   /** The event's JSON (the bytes of JSON.stringify), written into the current slab. */
-  #serialize(event: TrailEvent): Buffer {
+  #serialize(event: JournalEvent): Buffer {
     for (;;) {
       const end = writeEventJson(event, this.#slab, this.#slabUsed);
       if (end !== eventJsonNoRoom) {
@@ -230,6 +278,7 @@ export class RemoteSink implements EventSink {
   /** Spools what is new, then sends what the link has not carried yet. */
   #flush(): void {
     this.#scheduled = false;
+    this.#merger?.release();
     if (this.#failure !== null || !this.#numbered) return;
     const spool = this.options.spool?.spool;
     const from = Math.max(this.#spoolAt, this.#head);
@@ -286,6 +335,20 @@ export class RemoteSink implements EventSink {
     this.#link?.close();
     this.options.onFailure(error);
   }
+}
+
+/**
+ * For the events that gate forwarding, the most bytes their JSON can take (each UTF-16 code unit of
+ * a start's text at most 6 bytes, a \uXXXX escape; the rest of an event well under 64 KiB), or
+ * more than the wire allows when it could be too large; 0 for events that never gate.
+ */
+function gatingBound(event: TrailEvent): number {
+  if (event.type === 'session.opened') return 65_536;
+  if (event.type !== 'statement.started') return 0;
+  let units = typeof event.sql === 'string' ? event.sql.length : event.sql.base64.length;
+  for (const param of event.params ?? []) units += param?.length ?? 0;
+  const bound = units * 6 + 65_536;
+  return bound <= wireLimits.maxEventBytes ? bound : Number.POSITIVE_INFINITY;
 }
 
 function newWaiter(): Waiter {

@@ -12,7 +12,9 @@
  */
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import type { StatementRecorded } from '../events.js';
 import type { JournalWriter } from '../journal-writer.js';
+import { finishedOf, startedOf, statementRecordFormat } from '../statement-record.js';
 import { decodeFrame, encodeAck, encodeRefusal, encodeWelcome, type Batch } from '../wire/recorder-frames.js';
 import { WireError } from '../wire/wire-error.js';
 import type { RecorderServiceCounters } from './recorder-service-counters.js';
@@ -144,6 +146,21 @@ export class RecorderConnection {
     this.socket.send(encodeWelcome(state.accepted));
   }
 
+  /**
+   * Appends a `statement` event as its statement.started and statement.finished records, each with
+   * the relay member of the sequence number it came with (the rare path: a journal before format 4).
+   */
+  #appendSplit(bytes: Buffer, seq: number): Promise<void> {
+    const record = JSON.parse(bytes.toString('utf8')) as StatementRecorded;
+    let durable: Promise<void> = Promise.resolve();
+    for (const event of [startedOf(record), finishedOf(record)]) {
+      const json = Buffer.from(JSON.stringify(event), 'utf8');
+      const line = Buffer.allocUnsafe(json.length + relayedEventExtraBytes(this.#relayPrefix));
+      durable = this.deps.writer.appendSerialized(line, 0, writeRelayedEvent(json, this.#relayPrefix, seq, line));
+    }
+    return durable;
+  }
+
   #batch(batch: Batch, frameBytes: number): void {
     const state = this.#instance!;
     const first = batch.firstSeq;
@@ -169,7 +186,12 @@ export class RecorderConnection {
     // Events the journal holds already (a resend after a reconnect) are dropped by sequence number.
     const skip = Math.min(batch.events.length, state.accepted + 1 - first);
     // Every event is checked before any is appended: a refused Batch leaves no trace.
-    for (let i = skip; i < batch.events.length; i++) checkRelayedEvent(batch.events[i]!, this.#instanceName);
+    // A journal begun before format 4 has no `statement` records: such an event is written as its two.
+    const splitStatements = this.deps.writer.format < statementRecordFormat;
+    let split: number[] | null = null;
+    for (let i = skip; i < batch.events.length; i++) {
+      if (checkRelayedEvent(batch.events[i]!, this.#instanceName) && splitStatements) (split ??= []).push(i);
+    }
     const counters = this.deps.counters;
     counters.batches++;
     counters.events += batch.events.length - skip;
@@ -177,6 +199,10 @@ export class RecorderConnection {
     const writer = this.deps.writer;
     let durable: Promise<void> = writer.flush();
     for (let i = skip; i < batch.events.length; i++) {
+      if (split?.includes(i) === true) {
+        durable = this.#appendSplit(batch.events[i]!, first + i);
+        continue;
+      }
       const event = batch.events[i]!;
       const room = event.length + relayedEventExtraBytes(this.#relayPrefix);
       if (room > this.#line.length) this.#line = Buffer.allocUnsafe(Math.max(room, this.#line.length * 2));

@@ -24,7 +24,12 @@ const eventTypes: ReadonlySet<string> = new Set([
   'statement.cancel_requested',
   'session.role_changed',
   'session.notified',
+  // A statement as one event (a proxy recording in batched durability; docs/journal-format.md §14).
+  'statement',
 ]);
+
+/** The `type` member of a statement sent as one event, as its bytes appear in the JSON. */
+const statementType = 'statement';
 
 const maxSessionChars = 128;
 
@@ -38,8 +43,11 @@ export function relayedEventExtraBytes(relayPrefix: Uint8Array): number {
   return relayPrefix.length + 16 + 2;
 }
 
-/** Checks `bytes` as an event relayed from `instance` (see the file comment); throws RECORDER_EVENT_MALFORMED. */
-export function checkRelayedEvent(bytes: Buffer, instance: string): void {
+/**
+ * Checks `bytes` as an event relayed from `instance` (see the file comment); throws
+ * RECORDER_EVENT_MALFORMED. Returns true when the event is a `statement` (a statement as one event).
+ */
+export function checkRelayedEvent(bytes: Buffer, instance: string): boolean {
   if (bytes[0] !== 0x7b || bytes[bytes.length - 1] !== 0x7d) throw malformed('an event is not a JSON object');
   const event = scanEventJson(bytes);
   if (event === null) {
@@ -49,9 +57,8 @@ export function checkRelayedEvent(bytes: Buffer, instance: string): void {
   }
   if (!isAscii(bytes) && !isUtf8(bytes)) throw malformed('an event is not valid UTF-8');
   const type = event.type;
-  if (type === null || type.escaped || !eventTypes.has(bytes.toString('latin1', type.start, type.end))) {
-    throw malformed('an event has an unknown type');
-  }
+  const typeName = type === null || type.escaped ? null : bytes.toString('latin1', type.start, type.end);
+  if (typeName === null || !eventTypes.has(typeName)) throw malformed('an event has an unknown type');
   if (event.ts === null || !isFiniteNumber(bytes, event.ts.start, event.ts.end)) {
     throw malformed('an event has no timestamp');
   }
@@ -64,6 +71,7 @@ export function checkRelayedEvent(bytes: Buffer, instance: string): void {
   if (event.hasInstance && (event.instance === null || stringValue(bytes, event.instance) !== instance)) {
     throw malformed('an event names another instance than its connection');
   }
+  return typeName === statementType;
 }
 
 /**

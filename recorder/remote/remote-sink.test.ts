@@ -1,0 +1,194 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Durability } from '../../config/config.js';
+import type { StatementFinished, StatementStarted, TrailEvent } from '../events.js';
+import { readJournal } from '../journal-reader.js';
+import { openJournalWriter, type JournalWriter } from '../journal-writer.js';
+import { ensureSigningKey, parseSigningKey, type SigningKey } from '../signing-key.js';
+import { parseAccessTokens } from '../service/access-tokens.js';
+import { readInstanceSequences } from '../service/instance-sequences.js';
+import { startRecorderService, type RecorderService } from '../service/recorder-service.js';
+import { verifyJournalDir } from '../verify-journal-dir.js';
+import { RecorderLink } from './recorder-link.js';
+import { RemoteSink } from './remote-sink.js';
+
+const token = 'a-token-of-at-least-16-chars';
+const logger = pino({ level: 'silent' });
+
+let dir: string;
+let writer: JournalWriter;
+let service: RecorderService;
+let link: RecorderLink | null;
+
+async function startRecorder(signingKey: SigningKey | null = null): Promise<void> {
+  writer = await openJournalWriter({
+    dir,
+    durability: 'strict',
+    batchWindowMs: 20,
+    checkpointEveryRecords: 1000,
+    checkpointEveryMs: 60_000,
+    segmentMaxBytes: 1 << 20,
+    ...(signingKey === null ? {} : { signingKey }),
+  });
+  service = await startRecorderService({
+    host: '127.0.0.1',
+    port: 0,
+    writer,
+    tokens: parseAccessTokens(Buffer.from(`${token}\n`)),
+    tls: null,
+    sequences: await readInstanceSequences(dir),
+    logger,
+  });
+}
+
+/** A RemoteSink linked to the recorder, once welcomed. */
+async function connectSink(durability: Durability): Promise<RemoteSink> {
+  const sink = new RemoteSink({
+    durability,
+    batchWindowMs: 40,
+    spool: null,
+    maxUnackedBytes: 64 * 1024 * 1024,
+    onFailure: (error) => {
+      throw error;
+    },
+  });
+  let welcomed: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    welcomed = resolve;
+  });
+  link = new RecorderLink({
+    url: `ws://127.0.0.1:${service.address.port}`,
+    token,
+    instance: 'proxy-t',
+    tls: null,
+    logger,
+    onWelcome: (seq) => {
+      sink.welcomed(seq);
+      welcomed();
+    },
+    onAck: (seq) => sink.acknowledged(seq),
+    onDown: () => sink.down(),
+  });
+  sink.attach(link);
+  link.start();
+  await ready;
+  return sink;
+}
+
+const started = (statement: number, sql: string): StatementStarted => ({
+  type: 'statement.started',
+  ts: 1_764_115_200_000 + statement,
+  session: 's1',
+  statement,
+  user: 'alice',
+  role: 'app',
+  protocol: 'simple',
+  sql,
+  params: null,
+  preparedName: null,
+  portal: null,
+  redaction: null,
+});
+const finished = (statement: number): StatementFinished => ({
+  type: 'statement.finished',
+  ts: 1_764_115_200_500 + statement,
+  session: 's1',
+  statement,
+  command: 'SELECT',
+  rows: 1,
+  error: null,
+  durationMs: 0.5,
+  txStatus: 'I',
+  resultDigest: null,
+  notExecuted: false,
+  copy: null,
+  capturedRows: null,
+});
+
+/** Records the events, waits until the recorder holds them all, closes everything; the journal's events. */
+async function recordAll(sink: RemoteSink, events: readonly (TrailEvent | 'pause')[]): Promise<object[]> {
+  for (const event of events) {
+    if (event === 'pause') await sleep(150);
+    else sink.record(event);
+  }
+  await sink.close(5_000);
+  link?.close();
+  await service.close();
+  await writer.close();
+  const out: object[] = [];
+  for await (const e of readJournal(dir)) if (e.event !== null) out.push(e.event);
+  return out;
+}
+
+const summary = (events: readonly object[]) =>
+  events.map((e) => {
+    const { type, statement, relay } = e as { type: string; statement?: number; relay?: { seq: number } };
+    return { type, statement, seq: relay?.seq };
+  });
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pgtrail-remote-sink-'));
+  link = null;
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('RemoteSink', () => {
+  it('batched: sends a statement that finishes before the flush as one event, a start still open at the flush as it is', async () => {
+    await ensureSigningKey(dir, join(dir, 'signing-key'));
+    await startRecorder();
+    const sink = await connectSink('batched');
+    const events = await recordAll(sink, [
+      started(1, 'SELECT 1'),
+      finished(1),
+      started(2, 'SELECT 2'),
+      'pause',
+      finished(2),
+    ]);
+    expect(summary(events)).toEqual([
+      { type: 'statement', statement: 1, seq: 1 },
+      { type: 'statement.started', statement: 2, seq: 2 },
+      { type: 'statement.finished', statement: 2, seq: 3 },
+    ]);
+    expect(events[0]).toMatchObject({ sql: 'SELECT 1', finishedTs: finished(1).ts, command: 'SELECT', rows: 1 });
+    const report = await verifyJournalDir(dir, { pinnedKeys: null, stateFile: null });
+    expect(report.intact).toBe(true);
+  });
+
+  it('strict: a statement is always its two events', async () => {
+    await ensureSigningKey(dir, join(dir, 'signing-key'));
+    await startRecorder();
+    const sink = await connectSink('strict');
+    const events = await recordAll(sink, [started(1, 'SELECT 1'), finished(1)]);
+    expect(summary(events)).toEqual([
+      { type: 'statement.started', statement: 1, seq: 1 },
+      { type: 'statement.finished', statement: 1, seq: 2 },
+    ]);
+  });
+
+  it('a recorder whose journal predates format 4 writes a statement event as its two records, and the journal verifies', async () => {
+    await cp(join(import.meta.dirname, '..', 'testing', 'example-journal'), dir, { recursive: true });
+    // The example's test key (docs/journal-format.md §8: seed 32 × 0x07).
+    const seed = Buffer.concat([Buffer.from([1]), Buffer.alloc(32, 7)]).toString('base64');
+    const key = parseSigningKey(`PRIVATE+KEY+pgtrail/5eed5eed5eed5eed+12273791+${seed}`);
+    await startRecorder(key);
+    expect(writer.format).toBeLessThan(4);
+    const sink = await connectSink('batched');
+    const events = await recordAll(sink, [started(1, 'SELECT 1'), finished(1)]);
+    const relayed = summary(events).filter((e) => e.seq !== undefined);
+    expect(relayed).toEqual([
+      { type: 'statement.started', statement: 1, seq: 1 },
+      { type: 'statement.finished', statement: 1, seq: 1 },
+    ]);
+    expect(events.filter((e) => (e as { relay?: unknown }).relay !== undefined)[0]).toMatchObject(
+      started(1, 'SELECT 1'),
+    );
+    const report = await verifyJournalDir(dir, { pinnedKeys: [key.verifierKey], stateFile: null });
+    expect(report.findings).toEqual([]);
+  });
+});
