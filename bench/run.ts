@@ -11,8 +11,9 @@
  * (journal benchmark, default 300000; 0 skips it), --search-statements N (search benchmark, default
  * 1000000; 0 skips it), --viewer-statements N (web viewer benchmark, default 1000000; 0 skips it;
  * viewer-bench.ts), --recorder-seconds N (recorder service benchmark, seconds per run, default 5;
- * 0 skips it; recorder-service-bench.ts), --metrics-pairs N (metrics off/on pairs of pgbench -S -c 8, --seconds
- * each, default 3; 0 skips it; metrics-bench.ts), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
+ * 0 skips it; recorder-service-bench.ts), --metrics-rounds N (rounds of pgbench -S -c 8 with metrics off, and on
+ * scraped every 1 s and every 15 s, default 4; 0 skips it; metrics-bench.ts), --metrics-seconds N (counted seconds
+ * per metrics run, default 20), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
  * on CPU 1: see cpu-placement.ts; implies --no-docs, so docs/benchmarks.md keeps the shared run).
  */
 import { execFileSync } from 'node:child_process';
@@ -35,7 +36,8 @@ import { runJournalBenchInProcesses } from './journal-bench-runs.js';
 import { ensurePgbouncer, serverIdleTimeoutSeconds, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
 import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
-import { renderMetricsBench, runMetricsBench, summariseMetricsBench } from './metrics-bench.js';
+import { defaultScrapeIntervalsS, runMetricsBench } from './metrics-bench.js';
+import { metricsBenchLines, renderMetricsBench } from './metrics-bench-report.js';
 import { recordingCostLines, recordingCosts } from './recording-cost.js';
 import { renderRecorderServiceBench, runRecorderServiceBench } from './recorder-service-bench.js';
 import { renderSearchBench, runSearchBench } from './search-bench.js';
@@ -87,7 +89,8 @@ function options() {
       'search-statements': { type: 'string', default: '1000000' },
       'viewer-statements': { type: 'string', default: '1000000' },
       'recorder-seconds': { type: 'string', default: '5' },
-      'metrics-pairs': { type: 'string', default: '3' },
+      'metrics-rounds': { type: 'string', default: '4' },
+      'metrics-seconds': { type: 'string', default: '20' },
       'no-docs': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
@@ -117,7 +120,8 @@ function options() {
     searchStatements: int('search-statements', values['search-statements'], 1_000_000),
     viewerStatements: int('viewer-statements', values['viewer-statements'], 1_000_000),
     recorderSeconds: int('recorder-seconds', values['recorder-seconds'], 5),
-    metricsPairs: int('metrics-pairs', values['metrics-pairs'], 3),
+    metricsRounds: int('metrics-rounds', values['metrics-rounds'], 4),
+    metricsSeconds: int('metrics-seconds', values['metrics-seconds'], 20),
     writeDocs: !values['no-docs'] && !values.pin,
     profile: values.profile,
     pin: values.pin,
@@ -288,20 +292,18 @@ async function main(): Promise<void> {
         markdown: renderRecorderServiceBench(recorder),
       });
     }
-    if (opts.metricsPairs > 0) {
-      log(`metrics off and on: ${opts.metricsPairs} pairs x ${opts.seconds} s`);
+    if (opts.metricsRounds > 0) {
+      log(`metrics off and on: ${opts.metricsRounds} rounds x 3 runs x ${opts.metricsSeconds} s`);
       const metrics = await runMetricsBench({
         direct: db.direct,
         upstream: server,
-        pairs: opts.metricsPairs,
-        settings: { mode: 'simple', clients: 8, seconds: opts.seconds, threads: 2 },
+        rounds: opts.metricsRounds,
+        settings: { mode: 'simple', clients: 8, seconds: opts.metricsSeconds, threads: 2 },
+        intervalsS: defaultScrapeIntervalsS,
+        warmupSeconds: 3,
         log,
       });
-      const s = summariseMetricsBench(metrics);
-      log(
-        `metrics on/off: TPS ${s.tpsOff.toFixed(0)} -> ${s.tpsOn.toFixed(0)} (${(s.tpsOn / s.tpsOff).toFixed(3)}), ` +
-          `proxy CPU/tx ${s.cpuOff.toFixed(1)} -> ${s.cpuOn.toFixed(1)} us (${(s.cpuOn / s.cpuOff).toFixed(3)})`,
-      );
+      for (const line of metricsBenchLines(metrics)) log(line);
       extra.push({ title: 'Metrics on and off', markdown: renderMetricsBench(metrics) });
     }
     // The journal and search benchmarks need no server; they run last so as not to disturb the proxies.

@@ -80,7 +80,9 @@ export async function runProxy(
     if (metrics !== null) {
       metrics.sources.writer = recorder?.writer ?? null;
       metrics.sources.remote = remoteRecorder;
-      metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry);
+      metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry, (err) =>
+        logger.error({ err: err.message }, 'metrics listener failed'),
+      );
     }
     proxy = await startProxy({
       config,

@@ -3,10 +3,14 @@
  * else is 404 (405 for another method on /metrics). It serves counts only — no SQL, parameters or
  * secrets, and user and database names only within metrics.maxUserLabels — so it needs no login,
  * and it binds to 127.0.0.1 unless configured otherwise.
+ *
+ * The HTTP server runs in a worker thread (metrics-listener-worker.ts says why); this side keeps
+ * the registry and, for each scrape the worker passes on, formats the text and posts it back.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import type { HostPort } from '../config/config.js';
 import type { Registry } from 'prom-client';
+import type { ListenerMessage, ListenerSettings, OwnerMessage } from './metrics-listener-messages.js';
 import { MetricsError } from './metrics-error.js';
 
 /** A running metrics listener. */
@@ -16,47 +20,52 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Starts serving `registry` on `at`; throws MetricsError (METRICS_LISTEN_FAILED) when the address is unusable. */
-export function startMetricsServer(at: HostPort, registry: Registry): Promise<MetricsServer> {
-  const server = createServer((req, res) => void answer(req, res, registry));
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
-  return new Promise((resolve, reject) => {
-    server.once('error', (err) =>
-      reject(
-        new MetricsError('METRICS_LISTEN_FAILED', `cannot listen for metrics on ${at.host}:${at.port}`, { cause: err }),
-      ),
-    );
-    server.listen(at.port, at.host, () => {
-      const a = server.address();
-      const address = a !== null && typeof a === 'object' ? { host: a.address, port: a.port } : at;
-      resolve({
-        address,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
-}
+const workerUrl = new URL('./metrics-listener-worker.js', import.meta.url);
 
-async function answer(req: IncomingMessage, res: ServerResponse, registry: Registry): Promise<void> {
-  const path = (req.url ?? '').split('?')[0];
-  if (path !== '/metrics') {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    return;
-  }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
-    return;
-  }
-  try {
-    const body = await registry.metrics();
-    res.writeHead(200, { 'content-type': registry.contentType });
-    res.end(req.method === 'HEAD' ? undefined : body);
-  } catch {
-    res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n');
-  }
+/**
+ * Starts serving `registry` on `at`; throws MetricsError (METRICS_LISTEN_FAILED) when the address is
+ * unusable. `onFailure` hears of the listener's thread failing later (the proxy keeps forwarding).
+ */
+export function startMetricsServer(
+  at: HostPort,
+  registry: Registry,
+  onFailure: (err: Error) => void = () => {},
+): Promise<MetricsServer> {
+  const settings: ListenerSettings = { host: at.host, port: at.port };
+  const worker = new Worker(workerUrl, { workerData: settings });
+  const post = (message: OwnerMessage): void => worker.postMessage(message);
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let started = false;
+    const listenFailed = (cause: Error): MetricsError =>
+      new MetricsError('METRICS_LISTEN_FAILED', `cannot listen for metrics on ${at.host}:${at.port}`, { cause });
+    worker.on('error', (err) => (started ? onFailure(err) : reject(listenFailed(err))));
+    worker.once('exit', (code) => {
+      if (!started) reject(listenFailed(new Error(`metrics listener thread exited (${code})`)));
+    });
+    worker.on('message', (message: ListenerMessage) => {
+      switch (message.type) {
+        case 'scrape':
+          registry.metrics().then(
+            (body) => post({ type: 'text', id: message.id, body, contentType: registry.contentType }),
+            () => post({ type: 'unavailable', id: message.id }),
+          );
+          return;
+        case 'listen-failed':
+          reject(listenFailed(Object.assign(new Error(message.message), { code: message.code })));
+          return;
+        case 'listening':
+          started = true;
+          resolve({ address: { host: message.host, port: message.port }, close: () => close() });
+          return;
+      }
+    });
+    const close = async (): Promise<void> => {
+      post({ type: 'close' });
+      // The worker exits once its server has closed; a worker that does not is stopped.
+      const timer = setTimeout(() => void worker.terminate(), 5_000);
+      await exited;
+      clearTimeout(timer);
+    };
+  });
 }

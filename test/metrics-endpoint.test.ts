@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -123,10 +124,37 @@ describe('metrics endpoint', () => {
 
       expect((await fetch(`http://127.0.0.1:${metricsPort}/`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { method: 'POST' })).status).toBe(405);
+      const head = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe('');
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+
+  it('refuses to start when the metrics address is in use (METRICS_LISTEN_FAILED, exit 2)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    const metricsPort = address !== null && typeof address === 'object' ? address.port : 0;
+    try {
+      const child = spawnPgtrail([
+        'start',
+        '--listen',
+        `127.0.0.1:${await freePort()}`,
+        '--metrics',
+        `127.0.0.1:${metricsPort}`,
+        '--journal',
+        join(dir, 'journal-taken'),
+        '--upstream',
+        `postgres://${server.host}:${server.port}/?sslmode=disable`,
+      ]);
+      expect(await child.exited).toBe(2);
+      expect(child.output()).toContain(`cannot listen for metrics on 127.0.0.1:${metricsPort} [METRICS_LISTEN_FAILED]`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('with a remote journal, reports the recorder link and the events it has not acknowledged', async () => {

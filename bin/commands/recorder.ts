@@ -98,10 +98,13 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     if (metrics !== null) {
       metrics.sources.writer = writer;
       metrics.sources.service = running;
-      metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry).catch(async (err: unknown) => {
-        await running.close();
-        throw err;
-      });
+      const onFailure = (err: Error): void => logger.error({ err: err.message }, 'metrics listener failed');
+      metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry, onFailure).catch(
+        async (err: unknown) => {
+          await running.close();
+          throw err;
+        },
+      );
     }
   } catch (err) {
     await writer.close();

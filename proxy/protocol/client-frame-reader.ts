@@ -26,6 +26,8 @@ import { BackendError, protocolViolation } from '../backend-error.js';
 import { FrontendCode, HEADER_BYTES } from './message-codes.js';
 import { FrameHeader } from './frame-header.js';
 
+const EMPTY = Buffer.alloc(0);
+
 /** Frontend type bytes valid after startup; anything else is a protocol violation. */
 const VALID_CODE = new Uint8Array(256);
 for (const code of Object.values(FrontendCode)) VALID_CODE[code] = 1;
@@ -269,7 +271,8 @@ export class ClientFrameReader {
       }
       if (!splitHeader && n - pos >= this.remaining) {
         const end = pos + this.remaining;
-        const body = chunk.subarray(pos, end);
+        // No view for an empty body (Sync, Flush): nothing to allocate.
+        const body = end === pos ? EMPTY : chunk.subarray(pos, end);
         this.remaining = 0;
         this.head.have = 0;
         pos = end;

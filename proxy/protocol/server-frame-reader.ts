@@ -12,6 +12,10 @@ import { FrameHeader } from './frame-header.js';
 
 const EMPTY = Buffer.alloc(0);
 
+/** ReadyForQuery bodies by status byte, shared: the observer gets one of these rather than a new view per batch. */
+const READY_BODIES: (Buffer | undefined)[] = [];
+for (const status of [0x49, 0x54, 0x45]) READY_BODIES[status] = Buffer.from([status]);
+
 /** Streaming reader of server messages (see the file comment). */
 export class ServerFrameReader {
   /** The current message's header, possibly split across chunks. */
@@ -88,9 +92,14 @@ export class ServerFrameReader {
         if (this.remaining === 0) observer.serverDataPiece(code, EMPTY, true, true);
         else this.firstPiece = true;
       } else if (n - pos >= this.remaining) {
-        if (code === BackendCode.ReadyForQuery) this.readyStatus = chunk[pos] ?? 0;
+        let body: Buffer | undefined;
+        if (code === BackendCode.ReadyForQuery) {
+          this.readyStatus = chunk[pos] ?? 0;
+          if (this.remaining === 1) body = READY_BODIES[this.readyStatus];
+        }
         // No view for an empty body (BindComplete, ParseComplete, NoData ...): nothing to allocate.
-        observer.serverMessage(code, this.remaining === 0 ? EMPTY : chunk.subarray(pos, pos + this.remaining));
+        body ??= this.remaining === 0 ? EMPTY : chunk.subarray(pos, pos + this.remaining);
+        observer.serverMessage(code, body);
         pos += this.remaining;
         this.remaining = 0;
       } else {
