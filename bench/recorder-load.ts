@@ -9,8 +9,8 @@
  */
 import { pino } from 'pino';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { RecorderLink } from '../recorder/remote/recorder-link.js';
-import { RemoteSink } from '../recorder/remote/remote-sink.js';
+import type { RemoteSink } from '../recorder/remote/remote-sink.js';
+import { linkedSink } from '../recorder/remote/testing/linked-sink.js';
 import { statementFinished, statementStarted } from '../recorder/testing/sample-events.js';
 import { processCpuSeconds } from './process-cpu.js';
 
@@ -36,7 +36,17 @@ export async function loadRecorder(
 ): Promise<RecorderLoadResult> {
   const logger = pino({ level: 'silent' });
   const sinks = await Promise.all(
-    Array.from({ length: proxies }, (_, i) => connect(url, token, `bench-proxy-${i}-${process.pid}`, logger)),
+    Array.from({ length: proxies }, (_, i) =>
+      linkedSink({
+        url,
+        token,
+        instance: `bench-proxy-${i}-${process.pid}`,
+        durability: 'batched',
+        batchWindowMs: 10,
+        maxUnackedBytes: 4 * 1024 * 1024,
+        logger,
+      }),
+    ),
   );
   const cpuBefore = processCpuSeconds(recorderPid);
   const started = performance.now();
@@ -57,46 +67,6 @@ export async function loadRecorder(
     wallSeconds,
     recordsPerCpuSecond: records / recorderCpuSeconds,
   };
-}
-
-async function connect(
-  url: string,
-  token: string,
-  instance: string,
-  logger: pino.Logger,
-): Promise<{ sink: RemoteSink; link: RecorderLink; welcomedSeq: number }> {
-  const sink = new RemoteSink({
-    durability: 'batched',
-    batchWindowMs: 10,
-    spool: null,
-    maxUnackedBytes: 4 * 1024 * 1024,
-    onFailure: (error) => {
-      throw error;
-    },
-  });
-  let welcomedSeq = 0;
-  let welcomed: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    welcomed = resolve;
-  });
-  const link = new RecorderLink({
-    url,
-    token,
-    instance,
-    tls: null,
-    logger,
-    onWelcome: (seq) => {
-      welcomedSeq = seq;
-      sink.welcomed(seq);
-      welcomed();
-    },
-    onAck: (seq) => sink.acknowledged(seq),
-    onDown: () => sink.down(),
-  });
-  sink.attach(link);
-  link.start();
-  await ready;
-  return { sink, link, welcomedSeq };
 }
 
 /** Records statements until the deadline; returns how many. */

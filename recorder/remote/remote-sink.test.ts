@@ -13,8 +13,9 @@ import { parseAccessTokens } from '../service/access-tokens.js';
 import { readInstanceSequences } from '../service/instance-sequences.js';
 import { startRecorderService, type RecorderService } from '../service/recorder-service.js';
 import { verifyJournalDir } from '../verify-journal-dir.js';
-import { RecorderLink } from './recorder-link.js';
-import { RemoteSink } from './remote-sink.js';
+import type { RecorderLink } from './recorder-link.js';
+import type { RemoteSink } from './remote-sink.js';
+import { linkedSink } from './testing/linked-sink.js';
 
 const token = 'a-token-of-at-least-16-chars';
 const logger = pino({ level: 'silent' });
@@ -47,36 +48,17 @@ async function startRecorder(signingKey: SigningKey | null = null): Promise<void
 
 /** A RemoteSink linked to the recorder, once welcomed. */
 async function connectSink(durability: Durability): Promise<RemoteSink> {
-  const sink = new RemoteSink({
-    durability,
-    batchWindowMs: 40,
-    spool: null,
-    maxUnackedBytes: 64 * 1024 * 1024,
-    onFailure: (error) => {
-      throw error;
-    },
-  });
-  let welcomed: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    welcomed = resolve;
-  });
-  link = new RecorderLink({
+  const linked = await linkedSink({
     url: `ws://127.0.0.1:${service.address.port}`,
     token,
     instance: 'proxy-t',
-    tls: null,
+    durability,
+    batchWindowMs: 40,
+    maxUnackedBytes: 64 * 1024 * 1024,
     logger,
-    onWelcome: (seq) => {
-      sink.welcomed(seq);
-      welcomed();
-    },
-    onAck: (seq) => sink.acknowledged(seq),
-    onDown: () => sink.down(),
   });
-  sink.attach(link);
-  link.start();
-  await ready;
-  return sink;
+  link = linked.link;
+  return linked.sink;
 }
 
 const started = (statement: number, sql: string): StatementStarted => ({
