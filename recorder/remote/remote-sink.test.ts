@@ -7,11 +7,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Durability } from '../../config/config.js';
 import type { StatementFinished, StatementStarted, TrailEvent } from '../events.js';
 import { readJournal } from '../journal-reader.js';
-import { openJournalWriter, type JournalWriter } from '../journal-writer.js';
+import type { JournalWriter } from '../journal-writer.js';
+import type { RecorderService } from '../service/recorder-service.js';
+import { startTestRecorder } from '../service/testing/test-recorder.js';
 import { ensureSigningKey, parseSigningKey, type SigningKey } from '../signing-key.js';
-import { parseAccessTokens } from '../service/access-tokens.js';
-import { readInstanceSequences } from '../service/instance-sequences.js';
-import { startRecorderService, type RecorderService } from '../service/recorder-service.js';
+import { statementFinished, statementStarted } from '../testing/sample-events.js';
 import { verifyJournalDir } from '../verify-journal-dir.js';
 import type { RecorderLink } from './recorder-link.js';
 import type { RemoteSink } from './remote-sink.js';
@@ -25,25 +25,10 @@ let writer: JournalWriter;
 let service: RecorderService;
 let link: RecorderLink | null;
 
-async function startRecorder(signingKey: SigningKey | null = null): Promise<void> {
-  writer = await openJournalWriter({
-    dir,
-    durability: 'strict',
-    batchWindowMs: 20,
-    checkpointEveryRecords: 1000,
-    checkpointEveryMs: 60_000,
-    segmentMaxBytes: 1 << 20,
-    ...(signingKey === null ? {} : { signingKey }),
-  });
-  service = await startRecorderService({
-    host: '127.0.0.1',
-    port: 0,
-    writer,
-    tokens: parseAccessTokens(Buffer.from(`${token}\n`)),
-    tls: null,
-    sequences: await readInstanceSequences(dir),
-    logger,
-  });
+async function startRecorder(signingKey?: SigningKey): Promise<void> {
+  const recorder = await startTestRecorder({ dir, token, logger, ...(signingKey === undefined ? {} : { signingKey }) });
+  writer = recorder.writer;
+  service = recorder.service;
 }
 
 /** A RemoteSink linked to the recorder, once welcomed. */
@@ -61,35 +46,8 @@ async function connectSink(durability: Durability): Promise<RemoteSink> {
   return linked.sink;
 }
 
-const started = (statement: number, sql: string): StatementStarted => ({
-  type: 'statement.started',
-  ts: 1_764_115_200_000 + statement,
-  session: 's1',
-  statement,
-  user: 'alice',
-  role: 'app',
-  protocol: 'simple',
-  sql,
-  params: null,
-  preparedName: null,
-  portal: null,
-  redaction: null,
-});
-const finished = (statement: number): StatementFinished => ({
-  type: 'statement.finished',
-  ts: 1_764_115_200_500 + statement,
-  session: 's1',
-  statement,
-  command: 'SELECT',
-  rows: 1,
-  error: null,
-  durationMs: 0.5,
-  txStatus: 'I',
-  resultDigest: null,
-  notExecuted: false,
-  copy: null,
-  capturedRows: null,
-});
+const started = (statement: number): StatementStarted => statementStarted('s1', statement);
+const finished = (statement: number): StatementFinished => statementFinished('s1', statement);
 
 /** Records the events, waits until the recorder holds them all, closes everything; the journal's events. */
 async function recordAll(sink: RemoteSink, events: readonly (TrailEvent | 'pause')[]): Promise<object[]> {
@@ -125,19 +83,19 @@ describe('RemoteSink', () => {
     await ensureSigningKey(dir, join(dir, 'signing-key'));
     await startRecorder();
     const sink = await connectSink('batched');
-    const events = await recordAll(sink, [
-      started(1, 'SELECT 1'),
-      finished(1),
-      started(2, 'SELECT 2'),
-      'pause',
-      finished(2),
-    ]);
+    const events = await recordAll(sink, [started(1), finished(1), started(2), 'pause', finished(2)]);
     expect(summary(events)).toEqual([
       { type: 'statement', statement: 1, seq: 1 },
       { type: 'statement.started', statement: 2, seq: 2 },
       { type: 'statement.finished', statement: 2, seq: 3 },
     ]);
-    expect(events[0]).toMatchObject({ sql: 'SELECT 1', finishedTs: finished(1).ts, command: 'SELECT', rows: 1 });
+    expect(events[0]).toMatchObject({
+      sql: started(1).sql,
+      params: started(1).params,
+      finishedTs: finished(1).ts,
+      command: finished(1).command,
+      rows: 1,
+    });
     const report = await verifyJournalDir(dir, { pinnedKeys: null, stateFile: null });
     expect(report.intact).toBe(true);
   });
@@ -146,7 +104,7 @@ describe('RemoteSink', () => {
     await ensureSigningKey(dir, join(dir, 'signing-key'));
     await startRecorder();
     const sink = await connectSink('strict');
-    const events = await recordAll(sink, [started(1, 'SELECT 1'), finished(1)]);
+    const events = await recordAll(sink, [started(1), finished(1)]);
     expect(summary(events)).toEqual([
       { type: 'statement.started', statement: 1, seq: 1 },
       { type: 'statement.finished', statement: 1, seq: 2 },
@@ -161,15 +119,13 @@ describe('RemoteSink', () => {
     await startRecorder(key);
     expect(writer.format).toBeLessThan(4);
     const sink = await connectSink('batched');
-    const events = await recordAll(sink, [started(1, 'SELECT 1'), finished(1)]);
+    const events = await recordAll(sink, [started(1), finished(1)]);
     const relayed = summary(events).filter((e) => e.seq !== undefined);
     expect(relayed).toEqual([
       { type: 'statement.started', statement: 1, seq: 1 },
       { type: 'statement.finished', statement: 1, seq: 1 },
     ]);
-    expect(events.filter((e) => (e as { relay?: unknown }).relay !== undefined)[0]).toMatchObject(
-      started(1, 'SELECT 1'),
-    );
+    expect(events.filter((e) => (e as { relay?: unknown }).relay !== undefined)[0]).toMatchObject(started(1));
     const report = await verifyJournalDir(dir, { pinnedKeys: [key.verifierKey], stateFile: null });
     expect(report.findings).toEqual([]);
   });

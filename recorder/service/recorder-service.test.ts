@@ -5,14 +5,13 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTlsFiles } from '../../embedded/tls-files.js';
 import { readJournal } from '../journal-reader.js';
-import { openJournalWriter, type JournalWriter } from '../journal-writer.js';
+import type { JournalWriter } from '../journal-writer.js';
 import { ensureSigningKey } from '../signing-key.js';
 import { verifyJournalDir } from '../verify-journal-dir.js';
 import { readFileSync } from 'node:fs';
-import { parseAccessTokens } from './access-tokens.js';
-import { readInstanceSequences } from './instance-sequences.js';
-import { startRecorderService, type RecorderService, type RecorderTls } from './recorder-service.js';
+import type { RecorderService, RecorderTls } from './recorder-service.js';
 import { connectPeer, sampleEvent } from './testing/recorder-peer.js';
+import { startTestRecorder } from './testing/test-recorder.js';
 
 const token = 'a-token-of-at-least-16-chars';
 const logger = pino({ level: 'silent' });
@@ -22,24 +21,10 @@ let writer: JournalWriter;
 let service: RecorderService | null;
 
 async function start(tls: RecorderTls | null = null): Promise<string> {
-  writer = await openJournalWriter({
-    dir,
-    durability: 'strict',
-    batchWindowMs: 20,
-    checkpointEveryRecords: 1000,
-    checkpointEveryMs: 60_000,
-    segmentMaxBytes: 1 << 20,
-  });
-  service = await startRecorderService({
-    host: '127.0.0.1',
-    port: 0,
-    writer,
-    tokens: parseAccessTokens(Buffer.from(`# tokens\n${token}\n`)),
-    tls,
-    sequences: await readInstanceSequences(dir),
-    logger,
-  });
-  return `${tls === null ? 'ws' : 'wss'}://127.0.0.1:${service.address.port}`;
+  const recorder = await startTestRecorder({ dir, token, logger, tls });
+  writer = recorder.writer;
+  service = recorder.service;
+  return recorder.url;
 }
 
 async function stop(): Promise<void> {
