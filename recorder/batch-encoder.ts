@@ -105,6 +105,10 @@ export class BatchEncoder {
   #chunks: SegmentChunk[] = [];
   #latestNote: string | null = null;
   #batchJson: Uint8Array = new Uint8Array(0);
+  #items: readonly (number | Marker)[] = [];
+  // The next item to encode, and where its JSON starts if it is an event.
+  #itemIndex = 0;
+  #eventStart = 0;
   #arenaIndex = 0;
   #arenaBuffer: Buffer = Buffer.alloc(0);
   #arenaView: Uint8Array = new Uint8Array(0);
@@ -163,17 +167,21 @@ export class BatchEncoder {
   // collections. The state is in fields and the steps are methods, not closures made per batch: the
   // JIT then keeps one optimised version of them (closures were recompiled for every batch).
 
+  // A batch is encoded by begin, encodeSome until it returns true, and finish. Every step reads and
+  // writes only the encoder's own state, which stays put between calls: a batch encoded in slices
+  // has the same bytes as one encoded at once. In batched durability the writer yields to the event
+  // loop between slices, so a long batch does not hold every session's next message.
+
   /**
-   * Encodes `items` (events as end offsets into `json`, in order) and the checkpoints and rotations
-   * they call for; `segmentOpen` says whether the current segment file exists yet. Nothing is
-   * written: the caller writes the chunks in order and syncs them.
+   * Starts encoding `items` (events as end offsets into `json`, in order) and the checkpoints and
+   * rotations they call for; `segmentOpen` says whether the current segment file exists yet.
+   * `json` and `heads` must stay unchanged until finish. Nothing is written: the caller writes the
+   * chunks finish returns in order and syncs them.
    */
-  encode(
-    items: readonly (number | Marker)[],
-    json: Buffer,
-    segmentOpen: boolean,
-    heads: QueuedEventHeads,
-  ): EncodedBatch {
+  begin(items: readonly (number | Marker)[], json: Buffer, segmentOpen: boolean, heads: QueuedEventHeads): void {
+    this.#items = items;
+    this.#itemIndex = 0;
+    this.#eventStart = 0;
     this.#heads = heads;
     this.#eventNumber = 0;
     this.#chunks = [{ segment: this.#segment, isNew: !segmentOpen, buffers: [] }];
@@ -182,42 +190,61 @@ export class BatchEncoder {
     this.#useArena(this.#arenaAt(0, 0));
     // A plain view of the queued JSON: its subarrays cost less than a Buffer's, and set() less than copy().
     this.#batchJson = new Uint8Array(json.buffer, json.byteOffset, json.length);
-    let eventStart = 0;
-    for (const item of items) {
-      if (typeof item === 'number') {
-        this.#addEvent(eventStart, item);
-        eventStart = item;
-        if (this.#sinceCheckpoint >= this.#limits.checkpointEveryRecords) this.#addCheckpoint();
-      } else if (item.type === 'checkpoint') {
-        this.#addCheckpoint();
-      } else if (item.type === 'record') {
-        this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), item.kind, item.body), true);
-      } else if (item.type === 'cosigned') {
-        const body = { size: item.size, cosignature: item.line };
-        if (item.record)
-          this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.cosignature, body), true);
-      } else {
-        const oldKey = this.#key;
-        const vkey = item.key.verifierKey;
-        this.#addText(
-          () =>
-            journalRecordLine(this.#size, this.#prevBase64(), RecordKind.keyRotated, {
-              ts: Date.now(),
-              vkey,
-              note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey),
-            }),
-          true,
-        );
-        this.#key = item.key;
-        this.#addCheckpoint();
-      }
-    }
+  }
+
+  /** Items of the batch begun that are not encoded yet. */
+  get itemsLeft(): number {
+    return this.#items.length - this.#itemIndex;
+  }
+
+  /** Encodes the batch's next `maxItems` items (at least one); true when the whole batch is encoded. */
+  encodeSome(maxItems: number): boolean {
+    const items = this.#items;
+    const end = Math.min(items.length, this.#itemIndex + Math.max(1, maxItems));
+    for (; this.#itemIndex < end; this.#itemIndex++) this.#addItem(items[this.#itemIndex]!);
+    return this.#itemIndex === items.length;
+  }
+
+  /** Ends the batch begun and hands over its chunks. */
+  finish(): EncodedBatch {
     this.#closeSlice();
+    this.#items = [];
+    this.#itemIndex = 0;
     this.#batchJson = new Uint8Array(0);
     this.#heads = { sessions: [], roles: [] };
     const batch = { chunks: this.#chunks, latestNote: this.#latestNote, size: this.#size };
     this.#chunks = [];
     return batch;
+  }
+
+  #addItem(item: number | Marker): void {
+    if (typeof item === 'number') {
+      this.#addEvent(this.#eventStart, item);
+      this.#eventStart = item;
+      if (this.#sinceCheckpoint >= this.#limits.checkpointEveryRecords) this.#addCheckpoint();
+    } else if (item.type === 'checkpoint') {
+      this.#addCheckpoint();
+    } else if (item.type === 'record') {
+      this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), item.kind, item.body), true);
+    } else if (item.type === 'cosigned') {
+      const body = { size: item.size, cosignature: item.line };
+      if (item.record)
+        this.#addText(() => journalRecordLine(this.#size, this.#prevBase64(), RecordKind.cosignature, body), true);
+    } else {
+      const oldKey = this.#key;
+      const vkey = item.key.verifierKey;
+      this.#addText(
+        () =>
+          journalRecordLine(this.#size, this.#prevBase64(), RecordKind.keyRotated, {
+            ts: Date.now(),
+            vkey,
+            note: signNote(keyRotationText(this.origin, this.#size, vkey), oldKey),
+          }),
+        true,
+      );
+      this.#key = item.key;
+      this.#addCheckpoint();
+    }
   }
 
   #useArena(arena: Buffer): void {

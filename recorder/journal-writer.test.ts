@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -7,6 +7,7 @@ import { readJournal } from './journal-reader.js';
 import { eventsOfRecord } from './statement-record.js';
 import { JournalError } from './journal-error.js';
 import { openJournalWriter } from './journal-writer.js';
+import { openSegmentFile } from './segment-io.js';
 import { createSigningKey, ensureSigningKey, loadSigningKey } from './signing-key.js';
 import { sampleSession } from './testing/sample-events.js';
 import { verifyJournalDir } from './verify-journal-dir.js';
@@ -248,5 +249,57 @@ describe('journal writer', () => {
     const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
     expect(report.findings).toEqual([]);
     expect(report.records).toBe(entries.length);
+  });
+
+  test('batched: a large batch is encoded in slices between which the event loop turns; appends made meanwhile follow it', async () => {
+    const vkey = await createSigningKey(dir);
+    // Turns of the event loop counted below, as they stood at each segment write.
+    let turns = 0;
+    const turnsAtWrite: number[] = [];
+    const countingWrites = async (path: string, flags: 'a' | 'ax'): Promise<FileHandle> => {
+      const real = await openSegmentFile(path, flags);
+      return new Proxy(real, {
+        get(target, prop) {
+          if (prop === 'writev') {
+            return (buffers: Buffer[]) => {
+              turnsAtWrite.push(turns);
+              return target.writev(buffers);
+            };
+          }
+          const value: unknown = Reflect.get(target, prop);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    };
+    const writer = await openJournalWriter({
+      ...config({ durability: 'batched', batchWindowMs: 60_000, checkpointEveryRecords: 1_000_000 }),
+      openSegment: countingWrites,
+    });
+    await writer.flush();
+    // About 2,000 records in one batch, then one append per turn of the event loop while it is encoded.
+    const first = sampleSession('big', 4000);
+    const later = sampleSession('later', 40);
+    for (const e of first) writer.appendWithoutWaiting(e);
+    const sizeQueued = writer.size;
+    const flushed = writer.flush();
+    turnsAtWrite.length = 0;
+    const sizes: number[] = [];
+    for (const e of later) {
+      await new Promise((r) => setImmediate(r));
+      turns++;
+      sizes.push(writer.size);
+      writer.appendWithoutWaiting(e);
+    }
+    await flushed;
+    await writer.close();
+    // Encoded in one piece, the batch would be written after at most one turn.
+    expect(turnsAtWrite[0]).toBeGreaterThan(30);
+    // While the batch is encoded the writer's size counts the records not encoded yet: it never goes down.
+    expect(sizes[0]).toBeGreaterThanOrEqual(sizeQueued);
+    expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
+    const entries = await readAll();
+    expect(entries.flatMap((e) => (e.event === null ? [] : eventsOfRecord(e.event)))).toEqual([...first, ...later]);
+    const report = await verifyJournalDir(dir, { pinnedKeys: [vkey], stateFile: null });
+    expect(report.findings).toEqual([]);
   });
 });
