@@ -285,6 +285,8 @@ async function main(): Promise<void> {
         direct: db.direct,
         seconds: opts.recorderSeconds,
         rounds: opts.rounds,
+        tpsRounds: Math.max(5, opts.rounds),
+        durabilities: ['batched', 'strict'],
         log,
       });
       extra.push({
