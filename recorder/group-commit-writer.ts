@@ -28,7 +28,7 @@ import { keptBufferBytes, RecordQueue } from './record-queue.js';
 import { StatementMerger } from './statement-merge.js';
 import { statementRecordFormat } from './statement-record.js';
 import { newWaiter, type Waiter } from './waiter.js';
-import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from './segment-io.js';
+import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll, writeAllBlocking } from './segment-io.js';
 import type { SigningKey } from './signing-key.js';
 import { holdRecordOf, type HoldRelease, type LegalHold } from './format/hold-record.js';
 import type { WitnessStats } from './witnessing/witness-client.js';
@@ -353,7 +353,10 @@ export class GroupCommitWriter implements JournalWriter {
       }
       if (this.#handle === null) throw new Error('no open segment');
       const started = performance.now();
-      if (chunk.buffers.length > 0) await writeAll(this.#handle, chunk.buffers);
+      if (chunk.buffers.length > 0) {
+        if (this.options.blockingWrites === true) writeAllBlocking(this.#handle, chunk.buffers);
+        else await writeAll(this.#handle, chunk.buffers);
+      }
       if (!segmentWritesAreDurable || chunk.buffers.length === 0) await this.#handle.datasync();
       const ms = performance.now() - started;
       this.#durableWrites.count++;

@@ -27,6 +27,12 @@ export interface JournalWriterOptions extends Omit<JournalConfig, 'keyFile' | 'r
   readonly openSegment?: (path: string, flags: 'a' | 'ax') => Promise<FileHandle>;
   /** Told the milliseconds of each durable write (the metrics endpoint's latency histogram). */
   readonly onDurableWrite?: (ms: number) => void;
+  /**
+   * Write each batch on the event loop's thread (segment-io.ts writeAllBlocking), blocking it until
+   * the batch is durable, instead of through the thread pool: for a process with nothing else to do
+   * meanwhile (the recorder service). Never for a proxy, whose sessions would wait behind the disk.
+   */
+  readonly blockingWrites?: boolean;
 }
 
 /** An open journal. One per directory (lock file); see the module comment for durability. */

@@ -90,6 +90,22 @@ describe('journal writer', () => {
     expect(report.segments).toBe(segments.length);
   });
 
+  test('with blocking writes (the recorder service), strict appends are durable across rotations and verify', async () => {
+    await createSigningKey(dir);
+    const writer = await openJournalWriter({
+      ...config({ segmentMaxBytes: 8192, checkpointEveryRecords: 1_000_000 }),
+      blockingWrites: true,
+    });
+    const events = sampleSession('s3b', 400);
+    await Promise.all(events.map((e) => writer.append(e)));
+    await writer.close();
+    expect((await readdir(dir)).filter((n) => n.startsWith('segment-')).length).toBeGreaterThan(5);
+    expect((await readAll()).filter((e) => e.event !== null).map((e) => e.event)).toEqual(events);
+    const report = await verifyJournalDir(dir, { pinnedKeys: null, stateFile: null });
+    expect(report.findings).toEqual([]);
+    expect(report.unsealedRecords).toBe(0);
+  });
+
   test('one writer per journal: a second open is refused while the first holds the lock', async () => {
     await createSigningKey(dir);
     const writer = await openJournalWriter(config());

@@ -79,9 +79,12 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
     failed = resolve;
   });
   // The service acknowledges only what is durable: its writer is strict whatever journal.durability says.
+  // Its event loop has nothing to do while a batch is written but wait for it: it blocks on the write
+  // rather than pay a thread-pool round trip per batch.
   const writer = await openJournalWriter({
     ...journal,
     durability: 'strict',
+    blockingWrites: true,
     keyFile,
     witnessLog: logger.child({ component: 'witness' }),
     ...(metrics === null ? {} : { onDurableWrite: metrics.observeDurableWrite }),
