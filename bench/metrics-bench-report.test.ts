@@ -34,6 +34,7 @@ const result: MetricsBenchResult = {
   rounds: 3,
   intervalsS: [1, 15],
   warmupSeconds: 3,
+  concurrent: false,
 };
 
 test('each scrape interval is compared with the off run of the same round', () => {
@@ -68,4 +69,6 @@ test('the Markdown section lists every side and every run', () => {
   expect(md).toContain('| metrics off | 5000 | 100.0 µs |');
   expect(md).toContain('| on, scraped every 15 s |');
   expect(md.match(/^\| \d \| /gm)).toHaveLength(9);
+  expect(md).toContain('one after another');
+  expect(renderMetricsBench({ ...result, concurrent: true })).toContain('at once, each driven by its own pgbench');
 });

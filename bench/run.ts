@@ -11,9 +11,9 @@
  * (journal benchmark, default 300000; 0 skips it), --search-statements N (search benchmark, default
  * 1000000; 0 skips it), --viewer-statements N (web viewer benchmark, default 1000000; 0 skips it;
  * viewer-bench.ts), --recorder-seconds N (recorder service benchmark, seconds per run, default 5;
- * 0 skips it; recorder-service-bench.ts), --metrics-rounds N (rounds of pgbench -S -c 8 with metrics off, and on
- * scraped every 1 s and every 15 s, default 4; 0 skips it; metrics-bench.ts), --metrics-seconds N (counted seconds
- * per metrics run, default 20), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
+ * 0 skips it; recorder-service-bench.ts), --metrics-rounds N (rounds of pgbench -S -c 8 -R 2000 through three
+ * proxies at once: metrics off, on scraped every 1 s, every 15 s; default 8; 0 skips it; metrics-bench.ts),
+ * --metrics-seconds N (counted seconds per metrics round, default 20), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
  * on CPU 1: see cpu-placement.ts; implies --no-docs, so docs/benchmarks.md keeps the shared run).
  */
 import { execFileSync } from 'node:child_process';
@@ -36,7 +36,7 @@ import { runJournalBenchInProcesses } from './journal-bench-runs.js';
 import { ensurePgbouncer, serverIdleTimeoutSeconds, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
 import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
-import { defaultScrapeIntervalsS, runMetricsBench } from './metrics-bench.js';
+import { defaultConcurrentRate, defaultScrapeIntervalsS, runMetricsBench } from './metrics-bench.js';
 import { metricsBenchLines, renderMetricsBench } from './metrics-bench-report.js';
 import { recordingCostLines, recordingCosts } from './recording-cost.js';
 import { renderRecorderServiceBench, runRecorderServiceBench } from './recorder-service-bench.js';
@@ -89,7 +89,7 @@ function options() {
       'search-statements': { type: 'string', default: '1000000' },
       'viewer-statements': { type: 'string', default: '1000000' },
       'recorder-seconds': { type: 'string', default: '5' },
-      'metrics-rounds': { type: 'string', default: '4' },
+      'metrics-rounds': { type: 'string', default: '8' },
       'metrics-seconds': { type: 'string', default: '20' },
       'no-docs': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -120,7 +120,7 @@ function options() {
     searchStatements: int('search-statements', values['search-statements'], 1_000_000),
     viewerStatements: int('viewer-statements', values['viewer-statements'], 1_000_000),
     recorderSeconds: int('recorder-seconds', values['recorder-seconds'], 5),
-    metricsRounds: int('metrics-rounds', values['metrics-rounds'], 4),
+    metricsRounds: int('metrics-rounds', values['metrics-rounds'], 8),
     metricsSeconds: int('metrics-seconds', values['metrics-seconds'], 20),
     writeDocs: !values['no-docs'] && !values.pin,
     profile: values.profile,
@@ -295,14 +295,15 @@ async function main(): Promise<void> {
       });
     }
     if (opts.metricsRounds > 0) {
-      log(`metrics off and on: ${opts.metricsRounds} rounds x 3 runs x ${opts.metricsSeconds} s`);
+      log(`metrics off and on: ${opts.metricsRounds} rounds of 3 proxies at once x ${opts.metricsSeconds} s`);
       const metrics = await runMetricsBench({
         direct: db.direct,
         upstream: server,
         rounds: opts.metricsRounds,
-        settings: { mode: 'simple', clients: 8, seconds: opts.metricsSeconds, threads: 2 },
+        settings: { mode: 'simple', clients: 8, seconds: opts.metricsSeconds, threads: 2, rate: defaultConcurrentRate },
         intervalsS: defaultScrapeIntervalsS,
         warmupSeconds: 3,
+        concurrent: true,
         log,
       });
       for (const line of metricsBenchLines(metrics)) log(line);
