@@ -72,3 +72,21 @@ test('the Markdown section lists every side and every run', () => {
   expect(md).toContain('one after another');
   expect(renderMetricsBench({ ...result, concurrent: true })).toContain('at once, each driven by its own pgbench');
 });
+
+test('at a fixed rate a round in which either run fell short of the rate is left out', () => {
+  const fixed: MetricsBenchResult = {
+    ...result,
+    settings: { ...result.settings, rate: 5000 },
+    intervalsS: [15],
+    runs: [run(1, null, 5000, 100), run(1, 15, 4990, 102), run(2, null, 4990, 100), run(2, 15, 4000, 130)],
+    rounds: 2,
+  };
+  const [, every15] = summariseMetricsBench(fixed);
+  expect(every15?.cpuRatio?.n).toBe(1);
+  expect(every15?.cpuRatio?.mean).toBeCloseTo(1.02, 10);
+  expect(renderMetricsBench(fixed)).toContain('1 of 2 here');
+  // Unthrottled, every round counts.
+  const { rate: _rate, ...unthrottled } = fixed.settings;
+  const [, all] = summariseMetricsBench({ ...fixed, settings: unthrottled });
+  expect(all?.cpuRatio?.n).toBe(2);
+});

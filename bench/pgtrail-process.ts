@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultSigningKeyPath } from '../recorder/signing-key.js';
 import type { SyncCounters } from './pgbench-matrix.js';
 import type {
   ProxyProcessReply,
@@ -95,14 +96,20 @@ export async function startPgtrailProcess(options: PgtrailProcessOptions): Promi
           child.send({ type: 'stop' } satisfies ProxyProcessRequest);
           await exited(child, 20_000);
         }
-        rmSync(journalDir, { recursive: true, force: true });
+        removeJournal(journalDir);
       },
     };
   } catch (err) {
     child.kill('SIGKILL');
-    rmSync(journalDir, { recursive: true, force: true });
+    removeJournal(journalDir);
     throw err;
   }
+}
+
+// The journal's folder and the signing key pgtrail wrote beside it (`<dir>.signing-key`).
+function removeJournal(journalDir: string): void {
+  rmSync(journalDir, { recursive: true, force: true });
+  rmSync(defaultSigningKeyPath(journalDir), { force: true });
 }
 
 // Replies arrive in request order; each waiter takes the next reply of the type it asked for.
