@@ -1,6 +1,9 @@
 /** `node dist/bin/pgtrail.js ...` as a child process for the benchmarks, waiting for the line it prints when ready. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../embedded/postgres-server.js';
 
 const pgtrailBin = fileURLToPath(new URL('../bin/pgtrail.js', import.meta.url));
 
@@ -44,4 +47,36 @@ export function startPgtrailCommand(args: readonly string[], ready: RegExp): Pro
     child.stderr.on('data', onData);
     void exited.then(() => reject(new Error(`pgtrail ${args[0]} exited: ${out}`)));
   });
+}
+
+/** The token the benchmarks' recorders accept. */
+export const benchRecorderToken = 'bench-recorder-token-0123456789abcdef';
+
+/** A `pgtrail recorder` started for a benchmark, with where proxies reach it. */
+export interface BenchRecorder {
+  readonly command: BenchCommand;
+  /** Its ws:// URL. */
+  readonly url: string;
+  /** The token file it reads (holding benchRecorderToken), for proxies' --recorder-token-file. */
+  readonly tokenFile: string;
+}
+
+/** Starts `pgtrail recorder` on a free port with its journal and token file in `dir`. */
+export async function startBenchRecorder(dir: string): Promise<BenchRecorder> {
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, `${benchRecorderToken}\n`);
+  const port = await freePort();
+  const command = await startPgtrailCommand(
+    [
+      'recorder',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--journal',
+      join(dir, 'recorder-journal'),
+      '--token-file',
+      tokenFile,
+    ],
+    /recorder listening on (ws:\/\/\S+)/,
+  );
+  return { command, url: command.ready[1] ?? '', tokenFile };
 }

@@ -14,7 +14,7 @@
  *     [--tps-rounds N] [--durability batched|strict|both] [--scale N]
  * which starts its own embedded PostgreSQL.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,12 @@ import { parseArgs } from 'node:util';
 import { embeddedBinaries } from '../embedded/postgres-binaries.js';
 import { freePort, startPostgres } from '../embedded/postgres-server.js';
 import { prepareBenchDatabase } from './bench-database.js';
-import { startPgtrailCommand, type BenchCommand } from './bench-pgtrail-command.js';
+import {
+  benchRecorderToken,
+  startBenchRecorder,
+  startPgtrailCommand,
+  type BenchCommand,
+} from './bench-pgtrail-command.js';
 import { median } from './pgbench-matrix.js';
 import { runPgbench, type PgbenchTarget } from './pgbench.js';
 import { processCpuSeconds } from './process-cpu.js';
@@ -68,7 +73,6 @@ export interface RecorderServiceBenchOptions {
   readonly log: (line: string) => void;
 }
 
-const token = 'bench-recorder-token-0123456789abcdef';
 const clients = 8;
 
 /** Runs the load and the pgbench comparison; every process it starts is stopped before it returns. */
@@ -76,33 +80,18 @@ export async function runRecorderServiceBench(
   options: RecorderServiceBenchOptions,
 ): Promise<RecorderServiceBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'pgtrail-bench-recorder-'));
-  const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `${token}\n`);
   const started: BenchCommand[] = [];
   try {
-    const recorderPort = await freePort();
-    const recorder = await startPgtrailCommand(
-      [
-        'recorder',
-        '--listen',
-        `127.0.0.1:${recorderPort}`,
-        '--journal',
-        join(dir, 'recorder-journal'),
-        '--token-file',
-        tokenFile,
-      ],
-      /recorder listening on (ws:\/\/\S+)/,
-    );
+    const { command: recorder, url, tokenFile } = await startBenchRecorder(dir);
     started.push(recorder);
-    const url = recorder.ready[1]!;
     const load: RecorderLoadResult[] = [];
     // A fresh recorder's first seconds are V8 compiling its hot path (the first round measured
     // 36-86 % of the later ones on this machine): the rate it sustains is measured after a warm-up.
     options.log('recorder service: 4 proxies streaming for 2 s (warm-up, not measured)');
-    await loadRecorder(url, token, recorder.pid, 4, 2);
+    await loadRecorder(url, benchRecorderToken, recorder.pid, 4, 2);
     for (let round = 0; round < options.rounds; round++) {
       options.log(`recorder service: 4 proxies streaming for ${options.seconds} s (round ${round + 1})`);
-      load.push(await loadRecorder(url, token, recorder.pid, 4, options.seconds));
+      load.push(await loadRecorder(url, benchRecorderToken, recorder.pid, 4, options.seconds));
     }
     const upstream = `postgres://${options.direct.host}:${options.direct.port}/?sslmode=disable`;
     const proxy = async (

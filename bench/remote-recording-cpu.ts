@@ -15,7 +15,7 @@
  * Usage: npm run build && node dist/bench/remote-recording-cpu.js [--rate N] [--seconds N] [--rounds N]
  *   [--only local|remote] [--window MS (journal.batchWindowMs)] [--no-spool (the remote sink keeps unacknowledged events in memory only)]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,13 +25,11 @@ import { discardingSink, type EventSink } from '../recorder/events.js';
 import { openRemoteRecorder } from '../recorder/remote/open-remote-recorder.js';
 import { openRecorder } from '../recorder/recorder.js';
 import { statementFinished, statementStarted } from '../recorder/testing/sample-events.js';
-import { startPgtrailCommand } from './bench-pgtrail-command.js';
-import { freePort } from '../embedded/postgres-server.js';
+import { benchRecorderToken, startBenchRecorder } from './bench-pgtrail-command.js';
 import { median } from './pgbench-matrix.js';
 import { processCpuSeconds } from './process-cpu.js';
 
 const sessions = 8;
-const token = 'bench-recorder-token-0123456789abcdef';
 const modes = ['discard', 'local', 'remote'] as const;
 type Mode = (typeof modes)[number];
 
@@ -77,22 +75,8 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const batchWindowMs = Number(values.window);
   const dir = mkdtempSync(join(tmpdir(), 'pgtrail-remote-cpu-'));
-  const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `${token}\n`);
   const logger = pino({ level: 'silent' });
-  const recorderPort = await freePort();
-  const service = await startPgtrailCommand(
-    [
-      'recorder',
-      '--listen',
-      `127.0.0.1:${recorderPort}`,
-      '--journal',
-      join(dir, 'recorder-journal'),
-      '--token-file',
-      tokenFile,
-    ],
-    /recorder listening on (ws:\/\/\S+)/,
-  );
+  const { command: service, url } = await startBenchRecorder(dir);
   const local = await openRecorder(
     {
       ...defaultConfig.journal,
@@ -105,8 +89,8 @@ async function main(): Promise<void> {
     () => undefined,
   );
   const remote = await openRemoteRecorder({
-    url: service.ready[1]!,
-    token,
+    url,
+    token: benchRecorderToken,
     instance: 'bench-remote-cpu',
     tls: null,
     durability: 'batched',
