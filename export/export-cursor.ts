@@ -4,8 +4,8 @@
  * and only after every record before N was delivered, so a crash at any moment leaves either the old
  * or the new cursor, never one past an undelivered record: at least once, nothing skipped.
  */
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { replaceFileDurably } from '../recorder/replace-file.js';
 import { ExportError, ExportErrorCode } from './export-error.js';
 
 const maxCursorBytes = 1024;
@@ -42,22 +42,8 @@ export async function readCursor(path: string): Promise<number> {
 
 /** Durably replaces the cursor with `next` (see the module comment). */
 export async function writeCursor(path: string, next: number): Promise<void> {
-  const tmp = `${path}.tmp`;
   try {
-    const handle = await open(tmp, 'w', 0o644);
-    try {
-      await handle.writeFile(`${JSON.stringify({ version: 1, next })}\n`);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-    const dir = await open(dirname(path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await replaceFileDurably(path, `${JSON.stringify({ version: 1, next })}\n`, 0o644);
   } catch (err) {
     throw new ExportError(ExportErrorCode.cursorWriteFailed, 'cannot write the cursor file', { cause: err });
   }

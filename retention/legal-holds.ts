@@ -5,7 +5,7 @@
  * both (hold-ledger.ts), so a hold, or its release, is in force from the moment `pgtrail hold` returns.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   holdKind,
@@ -18,7 +18,7 @@ import {
   type LegalHold,
 } from '../recorder/format/hold-record.js';
 import type { JournalWriter } from '../recorder/journal-writer.js';
-import { fsyncDir } from '../recorder/segment-io.js';
+import { replaceFileDurably } from '../recorder/replace-file.js';
 
 /** The folder of holds not yet recorded in the journal. */
 export const pendingHoldsDir = 'holds-pending';
@@ -38,17 +38,8 @@ export async function writePendingHold(dir: string, item: LegalHold | HoldReleas
   const folder = join(dir, pendingHoldsDir);
   await mkdir(folder, { recursive: true, mode: 0o700 });
   const name = 'scope' in item ? item.id : `${item.hold}.released`;
-  const tmp = join(folder, `.${name}.tmp`);
   const { kind, body } = holdRecordOf(item);
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(JSON.stringify({ kind, ...body }));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, join(folder, `${name}.json`));
-  await fsyncDir(folder);
+  await replaceFileDurably(join(folder, `${name}.json`), JSON.stringify({ kind, ...body }));
 }
 
 /** What waits in the pending folder. */

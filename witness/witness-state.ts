@@ -7,10 +7,11 @@
  * C2SP tlog-witness describes).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeBase64, encodeBase64 } from '../recorder/format/base64.js';
 import { hashSize } from '../recorder/format/merkle.js';
+import { replaceFileDurably } from '../recorder/replace-file.js';
 import { WitnessError, WitnessErrorCode } from './witness-error.js';
 
 /** The latest cosigned tree of one log. */
@@ -83,21 +84,9 @@ export class WitnessState {
   }
 
   async #write(origin: string, state: LogState): Promise<void> {
-    const path = this.#path(origin);
-    const tmp = `${path}.tmp`;
-    const handle = await open(tmp, 'w', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify({ origin, size: state.size, root: encodeBase64(state.root) })}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-    const dir = await open(this.#dir, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await replaceFileDurably(
+      this.#path(origin),
+      `${JSON.stringify({ origin, size: state.size, root: encodeBase64(state.root) })}\n`,
+    );
   }
 }
