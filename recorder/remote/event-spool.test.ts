@@ -22,7 +22,7 @@ describe('event spool', () => {
     expect(first.nextSeq).toBeNull();
     await first.spool.append([event(5), event(6)]);
     await first.spool.append([event(7)]);
-    await first.spool.close();
+    await first.spool.close(8);
     const again = await EventSpool.open(dir);
     expect(again.events).toEqual([event(5), event(6), event(7)]);
     expect(again.nextSeq).toBe(8);
@@ -31,7 +31,7 @@ describe('event spool', () => {
   it('cuts an incomplete record at the end of the newest file (a torn write) and keeps the rest', async () => {
     const { spool } = await EventSpool.open(dir);
     await spool.append([event(1), event(2)]);
-    await spool.close();
+    await spool.close(3);
     const [name] = await spoolFileNames(dir);
     await appendFile(join(dir, name!), Buffer.from([0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 40, 0x7b]));
     const again = await EventSpool.open(dir);
@@ -45,7 +45,7 @@ describe('event spool', () => {
     await rm(join(dir, 'spool-0000000000000001.bin'));
     const { spool } = await EventSpool.open(dir);
     await spool.append([event(1)]);
-    await spool.close();
+    await spool.close(2);
     const [name] = await spoolFileNames(dir);
     const data = await readFile(join(dir, name!));
     data.writeUInt32BE(9, 12); // the record's sequence is no longer the file's first
@@ -58,10 +58,38 @@ describe('event spool', () => {
     const big = Array.from({ length: 60 }, (_, i) => ({ seq: i + 1, bytes: Buffer.alloc(20_000, 0x20) }));
     await spool.append(big);
     await spool.acknowledged(60, 61);
-    await spool.close();
+    await spool.close(61);
     expect(await spoolFileNames(dir)).toEqual(['spool-0000000000000061.bin']);
     const again = await EventSpool.open(dir);
     expect(again.events).toEqual([]);
     expect(again.nextSeq).toBe(61);
+  });
+
+  it('after a crash (left open) does not claim to know the numbering, and keeps the spooled events with their numbers and gaps', async () => {
+    const { spool } = await EventSpool.open(dir);
+    await spool.append([event(3), event(4)]);
+    // 5 and 6 were acknowledged before they were spooled.
+    await spool.append([event(7)]);
+    // No close: the proxy was killed.
+    const again = await EventSpool.open(dir);
+    expect(again.events).toEqual([event(3), event(4), event(7)]);
+    expect(again.nextSeq).toBeNull();
+    // Opening marks it open again: a second crash is a crash too, and a clean close records where numbering stands.
+    expect((await EventSpool.open(dir)).nextSeq).toBeNull();
+    const third = await EventSpool.open(dir);
+    await third.spool.close(12);
+    expect((await EventSpool.open(dir)).nextSeq).toBe(12);
+  });
+
+  it('reads a spool from before spool-state as it was (its files held every number), and refuses a bad state', async () => {
+    const { spool } = await EventSpool.open(dir);
+    await spool.append([event(1), event(2)]);
+    await spool.close(9);
+    await rm(join(dir, 'spool-state'));
+    expect((await EventSpool.open(dir)).nextSeq).toBe(3);
+    await writeFile(join(dir, 'spool-state'), 'closed 2\n');
+    await expect(EventSpool.open(dir)).rejects.toMatchObject({ code: 'RECORDER_SPOOL_CORRUPT' });
+    await writeFile(join(dir, 'spool-state'), 'shut\n');
+    await expect(EventSpool.open(dir)).rejects.toMatchObject({ code: 'RECORDER_SPOOL_CORRUPT' });
   });
 });

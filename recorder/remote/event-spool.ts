@@ -1,20 +1,31 @@
 /**
- * The proxy's spool: events sent to the recorder service but not yet acknowledged durable, kept in
- * local files so that a proxy that crashes (or a recorder that is down) loses nothing: on restart
- * they are read back and resent in order.
+ * The proxy's spool: events not yet acknowledged durable by the recorder service, kept in local
+ * files so that a proxy that crashes (or a recorder that is down) loses nothing: on restart they are
+ * read back and resent in order. In batched durability the sink spools only what is still
+ * unacknowledged a quarter window after it was sent (remote-sink.ts), so on a healthy link most
+ * events never reach the spool; in strict durability every event is spooled as it is sent.
  *
  * Files `spool-<16-digit sequence>.bin` in one directory; the number is the sequence of the file's
- * first record, or of the next record when the file is empty (so a restart knows where numbering
- * stands even when everything was acknowledged). A file is the 8-byte magic `pgtspl1\n`, then
- * records: sequence (u64 big-endian), length (u32), the event's JSON bytes. Appends are O_DSYNC
- * writes (segment-io.ts). A file whose records are all acknowledged is deleted once it is not the
- * one being appended to; the current file is replaced by an empty one when it is fully acknowledged
- * and larger than `rotateBytes`. An incomplete record at the end of the newest file (a torn write)
- * is cut on open; any other damage refuses to open (REMOTE_SPOOL_CORRUPT), it is never repaired.
+ * first record, or of the next record when the file is empty. A file is the 8-byte magic
+ * `pgtspl1\n`, then records: sequence (u64 big-endian), length (u32), the event's JSON bytes, with
+ * consecutive sequence numbers; the next file may skip numbers (events acknowledged before they were
+ * spooled), never go back. Appends are O_DSYNC writes (segment-io.ts). A file whose records are all
+ * acknowledged is deleted once it is not the one being appended to; the current file is replaced
+ * by an empty one when it is fully acknowledged and larger than `rotateBytes`. An incomplete record
+ * at the end of the newest file (a torn write) is cut on open; any other damage refuses to open
+ * (REMOTE_SPOOL_CORRUPT), it is never repaired.
+ *
+ * Since the files no longer hold every number, `spool-state` says where numbering stands: `open`
+ * while a proxy has the spool open, `closed <next sequence>` after a clean close. A spool found
+ * `open` was left by a crash: the proxy may have numbered events it never spooled, so it numbers new
+ * events only after the recorder's Welcome says what it holds (nextSeq null), keeping the spooled
+ * events' own numbers. A spool without the file (written before it existed) held every event, so its
+ * files tell.
  */
 import { readdir, readFile, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { makeDirectory } from '../make-directory.js';
 import { join } from 'node:path';
+import { makeDirectory } from '../make-directory.js';
+import { replaceFileDurably } from '../replace-file.js';
 import { fsyncDir, openSegmentFile, segmentWritesAreDurable, writeAll } from '../segment-io.js';
 import { RemoteRecorderError, RemoteRecorderErrorCode } from './remote-recorder-error.js';
 
@@ -27,6 +38,8 @@ export interface SpooledEvent {
 const magic = Buffer.from('pgtspl1\n', 'latin1');
 const recordHeaderBytes = 12;
 const namePattern = /^spool-(\d{16})\.bin$/;
+const stateName = 'spool-state';
+const statePattern = /^(?:open|closed (\d{1,16}))\n$/;
 /** The current file is replaced once fully acknowledged and at least this large. */
 const rotateBytes = 1024 * 1024;
 
@@ -82,7 +95,10 @@ export class EventSpool {
       });
     }
     const newest = files.at(-1);
-    const nextSeq = newest === undefined ? null : Math.max(newest.firstSeq, newest.lastSeq + 1);
+    const fromFiles = newest === undefined ? null : Math.max(newest.firstSeq, newest.lastSeq + 1);
+    const nextSeq = numberingOf(await readState(dir), fromFiles, events.at(-1)?.seq ?? 0);
+    // From here on events may be numbered and not spooled: a crash must be seen as one.
+    await writeState(dir, 'open\n');
     return { spool: new EventSpool(dir, files), events, nextSeq };
   }
 
@@ -129,11 +145,15 @@ export class EventSpool {
     });
   }
 
-  /** Closes the current file. */
-  close(): Promise<void> {
+  /**
+   * Closes the current file and, when `nextSeq` is known, records it as where numbering stands (a
+   * clean close); null leaves the spool marked open, so the next start waits for the recorder.
+   */
+  close(nextSeq: number | null): Promise<void> {
     return this.#then(async () => {
       await this.#handle?.close();
       this.#handle = null;
+      if (nextSeq !== null) await writeState(this.dir, `closed ${nextSeq}\n`);
     });
   }
 
@@ -203,6 +223,36 @@ function parseSpoolFile(
   }
   if (at < data.length && !isNewest) throw corrupt(`${name} ends inside a record`);
   return { records, goodBytes: at };
+}
+
+/** The content of spool-state, or null when there is none (a spool written before it existed). */
+async function readState(dir: string): Promise<string | null> {
+  try {
+    return await readFile(join(dir, stateName), 'latin1');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new RemoteRecorderError(RemoteRecorderErrorCode.spoolFailed, 'cannot read the spool state', { cause: err });
+  }
+}
+
+function writeState(dir: string, state: string): Promise<void> {
+  return replaceFileDurably(join(dir, stateName), state).catch((err: unknown) => {
+    throw new RemoteRecorderError(RemoteRecorderErrorCode.spoolFailed, 'cannot write the spool state', { cause: err });
+  });
+}
+
+/**
+ * Where numbering stands, from spool-state (see the file comment): the number a clean close wrote,
+ * null after a crash, the files' own when there is no state file.
+ */
+function numberingOf(state: string | null, fromFiles: number | null, lastSpooled: number): number | null {
+  if (state === null) return fromFiles;
+  const match = statePattern.exec(state);
+  if (match === null) throw corrupt(`${stateName} is neither "open" nor "closed <sequence>"`);
+  if (match[1] === undefined) return null;
+  const next = Number(match[1]);
+  if (next <= lastSpooled) throw corrupt(`${stateName} says ${next}, the spool holds ${lastSpooled}`);
+  return next;
 }
 
 function corrupt(message: string): RemoteRecorderError {

@@ -14,7 +14,8 @@ import { ensureSigningKey, parseSigningKey, type SigningKey } from '../signing-k
 import { statementFinished, statementStarted } from '../testing/sample-events.js';
 import { verifyJournalDir } from '../verify-journal-dir.js';
 import type { RecorderLink } from './recorder-link.js';
-import type { RemoteSink } from './remote-sink.js';
+import { EventSpool } from './event-spool.js';
+import type { RemoteSink, RemoteSinkOptions } from './remote-sink.js';
 import { linkedSink } from './testing/linked-sink.js';
 
 const token = 'a-token-of-at-least-16-chars';
@@ -25,14 +26,20 @@ let writer: JournalWriter;
 let service: RecorderService;
 let link: RecorderLink | null;
 
-async function startRecorder(signingKey?: SigningKey): Promise<void> {
-  const recorder = await startTestRecorder({ dir, token, logger, ...(signingKey === undefined ? {} : { signingKey }) });
+async function startRecorder(signingKey?: SigningKey, port?: number): Promise<void> {
+  const recorder = await startTestRecorder({
+    dir,
+    token,
+    logger,
+    ...(signingKey === undefined ? {} : { signingKey }),
+    ...(port === undefined ? {} : { port }),
+  });
   writer = recorder.writer;
   service = recorder.service;
 }
 
 /** A RemoteSink linked to the recorder, once welcomed. */
-async function connectSink(durability: Durability): Promise<RemoteSink> {
+async function connectSink(durability: Durability, spool?: RemoteSinkOptions['spool']): Promise<RemoteSink> {
   const linked = await linkedSink({
     url: `ws://127.0.0.1:${service.address.port}`,
     token,
@@ -41,6 +48,7 @@ async function connectSink(durability: Durability): Promise<RemoteSink> {
     batchWindowMs: 40,
     maxUnackedBytes: 64 * 1024 * 1024,
     logger,
+    ...(spool === undefined ? {} : { spool }),
   });
   link = linked.link;
   return linked.sink;
@@ -76,6 +84,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(`${dir}-spool`, { recursive: true, force: true });
 });
 
 describe('RemoteSink', () => {
@@ -128,5 +137,59 @@ describe('RemoteSink', () => {
     expect(events.filter((e) => (e as { relay?: unknown }).relay !== undefined)[0]).toMatchObject(started(1));
     const report = await verifyJournalDir(dir, { pinnedKeys: [key.verifierKey], stateFile: null });
     expect(report.findings).toEqual([]);
+  });
+
+  it('batched with a spool: on a healthy link acknowledged events never reach the spool, and a clean close records where numbering stands', async () => {
+    await ensureSigningKey(dir, join(dir, 'signing-key'));
+    await startRecorder();
+    const sink = await connectSink('batched', await EventSpool.open(`${dir}-spool`));
+    const events: (TrailEvent | 'pause')[] = [];
+    for (let n = 1; n <= 30; n++) events.push(started(n), finished(n), ...(n % 10 === 0 ? ['pause' as const] : []));
+    const relayed = summary(await recordAll(sink, events)).filter((e) => e.seq !== undefined);
+    expect(relayed.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    const reopened = await EventSpool.open(`${dir}-spool`);
+    expect(reopened.events).toEqual([]);
+    expect(reopened.nextSeq).toBe(31);
+    await reopened.spool.close(reopened.nextSeq);
+  });
+
+  it('batched with a spool: what the recorder has not acknowledged is spooled; after a crash the proxy numbers new events after the recorder and the spool', async () => {
+    await ensureSigningKey(dir, join(dir, 'signing-key'));
+    await startRecorder();
+    const port = service.address.port;
+    const spoolDir = `${dir}-spool`;
+    const sink = await connectSink('batched', await EventSpool.open(spoolDir));
+    const settled = async () => {
+      while (sink.unacknowledged > 0) await sleep(5);
+    };
+    sink.record(started(1));
+    sink.record(finished(1));
+    await settled();
+    // The recorder goes away: the next statements are spooled a quarter window after their flush.
+    await service.close();
+    await writer.close();
+    for (let n = 2; n <= 4; n++) {
+      sink.record(started(n));
+      sink.record(finished(n));
+    }
+    await sleep(150);
+    // It comes back where it was: the spool is resent, and statement 5 is acknowledged without being spooled.
+    await startRecorder(undefined, port);
+    await settled();
+    sink.record(started(5));
+    sink.record(finished(5));
+    await settled();
+    // The proxy dies: nothing more of this sink runs, its spool is left open, holding 2-4 and not 5.
+    link?.close();
+    const crashed = await EventSpool.open(spoolDir);
+    expect(crashed.events.map((e) => e.seq)).toEqual([2, 3, 4]);
+    expect(crashed.nextSeq).toBeNull();
+
+    // Numbered from the spool's files, statement 6 would reuse number 5 and be dropped as a duplicate.
+    const again = await connectSink('batched', crashed);
+    const journal = await recordAll(again, [started(6), finished(6)]);
+    expect(summary(journal).filter((e) => e.seq !== undefined)).toEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => ({ type: 'statement', statement: n, seq: n })),
+    );
   });
 });

@@ -12,9 +12,16 @@
  * drops, the promises still waiting are rejected the same way, but their events stay queued and are
  * resent: the journal then says the statement was not executed. Nothing queued is ever dropped.
  *
- * Numbering: a proxy whose spool holds history continues from it; otherwise (a first start, or no
- * spool) events queued before the first Welcome are numbered from the recorder's durable sequence
- * number + 1 when it arrives.
+ * Spooling: in strict durability every event is spooled as it is sent. In batched durability an event
+ * is spooled only if it is still unacknowledged a quarter window after it was sent (or could not be
+ * sent): on a healthy link the recorder's Ack comes first and the event never touches the proxy's
+ * disk, and an event is still durable somewhere within about `batchWindowMs` of being recorded (at
+ * most half a window to its flush, a quarter to the spool check, then one O_DSYNC write).
+ *
+ * Numbering: a proxy whose spool was closed cleanly continues from the number it recorded;
+ * otherwise (a first start, no spool, or a spool left by a crash, which may not hold every number
+ * the proxy gave out) events queued before the first Welcome are numbered after the recorder's
+ * durable sequence number and after every spooled event, which keep their own numbers.
  *
  * In batched durability, while nothing waits, a statement is one event, as in a local batched
  * journal (statement-merge.ts, docs/journal-format.md §14): a statement.started is held back and
@@ -80,6 +87,8 @@ export class RemoteSink implements EventSink {
   #acked = 0;
   #unackedBytes = 0;
   #scheduled = false;
+  // Batched: the pending check that spools what is still unacknowledged (see the file comment).
+  #spoolTimer: NodeJS.Timeout | null = null;
   #failure: RemoteRecorderError | null = null;
   #closed = false;
   #drained: (() => void) | null = null;
@@ -208,23 +217,28 @@ export class RemoteSink implements EventSink {
   welcomed(durableSeq: number): void {
     if (this.#failure !== null) return;
     if (!this.#numbered) {
-      this.#nextSeq = durableSeq + 1;
-      for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.seq = this.#nextSeq++;
-      this.#numbered = true;
-    } else {
-      this.acknowledged(durableSeq);
-      const first = this.#head < this.#queue.length ? this.#queue[this.#head]!.seq : this.#nextSeq;
-      if (first > durableSeq + 1) {
-        this.#fail(
-          new RemoteRecorderError(
-            RemoteRecorderErrorCode.sequenceLost,
-            `the recorder holds events of this instance up to ${durableSeq}, the proxy continues at ${first}`,
-          ),
-        );
-        return;
+      // Spooled events keep their numbers; new ones follow them and what the recorder holds.
+      let last = durableSeq;
+      for (let i = this.#head; i < this.#queue.length; i++) last = Math.max(last, this.#queue[i]!.seq);
+      this.#nextSeq = last + 1;
+      for (let i = this.#head; i < this.#queue.length; i++) {
+        const entry = this.#queue[i]!;
+        if (entry.seq === 0) entry.seq = this.#nextSeq++;
       }
-      if (this.#head === this.#queue.length) this.#nextSeq = durableSeq + 1;
+      this.#numbered = true;
     }
+    this.acknowledged(durableSeq);
+    const first = this.#head < this.#queue.length ? this.#queue[this.#head]!.seq : this.#nextSeq;
+    if (first > durableSeq + 1) {
+      this.#fail(
+        new RemoteRecorderError(
+          RemoteRecorderErrorCode.sequenceLost,
+          `the recorder holds events of this instance up to ${durableSeq}, the proxy continues at ${first}`,
+        ),
+      );
+      return;
+    }
+    if (this.#head === this.#queue.length) this.#nextSeq = durableSeq + 1;
     this.#sendAt = this.#head;
     this.#flush();
   }
@@ -255,7 +269,10 @@ export class RemoteSink implements EventSink {
     this.#sendAt = this.#head;
   }
 
-  /** Stops taking events; waits up to `waitMs` for the queue to be acknowledged, then closes the spool. */
+  /**
+   * Stops taking events; waits up to `waitMs` for the queue to be acknowledged, spools what is not,
+   * then closes the spool, recording where numbering stands.
+   */
   async close(waitMs: number): Promise<void> {
     this.#closed = true;
     this.#flush();
@@ -265,7 +282,13 @@ export class RemoteSink implements EventSink {
         setTimeout(resolve, waitMs).unref();
       });
     }
-    await this.options.spool?.spool.close().catch(() => undefined);
+    const spool = this.options.spool?.spool;
+    if (spool === undefined) return;
+    if (this.#spoolTimer !== null) clearTimeout(this.#spoolTimer);
+    this.#spoolTimer = null;
+    if (this.#failure === null) this.#spoolUnacknowledged();
+    const clean = this.#failure === null && this.#numbered;
+    await spool.close(clean ? this.#nextSeq : null).catch(() => undefined);
   }
 
   #schedule(urgent: boolean): void {
@@ -275,18 +298,25 @@ export class RemoteSink implements EventSink {
     else setTimeout(() => this.#flush(), Math.max(1, Math.floor(this.options.batchWindowMs / 2))).unref();
   }
 
-  /** Spools what is new, then sends what the link has not carried yet. */
+  /** Sends what the link has not carried yet; spools what is new (strict) or arms the spool check (batched). */
   #flush(): void {
     this.#scheduled = false;
     this.#merger?.release();
     if (this.#failure !== null || !this.#numbered) return;
-    const spool = this.options.spool?.spool;
-    const from = Math.max(this.#spoolAt, this.#head);
-    if (spool !== undefined && from < this.#queue.length) {
-      // Entries are SpooledEvents (seq and bytes); the slice is the spool's to keep.
-      const events = this.#queue.slice(from);
-      this.#spoolAt = this.#queue.length;
-      spool.append(events).catch((err: unknown) => this.#failWith(err));
+    if (this.options.spool !== null) {
+      if (this.options.durability === 'strict') this.#spoolUnacknowledged();
+      else if (this.#spoolTimer === null && Math.max(this.#spoolAt, this.#head) < this.#queue.length) {
+        // What this flush sends: what is still unacknowledged of it is spooled a quarter window later.
+        const sent = this.#queue.at(-1)!.seq;
+        this.#spoolTimer = setTimeout(
+          () => {
+            this.#spoolTimer = null;
+            if (this.#failure === null) this.#spoolUnacknowledged(sent);
+          },
+          Math.max(1, Math.floor(this.options.batchWindowMs / 4)),
+        );
+        this.#spoolTimer.unref();
+      }
     }
     const link = this.#link;
     if (link === null || !link.isOpen) return;
@@ -309,6 +339,19 @@ export class RemoteSink implements EventSink {
         return;
       }
     }
+  }
+
+  /** Appends to the spool every entry not yet acknowledged nor spooled, up to sequence `upTo`. */
+  #spoolUnacknowledged(upTo = Number.POSITIVE_INFINITY): void {
+    const from = Math.max(this.#spoolAt, this.#head);
+    if (!this.#numbered || from >= this.#queue.length) return;
+    let to = from;
+    while (to < this.#queue.length && this.#queue[to]!.seq <= upTo) to++;
+    if (to === from) return;
+    // Entries are SpooledEvents (seq and bytes); the slice is the spool's to keep.
+    const events = this.#queue.slice(from, to);
+    this.#spoolAt = to;
+    this.options.spool!.spool.append(events).catch((err: unknown) => this.#failWith(err));
   }
 
   /** Drops acknowledged entries from the front once they are many. */

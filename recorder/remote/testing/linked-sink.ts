@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Durability } from '../../../config/config.js';
 import { RecorderLink } from '../recorder-link.js';
-import { RemoteSink } from '../remote-sink.js';
+import { RemoteSink, type RemoteSinkOptions } from '../remote-sink.js';
 
 /** A sink linked to a recorder service; `welcomedSeq` is the durable sequence its Welcome carried. */
 export interface LinkedSink {
@@ -11,7 +11,7 @@ export interface LinkedSink {
   readonly welcomedSeq: number;
 }
 
-/** What the sink records with (no spool: events live in memory until acknowledged). */
+/** What the sink records with (without `spool`, events live in memory until acknowledged). */
 export interface LinkedSinkOptions {
   readonly url: string;
   readonly token: string;
@@ -20,6 +20,7 @@ export interface LinkedSinkOptions {
   readonly batchWindowMs: number;
   readonly maxUnackedBytes: number;
   readonly logger: Logger;
+  readonly spool?: RemoteSinkOptions['spool'];
 }
 
 /** Connects a RemoteSink to the recorder at `url`; resolves once the recorder has welcomed it. */
@@ -27,7 +28,7 @@ export async function linkedSink(options: LinkedSinkOptions): Promise<LinkedSink
   const sink = new RemoteSink({
     durability: options.durability,
     batchWindowMs: options.batchWindowMs,
-    spool: null,
+    spool: options.spool ?? null,
     maxUnackedBytes: options.maxUnackedBytes,
     onFailure: (error) => {
       throw error;

@@ -21,6 +21,8 @@ export interface TestRecorderOptions {
   readonly logger: Logger;
   readonly tls?: RecorderTls | null;
   readonly signingKey?: SigningKey;
+  /** The port to listen on (a restart on the port its proxies know); a free one by default. */
+  readonly port?: number;
 }
 
 /** Opens the writer and starts the service (see the file comment). */
@@ -37,7 +39,7 @@ export async function startTestRecorder(options: TestRecorderOptions): Promise<T
   });
   const service = await startRecorderService({
     host: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
     writer,
     tokens: parseAccessTokens(Buffer.from(`# tokens\n${options.token}\n`)),
     tls,
