@@ -12,7 +12,7 @@
  * 1000000; 0 skips it), --viewer-statements N (web viewer benchmark, default 1000000; 0 skips it;
  * viewer-bench.ts), --recorder-seconds N (recorder service benchmark, seconds per run, default 5;
  * 0 skips it; recorder-service-bench.ts), --metrics-rounds N (rounds of pgbench -S -c 8 -R 3000 through two
- * proxies at once, metrics off and on; one pass scraped every 15 s, one every 1 s; default 8; 0 skips it;
+ * proxies at once, metrics off and on; one pass scraped every 15 s, one every 1 s; default 16; 0 skips it;
  * metrics-bench.ts), --metrics-seconds N (counted seconds per metrics round, default 20), --no-docs, --profile, --pin (PostgreSQL and pgbench on CPU 0, each proxy
  * on CPU 1: see cpu-placement.ts; implies --no-docs, so docs/benchmarks.md keeps the shared run).
  */
@@ -89,7 +89,7 @@ function options() {
       'search-statements': { type: 'string', default: '1000000' },
       'viewer-statements': { type: 'string', default: '1000000' },
       'recorder-seconds': { type: 'string', default: '5' },
-      'metrics-rounds': { type: 'string', default: '8' },
+      'metrics-rounds': { type: 'string', default: '16' },
       'metrics-seconds': { type: 'string', default: '20' },
       'no-docs': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -120,7 +120,7 @@ function options() {
     searchStatements: int('search-statements', values['search-statements'], 1_000_000),
     viewerStatements: int('viewer-statements', values['viewer-statements'], 1_000_000),
     recorderSeconds: int('recorder-seconds', values['recorder-seconds'], 5),
-    metricsRounds: int('metrics-rounds', values['metrics-rounds'], 8),
+    metricsRounds: int('metrics-rounds', values['metrics-rounds'], 16),
     metricsSeconds: int('metrics-seconds', values['metrics-seconds'], 20),
     writeDocs: !values['no-docs'] && !values.pin,
     profile: values.profile,
