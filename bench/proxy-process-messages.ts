@@ -1,7 +1,11 @@
 import type { SyncCounters } from './pgbench-matrix.js';
 
-/** What the proxy process runs: a bare Node relay (the reference), or pgtrail recording nothing or the journal in one durability. */
-export type RecordingMode = 'relay' | 'off' | 'batched' | 'strict';
+/**
+ * What the proxy process runs: a bare Node relay (the reference), or pgtrail recording nothing or the
+ * journal in one durability; `unwritten` (opt-in, issue 16) records as batched up to the writer, which
+ * it leaves out (unwritten-sink.ts).
+ */
+export type RecordingMode = 'relay' | 'off' | 'batched' | 'strict' | 'unwritten';
 
 /** Passed to bench/proxy-process.js as its one argument, in JSON. */
 export interface ProxyProcessSettings {

@@ -9,9 +9,11 @@ import type { Config } from '../config/config.js';
 import { defaultConfig } from '../config/defaults.js';
 import { runProxy } from '../bin/run-proxy.js';
 import { startProxy } from '../proxy/server.js';
+import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import { silentObserver } from '../proxy/traffic-observer.js';
 import { discardingSink } from '../recorder/events.js';
 import { startNodeRelay } from './node-relay.js';
+import { createUnwrittenSink } from './unwritten-sink.js';
 import type { ProxyProcessReply, ProxyProcessRequest, ProxyProcessSettings } from './proxy-process-messages.js';
 import type { SyncCounters } from './pgbench-matrix.js';
 
@@ -72,7 +74,8 @@ function benchConfig(settings: ProxyProcessSettings): Config {
 /**
  * pgtrail as `pgtrail start` runs it (bin/run-proxy.ts: recorder with redaction, statement observer,
  * identity strategy), with recording on; with recording off, startProxy alone with discardingSink
- * and silentObserver, which measures forwarding alone.
+ * and silentObserver, which measures forwarding alone; `unwritten`, the statement observer recording
+ * into unwritten-sink.ts (everything but the journal writer).
  */
 async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProxy> {
   const config = benchConfig(settings);
@@ -80,6 +83,20 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
   if (settings.mode === 'off') {
     const proxy = await startProxy({ config, logger, sink: discardingSink, observe: silentObserver });
     return { ...proxy.address, metricsPort: null, counters: () => null, close: () => proxy.close() };
+  }
+  if (settings.mode === 'unwritten') {
+    const unwritten = await createUnwrittenSink(config.recording, config.journal.batchWindowMs);
+    const observe = createStatementObserver({
+      recording: config.recording,
+      clock: systemClock,
+      onInternalError: () => {},
+    });
+    const proxy = await startProxy({ config, logger, sink: unwritten.sink, observe });
+    const close = async (): Promise<void> => {
+      unwritten.stop();
+      await proxy.close();
+    };
+    return { ...proxy.address, metricsPort: null, counters: () => null, close };
   }
   // runProxy prints a banner (listen address, verifier key) that the harness does not need.
   const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });

@@ -8,9 +8,15 @@ import { median, type MatrixResult } from './pgbench-matrix.js';
 /** The TPS share of the relay that pgtrail batched must keep. */
 export const recordingTarget = 0.8;
 
+/** The opt-in target that records as batched up to the writer and leaves the writer out (bench/unwritten-sink.ts). */
+export const unwrittenTarget = { key: 'pgtrail-unwritten', label: 'pgtrail, writer left out' } as const;
+const batchedTarget = { key: 'pgtrail-batched', label: 'pgtrail batched' } as const;
+
 /** One setting's comparison of pgtrail batched with the Node relay. */
 export interface RecordingCost {
   readonly setting: string;
+  /** What was compared with the relay (pgtrail batched unless said otherwise). */
+  readonly label: string;
   /** Median batched TPS / median relay TPS. */
   readonly tpsRatio: number;
   /** Median of the per-round ratios (the two ran back to back in each round: less drift between them). */
@@ -27,12 +33,15 @@ function cpuUsPerTx(result: MatrixResult): number | null {
   return transactions > 0 ? (seconds * 1e6) / transactions : null;
 }
 
-/** Batched against relay for every setting where both ran (empty when either target was left out). */
-export function recordingCosts(matrix: readonly MatrixResult[]): RecordingCost[] {
+/** Batched (or `target`) against relay for every setting where both ran (empty when either target was left out). */
+export function recordingCosts(
+  matrix: readonly MatrixResult[],
+  target: { readonly key: string; readonly label: string } = batchedTarget,
+): RecordingCost[] {
   const out: RecordingCost[] = [];
   for (const relay of matrix.filter((r) => r.target === 'node-relay')) {
     const batched = matrix.find(
-      (r) => r.target === 'pgtrail-batched' && r.cell.mode === relay.cell.mode && r.cell.clients === relay.cell.clients,
+      (r) => r.target === target.key && r.cell.mode === relay.cell.mode && r.cell.clients === relay.cell.clients,
     );
     if (batched === undefined || batched.samples.length === 0 || relay.samples.length === 0) continue;
     const rounds = Math.min(batched.samples.length, relay.samples.length);
@@ -40,6 +49,7 @@ export function recordingCosts(matrix: readonly MatrixResult[]): RecordingCost[]
     for (let i = 0; i < rounds; i++) paired.push((batched.samples[i]?.tps ?? 0) / (relay.samples[i]?.tps ?? 0));
     out.push({
       setting: `-M ${relay.cell.mode}, ${relay.cell.clients} clients`,
+      label: target.label,
       tpsRatio: median(batched.samples.map((s) => s.tps)) / median(relay.samples.map((s) => s.tps)),
       pairedRatio: median(paired),
       relayCpuUs: cpuUsPerTx(relay),
@@ -57,7 +67,7 @@ const x = (value: number): string => `${value.toFixed(2)}x`;
 export function recordingCostLines(costs: readonly RecordingCost[]): string[] {
   return costs.map((c) =>
     [
-      `${c.setting}: pgtrail batched / Node relay ${x(c.tpsRatio)}`,
+      `${c.setting}: ${c.label} / Node relay ${x(c.tpsRatio)}`,
       `(per round ${x(c.pairedRatio)}; target ${x(recordingTarget)} ${verdict(c)}),`,
       `proxy CPU ${us(c.batchedCpuUs)} against ${us(c.relayCpuUs)} per transaction`,
     ].join(' '),
