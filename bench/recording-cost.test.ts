@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import type { MatrixResult, MatrixSample } from './pgbench-matrix.js';
-import { recordingCostLines, recordingCosts, recordingCostSection } from './recording-cost.js';
+import { recordingCostLines, recordingCosts, recordingCostSection, unwrittenTarget } from './recording-cost.js';
 
 function sample(tps: number, cpuSeconds: number): MatrixSample {
   return {
@@ -41,4 +41,16 @@ test('batched against the relay: ratio of medians, median of per-round ratios, C
 test('no section when the relay or pgtrail batched did not run', () => {
   expect(recordingCostSection(matrix.filter((r) => r.target !== 'node-relay'))).toBeNull();
   expect(recordingCosts(matrix.filter((r) => r.target !== 'pgtrail-batched'))).toEqual([]);
+});
+
+test('the writer-left-out target is compared with the relay on its own lines, and only when asked for', () => {
+  const withUnwritten: MatrixResult[] = [
+    ...matrix,
+    { target: 'pgtrail-unwritten', cell, samples: [sample(8_000, 6), sample(7_600, 5.7), sample(8_100, 6.1)] },
+  ];
+  const [cost] = recordingCosts(withUnwritten, unwrittenTarget);
+  expect(cost?.tpsRatio).toBeCloseTo(8_000 / 9_000, 10);
+  expect(recordingCostLines([cost!])[0]).toContain('pgtrail, writer left out / Node relay 0.89x');
+  // The batched comparison (and the report's section) ignore it.
+  expect(recordingCosts(withUnwritten)).toEqual(recordingCosts(matrix));
 });
