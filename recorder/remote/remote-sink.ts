@@ -37,7 +37,9 @@ import { finishedOf, startedOf } from '../statement-record.js';
 import { encodeBatch, wireLimits } from '../wire/recorder-frames.js';
 import type { EventSpool, SpooledEvent } from './event-spool.js';
 import type { RecorderLink } from './recorder-link.js';
+import { gatingBound } from './gating-bound.js';
 import { RemoteRecorderError, RemoteRecorderErrorCode } from './remote-recorder-error.js';
+import { newWaiter, rejected, type Waiter } from './waiter.js';
 
 /** What a RemoteSink needs. */
 export interface RemoteSinkOptions {
@@ -53,12 +55,6 @@ export interface RemoteSinkOptions {
   readonly maxUnackedBytes: number;
   /** Told once when the sink fails closed. */
   readonly onFailure: (error: RemoteRecorderError) => void;
-}
-
-interface Waiter {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
 }
 
 interface Entry {
@@ -378,36 +374,4 @@ export class RemoteSink implements EventSink {
     this.#link?.close();
     this.options.onFailure(error);
   }
-}
-
-/**
- * For the events that gate forwarding, the most bytes their JSON can take (each UTF-16 code unit of
- * a start's text at most 6 bytes, a \uXXXX escape; the rest of an event well under 64 KiB), or
- * more than the wire allows when it could be too large; 0 for events that never gate.
- */
-function gatingBound(event: TrailEvent): number {
-  if (event.type === 'session.opened') return 65_536;
-  if (event.type !== 'statement.started') return 0;
-  let units = typeof event.sql === 'string' ? event.sql.length : event.sql.base64.length;
-  for (const param of event.params ?? []) units += param?.length ?? 0;
-  const bound = units * 6 + 65_536;
-  return bound <= wireLimits.maxEventBytes ? bound : Number.POSITIVE_INFINITY;
-}
-
-function newWaiter(): Waiter {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Callers ignore the promises of events that do not gate forwarding: never an unhandled rejection.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
-
-function rejected(error: RemoteRecorderError): Promise<void> {
-  const promise = Promise.reject(error);
-  promise.catch(() => undefined);
-  return promise;
 }
