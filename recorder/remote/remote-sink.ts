@@ -85,6 +85,8 @@ export class RemoteSink implements EventSink {
   #scheduled = false;
   // Batched: the pending check that spools what is still unacknowledged (see the file comment).
   #spoolTimer: NodeJS.Timeout | null = null;
+  // The last sequence number a flush has sent (or, the link down, tried to): what the check spools up to.
+  #spoolMark = 0;
   #failure: RemoteRecorderError | null = null;
   #closed = false;
   #drained: (() => void) | null = null;
@@ -301,17 +303,20 @@ export class RemoteSink implements EventSink {
     if (this.#failure !== null || !this.#numbered) return;
     if (this.options.spool !== null) {
       if (this.options.durability === 'strict') this.#spoolUnacknowledged();
-      else if (this.#spoolTimer === null && Math.max(this.#spoolAt, this.#head) < this.#queue.length) {
-        // What this flush sends: what is still unacknowledged of it is spooled a quarter window later.
-        const sent = this.#queue.at(-1)!.seq;
-        this.#spoolTimer = setTimeout(
-          () => {
-            this.#spoolTimer = null;
-            if (this.#failure === null) this.#spoolUnacknowledged(sent);
-          },
-          Math.max(1, Math.floor(this.options.batchWindowMs / 4)),
-        );
-        this.#spoolTimer.unref();
+      else if (Math.max(this.#spoolAt, this.#head) < this.#queue.length) {
+        // What this flush sends: what is still unacknowledged of it is spooled a quarter window
+        // later (by the check already pending, when a flush came sooner than that).
+        this.#spoolMark = this.#queue.at(-1)!.seq;
+        if (this.#spoolTimer === null) {
+          this.#spoolTimer = setTimeout(
+            () => {
+              this.#spoolTimer = null;
+              if (this.#failure === null) this.#spoolUnacknowledged(this.#spoolMark);
+            },
+            Math.max(1, Math.floor(this.options.batchWindowMs / 4)),
+          );
+          this.#spoolTimer.unref();
+        }
       }
     }
     const link = this.#link;
