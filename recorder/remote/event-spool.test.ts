@@ -91,5 +91,7 @@ describe('event spool', () => {
     await expect(EventSpool.open(dir)).rejects.toMatchObject({ code: 'RECORDER_SPOOL_CORRUPT' });
     await writeFile(join(dir, 'spool-state'), 'shut\n');
     await expect(EventSpool.open(dir)).rejects.toMatchObject({ code: 'RECORDER_SPOOL_CORRUPT' });
+    await writeFile(join(dir, 'spool-state'), `closed 9\n${'x'.repeat(100_000)}`);
+    await expect(EventSpool.open(dir)).rejects.toMatchObject({ code: 'RECORDER_SPOOL_CORRUPT' });
   });
 });

@@ -22,7 +22,7 @@
  * events' own numbers. A spool without the file (written before it existed) held every event, so its
  * files tell.
  */
-import { readdir, readFile, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDirectory } from '../make-directory.js';
 import { replaceFileDurably } from '../replace-file.js';
@@ -40,6 +40,8 @@ const recordHeaderBytes = 12;
 const namePattern = /^spool-(\d{16})\.bin$/;
 const stateName = 'spool-state';
 const statePattern = /^(?:open|closed (\d{1,16}))\n$/;
+// Longer than any state: a file this long is not one.
+const stateMaxBytes = 64;
 /** The current file is replaced once fully acknowledged and at least this large. */
 const rotateBytes = 1024 * 1024;
 
@@ -225,13 +227,21 @@ function parseSpoolFile(
   return { records, goodBytes: at };
 }
 
-/** The content of spool-state, or null when there is none (a spool written before it existed). */
+/** The content of spool-state (at most its first 64 bytes), or null when there is none (a spool written before it existed). */
 async function readState(dir: string): Promise<string | null> {
+  let handle: FileHandle;
   try {
-    return await readFile(join(dir, stateName), 'latin1');
+    handle = await open(join(dir, stateName), 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new RemoteRecorderError(RemoteRecorderErrorCode.spoolFailed, 'cannot read the spool state', { cause: err });
+  }
+  try {
+    const buffer = Buffer.alloc(stateMaxBytes);
+    const { bytesRead } = await handle.read(buffer, 0, stateMaxBytes, 0);
+    return buffer.toString('latin1', 0, bytesRead);
+  } finally {
+    await handle.close();
   }
 }
 
