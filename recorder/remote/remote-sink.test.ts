@@ -39,13 +39,17 @@ async function startRecorder(signingKey?: SigningKey, port?: number): Promise<vo
 }
 
 /** A RemoteSink linked to the recorder, once welcomed. */
-async function connectSink(durability: Durability, spool?: RemoteSinkOptions['spool']): Promise<RemoteSink> {
+async function connectSink(
+  durability: Durability,
+  spool?: RemoteSinkOptions['spool'],
+  batchWindowMs = 40,
+): Promise<RemoteSink> {
   const linked = await linkedSink({
     url: `ws://127.0.0.1:${service.address.port}`,
     token,
     instance: 'proxy-t',
     durability,
-    batchWindowMs: 40,
+    batchWindowMs,
     maxUnackedBytes: 64 * 1024 * 1024,
     logger,
     ...(spool === undefined ? {} : { spool }),
@@ -142,7 +146,8 @@ describe('RemoteSink', () => {
   it('batched with a spool: on a healthy link acknowledged events never reach the spool, and a clean close records where numbering stands', async () => {
     await ensureSigningKey(dir, join(dir, 'signing-key'));
     await startRecorder();
-    const sink = await connectSink('batched', await EventSpool.open(`${dir}-spool`));
+    // A long window: the spool check comes 500 ms after each send, far after the Ack even on a busy machine.
+    const sink = await connectSink('batched', await EventSpool.open(`${dir}-spool`), 2_000);
     const events: (TrailEvent | 'pause')[] = [];
     for (let n = 1; n <= 30; n++) events.push(started(n), finished(n), ...(n % 10 === 0 ? ['pause' as const] : []));
     const relayed = summary(await recordAll(sink, events)).filter((e) => e.seq !== undefined);
@@ -158,7 +163,9 @@ describe('RemoteSink', () => {
     await startRecorder();
     const port = service.address.port;
     const spoolDir = `${dir}-spool`;
-    const sink = await connectSink('batched', await EventSpool.open(spoolDir));
+    const opened = await EventSpool.open(spoolDir);
+    // A long window: statement 5's Ack comes long before its spool check (500 ms after its send).
+    const sink = await connectSink('batched', opened, 2_000);
     const settled = async () => {
       while (sink.unacknowledged > 0) await sleep(5);
     };
@@ -172,7 +179,7 @@ describe('RemoteSink', () => {
       sink.record(started(n));
       sink.record(finished(n));
     }
-    await sleep(150);
+    while (opened.spool.bytes <= 8) await sleep(20); // more than the first file's magic: 2-4 are on disk
     // It comes back where it was: the spool is resent, and statement 5 is acknowledged without being spooled.
     await startRecorder(undefined, port);
     await settled();
