@@ -1,4 +1,4 @@
-/** The promise a batch's callers wait on (group-commit-writer.ts). */
+/** The promise a batch's callers wait on (group-commit-writer.ts, remote-sink.ts), and a refusal given at once. */
 
 /** A promise with its settle functions, shared by every caller of one batch. */
 export interface Waiter {
@@ -18,4 +18,11 @@ export function newWaiter(): Waiter {
   // A caller may ignore the promise (events that do not gate forwarding); never let that crash the process.
   promise.catch(() => undefined);
   return { promise, resolve, reject };
+}
+
+/** A promise already rejected with `error`, which a caller may ignore. */
+export function rejected(error: Error): Promise<void> {
+  const promise = Promise.reject(error);
+  promise.catch(() => undefined);
+  return promise;
 }

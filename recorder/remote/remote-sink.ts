@@ -39,7 +39,7 @@ import type { EventSpool, SpooledEvent } from './event-spool.js';
 import type { RecorderLink } from './recorder-link.js';
 import { gatingBound } from './gating-bound.js';
 import { RemoteRecorderError, RemoteRecorderErrorCode } from './remote-recorder-error.js';
-import { newWaiter, rejected, type Waiter } from './waiter.js';
+import { newWaiter, rejected, type Waiter } from '../waiter.js';
 
 /** What a RemoteSink needs. */
 export interface RemoteSinkOptions {
