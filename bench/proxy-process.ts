@@ -65,6 +65,7 @@ function benchConfig(settings: ProxyProcessSettings): Config {
       dir: settings.journalDir,
       durability: settings.mode === 'strict' ? 'strict' : 'batched',
     },
+    recording: { ...defaultConfig.recording, thread: settings.mode === 'thread' },
     limits: { ...defaultConfig.limits, maxConnections: 2000, shutdownGraceMs: 1_000 },
     metrics: { ...defaultConfig.metrics, enabled: settings.metrics === true, listen: { host: '127.0.0.1', port: 0 } },
     log: { level: 'warn' },

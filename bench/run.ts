@@ -55,14 +55,15 @@ interface ProxyUnderTest extends BenchTarget {
 }
 
 /** The proxy processes started, in this order; `unwritten` only when --targets names it (pgtrail-unwritten). */
-const proxyModes: readonly RecordingMode[] = ['relay', 'off', 'batched', 'strict', 'unwritten'];
-const optInModes: readonly RecordingMode[] = ['unwritten'];
+const proxyModes: readonly RecordingMode[] = ['relay', 'off', 'batched', 'strict', 'unwritten', 'thread'];
+const optInModes: readonly RecordingMode[] = ['unwritten', 'thread'];
 const labels: Record<RecordingMode, string> = {
   relay: 'Node relay',
   off: 'pgtrail',
   batched: 'pgtrail batched',
   strict: 'pgtrail strict',
   unwritten: 'pgtrail, writer left out',
+  thread: 'pgtrail batched, recording thread',
 };
 const keyOf = (mode: RecordingMode): string => (mode === 'relay' ? 'node-relay' : `pgtrail-${mode}`);
 

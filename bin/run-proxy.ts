@@ -12,10 +12,11 @@ import type { EventSink } from '../recorder/events.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
 import { openRemoteRecorder, type RemoteRecorder } from '../recorder/remote/open-remote-recorder.js';
 import type { RemoteTls } from '../recorder/remote/recorder-link.js';
-import { insideJournalWarning } from '../recorder/signing-key.js';
 import { startRetention } from '../retention/retention-schedule.js';
 import type { RunningViewer } from '../web/server/viewer-server.js';
 import type { CommandContext } from './cli.js';
+import { announceJournal } from './journal-announce.js';
+import { openRecordingThread } from './recording-thread-start.js';
 import { runViewer } from './run-viewer.js';
 
 /** Where a proxy with a remote journal streams its events (pgtrail start --recorder). */
@@ -30,7 +31,7 @@ export interface RemoteRecording {
 /** The proxy and its recorder: a local journal, or a link to a recorder service. */
 export interface RunningProxy {
   readonly proxy: ProxyHandle;
-  /** The local journal's recorder; null when the journal is remote. */
+  /** The local journal's recorder; null when the journal is remote or recorded on a worker thread (recording.thread). */
   readonly recorder: Recorder | null;
   /** The link to the recorder service; null when the journal is local. */
   readonly remote: RemoteRecorder | null;
@@ -61,9 +62,10 @@ export async function runProxy(
   const identity = ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env });
   const metrics: PgtrailMetrics | null = config.metrics.enabled ? createMetrics(config.metrics.maxUserLabels) : null;
   const name = instance ?? `${config.listen.host}:${config.listen.port}`;
-  const recorder = remote === null ? await openLocal(config, logger, ctx, metrics) : null;
+  const thread = remote === null && config.recording.thread ? await openRecordingThread(config, logger, ctx) : null;
+  const recorder = remote === null && thread === null ? await openLocal(config, logger, ctx, metrics) : null;
   const remoteRecorder = remote === null ? null : await openRemote(config, logger, ctx, remote, name);
-  const sink: EventSink = (recorder?.sink ?? remoteRecorder?.sink)!;
+  const sink: EventSink = (recorder?.sink ?? thread?.sink ?? remoteRecorder?.sink)!;
   const observe = createStatementObserver({
     recording: config.recording,
     clock: systemClock,
@@ -72,6 +74,7 @@ export async function runProxy(
   });
   const closeRecording = async (): Promise<void> => {
     await recorder?.close();
+    await thread?.close();
     await remoteRecorder?.close(remoteDrainMs);
   };
   let proxy: ProxyHandle;
@@ -91,6 +94,7 @@ export async function runProxy(
       observe,
       selectStrategy: identityStrategySelector(identity),
       instance: name,
+      ...(thread === null ? {} : { tap: thread.tap }),
     });
   } catch (err) {
     await metricsServer?.close();
@@ -158,22 +162,13 @@ async function openLocal(
     metrics?.observeDurableWrite,
     logger.child({ component: 'witness' }),
   );
-  if (recorder.closedLeftOpen > 0) {
-    // A previous run stopped without closing these (a crash, kill -9): the journal now says so.
-    logger.warn({ sessions: recorder.closedLeftOpen }, 'sessions left open by a previous run closed');
-    ctx.stdout.write(
-      `pgtrail: closed ${recorder.closedLeftOpen} session(s) a previous run left open (reason proxy_stopped)\n`,
-    );
-  }
-  if (recorder.keyCreated)
-    ctx.stdout.write(`pgtrail: created a signing key for ${config.journal.dir} at ${recorder.key.path}\n`);
-  if (recorder.key.insideJournal) {
-    ctx.stderr.write(`pgtrail: ${insideJournalWarning(config.journal.dir, recorder.key.path)}\n`);
-    logger.warn({ keyFile: recorder.key.path }, 'signing key inside the journal directory');
-  }
-  ctx.stdout.write(
-    `pgtrail: journal ${config.journal.dir} (${config.journal.durability}), verifier key ${recorder.verifierKey}\n`,
-  );
+  announceJournal(config, logger, ctx, {
+    verifierKey: recorder.verifierKey,
+    keyCreated: recorder.keyCreated,
+    keyPath: recorder.key.path,
+    keyInsideJournal: recorder.key.insideJournal,
+    closedLeftOpen: recorder.closedLeftOpen,
+  });
   return recorder;
 }
 

@@ -108,6 +108,11 @@ export const configSchema = section({
     captureRows: key(integer(0, 1_000_000), 0),
     /** ...and at most this many bytes of them. */
     captureBytes: key(integer(0, 1024 * 1024 * 1024), 64 * 1024),
+    /**
+     * Record on a worker thread (batched durability, local journal): the forwarding thread only
+     * checks and copies each chunk to it (docs/recording-thread.md).
+     */
+    thread: key(boolean, false),
     /** Redaction rules, applied before anything is written. */
     redaction: list({
       name: required(text),

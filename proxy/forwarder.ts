@@ -7,6 +7,9 @@
  * overlaps the client's own work instead of delaying the answer. Server messages never gate, in any
  * durability, so nothing waits for that. Client to server: the
  * client frame reader decides what may leave and when (strict durability holds messages back).
+ * With a tap (recording.thread: the observer runs on another thread), the client's messages go to
+ * the tap's guard, which only decides what may leave, and each chunk of either side goes whole to
+ * the tap; server chunks are then read for their headers alone, as without an observer.
  * Backpressure both ways: when one socket's write buffer is full, the other is paused until it
  * drains, so a slow reader of a huge result keeps pgtrail's memory to about one chunk per session.
  *
@@ -22,6 +25,7 @@ import type { Duplex } from 'node:stream';
 import { sinkRefusal, type CloseReason } from '../recorder/events.js';
 import type { ProxyCounters } from './proxy-counters.js';
 import type { TrafficObserver } from './traffic-observer.js';
+import type { TrafficTap } from './traffic-tap.js';
 import { BackendError } from './backend-error.js';
 import { errorResponse, readyForQuery } from './protocol/backend-messages.js';
 import { terminate } from './protocol/frontend-messages.js';
@@ -72,10 +76,14 @@ export class Forwarder {
     maxMessageBytes: number,
     private readonly onEnd: (end: ForwardEnd) => void,
     private readonly counters: ProxyCounters,
+    /** With a tap, each chunk is handed to it whole (traffic-tap.ts); `observer` then only guards the client's messages. */
+    private readonly tap: TrafficTap | null = null,
   ) {
     this.clientReader = new ClientFrameReader(maxMessageBytes, observer, this.toUpstream);
-    this.serverReader = new ServerFrameReader(maxMessageBytes, observer);
-    this.serverCheck = observer === null ? null : new ServerFrameReader(maxMessageBytes, null);
+    // With a tap the observer only guards what leaves for the server (tap-guard.ts).
+    const serverObserver = tap === null ? observer : null;
+    this.serverReader = new ServerFrameReader(maxMessageBytes, serverObserver);
+    this.serverCheck = serverObserver === null ? null : new ServerFrameReader(maxMessageBytes, null);
     this.idleSince = Date.now();
   }
 
@@ -121,6 +129,8 @@ export class Forwarder {
     if (this.finished) return;
     this.idleSince = 0;
     this.counters.bytesFromClients += chunk.length;
+    // The tap reads what the reader reads, a message refused here included (it records the refusal).
+    this.tap?.clientChunk(chunk);
     let gate: Promise<void> | null;
     try {
       gate = this.clientReader.push(chunk);
@@ -248,6 +258,7 @@ export class Forwarder {
     }
     this.idleSince = this.serverReader.isReady ? Date.now() : 0;
     if (check === null && !this.client.write(chunk)) this.upstream.pause();
+    this.tap?.serverChunk(chunk);
     if (this.refusal !== null) this.answerRefusal();
   };
 

@@ -18,6 +18,7 @@ import { ProxyStartError } from './proxy-start-error.js';
 import { runSession, type SessionDeps, type SessionHandle } from './session.js';
 import { StartupRefusals } from './startup-refusals.js';
 import { silentObserver, type ObserverFactory } from './traffic-observer.js';
+import type { TapFactory } from './traffic-tap.js';
 import { upstreamTarget } from './upstream-connect.js';
 
 /** What startProxy needs. */
@@ -26,6 +27,8 @@ export interface ProxyOptions {
   readonly logger: Logger;
   readonly sink: EventSink;
   readonly observe: ObserverFactory;
+  /** Sessions handed whole to a tap instead of observed on the forwarding thread (traffic-tap.ts). */
+  readonly tap?: TapFactory;
   /** How clients authenticate; passthrough for everyone when absent. */
   readonly selectStrategy?: AuthStrategySelector;
   /** The instance name carried in session records; by default the listen host:port (the real port). */
@@ -59,6 +62,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     sink: options.sink,
     // silentObserver records nothing: skip it entirely so that forwarding decodes headers only.
     observe: options.observe === silentObserver ? null : options.observe,
+    tap: options.tap ?? null,
     selectStrategy: options.selectStrategy ?? (() => passthroughAuth),
     upstream: upstreamTarget(config.upstream, config.limits.keepaliveMs, config.limits.maxMessageBytes),
     clientTls: clientTlsContext(config.tls),

@@ -5,6 +5,7 @@ import { authenticationOk, backendKeyData } from './protocol/backend-messages.js
 import { errorSummary, type SessionState } from './session-state.js';
 import type { StartupChannel } from './startup-channel.js';
 import type { StartupRest } from './startup-rest.js';
+import type { TrafficTap } from './traffic-tap.js';
 import { sendUpstreamCancel } from './upstream-connect.js';
 import type { UpstreamLink } from './upstream-link.js';
 
@@ -29,22 +30,34 @@ export function startForwarding(
   const started = Date.now();
   s.outcome = 'forwarded';
   const client = s.clientChannel as StartupChannel;
-  s.observer =
-    deps.observe?.({
+  const tap =
+    deps.tap?.({
       session: s.id,
       identity: opened.identity,
       database: opened.database,
       role: opened.role,
       serverParams: rest.params,
       client: opened.client,
-      sink: deps.sink,
     }) ?? null;
+  s.observer =
+    tap !== null
+      ? tap.guard
+      : (deps.observe?.({
+          session: s.id,
+          identity: opened.identity,
+          database: opened.database,
+          role: opened.role,
+          serverParams: rest.params,
+          client: opened.client,
+          sink: deps.sink,
+        }) ?? null);
   // The closures below live as long as the session: they take the backend's key, not `rest`, so
   // that the startup messages relayed to the client (about 2 KiB per session) are let go.
   const backend = { pid: rest.pid, secret: rest.secret };
   s.cancelTarget = (from) => {
     s.log.info({ client: from }, 'cancel requested');
     s.observer?.cancelRequested(from);
+    tap?.cancelRequested(from);
     void sendUpstreamCancel(deps.upstream, backend.pid, backend.secret).catch((err: unknown) =>
       s.log.warn({ err: errorSummary(err) }, 'cancel not delivered'),
     );
@@ -52,7 +65,7 @@ export function startForwarding(
   const clientBytes = client.detach();
   const upstreamBytes = upstream.channel.detach();
   const onEnd = (end: ForwardEnd): void =>
-    endForwarding(s, end, backend, secret, started, [client.socket, upstream.socket]);
+    endForwarding(s, end, backend, secret, started, [client.socket, upstream.socket], tap);
   const output: Buffer[] = [authenticationOk(), ...rest.relay, backendKeyData(rest.pid, secret), rest.readyForQuery];
   client.socket.write(Buffer.concat(output));
   s.forwarder = new Forwarder(
@@ -62,6 +75,7 @@ export function startForwarding(
     deps.config.limits.maxMessageBytes,
     onEnd,
     deps.counters,
+    tap,
   );
   s.forwarder.start(clientBytes, upstreamBytes);
   if (s.stopRequest) s.forwarder.stop(s.stopRequest.reason, s.stopRequest.error);
@@ -75,6 +89,7 @@ function endForwarding(
   secret: number,
   started: number,
   sockets: readonly Duplex[],
+  tap: TrafficTap | null,
 ): void {
   const { deps } = s;
   deps.cancels.unregister(backend.pid, secret);
@@ -83,6 +98,7 @@ function endForwarding(
     void sendUpstreamCancel(deps.upstream, backend.pid, backend.secret).catch(() => {});
   }
   s.observer?.sessionEnded(end.reason);
+  tap?.sessionEnded(end.reason);
   const durationMs = Date.now() - started;
   const level = end.reason === 'error' ? 'warn' : 'info';
   s.log[level](

@@ -12,6 +12,7 @@ import type { StartupRefusals } from './startup-refusals.js';
 import type { Forwarder } from './forwarder.js';
 import type { StartupChannel } from './startup-channel.js';
 import type { ObserverFactory, TrafficObserver } from './traffic-observer.js';
+import type { TapFactory } from './traffic-tap.js';
 import type { UpstreamTarget } from './upstream-connect.js';
 import type { UpstreamLink } from './upstream-link.js';
 
@@ -31,6 +32,8 @@ export interface SessionDeps {
   readonly sink: EventSink;
   /** null when statements are not observed (silentObserver): the forwarding path then allocates nothing per message. */
   readonly observe: ObserverFactory | null;
+  /** Instead of an observer: each session's chunks go whole to a tap (traffic-tap.ts, batched only). */
+  readonly tap?: TapFactory | null;
   readonly selectStrategy: AuthStrategySelector;
   readonly upstream: UpstreamTarget;
   readonly clientTls: ClientTlsContext | null;

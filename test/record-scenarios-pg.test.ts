@@ -17,16 +17,24 @@ import {
 import { copyIn, copyOut } from './support/pg-copy.js';
 import { sendCancel } from './support/raw-cancel.js';
 import { oneColumnDigest, rawResultDigest, sha256Hex } from './support/raw-result-digest.js';
-import { startRecordingProxy, type RecordingProxy } from './support/recording-proxy.js';
+import {
+  startRecordingProxy,
+  startThreadRecordingProxy,
+  type ThreadRecordingProxy,
+} from './support/recording-proxy.js';
 import { runCommand } from './support/run-command.js';
 import { testRoles } from './support/test-roles.js';
 import { waitForRunningQuery } from './support/wait-for-query.js';
 
 type Login = { readonly user: string; readonly password: string };
 
-describe('node-postgres scenarios, as the journal records them', () => {
+// Recorded on the forwarding thread and on a recording thread (recording.thread): the same journal.
+describe.each([
+  ['on the forwarding thread', false],
+  ['on a recording thread', true],
+])('node-postgres scenarios, as the journal records them %s', (_where, thread) => {
   const server = inject('postgres');
-  let rec: RecordingProxy;
+  let rec: ThreadRecordingProxy;
 
   const connect = async (application: string, login: Login = testRoles.scram): Promise<pg.Client> => {
     const c = new pg.Client({
@@ -51,7 +59,7 @@ describe('node-postgres scenarios, as the journal records them', () => {
   };
 
   beforeAll(async () => {
-    rec = await startRecordingProxy(server);
+    rec = thread ? await startThreadRecordingProxy(server) : await startRecordingProxy(server);
     const c = await connect('rec-pg-setup');
     await c.query('create table if not exists rec_pg_items (id int primary key, name text)');
     await c.query('truncate rec_pg_items');

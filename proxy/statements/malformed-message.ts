@@ -8,6 +8,11 @@ import { startStatement } from './statement-start.js';
 /** Protocol names of client messages by type byte (for the refusal's message), from the one table. */
 const NAMES: ReadonlyMap<number, string> = new Map(Object.entries(FrontendCode).map(([name, code]) => [code, name]));
 
+/** The refusal's message for a malformed client message of type `code`. */
+export function malformedText(code: number): string {
+  return `malformed ${NAMES.get(code) ?? 'client'} message`;
+}
+
 /**
  * A client message pgtrail cannot decode (a Query without its terminating zero, a Bind whose
  * fields run past its end, bytes left over): pgtrail refuses it itself rather than let the server
@@ -16,7 +21,7 @@ const NAMES: ReadonlyMap<number, string> = new Map(Object.entries(FrontendCode).
  * the thrown BackendError ends the session with that ErrorResponse; the message is never forwarded.
  */
 export function refuseMalformed(s: ObserverState, code: number, body: Buffer): never {
-  const message = `malformed ${NAMES.get(code) ?? 'client'} message`;
+  const message = malformedText(code);
   const protocol: StatementProtocol =
     code === FrontendCode.Query ? 'simple' : code === FrontendCode.FunctionCall ? 'function_call' : 'extended';
   const sql = code === FrontendCode.Query ? toRecordedText(body, s.utf8) : '';

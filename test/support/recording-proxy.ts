@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import type { Config, Durability } from '../../config/config.js';
 import { defaultConfig } from '../../config/defaults.js';
 import type { PostgresInfo } from '../../embedded/postgres-server.js';
+import pino from 'pino';
+import { startOffThreadRecording } from '../../proxy/offthread/offthread-recording.js';
 import { createStatementObserver, systemClock } from '../../proxy/statements/statement-observer.js';
 import { createJournalSink } from '../../recorder/journal-sink.js';
 import { openJournalWriter, type JournalWriter } from '../../recorder/journal-writer.js';
 import { ensureSigningKey } from '../../recorder/signing-key.js';
-import { startTestProxy, type TestProxy } from './test-proxy.js';
+import { startTestProxy, testProxyConfig, type TestProxy } from './test-proxy.js';
 
 /** A recording proxy, its journal directory, and how to stop both (and remove the directory). */
 export interface RecordingProxy {
@@ -20,6 +22,44 @@ export interface RecordingProxy {
   stop(): Promise<void>;
   /** Removes the journal directory. */
   remove(): void;
+}
+
+/** The recording thread as built (npm test builds before it tests): a worker runs JavaScript. */
+const builtThread = new URL('../../dist/proxy/offthread/recording-thread.js', import.meta.url);
+
+/** A proxy recording on a worker thread (recording.thread): the writer is the thread's, out of reach. */
+export type ThreadRecordingProxy = Omit<RecordingProxy, 'writer'>;
+
+/** Starts a proxy in front of `pg` recording into a fresh journal on a worker thread (batched durability). */
+export async function startThreadRecordingProxy(
+  pg: PostgresInfo,
+  options: { readonly captureRows?: number; readonly batchWindowMs?: number } = {},
+): Promise<ThreadRecordingProxy> {
+  const journal = mkdtempSync(join(tmpdir(), 'pgtrail-journal-'));
+  const base = testProxyConfig(pg);
+  const config: Config = {
+    ...base,
+    journal: { ...base.journal, dir: journal, durability: 'batched', batchWindowMs: options.batchWindowMs ?? 5 },
+    recording: { ...base.recording, captureRows: options.captureRows ?? 0, thread: true },
+  };
+  const logger = pino({ level: process.env.PGTRAIL_TEST_LOG ?? 'silent' });
+  const recording = await startOffThreadRecording(config, logger, builtThread);
+  const proxy = await startTestProxy(pg, { sink: recording.sink, tap: recording.tap });
+  let stopped = false;
+  return {
+    proxy,
+    journal,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await proxy.close();
+      await recording.close();
+    },
+    remove() {
+      rmSync(journal, { recursive: true, force: true });
+      rmSync(`${journal}.signing-key`, { force: true });
+    },
+  };
 }
 
 /** Witnesses for a journal whose verifier key is `vkey` (started once the key exists, before the writer). */

@@ -10,6 +10,7 @@ import { makeTlsFiles } from '../../embedded/tls-files.js';
 import type { EventSink, TrailEvent } from '../../recorder/events.js';
 import { startProxy, type ProxyHandle } from '../../proxy/server.js';
 import { silentObserver, type ObserverFactory } from '../../proxy/traffic-observer.js';
+import type { TapFactory } from '../../proxy/traffic-tap.js';
 
 /** What a test may change from the defaults. */
 export interface TestProxyOptions {
@@ -18,6 +19,8 @@ export interface TestProxyOptions {
   readonly limits?: Partial<LimitsConfig>;
   readonly observe?: ObserverFactory;
   readonly sink?: EventSink;
+  /** Sessions go whole to this tap instead (recording on a worker thread). */
+  readonly tap?: TapFactory;
 }
 
 /** A running proxy and the events it emitted. */
@@ -61,6 +64,7 @@ export async function startTestProxy(pg: PostgresInfo, options: TestProxyOptions
     logger,
     sink,
     observe: options.observe ?? silentObserver,
+    ...(options.tap ? { tap: options.tap } : {}),
   });
   return { proxy, host: proxy.address.host, port: proxy.address.port, events, close: () => proxy.close() };
 }

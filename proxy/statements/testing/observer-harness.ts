@@ -21,7 +21,12 @@ export function observe(
   const errors: unknown[] = [];
   let now = 1_000;
   const factory = createStatementObserver({
-    recording: { captureRows: options.captureRows ?? 0, captureBytes: options.captureBytes ?? 65536, redaction: [] },
+    recording: {
+      captureRows: options.captureRows ?? 0,
+      captureBytes: options.captureBytes ?? 65536,
+      thread: false,
+      redaction: [],
+    },
     clock: () => now++,
     onInternalError: (err) => errors.push(err),
   });

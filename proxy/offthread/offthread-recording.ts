@@ -1,0 +1,137 @@
+/**
+ * Recording off the forwarding thread (recording.thread, batched durability; docs/recording-thread.md):
+ * the forwarding thread forwards, checks headers and the client's message layouts (tap-guard.ts),
+ * and copies each chunk, stamped with its arrival time, into a ring in shared memory
+ * (chunk-ring.ts); a worker thread (recording-thread.ts) owns the journal and runs the statement
+ * observer, redaction, encoding and the writer. The events the forwarding thread records itself
+ * (session.opened and .closed, startup refusals) go through the same ring, so each reaches the
+ * journal in the order it happened. Once the journal has failed closed, the sink and the guard
+ * refuse what comes next, as the journal's own sink does on the forwarding thread.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/config.js';
+import type { EventSink, TrailEvent } from '../../recorder/events.js';
+import { JournalError, type JournalErrorCode } from '../../recorder/journal-error.js';
+import type { TapFactory, TrafficTap, TappedSession } from '../traffic-tap.js';
+import { ChunkRingProducer, createChunkRingMemory } from './chunk-ring.js';
+import type {
+  OpenedJournal,
+  RecordingThreadData,
+  RecordingThreadReply,
+  RecordingThreadRequest,
+} from './recording-thread-messages.js';
+import { TapGuard } from './tap-guard.js';
+import { TapKind, tapTag } from './tap-records.js';
+
+/** The ring's size: what the recording thread may fall behind by before forwarding waits for it. */
+const RING_BYTES = 16 * 1024 * 1024;
+
+/** A running recording thread and the faces the proxy needs of it. */
+export interface OffThreadRecording {
+  readonly journal: OpenedJournal;
+  /** Each session's tap (the proxy's `tap` option). */
+  readonly tap: TapFactory;
+  /** Where the proxy records its own events. */
+  readonly sink: EventSink;
+  /** Waits until the thread has read every record, closed the journal and ended. */
+  close(): Promise<void>;
+}
+
+const arrival = (): number => performance.timeOrigin + performance.now();
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8');
+
+/** The thread's module, built beside this one. */
+const threadUrl = new URL('./recording-thread.js', import.meta.url);
+
+/**
+ * Starts the thread and waits until it has opened the journal (throws what stopped it). `moduleUrl`
+ * is for tests that run this file from its TypeScript source: the thread runs the built module.
+ */
+export async function startOffThreadRecording(
+  config: Config,
+  logger: Logger,
+  moduleUrl: URL = threadUrl,
+): Promise<OffThreadRecording> {
+  const memory = createChunkRingMemory(RING_BYTES);
+  const ring = new ChunkRingProducer(memory);
+  const workerData: RecordingThreadData = { config, memory };
+  const worker = new Worker(moduleUrl, { workerData });
+  let failure: Error | null = null;
+  let closed: (() => void) | null = null;
+  const opened = new Promise<OpenedJournal>((resolve, reject) => {
+    worker.on('message', (message: RecordingThreadReply) => {
+      switch (message.type) {
+        case 'ready': {
+          const { type: _, ...journal } = message;
+          resolve(journal);
+          return;
+        }
+        case 'not-opened':
+          reject(new Error(message.message));
+          return;
+        case 'failed':
+          failure ??= new JournalError(message.code as JournalErrorCode, message.message);
+          logger.error({ code: message.code }, 'journal failed closed');
+          return;
+        case 'internal-error':
+          logger.error({ err: message.name }, 'statement observer failed');
+          return;
+        case 'closed':
+          closed?.();
+          return;
+      }
+    });
+    worker.on('error', (err) => {
+      failure ??= err;
+      logger.error({ err: err.name }, 'recording thread failed');
+      reject(err);
+    });
+  });
+  const journal = await opened;
+
+  const guard = new TapGuard(() => failure);
+  const free: number[] = [];
+  let nextSlot = 0;
+  const tap: TapFactory = (session: TappedSession): TrafficTap => {
+    const slot = free.pop() ?? nextSlot++;
+    ring.push(tapTag(slot, TapKind.Open), arrival(), json({ ...session, serverParams: [...session.serverParams] }));
+    const clientTag = tapTag(slot, TapKind.Client);
+    const serverTag = tapTag(slot, TapKind.Server);
+    return {
+      guard,
+      clientChunk: (chunk) => ring.push(clientTag, arrival(), chunk),
+      serverChunk: (chunk) => ring.push(serverTag, arrival(), chunk),
+      cancelRequested: (client) => ring.push(tapTag(slot, TapKind.Cancel), arrival(), json(client)),
+      sessionEnded: (reason) => {
+        ring.push(tapTag(slot, TapKind.End), arrival(), Buffer.from(reason));
+        free.push(slot);
+      },
+    };
+  };
+  const sink: EventSink = {
+    record: (event: TrailEvent) => {
+      if (failure !== null) {
+        const refused = Promise.reject(failure);
+        refused.catch(() => {});
+        return refused;
+      }
+      ring.push(tapTag(0, TapKind.Event), arrival(), json(event));
+      return null;
+    },
+  };
+  return {
+    journal,
+    tap,
+    sink,
+    close: async () => {
+      const done = new Promise<void>((resolve) => {
+        closed = resolve;
+        worker.once('exit', () => resolve());
+      });
+      worker.postMessage({ type: 'close' } satisfies RecordingThreadRequest);
+      await done;
+      await worker.terminate();
+    },
+  };
+}
