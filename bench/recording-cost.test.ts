@@ -1,6 +1,12 @@
 import { expect, test } from 'vitest';
 import type { MatrixResult, MatrixSample } from './pgbench-matrix.js';
-import { recordingCostLines, recordingCosts, recordingCostSection, unwrittenTarget } from './recording-cost.js';
+import {
+  recordingCostLines,
+  recordingCosts,
+  recordingCostSection,
+  threadTarget,
+  unwrittenTarget,
+} from './recording-cost.js';
 
 function sample(tps: number, cpuSeconds: number): MatrixSample {
   return {
@@ -34,7 +40,7 @@ test('batched against the relay: ratio of medians, median of per-round ratios, C
   expect(cost?.batchedCpuUs).toBeCloseTo((20.5 * 1e6) / 205_000, 10);
   expect(recordingCostLines(recordingCosts(matrix))[0]).toContain('0.78x (per round 0.70x; target 0.80x not met)');
   expect(recordingCostSection(matrix)).toContain(
-    '| -M prepared, 8 clients | 0.78x | 0.70x | not met | 100.0 µs | 50.0 µs | 50.0 µs |',
+    '| -M prepared, 8 clients | pgtrail batched | 0.78x | 0.70x | not met | 100.0 µs | 50.0 µs | 50.0 µs |',
   );
 });
 
@@ -53,4 +59,18 @@ test('the writer-left-out target is compared with the relay on its own lines, an
   expect(recordingCostLines([cost!])[0]).toContain('pgtrail, writer left out / Node relay 0.89x');
   // The batched comparison (and the report's section) ignore it.
   expect(recordingCosts(withUnwritten)).toEqual(recordingCosts(matrix));
+});
+
+test('the recording thread has its own row in the section, after batched', () => {
+  const withThread: MatrixResult[] = [
+    ...matrix,
+    { target: 'pgtrail-thread', cell, samples: [sample(8_500, 6), sample(7_400, 5.5), sample(8_200, 6.1)] },
+  ];
+  const [cost] = recordingCosts(withThread, threadTarget);
+  // Per round: 0.85, 0.925, 0.911.
+  expect(cost?.pairedRatio).toBeCloseTo(8_200 / 9_000, 10);
+  const section = recordingCostSection(withThread) ?? '';
+  const rows = section.split('\n').filter((line) => line.startsWith('| -M prepared'));
+  expect(rows).toHaveLength(2);
+  expect(rows[1]).toContain('| pgtrail batched, recording thread | 0.91x | 0.91x | met |');
 });

@@ -11,6 +11,8 @@ export const recordingTarget = 0.8;
 /** The opt-in target that records as batched up to the writer and leaves the writer out (bench/unwritten-sink.ts). */
 export const unwrittenTarget = { key: 'pgtrail-unwritten', label: 'pgtrail, writer left out' } as const;
 const batchedTarget = { key: 'pgtrail-batched', label: 'pgtrail batched' } as const;
+/** Batched with recording.thread: the observer and the writer on a worker thread (docs/recording-thread.md). */
+export const threadTarget = { key: 'pgtrail-thread', label: 'pgtrail batched, recording thread' } as const;
 
 /** One setting's comparison of pgtrail batched with the Node relay. */
 export interface RecordingCost {
@@ -76,26 +78,36 @@ export function recordingCostLines(costs: readonly RecordingCost[]): string[] {
 
 /** The report's section, or null when the run measured the relay or pgtrail batched not at all. */
 export function recordingCostSection(matrix: readonly MatrixResult[]): string | null {
-  const costs = recordingCosts(matrix);
+  const costs = [...recordingCosts(matrix), ...recordingCosts(matrix, threadTarget)];
   if (costs.length === 0) return null;
   const rows = costs.map((c) => {
     const added = c.batchedCpuUs !== null && c.relayCpuUs !== null ? us(c.batchedCpuUs - c.relayCpuUs) : 'n/a';
-    const cells = [c.setting, x(c.tpsRatio), x(c.pairedRatio), verdict(c), us(c.batchedCpuUs), us(c.relayCpuUs), added];
+    const cells = [
+      c.setting,
+      c.label,
+      x(c.tpsRatio),
+      x(c.pairedRatio),
+      verdict(c),
+      us(c.batchedCpuUs),
+      us(c.relayCpuUs),
+      added,
+    ];
     return `| ${cells.join(' | ')} |`;
   });
   const intro = [
-    'pgtrail with `batched` durability against the bare Node relay, same run: the ratio of median TPS,',
+    'pgtrail with `batched` durability, recording on the forwarding thread and on a recording thread',
+    '(`recording.thread`, docs/recording-thread.md), against the bare Node relay, same run: the ratio of median TPS,',
     'the median of the per-round ratios (the two ran back to back in each round),',
     `whether it meets the target of ${x(recordingTarget)},`,
-    'and the proxy CPU per transaction of each (what recording adds is the difference).',
+    'and the proxy CPU per transaction of each, all threads (what recording adds is the difference).',
   ].join(' ');
   return [
     '## Recording against forwarding alone',
     '',
     intro,
     '',
-    '| setting | batched / relay TPS | per round | target | batched CPU/tx | relay CPU/tx | recording adds |',
-    '|---|---|---|---|---|---|---|',
+    '| setting | pgtrail | / relay TPS | per round | target | pgtrail CPU/tx | relay CPU/tx | recording adds |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

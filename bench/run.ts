@@ -6,8 +6,9 @@
  *
  * Flags (environment in brackets): --seconds N [BENCH_SECONDS] per pgbench run (default 10),
  * --rounds N [BENCH_ROUNDS] (default 2), --clients 8,64, --modes simple,prepared, --targets LIST (of direct,
- * pgbouncer, node-relay, pgtrail-off, pgtrail-batched, pgtrail-strict, and pgtrail-unwritten, which runs
- * only when named: batched recording with the journal writer left out, bench/unwritten-sink.ts),
+ * pgbouncer, node-relay, pgtrail-off, pgtrail-batched, pgtrail-thread (batched with recording.thread),
+ * pgtrail-strict, and pgtrail-unwritten, which runs only when named: batched recording with the journal
+ * writer left out, bench/unwritten-sink.ts),
  * --scale N (pgbench -i -s, default 10), --connections N (memory check, default 200),
  * --result-mb N (slow client, default 1000), --slow-mbps N (default 50), --journal-records N
  * (journal benchmark, default 300000; 0 skips it), --search-statements N (search benchmark, default
@@ -40,7 +41,7 @@ import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
 import { defaultConcurrentRate, defaultScrapeIntervalsS, runMetricsBench } from './metrics-bench.js';
 import { metricsBenchLines, renderMetricsBench } from './metrics-bench-report.js';
-import { recordingCostLines, recordingCosts, unwrittenTarget } from './recording-cost.js';
+import { recordingCostLines, recordingCosts, threadTarget, unwrittenTarget } from './recording-cost.js';
 import { renderRecorderServiceBench, runRecorderServiceBench } from './recorder-service-bench.js';
 import { renderSearchBench, runSearchBench } from './search-bench.js';
 import { renderViewerBench, runViewerBench } from './viewer-bench.js';
@@ -56,7 +57,7 @@ interface ProxyUnderTest extends BenchTarget {
 
 /** The proxy processes started, in this order; `unwritten` only when --targets names it (pgtrail-unwritten). */
 const proxyModes: readonly RecordingMode[] = ['relay', 'off', 'batched', 'strict', 'unwritten', 'thread'];
-const optInModes: readonly RecordingMode[] = ['unwritten', 'thread'];
+const optInModes: readonly RecordingMode[] = ['unwritten'];
 const labels: Record<RecordingMode, string> = {
   relay: 'Node relay',
   off: 'pgtrail',
@@ -273,6 +274,7 @@ async function main(): Promise<void> {
       log,
     });
     for (const line of recordingCostLines(recordingCosts(matrix))) log(line);
+    for (const line of recordingCostLines(recordingCosts(matrix, threadTarget))) log(line);
     for (const line of recordingCostLines(recordingCosts(matrix, unwrittenTarget))) log(line);
 
     const slowClient: SlowClientResult[] = [];

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChunkRingConsumer, ChunkRingProducer, createChunkRingMemory } from './chunk-ring.js';
@@ -66,5 +67,40 @@ describe('chunk ring', () => {
     const seen: string[] = [];
     expect(consumer.drain((_tag, _ts, payload) => seen.push(payload.toString()))).toBe(1);
     expect(seen).toEqual(['x']);
+  });
+});
+
+/** The ring as built (npm test builds first): a worker thread runs JavaScript. */
+const builtRing = new URL('../../dist/proxy/offthread/chunk-ring.js', import.meta.url).href;
+
+describe('chunk ring across threads', () => {
+  it('makes the producer wait for room when the consumer falls a ring behind, and loses nothing', async () => {
+    const memory = createChunkRingMemory(4096);
+    const consumer = new ChunkRingConsumer(memory);
+    // The producer (on its own thread, as the forwarding thread is to the recording thread) writes
+    // 200 records of 120 bytes into a 4 KiB ring that is not read for 300 ms: it must wait for room.
+    const producer = `
+      import { workerData, parentPort } from 'node:worker_threads';
+      const { ChunkRingProducer } = await import(${JSON.stringify(builtRing)});
+      const ring = new ChunkRingProducer(workerData);
+      for (let i = 0; i < 200; i++) ring.push(i << 4, i, Buffer.from(('record ' + i + ' ').padEnd(100, '.')));
+      parentPort.postMessage(ring.waits);
+    `;
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(producer)}`), {
+      workerData: memory,
+    });
+    const waits = new Promise<number>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const seen: [number, number, string][] = [];
+    while (seen.length < 200) {
+      consumer.drain((tag, ts, payload) => seen.push([tag, ts, payload.toString()]));
+      if (seen.length < 200) await consumer.sleep();
+    }
+    expect(await waits).toBeGreaterThan(0);
+    await worker.terminate();
+    expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => [i << 4, i, `record ${i} `.padEnd(100, '.')]));
   });
 });

@@ -13,6 +13,8 @@
 const HEAD = 0;
 const TAIL = 1;
 const SLEEPING = 2;
+/** The producer waits for room: the consumer wakes it once it has freed some. */
+const WAITING = 3;
 const HEADER_BYTES = 16;
 const WRAP = -1;
 
@@ -73,11 +75,15 @@ export class ChunkRingProducer {
     let at = this.#reserve(need);
     while (at < 0) {
       this.waits++;
+      Atomics.store(this.#control, WAITING, 1);
       this.#wake();
       const head = Atomics.load(this.#control, HEAD);
+      at = this.#reserve(need);
+      if (at >= 0) break;
       Atomics.wait(this.#control, HEAD, head, 50);
       at = this.#reserve(need);
     }
+    Atomics.store(this.#control, WAITING, 0);
     this.#words[at >> 2] = payload.length;
     this.#words[(at >> 2) + 1] = tag;
     this.#stamps[(at >> 3) + 1] = ts;
@@ -153,6 +159,7 @@ export class ChunkRingConsumer {
         if (head === this.#size) head = 0;
       }
       Atomics.store(this.#control, HEAD, head);
+      if (Atomics.load(this.#control, WAITING) === 1) Atomics.notify(this.#control, HEAD);
     }
     return count;
   }
