@@ -3,7 +3,7 @@
  * through it, both protocols, then a clean stop. Every statement pgbench ran is in the journal exactly
  * once, each session opened and closed with its statement count, and the journal verifies.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,66 @@ describe('pgtrail start with recording.thread', () => {
     expect(prepared.every((st) => st.started.params?.length === 1)).toBe(true);
 
     const verify = await runCommand('verify', ['--journal', join(dir, 'journal')]);
+    expect(verify.code, verify.stderr).toBe(0);
+  });
+
+  it('survives kill -9 under load: the restart recovers, closes the sessions left open, and the journal verifies', async () => {
+    const journal = join(dir, 'crash-journal');
+    const crashPort = await freePort();
+    const args = [
+      'start',
+      '--config',
+      join(dir, 'pgtrail.yaml'),
+      '--journal',
+      journal,
+      '--listen',
+      `127.0.0.1:${crashPort}`,
+      '--upstream',
+      `postgres://${server.host}:${server.port}/?sslmode=disable`,
+    ];
+    const first = spawnPgtrail(args);
+    await first.waitFor(/listening on/);
+    const bench = spawn(
+      'pgbench',
+      [
+        '-f',
+        script,
+        '-c',
+        '4',
+        '-j',
+        '2',
+        '-T',
+        '30',
+        '-n',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(crashPort),
+        '-U',
+        testRoles.scram.user,
+        'app',
+      ],
+      { env: { ...process.env, PGPASSWORD: testRoles.scram.password, PGSSLMODE: 'disable' }, stdio: 'ignore' },
+    );
+    const benchDone = new Promise((resolve) => bench.once('exit', resolve));
+    // Statements reach the journal (the thread writes every half window), then the plug is pulled.
+    for (let i = 0; i < 100; i++) {
+      const sessions = await readJournalSessions(journal).catch(() => new Map());
+      if ([...sessions.values()].some((s) => s.statements.length > 50)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await first.stop('SIGKILL')).toBeNull();
+    await benchDone;
+
+    const second = spawnPgtrail(args);
+    await second.waitFor(/listening on/);
+    expect(second.output()).toMatch(/closed [1-9]\d* session\(s\) a previous run left open/);
+    expect(await second.stop()).toBe(0);
+
+    const sessions = [...(await readJournalSessions(journal)).values()];
+    expect(sessions.reduce((n, s) => n + s.statements.length, 0)).toBeGreaterThan(50);
+    for (const s of sessions) expect(s.closed?.reason).toBeDefined();
+    const verify = await runCommand('verify', ['--journal', journal]);
     expect(verify.code, verify.stderr).toBe(0);
   });
 });

@@ -91,6 +91,12 @@ export async function startOffThreadRecording(
   const journal = await opened;
 
   const guard = new TapGuard(() => failure);
+  // A chunk larger than a ring record goes in pieces: the thread's frame readers take any split.
+  const pushChunk = (tag: number, chunk: Buffer): void => {
+    const ts = arrival();
+    for (let at = 0; at < chunk.length; at += ring.maxPayload)
+      ring.push(tag, ts, chunk.length <= ring.maxPayload ? chunk : chunk.subarray(at, at + ring.maxPayload));
+  };
   const free: number[] = [];
   let nextSlot = 0;
   const tap: TapFactory = (session: TappedSession): TrafficTap => {
@@ -100,8 +106,8 @@ export async function startOffThreadRecording(
     const serverTag = tapTag(slot, TapKind.Server);
     return {
       guard,
-      clientChunk: (chunk) => ring.push(clientTag, arrival(), chunk),
-      serverChunk: (chunk) => ring.push(serverTag, arrival(), chunk),
+      clientChunk: (chunk) => pushChunk(clientTag, chunk),
+      serverChunk: (chunk) => pushChunk(serverTag, chunk),
       cancelRequested: (client) => ring.push(tapTag(slot, TapKind.Cancel), arrival(), json(client)),
       sessionEnded: (reason) => {
         ring.push(tapTag(slot, TapKind.End), arrival(), Buffer.from(reason));
