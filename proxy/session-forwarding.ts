@@ -5,7 +5,7 @@ import { authenticationOk, backendKeyData } from './protocol/backend-messages.js
 import { errorSummary, type SessionState } from './session-state.js';
 import type { StartupChannel } from './startup-channel.js';
 import type { StartupRest } from './startup-rest.js';
-import type { TrafficTap } from './traffic-tap.js';
+import type { TappedSession, TrafficTap } from './traffic-tap.js';
 import { sendUpstreamCancel } from './upstream-connect.js';
 import type { UpstreamLink } from './upstream-link.js';
 
@@ -30,27 +30,16 @@ export function startForwarding(
   const started = Date.now();
   s.outcome = 'forwarded';
   const client = s.clientChannel as StartupChannel;
-  const tap =
-    deps.tap?.({
-      session: s.id,
-      identity: opened.identity,
-      database: opened.database,
-      role: opened.role,
-      serverParams: rest.params,
-      client: opened.client,
-    }) ?? null;
-  s.observer =
-    tap !== null
-      ? tap.guard
-      : (deps.observe?.({
-          session: s.id,
-          identity: opened.identity,
-          database: opened.database,
-          role: opened.role,
-          serverParams: rest.params,
-          client: opened.client,
-          sink: deps.sink,
-        }) ?? null);
+  const watched: TappedSession = {
+    session: s.id,
+    identity: opened.identity,
+    database: opened.database,
+    role: opened.role,
+    serverParams: rest.params,
+    client: opened.client,
+  };
+  const tap = deps.tap?.(watched) ?? null;
+  s.observer = tap !== null ? tap.guard : (deps.observe?.({ ...watched, sink: deps.sink }) ?? null);
   // The closures below live as long as the session: they take the backend's key, not `rest`, so
   // that the startup messages relayed to the client (about 2 KiB per session) are let go.
   const backend = { pid: rest.pid, secret: rest.secret };

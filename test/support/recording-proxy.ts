@@ -45,6 +45,11 @@ export async function startThreadRecordingProxy(
   const logger = pino({ level: process.env.PGTRAIL_TEST_LOG ?? 'silent' });
   const recording = await startOffThreadRecording(config, logger, builtThread);
   const proxy = await startTestProxy(pg, { sink: recording.sink, tap: recording.tap });
+  return recordingHandle(proxy, journal, () => recording.close());
+}
+
+/** Stops the proxy, then the recording (once); removes the journal and its key. */
+function recordingHandle(proxy: TestProxy, journal: string, closeRecording: () => Promise<void>): ThreadRecordingProxy {
   let stopped = false;
   return {
     proxy,
@@ -53,7 +58,7 @@ export async function startThreadRecordingProxy(
       if (stopped) return;
       stopped = true;
       await proxy.close();
-      await recording.close();
+      await closeRecording();
     },
     remove() {
       rmSync(journal, { recursive: true, force: true });
@@ -90,20 +95,5 @@ export async function startRecordingProxy(
     clock: systemClock,
   });
   const proxy = await startTestProxy(pg, { observe, sink: createJournalSink(writer, durability) });
-  let stopped = false;
-  return {
-    proxy,
-    journal,
-    writer,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await proxy.close();
-      await writer.close();
-    },
-    remove() {
-      rmSync(journal, { recursive: true, force: true });
-      rmSync(`${journal}.signing-key`, { force: true });
-    },
-  };
+  return { ...recordingHandle(proxy, journal, () => writer.close()), writer };
 }
