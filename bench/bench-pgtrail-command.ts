@@ -17,13 +17,24 @@ export interface BenchCommand {
   stop(): Promise<void>;
 }
 
-/** Starts `pgtrail ...args` and resolves once its output matches `ready` (rejects after 60 s or on exit). */
-export function startPgtrailCommand(args: readonly string[], ready: RegExp): Promise<BenchCommand> {
-  const child = spawn(process.execPath, [pgtrailBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `pgtrail ...args` and resolves once its output matches `ready` (rejects after `timeoutMs`,
+ * 60 s by default, or on exit). With `wrapper` (e.g. valgrind and its options), node runs under it,
+ * with `nodeOptions` before the script.
+ */
+export function startPgtrailCommand(
+  args: readonly string[],
+  ready: RegExp,
+  wrapper: readonly string[] = [],
+  timeoutMs = 60_000,
+  nodeOptions: readonly string[] = [],
+): Promise<BenchCommand> {
+  const command = [...wrapper, process.execPath, ...nodeOptions, pgtrailBin, ...args];
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pgtrail ${args[0]} did not start: ${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`pgtrail ${args[0]} did not start: ${out}`)), timeoutMs);
     const onData = (d: Buffer): void => {
       out += d.toString();
       const match = ready.exec(out);
