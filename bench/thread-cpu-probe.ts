@@ -1,7 +1,9 @@
 /**
- * Scratch probe (issue 16): per-thread CPU of a pgtrail proxy process under pgbench -S, from
- * /proc/PID/task/TID/stat, to tell the forwarding thread's cost from the recording thread's.
- *   node dist/bench/thread-cpu-probe.js [mode] [simple|prepared] [seconds]
+ * Per-thread CPU of one proxy process under pgbench -S -c 8 (issue 16), from /proc/PID/task/TID/stat,
+ * in µs per transaction for each thread that used any: tells the forwarding thread's cost from the
+ * recording thread's (recording.thread) and from V8's and libuv's helper threads. Starts its own
+ * embedded PostgreSQL; three runs after a warm-up:
+ *   npm run build && node dist/bench/thread-cpu-probe.js [relay|off|batched|thread|strict] [simple|prepared] [seconds]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { embeddedBinaries } from '../embedded/postgres-binaries.js';
