@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { eventJsonNoRoom, writeEventJson } from './event-json.js';
+import type { StatementFinished, StatementStarted } from './events.js';
+import { combineStatement } from './statement-record.js';
 import { sampleSession, statementFinished, statementStarted } from './testing/sample-events.js';
 
 /** What the writer queued before writeEventJson: JSON.stringify's string as UTF-8. */
@@ -112,6 +114,59 @@ describe('writeEventJson', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('writes the bytes of JSON.stringify for generated statement records as combineStatement builds them', () => {
+    // Any member may be any value here (undefined, a nested object, one with toJSON): the record's
+    // own writer (member by member) must still agree with JSON.stringify of the whole.
+    const member = fc.oneof(
+      { weight: 8, arbitrary: values },
+      { weight: 1, arbitrary: fc.constant({ toJSON: () => 'replaced' }) },
+    );
+    const names = [
+      'ts',
+      'session',
+      'statement',
+      'user',
+      'role',
+      'protocol',
+      'sql',
+      'params',
+      'preparedName',
+      'portal',
+      'redaction',
+    ] as const;
+    const finishedNames = [
+      'ts',
+      'command',
+      'rows',
+      'error',
+      'durationMs',
+      'txStatus',
+      'resultDigest',
+      'notExecuted',
+      'copy',
+      'capturedRows',
+    ] as const;
+    const pair = fc.tuple(
+      fc.tuple(...names.map(() => member)),
+      fc.tuple(...finishedNames.map(() => member)),
+      fc.nat({ max: 64 }),
+    );
+    fc.assert(
+      fc.property(pair, ([startedValues, finishedValues, room]) => {
+        const started = Object.fromEntries(names.map((n, i) => [n, startedValues[i]]));
+        const finished = Object.fromEntries(finishedNames.map((n, i) => [n, finishedValues[i]]));
+        const record = combineStatement(
+          { ...started, type: 'statement.started' } as unknown as StatementStarted,
+          { ...finished, type: 'statement.finished' } as unknown as StatementFinished,
+        );
+        expect(written(record, room + 1)).toEqual(stringified(record));
+      }),
+      { numRuns: 500 },
+    );
+    const typical = combineStatement(statementStarted('c0ffee01', 3), statementFinished('c0ffee01', 3));
+    expect(written(typical)).toEqual(stringified(typical));
   });
 
   it('copies JSON.stringify of an event with toJSON, and leaves a full buffer to its caller', () => {

@@ -21,6 +21,9 @@
  * and generated events.
  */
 
+import { fractionUnsupported, writeDigits, writeFraction } from './json-fraction.js';
+import { CombinedStatement } from './statement-record.js';
+
 /** writeEventJson's answer when `out` has too little room left: grow it and call again. */
 export const eventJsonNoRoom = -1;
 
@@ -38,8 +41,85 @@ const hexDigits = '0123456789abcdef';
  * eventJsonNoRoom when `out` ran out of room (what was written past `offset` is then garbage).
  */
 export function writeEventJson(event: object, out: Uint8Array, offset: number): number {
+  if (event instanceof CombinedStatement) {
+    const end = writeStatementRecord(event, out, offset);
+    if (end !== notPlain) return end;
+  }
   const end = hasToJson(event) ? notPlain : writePlainObject(event, out, offset);
   return end === notPlain ? writeStringified(event, out, offset) : end;
+}
+
+// Each member's name as written: `"type":`, then `,"ts":` and so on, in CombinedStatement's order.
+const statementMembers = [
+  'type',
+  'ts',
+  'session',
+  'statement',
+  'user',
+  'role',
+  'protocol',
+  'sql',
+  'params',
+  'preparedName',
+  'portal',
+  'redaction',
+  'finishedTs',
+  'command',
+  'rows',
+  'error',
+  'durationMs',
+  'txStatus',
+  'resultDigest',
+  'notExecuted',
+  'copy',
+  'capturedRows',
+].map((name, i) => Buffer.from(`${i === 0 ? '' : ','}${JSON.stringify(name)}:`, 'latin1'));
+
+/**
+ * A `statement` record (the one record per statement of batched durability, most of what a busy
+ * proxy writes) member by member by name: the same bytes as writePlainObject, which walks the keys
+ * and reads each by a computed name, the slow part of it. Its members and their order are fixed by
+ * its class (statement-record.ts); the `type` member, first, is always there.
+ */
+function writeStatementRecord(r: CombinedStatement, out: Uint8Array, o: number): number {
+  const limit = out.length;
+  if (o + 1 > limit) return eventJsonNoRoom;
+  out[o++] = 0x7b; // {
+  const m = statementMembers;
+  o = writeMember(m[0]!, r.type, out, o, limit);
+  if (o >= 0) o = writeMember(m[1]!, r.ts, out, o, limit);
+  if (o >= 0) o = writeMember(m[2]!, r.session, out, o, limit);
+  if (o >= 0) o = writeMember(m[3]!, r.statement, out, o, limit);
+  if (o >= 0) o = writeMember(m[4]!, r.user, out, o, limit);
+  if (o >= 0) o = writeMember(m[5]!, r.role, out, o, limit);
+  if (o >= 0) o = writeMember(m[6]!, r.protocol, out, o, limit);
+  if (o >= 0) o = writeMember(m[7]!, r.sql, out, o, limit);
+  if (o >= 0) o = writeMember(m[8]!, r.params, out, o, limit);
+  if (o >= 0) o = writeMember(m[9]!, r.preparedName, out, o, limit);
+  if (o >= 0) o = writeMember(m[10]!, r.portal, out, o, limit);
+  if (o >= 0) o = writeMember(m[11]!, r.redaction, out, o, limit);
+  if (o >= 0) o = writeMember(m[12]!, r.finishedTs, out, o, limit);
+  if (o >= 0) o = writeMember(m[13]!, r.command, out, o, limit);
+  if (o >= 0) o = writeMember(m[14]!, r.rows, out, o, limit);
+  if (o >= 0) o = writeMember(m[15]!, r.error, out, o, limit);
+  if (o >= 0) o = writeMember(m[16]!, r.durationMs, out, o, limit);
+  if (o >= 0) o = writeMember(m[17]!, r.txStatus, out, o, limit);
+  if (o >= 0) o = writeMember(m[18]!, r.resultDigest, out, o, limit);
+  if (o >= 0) o = writeMember(m[19]!, r.notExecuted, out, o, limit);
+  if (o >= 0) o = writeMember(m[20]!, r.copy, out, o, limit);
+  if (o >= 0) o = writeMember(m[21]!, r.capturedRows, out, o, limit);
+  if (o < 0) return o;
+  if (o + 1 > limit) return eventJsonNoRoom;
+  out[o++] = 0x7d; // }
+  return o;
+}
+
+/** One member, its name already written as bytes; left out as JSON.stringify leaves it out. */
+function writeMember(name: Uint8Array, value: unknown, out: Uint8Array, o: number, limit: number): number {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return o;
+  if (o + name.length + scalarRoom > limit) return eventJsonNoRoom;
+  for (let i = 0; i < name.length; i++) out[o++] = name[i]!;
+  return writeValue(value, out, o, limit);
 }
 
 function writeStringified(event: object, out: Uint8Array, offset: number): number {
@@ -122,17 +202,13 @@ function writeNumber(n: number, out: Uint8Array, o: number): number {
   if (!Number.isFinite(n)) return writeAscii('null', out, o);
   // Whole numbers below 2^53 (statement numbers, counts, whole-millisecond times) without a string.
   if (Number.isSafeInteger(n)) {
-    let rest = n;
-    if (rest < 0) {
-      out[o++] = 0x2d;
-      rest = -rest;
-    }
-    let digits = 1;
-    for (let r = Math.floor(rest / 10); r > 0; r = Math.floor(r / 10)) digits++;
-    for (let k = digits - 1; k >= 0; k--, rest = Math.floor(rest / 10)) out[o + k] = 48 + (rest % 10);
-    return o + digits;
+    if (n >= 0) return writeDigits(n, out, o);
+    out[o++] = 0x2d;
+    return writeDigits(-n, out, o);
   }
-  return writeAscii(String(n), out, o);
+  // Timestamps with a fraction, without a string either (json-fraction.ts).
+  const end = writeFraction(n, out, o);
+  return end === fractionUnsupported ? writeAscii(String(n), out, o) : end;
 }
 
 /** Text known to be ASCII without anything to escape (literals, String(number)). */

@@ -5,7 +5,16 @@
  * the one definition of how the two events become one and how readers get the two back, so that
  * search, sessions, replay, export and the viewer show such a statement exactly as a two-record one.
  */
-import type { JournalEvent, StatementFinished, StatementRecorded, StatementStarted, TrailEvent } from './events.js';
+import type {
+  CopyOutcome,
+  JournalEvent,
+  RecordedText,
+  StatementFinished,
+  StatementProtocol,
+  StatementRecorded,
+  StatementStarted,
+  TrailEvent,
+} from './events.js';
 
 /** The journal format from which batched durability writes `statement` records (docs/journal-format.md §9). */
 export const statementRecordFormat = 4;
@@ -15,30 +24,61 @@ export const statementRecordFormat = 4;
  * members in their order, then `finishedTs` and the finished members that the two do not share.
  */
 export function combineStatement(started: StatementStarted, finished: StatementFinished): StatementRecorded {
-  return {
-    type: 'statement',
-    ts: started.ts,
-    session: started.session,
-    statement: started.statement,
-    user: started.user,
-    role: started.role,
-    protocol: started.protocol,
-    sql: started.sql,
-    params: started.params,
-    preparedName: started.preparedName,
-    portal: started.portal,
-    redaction: started.redaction,
-    finishedTs: finished.ts,
-    command: finished.command,
-    rows: finished.rows,
-    error: finished.error,
-    durationMs: finished.durationMs,
-    txStatus: finished.txStatus,
-    resultDigest: finished.resultDigest,
-    notExecuted: finished.notExecuted,
-    copy: finished.copy,
-    capturedRows: finished.capturedRows,
-  };
+  return new CombinedStatement(started, finished);
+}
+
+/**
+ * A `statement` record as combineStatement builds it. Being a class, its members are always these,
+ * in this order (the order JSON.stringify writes them), so recorder/event-json.ts writes its JSON
+ * member by member by name instead of walking its keys.
+ */
+export class CombinedStatement implements StatementRecorded {
+  readonly type = 'statement';
+  readonly ts: number;
+  readonly session: string;
+  readonly statement: number;
+  readonly user: string;
+  readonly role: string;
+  readonly protocol: StatementProtocol;
+  readonly sql: RecordedText;
+  readonly params: readonly (string | null)[] | null;
+  readonly preparedName: string | null;
+  readonly portal: string | null;
+  readonly redaction: string | null;
+  readonly finishedTs: number;
+  readonly command: string | null;
+  readonly rows: number | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  readonly durationMs: number;
+  readonly txStatus: 'I' | 'T' | 'E' | null;
+  readonly resultDigest: string | null;
+  readonly notExecuted: boolean;
+  readonly copy: CopyOutcome | null;
+  readonly capturedRows: readonly (readonly (string | null)[])[] | null;
+
+  constructor(started: StatementStarted, finished: StatementFinished) {
+    this.ts = started.ts;
+    this.session = started.session;
+    this.statement = started.statement;
+    this.user = started.user;
+    this.role = started.role;
+    this.protocol = started.protocol;
+    this.sql = started.sql;
+    this.params = started.params;
+    this.preparedName = started.preparedName;
+    this.portal = started.portal;
+    this.redaction = started.redaction;
+    this.finishedTs = finished.ts;
+    this.command = finished.command;
+    this.rows = finished.rows;
+    this.error = finished.error;
+    this.durationMs = finished.durationMs;
+    this.txStatus = finished.txStatus;
+    this.resultDigest = finished.resultDigest;
+    this.notExecuted = finished.notExecuted;
+    this.copy = finished.copy;
+    this.capturedRows = finished.capturedRows;
+  }
 }
 
 /** The statement.started event a `statement` record holds, member for member as it was emitted. */
