@@ -31,16 +31,23 @@ export function writeFraction(n: number, out: Uint8Array, o: number): number {
   if (!(n >= 1 && n < exactLimit)) return fractionUnsupported;
   const whole = Math.floor(n);
   if (whole === n) return fractionUnsupported;
-  let e = Math.floor(Math.log2(n));
-  if (powersOfTwo[e]! > n) e--;
-  else if (e < 52 && powersOfTwo[e + 1]! <= n) e++;
+  // n's binary exponent: usually the last one (timestamps share it for years), else searched.
+  let e = lastExponent;
+  if (!(n >= powersOfTwo[e]! && n < powersOfTwo[e + 1]!)) {
+    e = Math.floor(Math.log2(n));
+    if (powersOfTwo[e]! > n) e--;
+    else if (powersOfTwo[e + 1]! <= n) e++;
+    lastExponent = e;
+  }
   const s = 52 - e;
   const scale = powersOfTwo[s]!;
   const m = (n - whole) * scale;
-  const evenMantissa = m % 2 === 0;
-  for (let k = 1, p = 10; k <= 17; k++, p *= 10) {
+  const evenMantissa = Math.floor(m * 0.5) * 2 === m;
+  const inverse = 1 / scale;
+  // Within the exact range k stays far below 9, which writePadded's 32-bit digits need.
+  for (let k = 1, p = 10; k <= 9; k++, p *= 10) {
     if (2 * scale * (p + 1) >= exactLimit) return fractionUnsupported;
-    const below = Math.floor((m * p) / scale);
+    const below = Math.floor(m * p * inverse);
     const dBelow = Math.abs(below * 2 * scale - 2 * m * p);
     const dAbove = Math.abs((below + 1) * 2 * scale - 2 * m * p);
     const okBelow = dBelow < p || (dBelow === p && evenMantissa);
@@ -52,16 +59,36 @@ export function writeFraction(n: number, out: Uint8Array, o: number): number {
     o = writeDigits(whole, out, o);
     out[o++] = 0x2e; // .
     // q's k digits, leading zeros included (q has no trailing zero: k - 1 digits would have done).
-    for (let i = k - 1, rest = q; i >= 0; i--, rest = Math.floor(rest / 10)) out[o + i] = 48 + (rest % 10);
-    return o + k;
+    return writePadded(q, k, out, o);
   }
   return fractionUnsupported;
 }
 
+let lastExponent = 40;
+
 /** A whole number 0 <= n < 2^53 in decimal. */
 export function writeDigits(n: number, out: Uint8Array, o: number): number {
+  if (n < 1e9) return writeSmall(n | 0, out, o);
+  // In two parts below 1e9 each, so that the digits come from 32-bit integer arithmetic.
+  const high = Math.floor(n / 1e9);
+  o = writeSmall(high | 0, out, o);
+  return writePadded(n - high * 1e9, 9, out, o);
+}
+
+/** 0 <= n < 1e9 in decimal. */
+function writeSmall(n: number, out: Uint8Array, o: number): number {
   let digits = 1;
-  for (let r = Math.floor(n / 10); r > 0; r = Math.floor(r / 10)) digits++;
-  for (let k = digits - 1, rest = n; k >= 0; k--, rest = Math.floor(rest / 10)) out[o + k] = 48 + (rest % 10);
+  for (let r = n; r >= 10; r = (r / 10) | 0) digits++;
+  return writePadded(n, digits, out, o);
+}
+
+/** 0 <= n < 1e9 as exactly `digits` digits, with leading zeros. */
+function writePadded(n: number, digits: number, out: Uint8Array, o: number): number {
+  let rest = n | 0;
+  for (let i = digits - 1; i >= 0; i--) {
+    const tenth = (rest / 10) | 0;
+    out[o + i] = 48 + rest - tenth * 10;
+    rest = tenth;
+  }
   return o + digits;
 }
