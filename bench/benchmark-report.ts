@@ -1,6 +1,6 @@
 import type { ConnectionMemory } from './connection-memory.js';
 import type { FdatasyncLatency } from './fdatasync-latency.js';
-import { median, type MatrixCell, type MatrixResult } from './pgbench-matrix.js';
+import { matrixWarmupSeconds, median, type MatrixCell, type MatrixResult } from './pgbench-matrix.js';
 import type { SlowClientResult } from './slow-client.js';
 import { recordingCostSection } from './recording-cost.js';
 
@@ -121,7 +121,8 @@ function pgbenchSection(report: BenchReport): string {
     }),
   ]);
   const intro = prose(
-    `Median over ${report.facts.rounds} run(s) of ${report.facts.seconds} s each:`,
+    `Median over ${report.facts.rounds} run(s) of ${report.facts.seconds} s each`,
+    `(after ${matrixWarmupSeconds} s of pgbench -S -c 8 per target and protocol, not measured):`,
     'TPS without the initial connection time, average latency,',
     "and (in brackets) pgbench's initial connection time for all clients.",
   );

@@ -44,12 +44,21 @@ export interface MatrixResult {
   readonly samples: readonly MatrixSample[];
 }
 
+/** The warm-up `npm run bench` gives each target and protocol before its matrix (MatrixOptions.warmupSeconds). */
+export const matrixWarmupSeconds = 3;
+
 /** How the matrix is run. */
 export interface MatrixOptions {
   readonly cells: readonly MatrixCell[];
   readonly seconds: number;
   readonly rounds: number;
   readonly threads: number;
+  /**
+   * Seconds of pgbench (8 clients) per target and protocol before the first round, not measured:
+   * a fresh Node process runs its first seconds unoptimised, which a relay of a few lines barely
+   * feels and pgtrail does, so without it the first round weighs against pgtrail. 0: none.
+   */
+  readonly warmupSeconds: number;
   readonly log: (line: string) => void;
 }
 
@@ -71,6 +80,20 @@ export async function runPgbenchMatrix(
   const keyOf = (target: string, cell: MatrixCell): string => `${target}|${cell.mode}|${cell.clients}`;
   const total = options.rounds * options.cells.length * targets.length;
   let done = 0;
+  if (options.warmupSeconds > 0) {
+    const modes = [...new Set(options.cells.map((cell) => cell.mode))];
+    options.log(`warm-up: ${options.warmupSeconds} s of pgbench -S -c 8 per target and protocol, not measured`);
+    for (const target of targets) {
+      for (const mode of modes) {
+        await runPgbench(target.connection, {
+          mode,
+          clients: 8,
+          seconds: options.warmupSeconds,
+          threads: options.threads,
+        });
+      }
+    }
+  }
   for (let round = 0; round < options.rounds; round++) {
     for (const [c, cell] of options.cells.entries()) {
       for (const target of rotate(targets, round + c)) {

@@ -33,7 +33,7 @@ import { renderReport, type BenchReport, type ExtraSection } from './benchmark-r
 import { measureConnectionMemory, type ConnectionMemory } from './connection-memory.js';
 import { measureFdatasyncLatency, type FdatasyncLatency } from './fdatasync-latency.js';
 import { databaseCpu, pinningUnavailable, pinProcess, placementFact, proxyCpu } from './cpu-placement.js';
-import { runPgbenchMatrix, type BenchTarget, type MatrixCell } from './pgbench-matrix.js';
+import { matrixWarmupSeconds, runPgbenchMatrix, type BenchTarget, type MatrixCell } from './pgbench-matrix.js';
 import { renderJournalBench } from './journal-bench.js';
 import { runJournalBenchInProcesses } from './journal-bench-runs.js';
 import { ensurePgbouncer, serverIdleTimeoutSeconds, startPgbouncer, type Pgbouncer } from './pgbouncer.js';
@@ -271,6 +271,7 @@ async function main(): Promise<void> {
       seconds: opts.seconds,
       rounds: opts.rounds,
       threads: 2,
+      warmupSeconds: matrixWarmupSeconds,
       log,
     });
     for (const line of recordingCostLines(recordingCosts(matrix))) log(line);
