@@ -3,7 +3,7 @@
  * `pgtrail recorder` sustains from 4 proxies (target >= 150k), and pgbench -S TPS through a proxy
  * that records to that recorder against the same proxy with a local journal, in batched and in
  * strict durability (targets >= 0.9x and >= 0.7x), as ratios from one run: local and remote runs
- * alternate in pairs, and the verdict is on the median of the pairs' ratios (at least 5 pairs: TPS on
+ * alternate in pairs, and the verdict is on the median of the pairs' ratios (at least 7 pairs in npm run bench: TPS on
  * a shared 2-core machine moves 2x between runs). Beside each run's TPS it reports the CPU per
  * transaction of the proxy and, for the remote side, of the recorder (from /proc): on this machine
  * pgbench -S is CPU-bound, so the ratio is decided by the remote side's proxy + recorder CPU per

@@ -294,7 +294,7 @@ async function main(): Promise<void> {
         direct: db.direct,
         seconds: opts.recorderSeconds,
         rounds: opts.rounds,
-        tpsRounds: Math.max(5, opts.rounds),
+        tpsRounds: Math.max(7, opts.rounds),
         durabilities: ['batched', 'strict'],
         log,
       });
