@@ -123,34 +123,12 @@ describe('writeEventJson', () => {
       { weight: 8, arbitrary: values },
       { weight: 1, arbitrary: fc.constant({ toJSON: () => 'replaced' }) },
     );
-    const names = [
-      'ts',
-      'session',
-      'statement',
-      'user',
-      'role',
-      'protocol',
-      'sql',
-      'params',
-      'preparedName',
-      'portal',
-      'redaction',
-    ] as const;
-    const finishedNames = [
-      'ts',
-      'command',
-      'rows',
-      'error',
-      'durationMs',
-      'txStatus',
-      'resultDigest',
-      'notExecuted',
-      'copy',
-      'capturedRows',
-    ] as const;
+    // The members of each event as the proxy emits them; combineStatement picks its own from these.
+    const names = Object.keys(statementStarted('a', 1)).filter((name) => name !== 'type');
+    const finishedNames = Object.keys(statementFinished('a', 1)).filter((name) => name !== 'type');
     const pair = fc.tuple(
-      fc.tuple(...names.map(() => member)),
-      fc.tuple(...finishedNames.map(() => member)),
+      fc.array(member, { minLength: names.length, maxLength: names.length }),
+      fc.array(member, { minLength: finishedNames.length, maxLength: finishedNames.length }),
       fc.nat({ max: 64 }),
     );
     fc.assert(
