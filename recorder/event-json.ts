@@ -21,7 +21,8 @@
  * and generated events.
  */
 
-import { fractionUnsupported, writeDigits, writeFraction } from './json-fraction.js';
+import { writeDigits } from './format/decimal-digits.js';
+import { fractionUnsupported, writeFraction } from './json-fraction.js';
 import { CombinedStatement } from './statement-record.js';
 
 /** writeEventJson's answer when `out` has too little room left: grow it and call again. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fractionUnsupported, writeDigits, writeFraction } from './json-fraction.js';
+import { writeDigits } from './format/decimal-digits.js';
+import { fractionUnsupported, writeFraction } from './json-fraction.js';
 
 const out = Buffer.alloc(64);
 
@@ -67,8 +68,8 @@ describe('writeFraction', () => {
     }
   });
 
-  it('writes whole numbers in decimal', () => {
-    for (const n of [0, 7, 10, 99, 100, 1_764_115_200_123, 2 ** 53 - 1]) {
+  it('writes whole numbers in decimal (format/decimal-digits.ts), below 1e9 and above', () => {
+    for (const n of [0, 7, 10, 99, 100, 999_999_999, 1e9, 1_000_000_007, 1_764_115_200_123, 2 ** 53 - 1]) {
       const end = writeDigits(n, out, 2);
       expect(out.toString('latin1', 2, end)).toBe(String(n));
     }

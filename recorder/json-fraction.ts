@@ -16,6 +16,8 @@
  * back to String(n). recorder/json-fraction.test.ts checks it against String(n).
  */
 
+import { writeDigits, writePadded } from './format/decimal-digits.js';
+
 /** writeFraction's answer when it cannot vouch for the digits: use String(n). */
 export const fractionUnsupported = -1;
 
@@ -65,30 +67,3 @@ export function writeFraction(n: number, out: Uint8Array, o: number): number {
 }
 
 let lastExponent = 40;
-
-/** A whole number 0 <= n < 2^53 in decimal. */
-export function writeDigits(n: number, out: Uint8Array, o: number): number {
-  if (n < 1e9) return writeSmall(n | 0, out, o);
-  // In two parts below 1e9 each, so that the digits come from 32-bit integer arithmetic.
-  const high = Math.floor(n / 1e9);
-  o = writeSmall(high | 0, out, o);
-  return writePadded(n - high * 1e9, 9, out, o);
-}
-
-/** 0 <= n < 1e9 in decimal. */
-function writeSmall(n: number, out: Uint8Array, o: number): number {
-  let digits = 1;
-  for (let r = n; r >= 10; r = (r / 10) | 0) digits++;
-  return writePadded(n, digits, out, o);
-}
-
-/** 0 <= n < 1e9 as exactly `digits` digits, with leading zeros. */
-function writePadded(n: number, digits: number, out: Uint8Array, o: number): number {
-  let rest = n | 0;
-  for (let i = digits - 1; i >= 0; i--) {
-    const tenth = (rest / 10) | 0;
-    out[o + i] = 48 + rest - tenth * 10;
-    rest = tenth;
-  }
-  return o + digits;
-}

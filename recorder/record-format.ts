@@ -4,6 +4,7 @@
  * followed by the kind's own members; the format layer (format/record-line.ts) parses the same prefix.
  */
 import { encodeBase64Into } from './format/base64.js';
+import { writeDigits } from './format/decimal-digits.js';
 import type { RecordKind } from './format/record-line.js';
 
 /** Base64 of 32 zero bytes: the `prev` of record 0. */
@@ -29,11 +30,7 @@ export function writeEventRecordPrefix(out: Uint8Array, offset: number, index: n
   // TypedArray set, not Buffer copy: copy's wrapper makes a view per call and cost more than these bytes.
   out.set(prefixHead, offset);
   let o = offset + prefixHead.length;
-  let digits = 1;
-  for (let rest = Math.floor(index / 10); rest > 0; rest = Math.floor(rest / 10)) digits++;
-  // Math.floor instead of integer division: indexes above 2^31 stay exact.
-  for (let k = digits - 1, rest = index; k >= 0; k--, rest = Math.floor(rest / 10)) out[o + k] = 48 + (rest % 10);
-  o += digits;
+  o = writeDigits(index, out, o);
   out.set(prefixPrev, o);
   o += prefixPrev.length;
   o += encodeBase64Into(prevHash, out, o);

@@ -16,6 +16,7 @@
  * decide alike. Browser-safe: no node: modules.
  */
 import { encodeBase64Into } from './base64.js';
+import { writeDigits } from './decimal-digits.js';
 
 /** The journal format from which event records carry the session chain. */
 export const sessionChainFormat = 3;
@@ -82,10 +83,7 @@ export function writeChainMembers(out: Uint8Array, offset: number, sprev: Uint8A
   o += encodeBase64Into(sprev, out, o);
   out.set(snOpen, o);
   o += snOpen.length;
-  let digits = 1;
-  for (let rest = Math.floor(sn / 10); rest > 0; rest = Math.floor(rest / 10)) digits++;
-  for (let k = digits - 1, rest = sn; k >= 0; k--, rest = Math.floor(rest / 10)) out[o + k] = 48 + (rest % 10);
-  return o + digits - offset;
+  return writeDigits(sn, out, o) - offset;
 }
 
 /** What readEventChain found in one event object. */

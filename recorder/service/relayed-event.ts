@@ -11,6 +11,7 @@
  * instance, the connection's own.
  */
 import { isAscii, isUtf8 } from 'node:buffer';
+import { writeDigits } from '../format/decimal-digits.js';
 import { scanEventJson, type ScannedString } from './event-json-scan.js';
 import { RecorderServiceError, RecorderServiceErrorCode } from './recorder-service-error.js';
 
@@ -84,10 +85,7 @@ export function writeRelayedEvent(bytes: Uint8Array, relayPrefix: Uint8Array, se
   out.set(bytes, 0);
   out.set(relayPrefix, body);
   let at = body + relayPrefix.length;
-  let digits = 1;
-  for (let rest = Math.floor(seq / 10); rest > 0; rest = Math.floor(rest / 10)) digits++;
-  for (let k = digits - 1, rest = seq; k >= 0; k--, rest = Math.floor(rest / 10)) out[at + k] = 0x30 + (rest % 10);
-  at += digits;
+  at = writeDigits(seq, out, at);
   out[at++] = 0x7d;
   out[at++] = 0x7d;
   return at;
