@@ -23,16 +23,13 @@ export function registerJournalMetrics(registers: Registers, writer: () => Journ
     durableWriteBuckets,
   );
   for (const registry of registers) durableWrite.register(registry);
-  let sizeAtOpen: number | null = null;
   collectedCounter(
     registers,
     'pgtrail_journal_records_appended_total',
     'Journal records appended by this process (events and the journal’s own records).',
     () => {
       const w = writer();
-      if (w === null) return 0;
-      sizeAtOpen ??= w.size - w.queuedRecords;
-      return Math.max(0, w.size - sizeAtOpen);
+      return w === null ? 0 : Math.max(0, w.size - w.sizeAtOpen);
     },
   );
   collectedGauge(

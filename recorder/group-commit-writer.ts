@@ -53,6 +53,7 @@ export const maxQueuedJsonBytes = 64 * 1024 * 1024;
 export class GroupCommitWriter implements JournalWriter {
   readonly dir: string;
   readonly origin: string;
+  readonly sizeAtOpen: number;
   readonly #encoder: BatchEncoder;
   #durableSize: number;
   #handle: FileHandle | null;
@@ -90,6 +91,7 @@ export class GroupCommitWriter implements JournalWriter {
     this.origin = position.origin;
     this.#encoder = new BatchEncoder(position, options);
     this.#durableSize = position.size;
+    this.sizeAtOpen = position.size;
     this.#handle = handle;
     this.format = position.format;
     this.#merger =

@@ -45,6 +45,8 @@ export interface JournalWriter {
   readonly format: number;
   /** Records appended, durable or not. */
   readonly size: number;
+  /** Records the journal held when this writer opened it (its size then). */
+  readonly sizeAtOpen: number;
   /** Records known to be on disk. */
   readonly durableSize: number;
   /** Set once the writer has failed closed. */
