@@ -1,14 +1,13 @@
+import type { WriterCounters } from '../proxy/offthread/recording-thread-messages.js';
 import { processCpuSeconds } from './process-cpu.js';
 import { runPgbench, type PgbenchResult, type PgbenchRun, type PgbenchTarget } from './pgbench.js';
 
-/** Counters of a journal writer, read before and after a run to tell how many records one durable write covered. */
-export interface SyncCounters {
-  /** Batches the writer made durable (one O_DSYNC write, or write + fdatasync, each). */
-  readonly syncs: number;
-  /** Milliseconds those durable writes took from call to completion, summed. */
-  readonly syncMs: number;
-  readonly records: number;
-}
+/**
+ * Counters of a journal writer, read before and after a run to tell how many records one durable
+ * write covered: batches made durable (one O_DSYNC write, or write + fdatasync, each), the
+ * milliseconds they took from call to completion, summed, and the records in the journal.
+ */
+export type SyncCounters = WriterCounters;
 
 /** One thing pgbench is pointed at: PostgreSQL itself, pgbouncer, or pgtrail in one recording mode. */
 export interface BenchTarget {

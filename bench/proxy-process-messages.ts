@@ -5,7 +5,7 @@ import type { SyncCounters } from './pgbench-matrix.js';
  * journal in one durability; `unwritten` (opt-in, issue 16) records as batched up to the writer, which
  * it leaves out (unwritten-sink.ts).
  */
-export type RecordingMode = 'relay' | 'off' | 'batched' | 'strict' | 'unwritten' | 'thread';
+export type RecordingMode = 'relay' | 'off' | 'batched' | 'strict' | 'unwritten' | 'batched-inline';
 
 /** Passed to bench/proxy-process.js as its one argument, in JSON. */
 export interface ProxyProcessSettings {

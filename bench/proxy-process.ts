@@ -23,7 +23,7 @@ interface RunningProxy {
   readonly port: number;
   /** Where /metrics is served, or null. */
   readonly metricsPort: number | null;
-  counters(): SyncCounters | null;
+  counters(): Promise<SyncCounters | null>;
   close(): Promise<void>;
 }
 
@@ -43,7 +43,7 @@ async function startRelay(settings: ProxyProcessSettings): Promise<RunningProxy>
     host: relay.address.address,
     port: relay.address.port,
     metricsPort: null,
-    counters: () => null,
+    counters: async () => null,
     close: () => relay.close(),
   };
 }
@@ -65,7 +65,8 @@ function benchConfig(settings: ProxyProcessSettings): Config {
       dir: settings.journalDir,
       durability: settings.mode === 'strict' ? 'strict' : 'batched',
     },
-    recording: { ...defaultConfig.recording, thread: settings.mode === 'thread' },
+    // batched records on a recording thread, as pgtrail's default; batched-inline on the forwarding thread.
+    recording: { ...defaultConfig.recording, thread: settings.mode === 'batched-inline' ? false : 'auto' },
     limits: { ...defaultConfig.limits, maxConnections: 2000, shutdownGraceMs: 1_000 },
     metrics: { ...defaultConfig.metrics, enabled: settings.metrics === true, listen: { host: '127.0.0.1', port: 0 } },
     log: { level: 'warn' },
@@ -83,7 +84,7 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
   const logger = pino({ level: config.log.level }, pino.destination(2));
   if (settings.mode === 'off') {
     const proxy = await startProxy({ config, logger, sink: discardingSink, observe: silentObserver });
-    return { ...proxy.address, metricsPort: null, counters: () => null, close: () => proxy.close() };
+    return { ...proxy.address, metricsPort: null, counters: async () => null, close: () => proxy.close() };
   }
   if (settings.mode === 'unwritten') {
     const unwritten = await createUnwrittenSink(config.recording, config.journal.batchWindowMs);
@@ -97,7 +98,7 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
       unwritten.stop();
       await proxy.close();
     };
-    return { ...proxy.address, metricsPort: null, counters: () => null, close };
+    return { ...proxy.address, metricsPort: null, counters: async () => null, close };
   }
   // runProxy prints a banner (listen address, verifier key) that the harness does not need.
   const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -105,11 +106,7 @@ async function startPgtrail(settings: ProxyProcessSettings): Promise<RunningProx
   return {
     ...running.proxy.address,
     metricsPort: running.metrics?.address.port ?? null,
-    counters: () => {
-      if (running.recorder === null) return null;
-      const { writer } = running.recorder;
-      return { syncs: writer.durableWrites.count, syncMs: writer.durableWrites.ms, records: writer.size };
-    },
+    counters: () => running.writerCounters(),
     close: () => running.stop(),
   };
 }
@@ -124,7 +121,7 @@ async function main(): Promise<void> {
         reply({ type: 'gc', heapBytes: liveHeapBytes() });
         break;
       case 'counters':
-        reply({ type: 'counters', counters: proxy.counters() });
+        void proxy.counters().then((counters) => reply({ type: 'counters', counters }));
         break;
       case 'stop':
         void proxy.close().then(() => {

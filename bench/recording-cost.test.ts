@@ -4,7 +4,7 @@ import {
   recordingCostLines,
   recordingCosts,
   recordingCostSection,
-  threadTarget,
+  inlineTarget,
   unwrittenTarget,
 } from './recording-cost.js';
 
@@ -61,16 +61,16 @@ test('the writer-left-out target is compared with the relay on its own lines, an
   expect(recordingCosts(withUnwritten)).toEqual(recordingCosts(matrix));
 });
 
-test('the recording thread has its own row in the section, after batched', () => {
-  const withThread: MatrixResult[] = [
+test('recording on the forwarding thread has its own row in the section, after batched', () => {
+  const withInline: MatrixResult[] = [
     ...matrix,
-    { target: 'pgtrail-thread', cell, samples: [sample(8_500, 6), sample(7_400, 5.5), sample(8_200, 6.1)] },
+    { target: 'pgtrail-batched-inline', cell, samples: [sample(8_500, 6), sample(7_400, 5.5), sample(8_200, 6.1)] },
   ];
-  const [cost] = recordingCosts(withThread, threadTarget);
+  const [cost] = recordingCosts(withInline, inlineTarget);
   // Per round: 0.85, 0.925, 0.911.
   expect(cost?.pairedRatio).toBeCloseTo(8_200 / 9_000, 10);
-  const section = recordingCostSection(withThread) ?? '';
+  const section = recordingCostSection(withInline) ?? '';
   const rows = section.split('\n').filter((line) => line.startsWith('| -M prepared'));
   expect(rows).toHaveLength(2);
-  expect(rows[1]).toContain('| pgtrail batched, recording thread | 0.91x | 0.91x | met |');
+  expect(rows[1]).toContain('| pgtrail batched, forwarding thread | 0.91x | 0.91x | met |');
 });

@@ -6,7 +6,8 @@
  *
  * Flags (environment in brackets): --seconds N [BENCH_SECONDS] per pgbench run (default 10),
  * --rounds N [BENCH_ROUNDS] (default 2), --clients 8,64, --modes simple,prepared, --targets LIST (of direct,
- * pgbouncer, node-relay, pgtrail-off, pgtrail-batched, pgtrail-thread (batched with recording.thread),
+ * pgbouncer, node-relay, pgtrail-off, pgtrail-batched (recording on a recording thread, the default),
+ * pgtrail-batched-inline (batched with recording.thread: false),
  * pgtrail-strict, and pgtrail-unwritten, which runs only when named: batched recording with the journal
  * writer left out, bench/unwritten-sink.ts),
  * --scale N (pgbench -i -s, default 10), --connections N (memory check, default 200),
@@ -41,7 +42,7 @@ import { startPgtrailProcess } from './pgtrail-process.js';
 import type { RecordingMode } from './proxy-process-messages.js';
 import { defaultConcurrentRate, defaultScrapeIntervalsS, runMetricsBench } from './metrics-bench.js';
 import { metricsBenchLines, renderMetricsBench } from './metrics-bench-report.js';
-import { recordingCostLines, recordingCosts, threadTarget, unwrittenTarget } from './recording-cost.js';
+import { inlineTarget, recordingCostLines, recordingCosts, unwrittenTarget } from './recording-cost.js';
 import { renderRecorderServiceBench, runRecorderServiceBench } from './recorder-service-bench.js';
 import { renderSearchBench, runSearchBench } from './search-bench.js';
 import { renderViewerBench, runViewerBench } from './viewer-bench.js';
@@ -56,7 +57,7 @@ interface ProxyUnderTest extends BenchTarget {
 }
 
 /** The proxy processes started, in this order; `unwritten` only when --targets names it (pgtrail-unwritten). */
-const proxyModes: readonly RecordingMode[] = ['relay', 'off', 'batched', 'strict', 'unwritten', 'thread'];
+const proxyModes: readonly RecordingMode[] = ['relay', 'off', 'batched', 'strict', 'unwritten', 'batched-inline'];
 const optInModes: readonly RecordingMode[] = ['unwritten'];
 const labels: Record<RecordingMode, string> = {
   relay: 'Node relay',
@@ -64,7 +65,7 @@ const labels: Record<RecordingMode, string> = {
   batched: 'pgtrail batched',
   strict: 'pgtrail strict',
   unwritten: 'pgtrail, writer left out',
-  thread: 'pgtrail batched, recording thread',
+  'batched-inline': 'pgtrail batched, forwarding thread',
 };
 const keyOf = (mode: RecordingMode): string => (mode === 'relay' ? 'node-relay' : `pgtrail-${mode}`);
 
@@ -275,7 +276,7 @@ async function main(): Promise<void> {
       log,
     });
     for (const line of recordingCostLines(recordingCosts(matrix))) log(line);
-    for (const line of recordingCostLines(recordingCosts(matrix, threadTarget))) log(line);
+    for (const line of recordingCostLines(recordingCosts(matrix, inlineTarget))) log(line);
     for (const line of recordingCostLines(recordingCosts(matrix, unwrittenTarget))) log(line);
 
     const slowClient: SlowClientResult[] = [];

@@ -3,7 +3,7 @@
  * in µs per transaction for each thread that used any: tells the forwarding thread's cost from the
  * recording thread's (recording.thread) and from V8's and libuv's helper threads. Starts its own
  * embedded PostgreSQL; three runs after a warm-up:
- *   npm run build && node dist/bench/thread-cpu-probe.js [relay|off|batched|thread|strict] [simple|prepared] [seconds]
+ *   npm run build && node dist/bench/thread-cpu-probe.js [relay|off|batched|batched-inline|strict] [simple|prepared] [seconds]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { embeddedBinaries } from '../embedded/postgres-binaries.js';
@@ -26,7 +26,7 @@ function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
-const mode = (process.argv[2] ?? 'thread') as RecordingMode;
+const mode = (process.argv[2] ?? 'batched') as RecordingMode;
 const protocol = (process.argv[3] ?? 'simple') as 'simple' | 'prepared';
 const seconds = Number(process.argv[4] ?? 10);
 const server = await startPostgres(embeddedBinaries());

@@ -5,7 +5,13 @@ import { insideJournalWarning } from '../recorder/signing-key.js';
 import type { CommandContext } from './cli.js';
 
 /** Says what opening the local journal found and did: sessions closed, a key created or misplaced, the verifier key. */
-export function announceJournal(config: Config, logger: Logger, ctx: CommandContext, opened: OpenedJournal): void {
+export function announceJournal(
+  config: Config,
+  logger: Logger,
+  ctx: CommandContext,
+  opened: OpenedJournal,
+  onThread: boolean,
+): void {
   if (opened.closedLeftOpen > 0) {
     // A previous run stopped without closing these (a crash, kill -9): the journal now says so.
     logger.warn({ sessions: opened.closedLeftOpen }, 'sessions left open by a previous run closed');
@@ -19,7 +25,7 @@ export function announceJournal(config: Config, logger: Logger, ctx: CommandCont
     ctx.stderr.write(`pgtrail: ${insideJournalWarning(config.journal.dir, opened.keyPath)}\n`);
     logger.warn({ keyFile: opened.keyPath }, 'signing key inside the journal directory');
   }
-  const thread = config.recording.thread ? ', recorded on a worker thread' : '';
+  const thread = onThread ? ', recorded on a worker thread' : '';
   ctx.stdout.write(
     `pgtrail: journal ${config.journal.dir} (${config.journal.durability}${thread}), verifier key ${opened.verifierKey}\n`,
   );

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { countingSink } from '../metrics/event-counters.js';
-import { createMetrics, type PgtrailMetrics } from '../metrics/metrics-registry.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
+import { addRecordingMetrics, createForwardingMetrics } from '../metrics/metrics-registry.js';
+import { startMetricsServer, type MetricsServer, type MetricsText } from '../metrics/metrics-server.js';
 import { identityStrategySelector } from '../proxy/identity/managed-auth-strategy.js';
 import { ManagedIdentity } from '../proxy/identity/managed-identity.js';
+import type { OffThreadRecording } from '../proxy/offthread/offthread-recording.js';
+import type { OpenedJournal, WriterCounters } from '../proxy/offthread/recording-thread-messages.js';
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import type { EventSink } from '../recorder/events.js';
@@ -16,7 +18,7 @@ import { startRetention } from '../retention/retention-schedule.js';
 import type { RunningViewer } from '../web/server/viewer-server.js';
 import type { CommandContext } from './cli.js';
 import { announceJournal } from './journal-announce.js';
-import { openRecordingThread } from './recording-thread-start.js';
+import { openRecordingThread, recordsOnThread } from './recording-thread-start.js';
 import { runViewer } from './run-viewer.js';
 
 /** Where a proxy with a remote journal streams its events (pgtrail start --recorder). */
@@ -35,10 +37,14 @@ export interface RunningProxy {
   readonly recorder: Recorder | null;
   /** The link to the recorder service; null when the journal is local. */
   readonly remote: RemoteRecorder | null;
+  /** The local journal as opened, on either thread (its verifier key); null when the journal is remote. */
+  readonly journal: OpenedJournal | null;
   /** The metrics listener, when metrics.enabled. */
   readonly metrics: MetricsServer | null;
   /** The web viewer, when viewer.enabled (local journal only). */
   readonly viewer: RunningViewer | null;
+  /** The local journal writer's counts, on either thread (the benchmarks read them); null when the journal is remote. */
+  writerCounters(): Promise<WriterCounters | null>;
   /** Drains sessions, then writes the final checkpoint and releases the journal (or delivers what is queued). */
   stop(): Promise<void>;
 }
@@ -60,10 +66,14 @@ export async function runProxy(
   // Proxy-managed identity when the config's identity section enables a method, else passthrough.
   // Built first: a bad identity section or an unreadable secret stops the start before the journal opens.
   const identity = ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env });
-  const metrics: PgtrailMetrics | null = config.metrics.enabled ? createMetrics(config.metrics.maxUserLabels) : null;
   const name = instance ?? `${config.listen.host}:${config.listen.port}`;
-  const thread = remote === null && config.recording.thread ? await openRecordingThread(config, logger, ctx) : null;
-  const recorder = remote === null && thread === null ? await openLocal(config, logger, ctx, metrics) : null;
+  const thread = remote === null && recordsOnThread(config) ? await openRecordingThread(config, logger, ctx) : null;
+  // A recording thread counts the events and watches the journal itself: this thread's metrics are the rest.
+  const metrics = config.metrics.enabled ? createForwardingMetrics() : null;
+  const counted =
+    metrics !== null && thread === null ? addRecordingMetrics(metrics, config.metrics.maxUserLabels) : null;
+  const recorder =
+    remote === null && thread === null ? await openLocal(config, logger, ctx, counted?.observeDurableWrite) : null;
   const remoteRecorder = remote === null ? null : await openRemote(config, logger, ctx, remote, name);
   const sink: EventSink = (recorder?.sink ?? thread?.sink ?? remoteRecorder?.sink)!;
   const observe = createStatementObserver({
@@ -83,14 +93,14 @@ export async function runProxy(
     if (metrics !== null) {
       metrics.sources.writer = recorder?.writer ?? null;
       metrics.sources.remote = remoteRecorder;
-      metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry, (err) =>
+      metricsServer = await startMetricsServer(config.metrics.listen, served(metrics.registry, thread), (err) =>
         logger.error({ err: err.message }, 'metrics listener failed'),
       );
     }
     proxy = await startProxy({
       config,
       logger,
-      sink: metrics === null ? sink : countingSink(sink, metrics.events),
+      sink: counted === null ? sink : countingSink(sink, counted.events),
       observe,
       selectStrategy: identityStrategySelector(identity),
       instance: name,
@@ -117,10 +127,10 @@ export async function runProxy(
   // The viewer of this process records its viewings through this process's writer: one writer per
   // journal. With a remote journal there is none here: the recorder service serves the viewer.
   let viewer: RunningViewer | null = null;
-  if (config.viewer.enabled && recorder !== null) {
-    const writer = recorder.writer;
+  const appendViewing = recorder?.writer ?? thread;
+  if (config.viewer.enabled && appendViewing !== null) {
     try {
-      viewer = await runViewer(config, config.journal.dir, (event) => writer.append(event), logger, ctx);
+      viewer = await runViewer(config, config.journal.dir, (event) => appendViewing.append(event), logger, ctx);
     } catch (err) {
       await proxy.close();
       await metricsServer?.close();
@@ -134,8 +144,15 @@ export async function runProxy(
     proxy,
     recorder,
     remote: remoteRecorder,
+    journal: recorder === null ? (thread?.journal ?? null) : openedJournal(recorder),
     metrics: metricsServer,
     viewer,
+    writerCounters: async () => {
+      if (thread !== null) return thread.writerCounters();
+      if (recorder === null) return null;
+      const { count, ms } = recorder.writer.durableWrites;
+      return { syncs: count, syncMs: ms, records: recorder.writer.size };
+    },
     stop: async () => {
       await viewer?.close();
       await proxy.close();
@@ -151,7 +168,7 @@ async function openLocal(
   config: Config,
   logger: Logger,
   ctx: CommandContext,
-  metrics: PgtrailMetrics | null,
+  observeDurableWrite: ((ms: number) => void) | undefined,
 ): Promise<Recorder> {
   const recorder = await openRecorder(
     config.journal,
@@ -159,17 +176,31 @@ async function openLocal(
     (error) => {
       logger.error({ code: error.code }, 'journal failed closed');
     },
-    metrics?.observeDurableWrite,
+    observeDurableWrite,
     logger.child({ component: 'witness' }),
   );
-  announceJournal(config, logger, ctx, {
+  announceJournal(config, logger, ctx, openedJournal(recorder), false);
+  return recorder;
+}
+
+/** What opening a journal on this thread found, as the recording thread reports its own. */
+function openedJournal(recorder: Recorder): OpenedJournal {
+  return {
     verifierKey: recorder.verifierKey,
     keyCreated: recorder.keyCreated,
     keyPath: recorder.key.path,
     keyInsideJournal: recorder.key.insideJournal,
     closedLeftOpen: recorder.closedLeftOpen,
-  });
-  return recorder;
+  };
+}
+
+/** What a scrape answers: this thread's registry, followed by the recording thread's metrics when there is one. */
+function served(registry: MetricsText, thread: OffThreadRecording | null): MetricsText {
+  if (thread === null) return registry;
+  return {
+    contentType: registry.contentType,
+    metrics: async () => (await registry.metrics()) + (await thread.metricsText()),
+  };
 }
 
 /** The link to a recorder service, with the spool read back; announced with how many events it held. */

@@ -41,6 +41,10 @@ export const port: KeyRule<number> = integer(1, 65535);
 export const boolean: KeyRule<boolean> = (raw) =>
   raw === true || raw === 'true' ? ok(true) : raw === false || raw === 'false' ? ok(false) : bad('true or false');
 
+/** true, false or 'auto' (decided where it applies); the strings 'true' and 'false' are accepted too. */
+export const booleanOrAuto: KeyRule<boolean | 'auto'> = (raw) =>
+  raw === 'auto' ? ok('auto') : boolean(raw).ok ? boolean(raw) : bad('true, false or auto');
+
 /** One of a fixed set of strings; the key's type is their union. */
 export function oneOf<const V extends string>(...values: readonly V[]): KeyRule<V> {
   const isOne = (raw: unknown): raw is V => typeof raw === 'string' && (values as readonly string[]).includes(raw);

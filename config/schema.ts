@@ -13,6 +13,7 @@
  */
 import {
   boolean,
+  booleanOrAuto,
   httpUrl,
   integer,
   oneOf,
@@ -109,10 +110,11 @@ export const configSchema = section({
     /** ...and at most this many bytes of them. */
     captureBytes: key(integer(0, 1024 * 1024 * 1024), 64 * 1024),
     /**
-     * Record on a worker thread (batched durability, local journal): the forwarding thread only
-     * checks and copies each chunk to it (docs/recording-thread.md).
+     * Record on a worker thread: the forwarding thread only checks and copies each chunk to it
+     * (docs/recording-thread.md). auto: with batched durability and a local journal; true: the
+     * same, and refused with strict durability; false: on the forwarding thread.
      */
-    thread: key(boolean, false),
+    thread: key(booleanOrAuto, 'auto'),
     /** Redaction rules, applied before anything is written. */
     redaction: list({
       name: required(text),

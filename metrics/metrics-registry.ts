@@ -28,23 +28,62 @@ export interface MetricsSources {
 }
 
 /** One process's metrics: the registry to serve, and the hooks that feed it. */
-export interface PgtrailMetrics {
+export interface PgtrailMetrics extends RecordingMetrics {
+  /** Where the collect callbacks read from. */
+  readonly sources: MetricsSources;
+}
+
+/** The metrics of whoever records: the event counters, the statement durations, the journal and its witnesses. */
+export interface RecordingMetrics {
   readonly registry: Registry;
   /** Counts session and statement events (put in front of the journal sink with countingSink). */
   readonly events: EventCounters;
   /** Takes each durable write's milliseconds (the journal writer's onDurableWrite). */
   readonly observeDurableWrite: (ms: number) => void;
-  /** Where the collect callbacks read from. */
-  readonly sources: MetricsSources;
+  /** Where the journal metrics read from. */
+  readonly sources: Pick<MetricsSources, 'writer'>;
 }
 
 /** Builds the registry with every metric of docs/metrics.md and the default process metrics. */
 export function createMetrics(maxUserLabels: number): PgtrailMetrics {
+  const forwarding = createForwardingMetrics();
+  return { ...addRecordingMetrics(forwarding, maxUserLabels), sources: forwarding.sources };
+}
+
+/** A registry and what its collect callbacks read. */
+export interface ForwardingMetrics {
+  readonly registry: Registry;
+  readonly sources: MetricsSources;
+}
+
+/**
+ * The forwarding thread's metrics: the process, the connections, the recorder link. Where the
+ * same thread records, addRecordingMetrics adds the rest to the same registry; a recording thread
+ * (docs/recording-thread.md) keeps the rest in its own (createRecordingMetrics), and a scrape
+ * serves both.
+ */
+export function createForwardingMetrics(): ForwardingMetrics {
   const registry = new Registry();
   const registers = [registry];
   registerProcessMetrics(registry);
   const sources: MetricsSources = { proxy: null, writer: null, remote: null };
+  proxyMetrics(registers, sources);
+  remoteMetrics(registers, sources);
+  return { registry, sources };
+}
 
+/** The recording thread's metrics, in a registry of their own. */
+export function createRecordingMetrics(maxUserLabels: number): RecordingMetrics {
+  return addRecordingMetrics({ registry: new Registry(), sources: { writer: null } }, maxUserLabels);
+}
+
+/** Registers the event, statement, journal and witness metrics in `to.registry`, reading `to.sources.writer`. */
+export function addRecordingMetrics(
+  to: { readonly registry: Registry; readonly sources: Pick<MetricsSources, 'writer'> },
+  maxUserLabels: number,
+): RecordingMetrics {
+  const { registry, sources } = to;
+  const registers = [registry];
   const statementDuration = new BucketHistogram(
     'pgtrail_statement_duration_seconds',
     'Time from a statement leaving pgtrail to its completion.',
@@ -52,12 +91,9 @@ export function createMetrics(maxUserLabels: number): PgtrailMetrics {
   );
   statementDuration.register(registry);
   const events = new EventCounters(maxUserLabels, (seconds) => statementDuration.observe(seconds));
-
-  proxyMetrics(registers, sources);
   eventMetrics(registers, events);
   const observeDurableWrite = registerJournalMetrics(registers, () => sources.writer);
-  remoteMetrics(registers, sources);
-  return { registry, events, sources, observeDurableWrite };
+  return { registry, events, observeDurableWrite, sources };
 }
 
 function proxyMetrics(registers: Registers, sources: MetricsSources): void {

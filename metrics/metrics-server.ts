@@ -9,9 +9,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { HostPort } from '../config/config.js';
-import type { Registry } from 'prom-client';
 import type { ListenerMessage, ListenerSettings, OwnerMessage } from './metrics-listener-messages.js';
 import { MetricsError } from './metrics-error.js';
+
+/** What a scrape answers: a prom-client Registry, or registries of two threads served as one (run-proxy.ts). */
+export interface MetricsText {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 
 /** A running metrics listener. */
 export interface MetricsServer {
@@ -23,12 +28,12 @@ export interface MetricsServer {
 const workerUrl = new URL('./metrics-listener-worker.js', import.meta.url);
 
 /**
- * Starts serving `registry` on `at`; throws MetricsError (METRICS_LISTEN_FAILED) when the address is
+ * Starts serving `registry` (the text of its metrics) on `at`; throws MetricsError (METRICS_LISTEN_FAILED) when the address is
  * unusable. `onFailure` hears of the listener's thread failing later (the proxy keeps forwarding).
  */
 export function startMetricsServer(
   at: HostPort,
-  registry: Registry,
+  registry: MetricsText,
   onFailure: (err: Error) => void = () => {},
 ): Promise<MetricsServer> {
   const settings: ListenerSettings = { host: at.host, port: at.port };

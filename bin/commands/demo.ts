@@ -81,7 +81,7 @@ async function run(ctx: CommandContext): Promise<ExitCode> {
         `  npx pgtrail search --journal ${dir}`,
         `  npx pgtrail search --journal ${dir} --json`,
         `  npx pgtrail replay SESSION --journal ${dir}`,
-        `  npx pgtrail verify --journal ${dir} --vkey ${running.recorder?.verifierKey ?? ''}`,
+        `  npx pgtrail verify --journal ${dir} --vkey ${running.journal?.verifierKey ?? ''}`,
         '',
         'Ctrl-C stops pgtrail and deletes the demo database (the journal stays).',
         '',

@@ -17,9 +17,11 @@ import type { TapFactory, TrafficTap, TappedSession } from '../traffic-tap.js';
 import { ChunkRingProducer, createChunkRingMemory } from './chunk-ring.js';
 import type {
   OpenedJournal,
+  RecordingThreadAnswer,
   RecordingThreadData,
   RecordingThreadReply,
   RecordingThreadRequest,
+  WriterCounters,
 } from './recording-thread-messages.js';
 import { TapGuard } from './tap-guard.js';
 import { TapKind, tapTag } from './tap-records.js';
@@ -34,6 +36,12 @@ export interface OffThreadRecording {
   readonly tap: TapFactory;
   /** Where the proxy records its own events. */
   readonly sink: EventSink;
+  /** Appends an event outside any session (the viewer's viewings); resolves once it is durable. */
+  append(event: TrailEvent): Promise<void>;
+  /** The text of the thread's metrics (events, statements, journal, witnesses); empty with metrics off. */
+  metricsText(): Promise<string>;
+  /** The journal writer's counts (for the benchmarks). */
+  writerCounters(): Promise<WriterCounters>;
   /** Waits until the thread has read every record, closed the journal and ended. */
   close(): Promise<void>;
 }
@@ -59,9 +67,15 @@ export async function startOffThreadRecording(
   const worker = new Worker(moduleUrl, { workerData });
   let failure: Error | null = null;
   let closed: (() => void) | null = null;
+  const asked = new Asked(worker);
   const opened = new Promise<OpenedJournal>((resolve, reject) => {
     worker.on('message', (message: RecordingThreadReply) => {
       switch (message.type) {
+        case 'metrics':
+        case 'appended':
+        case 'writer-counters':
+          asked.answered(message);
+          return;
         case 'ready': {
           const { type: _, ...journal } = message;
           resolve(journal);
@@ -130,6 +144,21 @@ export async function startOffThreadRecording(
     journal,
     tap,
     sink,
+    append: async (event) => {
+      const answer = await asked.ask({ type: 'append', event });
+      if (answer.type !== 'appended' || answer.error === null) return;
+      const { code, message } = answer.error;
+      throw code === null ? new Error(message) : new JournalError(code as JournalErrorCode, message);
+    },
+    metricsText: async () => {
+      const answer = await asked.ask({ type: 'metrics' });
+      return answer.type === 'metrics' ? answer.text : '';
+    },
+    writerCounters: async () => {
+      const answer = await asked.ask({ type: 'writer-counters' });
+      if (answer.type !== 'writer-counters') throw new Error('the recording thread answered another question');
+      return answer.counters;
+    },
     close: async () => {
       const done = new Promise<void>((resolve) => {
         closed = resolve;
@@ -140,4 +169,37 @@ export async function startOffThreadRecording(
       await worker.terminate();
     },
   };
+}
+
+/** A request the thread answers, without its id: the id is Asked's. */
+type Question<R = Extract<RecordingThreadRequest, { id: number }>> = R extends unknown ? Omit<R, 'id'> : never;
+
+/** The requests sent to the thread and not yet answered; all fail once the thread has ended. */
+class Asked {
+  readonly #waiting = new Map<number, { resolve: (a: RecordingThreadAnswer) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+  #ended: Error | null = null;
+
+  constructor(private readonly worker: Worker) {
+    worker.once('exit', () => {
+      this.#ended = new Error('the recording thread has ended');
+      for (const { reject } of this.#waiting.values()) reject(this.#ended);
+      this.#waiting.clear();
+    });
+  }
+
+  ask(question: Question): Promise<RecordingThreadAnswer> {
+    if (this.#ended !== null) return Promise.reject(this.#ended);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...question, id });
+    });
+  }
+
+  answered(answer: RecordingThreadAnswer): void {
+    const waiting = this.#waiting.get(answer.id);
+    this.#waiting.delete(answer.id);
+    waiting?.resolve(answer);
+  }
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/config.js';
+import type { TrailEvent } from '../../recorder/events.js';
 import type { ChunkRingMemory } from './chunk-ring.js';
 
 /** What the recording thread starts with. */
@@ -7,8 +8,23 @@ export interface RecordingThreadData {
   readonly memory: ChunkRingMemory;
 }
 
-/** From the forwarding thread: close once every record in the ring is read. */
-export type RecordingThreadRequest = { readonly type: 'close' };
+/** The journal writer's own counts, for the benchmarks: durable writes, their time, records in the journal. */
+export interface WriterCounters {
+  readonly syncs: number;
+  readonly syncMs: number;
+  readonly records: number;
+}
+
+/**
+ * From the forwarding thread: close once every record in the ring is read; the text of the
+ * thread's metrics (empty when metrics are off); append an event and answer once it is durable
+ * (the viewer's viewings, which do not belong to a session's traffic); the writer's counts.
+ */
+export type RecordingThreadRequest =
+  | { readonly type: 'close' }
+  | { readonly type: 'metrics'; readonly id: number }
+  | { readonly type: 'append'; readonly id: number; readonly event: TrailEvent }
+  | { readonly type: 'writer-counters'; readonly id: number };
 
 /** What the forwarding thread announces of the journal it opened (as run-proxy.ts does for its own). */
 export interface OpenedJournal {
@@ -19,10 +35,17 @@ export interface OpenedJournal {
   readonly closedLeftOpen: number;
 }
 
+/** The answer to a request with an id. */
+export type RecordingThreadAnswer =
+  | { readonly type: 'metrics'; readonly id: number; readonly text: string }
+  | { readonly type: 'appended'; readonly id: number; readonly error: { code: string | null; message: string } | null }
+  | { readonly type: 'writer-counters'; readonly id: number; readonly counters: WriterCounters };
+
 /** From the recording thread. */
 export type RecordingThreadReply =
   | ({ readonly type: 'ready' } & OpenedJournal)
   | { readonly type: 'not-opened'; readonly message: string }
   | { readonly type: 'failed'; readonly code: string; readonly message: string }
   | { readonly type: 'internal-error'; readonly name: string }
-  | { readonly type: 'closed' };
+  | { readonly type: 'closed' }
+  | RecordingThreadAnswer;

@@ -3,13 +3,16 @@
  * it owns the journal, reads the chunk ring, and runs for each session the same frame readers and
  * statement observer the forwarding thread runs otherwise, with the clock set to each chunk's
  * arrival time, so the records are the ones an observer on the forwarding thread would write.
- * Retention (pruning, legal holds) runs here too: it belongs to whoever writes the journal.
+ * Retention (pruning, legal holds) runs here too: it belongs to whoever writes the journal, and so
+ * do the metrics of the events and the journal (the forwarding thread serves their text with its own).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../../config/config.js';
 import type { CloseReason, Peer, TrailEvent } from '../../recorder/events.js';
+import { JournalError } from '../../recorder/journal-error.js';
 import { openRecorder, type Recorder } from '../../recorder/recorder.js';
+import { createRecordingMetrics } from '../../metrics/metrics-registry.js';
 import { startRetention } from '../../retention/retention-schedule.js';
 import { ClientFrameReader } from '../protocol/client-frame-reader.js';
 import { ServerFrameReader } from '../protocol/server-frame-reader.js';
@@ -52,23 +55,28 @@ let closing = false;
 const onInternalError = (err: unknown): void =>
   reply({ type: 'internal-error', name: err instanceof Error ? err.name : 'unknown' });
 
+/** The events' and the journal's metrics, counted here where every event passes (metrics.enabled). */
+const metrics = config.metrics.enabled ? createRecordingMetrics(config.metrics.maxUserLabels) : null;
+
 let recorder: Recorder;
 try {
   recorder = await openRecorder(
     config.journal,
     config.recording,
     (error) => reply({ type: 'failed', code: error.code, message: error.message }),
-    undefined,
+    metrics?.observeDurableWrite,
     logger.child({ component: 'witness' }),
   );
 } catch (err) {
   reply({ type: 'not-opened', message: err instanceof Error ? err.message : String(err) });
   process.exit(0);
 }
+if (metrics !== null) metrics.sources.writer = recorder.writer;
 const retention = startRetention(recorder.writer, config.journal.retention, logger.child({ component: 'retention' }));
 
 /** Gives the journal an event; a returned promise (the disk is behind, or the journal failed) pauses reading. */
 function record(event: TrailEvent): void {
+  metrics?.events.observe(event);
   const waiting = recorder.sink.record(event);
   if (waiting === null) return;
   const settled = waiting.then(
@@ -149,9 +157,37 @@ function handle(tag: number, ts: number, payload: Buffer): void {
 
 const ring = new ChunkRingConsumer(data.memory);
 port.on('message', (request: RecordingThreadRequest) => {
-  if (request.type === 'close') {
-    closing = true;
-    ring.wake();
+  switch (request.type) {
+    case 'close':
+      closing = true;
+      ring.wake();
+      return;
+    case 'metrics': {
+      const { id } = request;
+      if (metrics === null) reply({ type: 'metrics', id, text: '' });
+      else void metrics.registry.metrics().then((text) => reply({ type: 'metrics', id, text }));
+      return;
+    }
+    case 'append': {
+      const { id } = request;
+      recorder.writer.append(request.event).then(
+        () => reply({ type: 'appended', id, error: null }),
+        (err: unknown) => {
+          const code = err instanceof JournalError ? err.code : null;
+          reply({ type: 'appended', id, error: { code, message: err instanceof Error ? err.message : String(err) } });
+        },
+      );
+      return;
+    }
+    case 'writer-counters': {
+      const { count, ms } = recorder.writer.durableWrites;
+      reply({
+        type: 'writer-counters',
+        id: request.id,
+        counters: { syncs: count, syncMs: ms, records: recorder.writer.size },
+      });
+      return;
+    }
   }
 });
 reply({
