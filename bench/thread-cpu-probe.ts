@@ -1,9 +1,9 @@
 /**
- * Per-thread CPU of one proxy process under pgbench -S -c 8 (issue 16), from /proc/PID/task/TID/stat,
+ * Per-thread CPU of one proxy process under pgbench -S (8 clients unless told; issue 16), from /proc/PID/task/TID/stat,
  * in µs per transaction for each thread that used any: tells the forwarding thread's cost from the
  * recording thread's (recording.thread) and from V8's and libuv's helper threads. Starts its own
  * embedded PostgreSQL; three runs after a warm-up:
- *   npm run build && node dist/bench/thread-cpu-probe.js [relay|off|batched|batched-inline|strict] [simple|prepared] [seconds]
+ *   npm run build && node dist/bench/thread-cpu-probe.js [relay|off|batched|batched-inline|strict] [simple|prepared] [seconds] [clients]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { embeddedBinaries } from '../embedded/postgres-binaries.js';
@@ -29,6 +29,7 @@ function threadCpu(pid: number): Map<string, number> {
 const mode = (process.argv[2] ?? 'batched') as RecordingMode;
 const protocol = (process.argv[3] ?? 'simple') as 'simple' | 'prepared';
 const seconds = Number(process.argv[4] ?? 10);
+const clients = Number(process.argv[5] ?? 8);
 const server = await startPostgres(embeddedBinaries());
 try {
   await prepareBenchDatabase(server, 10);
@@ -45,14 +46,14 @@ try {
     password: benchRole.password,
     database: benchDatabase,
   };
-  await runPgbench(target, { mode: protocol, clients: 8, seconds: 2, threads: 2 });
+  await runPgbench(target, { mode: protocol, clients, seconds: 2, threads: 2 });
   for (let round = 0; round < 3; round++) {
     const before = threadCpu(proxy.pid);
-    const r = await runPgbench(target, { mode: protocol, clients: 8, seconds, threads: 2 });
+    const r = await runPgbench(target, { mode: protocol, clients, seconds, threads: 2 });
     const after = threadCpu(proxy.pid);
     const rows = [...after].map(([k, v]) => [k, ((v - (before.get(k) ?? 0)) / r.transactions) * 1e6] as const);
     const busy = rows.filter(([, us]) => us > 0.2).map(([k, us]) => `${k}: ${us.toFixed(1)} µs/tx`);
-    console.log(`${mode} ${protocol}: ${r.tps.toFixed(0)} tps; ${busy.join('; ')}`);
+    console.log(`${mode} ${protocol} ${clients}: ${r.tps.toFixed(0)} tps; ${busy.join('; ')}`);
   }
   await proxy.stop();
 } finally {
