@@ -152,7 +152,9 @@ export async function startOffThreadRecording(
     },
     metricsText: async () => {
       const answer = await asked.ask({ type: 'metrics' });
-      return answer.type === 'metrics' ? answer.text : '';
+      if (answer.type !== 'metrics' || answer.text === null)
+        throw new Error('the recording thread could not collect its metrics');
+      return answer.text;
     },
     writerCounters: async () => {
       const answer = await asked.ask({ type: 'writer-counters' });

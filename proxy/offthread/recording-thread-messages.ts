@@ -37,7 +37,8 @@ export interface OpenedJournal {
 
 /** The answer to a request with an id. */
 export type RecordingThreadAnswer =
-  | { readonly type: 'metrics'; readonly id: number; readonly text: string }
+  /** The text of the thread's metrics; null when collecting them failed. */
+  | { readonly type: 'metrics'; readonly id: number; readonly text: string | null }
   | { readonly type: 'appended'; readonly id: number; readonly error: { code: string | null; message: string } | null }
   | { readonly type: 'writer-counters'; readonly id: number; readonly counters: WriterCounters };
 

@@ -165,7 +165,11 @@ port.on('message', (request: RecordingThreadRequest) => {
     case 'metrics': {
       const { id } = request;
       if (metrics === null) reply({ type: 'metrics', id, text: '' });
-      else void metrics.registry.metrics().then((text) => reply({ type: 'metrics', id, text }));
+      else
+        metrics.registry.metrics().then(
+          (text) => reply({ type: 'metrics', id, text }),
+          () => reply({ type: 'metrics', id, text: null }),
+        );
       return;
     }
     case 'append': {
