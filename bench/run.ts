@@ -6,9 +6,8 @@
  *
  * Flags (environment in brackets): --seconds N [BENCH_SECONDS] per pgbench run (default 10),
  * --rounds N [BENCH_ROUNDS] (default 2), --clients 8,64, --modes simple,prepared, --targets LIST (of direct,
- * pgbouncer, node-relay, pgtrail-off, pgtrail-batched (recording on a recording thread, the default),
- * pgtrail-batched-inline (batched with recording.thread: false),
- * pgtrail-strict, and pgtrail-unwritten, which runs only when named: batched recording with the journal
+ * pgbouncer, node-relay, pgtrail-off, pgtrail-batched (on a recording thread, the default), pgtrail-batched-inline
+ * (recording.thread: false), pgtrail-strict, and pgtrail-unwritten, which runs only when named: batched recording with the journal
  * writer left out, bench/unwritten-sink.ts),
  * --scale N (pgbench -i -s, default 10), --connections N (memory check, default 200),
  * --result-mb N (slow client, default 1000), --slow-mbps N (default 50), --journal-records N
