@@ -7,7 +7,12 @@ import { startMetricsServer, type MetricsServer, type MetricsText } from '../met
 import { identityStrategySelector } from '../proxy/identity/managed-auth-strategy.js';
 import { ManagedIdentity } from '../proxy/identity/managed-identity.js';
 import type { OffThreadRecording } from '../proxy/offthread/offthread-recording.js';
-import type { OpenedJournal, WriterCounters } from '../proxy/offthread/recording-thread-messages.js';
+import {
+  openedJournal,
+  writerCounters,
+  type OpenedJournal,
+  type WriterCounters,
+} from '../proxy/offthread/recording-thread-messages.js';
 import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import type { EventSink } from '../recorder/events.js';
@@ -149,9 +154,7 @@ export async function runProxy(
     viewer,
     writerCounters: async () => {
       if (thread !== null) return thread.writerCounters();
-      if (recorder === null) return null;
-      const { count, ms } = recorder.writer.durableWrites;
-      return { syncs: count, syncMs: ms, records: recorder.writer.size };
+      return recorder === null ? null : writerCounters(recorder.writer);
     },
     stop: async () => {
       await viewer?.close();
@@ -181,17 +184,6 @@ async function openLocal(
   );
   announceJournal(config, logger, ctx, openedJournal(recorder), false);
   return recorder;
-}
-
-/** What opening a journal on this thread found, as the recording thread reports its own. */
-function openedJournal(recorder: Recorder): OpenedJournal {
-  return {
-    verifierKey: recorder.verifierKey,
-    keyCreated: recorder.keyCreated,
-    keyPath: recorder.key.path,
-    keyInsideJournal: recorder.key.insideJournal,
-    closedLeftOpen: recorder.closedLeftOpen,
-  };
 }
 
 /** What a scrape answers: this thread's registry, followed by the recording thread's metrics when there is one. */

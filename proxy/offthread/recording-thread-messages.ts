@@ -1,5 +1,7 @@
 import type { Config } from '../../config/config.js';
 import type { TrailEvent } from '../../recorder/events.js';
+import type { JournalWriter } from '../../recorder/journal-writer-types.js';
+import type { Recorder } from '../../recorder/recorder.js';
 import type { ChunkRingMemory } from './chunk-ring.js';
 
 /** What the recording thread starts with. */
@@ -33,6 +35,23 @@ export interface OpenedJournal {
   readonly keyPath: string;
   readonly keyInsideJournal: boolean;
   readonly closedLeftOpen: number;
+}
+
+/** What opening `recorder` found, as either thread announces it. */
+export function openedJournal(recorder: Recorder): OpenedJournal {
+  return {
+    verifierKey: recorder.verifierKey,
+    keyCreated: recorder.keyCreated,
+    keyPath: recorder.key.path,
+    keyInsideJournal: recorder.key.insideJournal,
+    closedLeftOpen: recorder.closedLeftOpen,
+  };
+}
+
+/** The writer's counts as the benchmarks read them. */
+export function writerCounters(writer: JournalWriter): WriterCounters {
+  const { count, ms } = writer.durableWrites;
+  return { syncs: count, syncMs: ms, records: writer.size };
 }
 
 /** The answer to a request with an id. */

@@ -19,7 +19,13 @@ import { ServerFrameReader } from '../protocol/server-frame-reader.js';
 import { SessionObserver } from '../statements/session-observer.js';
 import type { TappedSession } from '../traffic-tap.js';
 import { ChunkRingConsumer } from './chunk-ring.js';
-import type { RecordingThreadData, RecordingThreadReply, RecordingThreadRequest } from './recording-thread-messages.js';
+import {
+  openedJournal,
+  writerCounters,
+  type RecordingThreadData,
+  type RecordingThreadReply,
+  type RecordingThreadRequest,
+} from './recording-thread-messages.js';
 import { TapKind, tapKindOf, tapSlotOf } from './tap-records.js';
 
 /** One session as the recording thread follows it. */
@@ -183,25 +189,12 @@ port.on('message', (request: RecordingThreadRequest) => {
       );
       return;
     }
-    case 'writer-counters': {
-      const { count, ms } = recorder.writer.durableWrites;
-      reply({
-        type: 'writer-counters',
-        id: request.id,
-        counters: { syncs: count, syncMs: ms, records: recorder.writer.size },
-      });
+    case 'writer-counters':
+      reply({ type: 'writer-counters', id: request.id, counters: writerCounters(recorder.writer) });
       return;
-    }
   }
 });
-reply({
-  type: 'ready',
-  verifierKey: recorder.verifierKey,
-  keyCreated: recorder.keyCreated,
-  keyPath: recorder.key.path,
-  keyInsideJournal: recorder.key.insideJournal,
-  closedLeftOpen: recorder.closedLeftOpen,
-});
+reply({ type: 'ready', ...openedJournal(recorder) });
 
 /**
  * While records keep coming, the ring is read every half batch window and a journal batch starts
