@@ -95,7 +95,7 @@ export async function runForwardingThreadBench(options: ForwardingThreadOptions)
   const dir = await mkdtemp(join(tmpdir(), 'pgtrail-fwd-bench-'));
   const { sink, writer } = await openSink(dir, options.sink);
   const observe = createStatementObserver({
-    recording: { captureRows: 0, captureBytes: 65536, thread: false, redaction: [] },
+    recording: { captureRows: 0, captureBytes: 65536, thread: false, threadNice: 0, redaction: [] },
     clock: systemClock,
   });
   const observer = observe({

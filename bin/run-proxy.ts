@@ -98,6 +98,7 @@ export async function runProxy(
     if (metrics !== null) {
       metrics.sources.writer = recorder?.writer ?? null;
       metrics.sources.remote = remoteRecorder;
+      metrics.sources.recordingThread = thread;
       metricsServer = await startMetricsServer(config.metrics.listen, served(metrics.registry, thread), (err) =>
         logger.error({ err: err.message }, 'metrics listener failed'),
       );

@@ -115,6 +115,12 @@ export const configSchema = section({
      * same, and refused with strict durability; false: on the forwarding thread.
      */
     thread: key(booleanOrAuto, 'auto'),
+    /**
+     * The recording thread's nice value (Linux: that thread's alone). Its work is off every client's
+     * path with batched durability, so by default the scheduler runs forwarding, clients and
+     * PostgreSQL first; it never falls more than a batch window behind (docs/recording-thread.md).
+     */
+    threadNice: key(integer(0, 19), 19),
     /** Redaction rules, applied before anything is written. */
     redaction: list({
       name: required(text),

@@ -5,7 +5,7 @@
  * observed as things happen (one statement, one durable write).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { optionalGauge, setCounter, type Registers } from './collected-metric.js';
+import { labelledCounter, optionalGauge, setCounter, type Registers } from './collected-metric.js';
 import { registerJournalMetrics } from './journal-metrics.js';
 import { connectionOutcomes, type ProxyCounters } from '../proxy/proxy-counters.js';
 import type { JournalWriter } from '../recorder/journal-writer.js';
@@ -25,6 +25,8 @@ export interface MetricsSources {
   writer: JournalWriter | null;
   /** The recorder service link, when the journal is remote (start --recorder). */
   remote: { status(): { linkOpen: boolean; unacknowledged: number; spoolBytes: number } } | null;
+  /** The recording thread, when there is one (recording.thread): how often forwarding waited for it. */
+  recordingThread: { readonly waits: { readonly lag: number; readonly full: number } } | null;
 }
 
 /** One process's metrics: the registry to serve, and the hooks that feed it. */
@@ -66,9 +68,10 @@ export function createForwardingMetrics(): ForwardingMetrics {
   const registry = new Registry();
   const registers = [registry];
   registerProcessMetrics(registry);
-  const sources: MetricsSources = { proxy: null, writer: null, remote: null };
+  const sources: MetricsSources = { proxy: null, writer: null, remote: null, recordingThread: null };
   proxyMetrics(registers, sources);
   remoteMetrics(registers, sources);
+  recordingThreadMetrics(registers, sources);
   return { registry, sources };
 }
 
@@ -183,6 +186,25 @@ function eventMetrics(registers: Registers, events: EventCounters): void {
       for (const slot of events.userSlots) this.inc({ user: slot.user, database: slot.database }, slot.statements);
     },
   });
+}
+
+function recordingThreadMetrics(registers: Registers, sources: MetricsSources): void {
+  // Served only with a recording thread: without one, forwarding never waits for it.
+  labelledCounter(
+    registers,
+    'pgtrail_recording_thread_waits_total',
+    'Times forwarding paused for the recording thread: it was a batch window behind (lag) or its ring was full (ring_full).',
+    ['reason'],
+    () => {
+      const waits = sources.recordingThread?.waits;
+      return waits === undefined
+        ? []
+        : [
+            [{ reason: 'lag' }, waits.lag],
+            [{ reason: 'ring_full' }, waits.full],
+          ];
+    },
+  );
 }
 
 function remoteMetrics(registers: Registers, sources: MetricsSources): void {

@@ -121,6 +121,8 @@ describe('metrics endpoint', () => {
       expect(m.get('process_cpu_seconds_total')).toBeGreaterThan(0);
       expect(m.has('nodejs_heap_size_used_bytes')).toBe(true);
       expect(m.has('nodejs_gc_duration_seconds_count')).toBe(false);
+      // Strict durability records on the forwarding thread: there is no recording thread to wait for.
+      expect([...m.keys()].some((k) => k.startsWith('pgtrail_recording_thread_'))).toBe(false);
 
       expect((await fetch(`http://127.0.0.1:${metricsPort}/`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { method: 'POST' })).status).toBe(405);

@@ -9,7 +9,7 @@ import { startTestProxy } from './support/test-proxy.js';
 
 const server = inject('postgres');
 const observe = createStatementObserver({
-  recording: { captureRows: 0, captureBytes: 0, thread: false, redaction: [] },
+  recording: { captureRows: 0, captureBytes: 0, thread: false, threadNice: 0, redaction: [] },
   clock: systemClock,
 });
 

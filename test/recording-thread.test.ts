@@ -4,7 +4,7 @@
  * once, each session opened and closed with its statement count, and the journal verifies.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -64,6 +64,20 @@ describe('pgtrail start with recording.thread', () => {
   afterAll(async () => {
     await proxy?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the recording thread alone at recording.threadNice (19 by default), the forwarding thread at the process nice value', () => {
+    const pid = proxy.process.pid;
+    expect(pid).toBeDefined();
+    // /proc/PID/task/TID/stat: the 19th field is the thread's nice value.
+    const niceOf = (tid: string): number => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const own = niceOf(String(pid));
+    expect(own).toBeLessThan(19);
+    const lowered = readdirSync(`/proc/${pid}/task`).filter((tid) => niceOf(tid) === 19);
+    expect(lowered).toHaveLength(1);
   });
 
   it('records every pgbench statement once, both protocols, and the journal verifies', async () => {

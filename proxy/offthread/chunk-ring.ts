@@ -7,6 +7,10 @@
  *
  * Layout of `data`: records 8-byte aligned, each a header of 16 bytes (payload length, a tag, and a
  * float64 timestamp) and the payload. A length of -1 says the records go on at offset 0.
+ *
+ * The producer waits in two cases: the ring is full, or its oldest unread record is older than
+ * `maxLagMs` (the consumer has fallen that far behind in time). The second bounds what a crash of
+ * the process can lose to the ring, whatever the consumer's scheduling priority.
  */
 
 /** Indexes into the control words. */
@@ -16,6 +20,8 @@ const SLEEPING = 2;
 /** The producer waits for room: the consumer wakes it once it has freed some. */
 const WAITING = 3;
 const HEADER_BYTES = 16;
+/** The consumer gives room back after this many records, not only at the end of a drain. */
+const FREE_EVERY = 64;
 const WRAP = -1;
 
 /** What both threads share: pass it to the other thread (structured clone keeps the memory shared). */
@@ -49,10 +55,16 @@ export class ChunkRingProducer {
   readonly #words: Int32Array;
   readonly #stamps: Float64Array;
   readonly #size: number;
+  readonly #maxLagMs: number;
   /** Times push had to wait for room (the consumer fell a whole ring behind). */
   waits = 0;
+  /** Times push had to wait because the oldest unread record was older than maxLagMs. */
+  lagWaits = 0;
 
-  constructor(memory: ChunkRingMemory) {
+  /** `maxLagMs`: how far behind in time the consumer may fall before push waits for it (Infinity: only the ring's size bounds it). */
+  constructor(memory: ChunkRingMemory, maxLagMs: number) {
+    if (!(maxLagMs > 0)) throw new RangeError('maxLagMs must be positive');
+    this.#maxLagMs = maxLagMs;
     this.#control = new Int32Array(memory.control);
     this.#bytes = new Uint8Array(memory.data);
     this.#words = new Int32Array(memory.data);
@@ -66,12 +78,15 @@ export class ChunkRingProducer {
   }
 
   /**
-   * Appends one record. When the ring is full it wakes the consumer and blocks until there is room
-   * (bounded memory: the forwarding thread waits rather than drop a byte of the record).
+   * Appends one record, stamped `ts` (milliseconds; the stamps must not go backwards). When the ring
+   * is full, or its oldest unread record is more than maxLagMs older than `ts`, it blocks until the
+   * consumer has read on (bounded memory and lag: the forwarding thread waits rather than drop a
+   * byte of the record).
    */
   push(tag: number, ts: number, payload: Uint8Array): void {
     const need = HEADER_BYTES + align8(payload.length);
     if (need > this.#size / 2) throw new RangeError(`record of ${payload.length} bytes exceeds the ring's bound`);
+    this.#waitForLag(ts);
     let at = this.#reserve(need);
     while (at < 0) {
       this.waits++;
@@ -92,6 +107,28 @@ export class ChunkRingProducer {
     if (tail === this.#size) tail = 0;
     Atomics.store(this.#control, TAIL, tail);
     if (Atomics.load(this.#control, SLEEPING) === 1) this.#wake();
+  }
+
+  /** Blocks while the oldest unread record is more than maxLagMs older than `ts`. */
+  #waitForLag(ts: number): void {
+    for (let waited = false; ; waited = true) {
+      const head = Atomics.load(this.#control, HEAD);
+      // Only this producer writes the records, so the one at the head stays put while it is read.
+      const oldest = head === Atomics.load(this.#control, TAIL) ? ts : this.#stampAt(head);
+      if (ts - oldest <= this.#maxLagMs) {
+        if (waited) Atomics.store(this.#control, WAITING, 0);
+        return;
+      }
+      if (!waited) this.lagWaits++;
+      Atomics.store(this.#control, WAITING, 1);
+      this.#wake();
+      Atomics.wait(this.#control, HEAD, head, 50);
+    }
+  }
+
+  /** The timestamp of the record at `at` (an unread one), following a wrap mark to the start. */
+  #stampAt(at: number): number {
+    return this.#stamps[((this.#words[at >> 2] === WRAP ? 0 : at) >> 3) + 1] as number;
   }
 
   /** Where a record of `need` bytes goes (writing a wrap mark when it goes to the start), or -1: no room. */
@@ -157,11 +194,18 @@ export class ChunkRingConsumer {
         count++;
         head += HEADER_BYTES + align8(length);
         if (head === this.#size) head = 0;
+        // A producer waiting on the lag bound goes on as soon as the records it waits on are read.
+        if (count % FREE_EVERY === 0) this.#free(head);
       }
-      Atomics.store(this.#control, HEAD, head);
-      if (Atomics.load(this.#control, WAITING) === 1) Atomics.notify(this.#control, HEAD);
+      this.#free(head);
     }
     return count;
+  }
+
+  /** Gives the room before `head` back to the producer, waking it when it waits. */
+  #free(head: number): void {
+    Atomics.store(this.#control, HEAD, head);
+    if (Atomics.load(this.#control, WAITING) === 1) Atomics.notify(this.#control, HEAD);
   }
 
   /**

@@ -42,6 +42,8 @@ export interface OffThreadRecording {
   metricsText(): Promise<string>;
   /** The journal writer's counts (for the benchmarks). */
   writerCounters(): Promise<WriterCounters>;
+  /** Times forwarding waited for the thread: it was a batch window behind (lag), or the ring was full. */
+  readonly waits: { readonly lag: number; readonly full: number };
   /** Waits until the thread has read every record, closed the journal and ended. */
   close(): Promise<void>;
 }
@@ -62,7 +64,8 @@ export async function startOffThreadRecording(
   moduleUrl: URL = threadUrl,
 ): Promise<OffThreadRecording> {
   const memory = createChunkRingMemory(RING_BYTES);
-  const ring = new ChunkRingProducer(memory);
+  // The thread may fall at most a batch window behind: a crash loses at most the window, as on the forwarding thread.
+  const ring = new ChunkRingProducer(memory, config.journal.batchWindowMs);
   const workerData: RecordingThreadData = { config, memory };
   const worker = new Worker(moduleUrl, { workerData });
   let failure: Error | null = null;
@@ -155,6 +158,9 @@ export async function startOffThreadRecording(
       if (answer.type !== 'metrics' || answer.text === null)
         throw new Error('the recording thread could not collect its metrics');
       return answer.text;
+    },
+    get waits() {
+      return { lag: ring.lagWaits, full: ring.waits };
     },
     writerCounters: async () => {
       const answer = await asked.ask({ type: 'writer-counters' });

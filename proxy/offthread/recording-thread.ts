@@ -6,6 +6,7 @@
  * Retention (pruning, legal holds) runs here too: it belongs to whoever writes the journal, and so
  * do the metrics of the events and the journal (the forwarding thread serves their text with its own).
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../../config/config.js';
@@ -47,6 +48,18 @@ const port = parentPort;
 if (port === null) throw new Error('recording-thread.js runs as a worker thread');
 const reply = (message: RecordingThreadReply): void => port.postMessage(message);
 const logger = pino({ level: config.log.level }, pino.destination(2)).child({ component: 'recording-thread' });
+
+// Linux applies a thread id's nice value to that thread alone, and 0 names the calling thread: this
+// one, not the forwarding thread (docs/recording-thread.md, "Scheduling priority"). Only ever raised:
+// an unprivileged process may not lower it.
+try {
+  if (config.recording.threadNice > getPriority(0)) setPriority(0, config.recording.threadNice);
+} catch (err) {
+  logger.warn(
+    { err: err instanceof Error ? err.message : String(err) },
+    'could not set the recording thread nice value',
+  );
+}
 
 let now = 0;
 /** The observer's clock: the arrival time of the chunk being read. */

@@ -25,6 +25,7 @@ export function observe(
       captureRows: options.captureRows ?? 0,
       captureBytes: options.captureBytes ?? 65536,
       thread: false,
+      threadNice: 0,
       redaction: [],
     },
     clock: () => now++,
