@@ -5,7 +5,7 @@
  * Prints the report and regenerates docs/benchmarks.md below its hand-written header.
  *
  * Flags (environment in brackets): --seconds N [BENCH_SECONDS] per pgbench run (default 10),
- * --rounds N [BENCH_ROUNDS] (default 2), --clients 8,64, --modes simple,prepared, --targets LIST (of direct,
+ * --rounds N [BENCH_ROUNDS] (default 3), --clients 8,64, --modes simple,prepared, --targets LIST (of direct,
  * pgbouncer, node-relay, pgtrail-off, pgtrail-batched (on a recording thread, the default), pgtrail-batched-inline
  * (recording.thread: false), pgtrail-strict, and pgtrail-unwritten, which runs only when named: batched recording with the journal
  * writer left out, bench/unwritten-sink.ts),
@@ -115,7 +115,7 @@ function options() {
   const clients = values.clients.split(',').map((c) => int('clients', c, 0));
   return {
     seconds: int('seconds', values.seconds ?? process.env['BENCH_SECONDS'], 10),
-    rounds: Math.max(1, int('rounds', values.rounds ?? process.env['BENCH_ROUNDS'], 2)),
+    rounds: Math.max(1, int('rounds', values.rounds ?? process.env['BENCH_ROUNDS'], 3)),
     cells: modes.flatMap((mode) => clients.map((c): MatrixCell => ({ mode, clients: c }))),
     targets: values.targets?.split(',') ?? null,
     scale: int('scale', values.scale, 10),
