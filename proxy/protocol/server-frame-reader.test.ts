@@ -134,3 +134,22 @@ describe('ServerFrameReader', () => {
     );
   });
 });
+
+describe('ServerFrameReader without an observer', () => {
+  it('keeps the last ReadyForQuery status whatever the split (the forwarder answers a refused batch by it)', () => {
+    const bytes = encode([
+      { code: BackendCode.CommandComplete, body: Buffer.from('BEGIN\0') },
+      { code: BackendCode.ReadyForQuery, body: Buffer.from('T') },
+      { code: BackendCode.DataRow, body: Buffer.alloc(12, 1) },
+      { code: BackendCode.ReadyForQuery, body: Buffer.from('E') },
+    ]);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const reader = new ServerFrameReader(1024, null);
+      reader.push(bytes.subarray(0, cut));
+      expect(reader.readyStatus, `cut at ${cut}`).toBe(cut >= 5 + 6 + 6 ? 0x54 : 0);
+      reader.push(bytes.subarray(cut));
+      expect(reader.readyStatus, `cut at ${cut}`).toBe(0x45);
+      expect(reader.readies).toBe(2);
+    }
+  });
+});

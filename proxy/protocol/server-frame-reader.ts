@@ -31,8 +31,10 @@ export class ServerFrameReader {
   lastCode = 0;
   /** ReadyForQuery messages read so far. */
   readies = 0;
-  /** The transaction status byte of the last ReadyForQuery ('I', 'T' or 'E'; 0 before one), read with an observer. */
+  /** The transaction status byte of the last ReadyForQuery ('I', 'T' or 'E'; 0 before one), with or without an observer. */
   readyStatus = 0;
+  /** Without an observer: the last ReadyForQuery's status byte is the next byte read. */
+  private statusNext = false;
 
   constructor(
     private readonly maxMessageBytes: number,
@@ -70,6 +72,11 @@ export class ServerFrameReader {
       }
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, n - pos);
+        if (this.statusNext) {
+          // Without an observer: a ReadyForQuery whose status byte opens this chunk.
+          this.readyStatus = chunk[pos] ?? 0;
+          this.statusNext = false;
+        }
         this.remaining -= take;
         if (observer) {
           observer.serverDataPiece(
@@ -86,7 +93,14 @@ export class ServerFrameReader {
       pos = this.readHeader(chunk, pos);
       if (this.head.have < HEADER_BYTES) return;
       this.head.have = 0;
-      if (observer === null) continue;
+      if (observer === null) {
+        // The transaction status is wanted even so (a session answering a refused batch, forwarder.ts).
+        if (this.lastCode === BackendCode.ReadyForQuery && this.remaining > 0) {
+          if (pos < n) this.readyStatus = chunk[pos] ?? 0;
+          else this.statusNext = true;
+        }
+        continue;
+      }
       const code = this.lastCode;
       if (code === BackendCode.DataRow || code === BackendCode.CopyData) {
         if (this.remaining === 0) observer.serverDataPiece(code, EMPTY, true, true);
