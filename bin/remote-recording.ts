@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import type { Override } from '../config/load-config.js';
-import { UsageError } from './cli.js';
+import { type CommandContext, UsageError } from './cli.js';
 import type { RemoteRecording } from './run-proxy.js';
 
 /** The recorder flags of `pgtrail start`, as parseArgs gives them. */
@@ -99,4 +99,19 @@ function firstToken(path: string): string {
   const token = (lines.find((l) => l.trim() !== '' && !l.startsWith('#')) ?? '').trim();
   if (token === '') throw new UsageError(`the token file ${path} holds no token`);
   return token;
+}
+
+/** Says where a proxy records remotely, as which instance, and what its spool held at start. */
+export function announceRemote(
+  config: Config,
+  ctx: CommandContext,
+  remote: { readonly url: string; readonly instance: string; readonly spoolDir: string | null },
+  spooledAtStart: number,
+  onThread: boolean,
+): void {
+  const spool = remote.spoolDir === null ? '' : `, spool ${remote.spoolDir}`;
+  const thread = onThread ? ', recorded on a worker thread' : '';
+  ctx.stdout.write(
+    `pgtrail: recording to ${remote.url} as instance ${remote.instance} (${config.journal.durability}${thread}${spool}, ${spooledAtStart} events spooled)\n`,
+  );
 }

@@ -17,13 +17,18 @@ import { startProxy, type ProxyHandle } from '../proxy/server.js';
 import { createStatementObserver, systemClock } from '../proxy/statements/statement-observer.js';
 import type { EventSink } from '../recorder/events.js';
 import { openRecorder, type Recorder } from '../recorder/recorder.js';
-import { openRemoteRecorder, type RemoteRecorder } from '../recorder/remote/open-remote-recorder.js';
+import {
+  firstWelcomeWaitMs,
+  openRemoteRecorder,
+  type RemoteRecorder,
+} from '../recorder/remote/open-remote-recorder.js';
 import type { RemoteTls } from '../recorder/remote/recorder-link.js';
 import { startRetention } from '../retention/retention-schedule.js';
 import type { RunningViewer } from '../web/server/viewer-server.js';
 import type { CommandContext } from './cli.js';
 import { announceJournal } from './journal-announce.js';
 import { openRecordingThread, recordsOnThread } from './recording-thread-start.js';
+import { announceRemote } from './remote-recording.js';
 import { runViewer } from './run-viewer.js';
 
 /** Where a proxy with a remote journal streams its events (pgtrail start --recorder). */
@@ -40,7 +45,7 @@ export interface RunningProxy {
   readonly proxy: ProxyHandle;
   /** The local journal's recorder; null when the journal is remote or recorded on a worker thread (recording.thread). */
   readonly recorder: Recorder | null;
-  /** The link to the recorder service; null when the journal is local. */
+  /** The link to the recorder service on the forwarding thread; null when the journal is local or recorded on the recording thread. */
   readonly remote: RemoteRecorder | null;
   /** The local journal as opened, on either thread (its verifier key); null when the journal is remote. */
   readonly journal: OpenedJournal | null;
@@ -72,14 +77,17 @@ export async function runProxy(
   // Built first: a bad identity section or an unreadable secret stops the start before the journal opens.
   const identity = ManagedIdentity.fromConfig(config, { readFile: (path) => readFileSync(path), env: ctx.env });
   const name = instance ?? `${config.listen.host}:${config.listen.port}`;
-  const thread = remote === null && recordsOnThread(config) ? await openRecordingThread(config, logger, ctx) : null;
+  const thread = recordsOnThread(config)
+    ? await openRecordingThread(config, logger, ctx, remote === null ? null : { ...remote, instance: name })
+    : null;
   // A recording thread counts the events and watches the journal itself: this thread's metrics are the rest.
   const metrics = config.metrics.enabled ? createForwardingMetrics() : null;
   const counted =
     metrics !== null && thread === null ? addRecordingMetrics(metrics, config.metrics.maxUserLabels) : null;
   const recorder =
     remote === null && thread === null ? await openLocal(config, logger, ctx, counted?.observeDurableWrite) : null;
-  const remoteRecorder = remote === null ? null : await openRemote(config, logger, ctx, remote, name);
+  const remoteRecorder =
+    remote === null || thread !== null ? null : await openRemote(config, logger, ctx, remote, name);
   const sink: EventSink = (recorder?.sink ?? thread?.sink ?? remoteRecorder?.sink)!;
   const observe = createStatementObserver({
     recording: config.recording,
@@ -97,7 +105,7 @@ export async function runProxy(
   try {
     if (metrics !== null) {
       metrics.sources.writer = recorder?.writer ?? null;
-      metrics.sources.remote = remoteRecorder;
+      metrics.sources.remote = remoteRecorder ?? thread?.remote ?? null;
       metrics.sources.recordingThread = thread;
       metricsServer = await startMetricsServer(config.metrics.listen, served(metrics.registry, thread), (err) =>
         logger.error({ err: err.message }, 'metrics listener failed'),
@@ -133,7 +141,7 @@ export async function runProxy(
   // The viewer of this process records its viewings through this process's writer: one writer per
   // journal. With a remote journal there is none here: the recorder service serves the viewer.
   let viewer: RunningViewer | null = null;
-  const appendViewing = recorder?.writer ?? thread;
+  const appendViewing = recorder?.writer ?? (thread?.journal != null ? thread : null);
   if (config.viewer.enabled && appendViewing !== null) {
     try {
       viewer = await runViewer(config, config.journal.dir, (event) => appendViewing.append(event), logger, ctx);
@@ -154,7 +162,7 @@ export async function runProxy(
     metrics: metricsServer,
     viewer,
     writerCounters: async () => {
-      if (thread !== null) return thread.writerCounters();
+      if (thread?.journal != null) return thread.writerCounters();
       return recorder === null ? null : writerCounters(recorder.writer);
     },
     stop: async () => {
@@ -213,10 +221,8 @@ async function openRemote(
     logger,
     onFailure: (error) => logger.error({ code: error.code }, 'remote recording failed closed'),
   });
-  const spool = remote.spoolDir === null ? '' : `, spool ${remote.spoolDir}`;
-  ctx.stdout.write(
-    `pgtrail: recording to ${remote.url} as instance ${name} (${config.journal.durability}${spool}, ${opened.spooledAtStart} events spooled)\n`,
-  );
+  await opened.connected(firstWelcomeWaitMs);
+  announceRemote(config, ctx, { ...remote, instance: name }, opened.spooledAtStart, false);
   return opened;
 }
 

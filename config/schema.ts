@@ -111,7 +111,7 @@ export const configSchema = section({
     captureBytes: key(integer(0, 1024 * 1024 * 1024), 64 * 1024),
     /**
      * Record on a worker thread: the forwarding thread only checks and copies each chunk to it
-     * (docs/recording-thread.md). auto: with batched durability and a local journal; true: the
+     * (docs/recording-thread.md). auto: with batched durability, local or remote journal; true: the
      * same, and refused with strict durability; false: on the forwarding thread.
      */
     thread: key(booleanOrAuto, 'auto'),

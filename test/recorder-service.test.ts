@@ -368,6 +368,8 @@ describe('recorder service with real processes', () => {
     children.push(q);
     await q.waitFor(/recorder refused the connection/);
     expect(q.output()).toContain('"status":401');
+    // It waits for a first Welcome (firstWelcomeWaitMs) before it listens, refusing then.
+    await q.waitFor(/listening on/);
     const c = client(pPort);
     expect(await c.connect().catch((err: unknown) => err)).toMatchObject({ code: '57P03' });
     await q.stop();

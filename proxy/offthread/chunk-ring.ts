@@ -156,8 +156,8 @@ export class ChunkRingProducer {
   }
 }
 
-/** One record as the consumer sees it: `payload` is a view into the ring, valid only during the call. */
-export type ChunkRecordHandler = (tag: number, ts: number, payload: Buffer) => void;
+/** One record as the consumer sees it: `payload` is a view into the ring, valid only during the call; true stops the drain after it. */
+export type ChunkRecordHandler = (tag: number, ts: number, payload: Buffer) => unknown;
 
 /** The recording thread's side. */
 export class ChunkRingConsumer {
@@ -175,7 +175,10 @@ export class ChunkRingConsumer {
     this.#size = memory.data.byteLength;
   }
 
-  /** Hands every record there is to `handle`, in order, then frees their room. Returns how many. */
+  /**
+   * Hands every record there is to `handle`, in order, then frees their room; stops early after a
+   * record for which `handle` returns true. Returns how many it handed.
+   */
   drain(handle: ChunkRecordHandler): number {
     let head = Atomics.load(this.#control, HEAD);
     let count = 0;
@@ -190,10 +193,14 @@ export class ChunkRingConsumer {
         }
         const tag = this.#words[(head >> 2) + 1] as number;
         const ts = this.#stamps[(head >> 3) + 1] as number;
-        handle(tag, ts, Buffer.from(this.#data, head + HEADER_BYTES, length));
+        const stop = handle(tag, ts, Buffer.from(this.#data, head + HEADER_BYTES, length));
         count++;
         head += HEADER_BYTES + align8(length);
         if (head === this.#size) head = 0;
+        if (stop === true) {
+          this.#free(head);
+          return count;
+        }
         // A producer waiting on the lag bound goes on as soon as the records it waits on are read.
         if (count % FREE_EVERY === 0) this.#free(head);
       }

@@ -6,13 +6,17 @@
  * observer, redaction, encoding and the writer. The events the forwarding thread records itself
  * (session.opened and .closed, startup refusals) go through the same ring, so each reaches the
  * journal in the order it happened. Once the journal has failed closed, the sink and the guard
- * refuse what comes next, as the journal's own sink does on the forwarding thread.
+ * refuse what comes next, as the journal's own sink does on the forwarding thread. With a remote
+ * journal the thread publishes a gate (remote-gate.ts): each session's guard refuses or holds new
+ * statements by it, per chunk, and the sink new sessions; the thread refuses the same statements.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import type { EventSink, TrailEvent } from '../../recorder/events.js';
 import { JournalError, type JournalErrorCode } from '../../recorder/journal-error.js';
+import { rejected } from '../../recorder/waiter.js';
+import { RemoteRecorderError, type RemoteRecorderErrorCode } from '../../recorder/remote/remote-recorder-error.js';
 import type { TapFactory, TrafficTap, TappedSession } from '../traffic-tap.js';
 import { ChunkRingProducer, createChunkRingMemory } from './chunk-ring.js';
 import type {
@@ -21,8 +25,16 @@ import type {
   RecordingThreadData,
   RecordingThreadReply,
   RecordingThreadRequest,
+  ThreadRemoteRecording,
   WriterCounters,
 } from './recording-thread-messages.js';
+import {
+  createRemoteGateMemory,
+  gateRefusal,
+  RemoteGate,
+  RemoteGateState,
+  type RemoteLinkStatus,
+} from './remote-gate.js';
 import { TapGuard } from './tap-guard.js';
 import { TapKind, tapTag } from './tap-records.js';
 
@@ -31,7 +43,10 @@ const RING_BYTES = 16 * 1024 * 1024;
 
 /** A running recording thread and the faces the proxy needs of it. */
 export interface OffThreadRecording {
-  readonly journal: OpenedJournal;
+  /** The local journal as the thread opened it; null when it records into a remote recorder. */
+  readonly journal: OpenedJournal | null;
+  /** With a remote journal: events the spool held at start, and the link's state (for the metrics endpoint). */
+  readonly remote: { readonly spooledAtStart: number; status(): RemoteLinkStatus } | null;
   /** Each session's tap (the proxy's `tap` option). */
   readonly tap: TapFactory;
   /** Where the proxy records its own events. */
@@ -54,24 +69,42 @@ const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf
 /** The thread's module, built beside this one. */
 const threadUrl = new URL('./recording-thread.js', import.meta.url);
 
+/** A remote journal for the thread: where, as whom, and the spool (the gate is made here). */
+export type OffThreadRemote = Omit<ThreadRemoteRecording, 'gate'>;
+
+/** The error the thread reported as a failure: the remote sink's, or the journal's. */
+function failureOf(code: string, message: string): Error {
+  return code.startsWith('RECORDER_')
+    ? new RemoteRecorderError(code as RemoteRecorderErrorCode, message)
+    : new JournalError(code as JournalErrorCode, message);
+}
+
 /**
- * Starts the thread and waits until it has opened the journal (throws what stopped it). `moduleUrl`
- * is for tests that run this file from its TypeScript source: the thread runs the built module.
+ * Starts the thread and waits until it has opened the journal, or its spool with a remote one
+ * (throws what stopped it). `moduleUrl` is for tests that run this file from its TypeScript
+ * source: the thread runs the built module.
  */
 export async function startOffThreadRecording(
   config: Config,
   logger: Logger,
+  remote: OffThreadRemote | null = null,
   moduleUrl: URL = threadUrl,
 ): Promise<OffThreadRecording> {
   const memory = createChunkRingMemory(RING_BYTES);
   // The thread may fall at most a batch window behind: a crash loses at most the window, as on the forwarding thread.
   const ring = new ChunkRingProducer(memory, config.journal.batchWindowMs);
-  const workerData: RecordingThreadData = { config, memory };
+  const gateMemory = remote === null ? null : createRemoteGateMemory();
+  const gate = gateMemory === null ? null : new RemoteGate(gateMemory);
+  const workerData: RecordingThreadData = {
+    config,
+    memory,
+    remote: remote === null || gateMemory === null ? null : { ...remote, gate: gateMemory },
+  };
   const worker = new Worker(moduleUrl, { workerData });
   let failure: Error | null = null;
   let closed: (() => void) | null = null;
   const asked = new Asked(worker);
-  const opened = new Promise<OpenedJournal>((resolve, reject) => {
+  const opened = new Promise<{ journal: OpenedJournal | null; spooledAtStart: number }>((resolve, reject) => {
     worker.on('message', (message: RecordingThreadReply) => {
       switch (message.type) {
         case 'metrics':
@@ -79,17 +112,18 @@ export async function startOffThreadRecording(
         case 'writer-counters':
           asked.answered(message);
           return;
-        case 'ready': {
-          const { type: _, ...journal } = message;
-          resolve(journal);
+        case 'ready':
+          resolve({ journal: message.journal, spooledAtStart: message.spooledAtStart });
           return;
-        }
         case 'not-opened':
           reject(new Error(message.message));
           return;
         case 'failed':
-          failure ??= new JournalError(message.code as JournalErrorCode, message.message);
-          logger.error({ code: message.code }, 'journal failed closed');
+          failure ??= failureOf(message.code, message.message);
+          logger.error(
+            { code: message.code },
+            remote === null ? 'journal failed closed' : 'remote recording failed closed',
+          );
           return;
         case 'internal-error':
           logger.error({ err: message.name }, 'statement observer failed');
@@ -105,9 +139,10 @@ export async function startOffThreadRecording(
       reject(err);
     });
   });
-  const journal = await opened;
+  const { journal, spooledAtStart } = await opened;
 
-  const guard = new TapGuard(() => failure);
+  const failed = (): Error | null => failure;
+  const sharedGuard = gate === null ? new TapGuard(failed) : null;
   // A chunk larger than a ring record goes in pieces: the thread's frame readers take any split.
   const pushChunk = (tag: number, chunk: Buffer): void => {
     const ts = arrival();
@@ -121,9 +156,40 @@ export async function startOffThreadRecording(
     ring.push(tapTag(slot, TapKind.Open), arrival(), json({ ...session, serverParams: [...session.serverParams] }));
     const clientTag = tapTag(slot, TapKind.Client);
     const serverTag = tapTag(slot, TapKind.Server);
+    if (gate === null) {
+      return {
+        guard: sharedGuard!,
+        clientChunk: (chunk) => pushChunk(clientTag, chunk),
+        serverChunk: (chunk) => pushChunk(serverTag, chunk),
+        cancelRequested: (client) => ring.push(tapTag(slot, TapKind.Cancel), arrival(), json(client)),
+        sessionEnded: (reason) => {
+          ring.push(tapTag(slot, TapKind.End), arrival(), Buffer.from(reason));
+          free.push(slot);
+        },
+      };
+    }
+    // A remote journal: each client chunk goes with the gate's state as read now; the guard decides by it.
+    const guard = new TapGuard(failed, {
+      gate,
+      refusalAnswered: (error, status) =>
+        ring.push(tapTag(slot, TapKind.RefusalAnswered), arrival(), json({ error, status })),
+    });
+    const unreachableTag = tapTag(slot, TapKind.ClientUnreachable);
+    const spoolFullTag = tapTag(slot, TapKind.ClientSpoolFull);
     return {
       guard,
-      clientChunk: (chunk) => pushChunk(clientTag, chunk),
+      clientChunk: (chunk) => {
+        const state = gate.state;
+        guard.chunkGate = state;
+        pushChunk(
+          state === RemoteGateState.unreachable
+            ? unreachableTag
+            : state === RemoteGateState.spoolFull
+              ? spoolFullTag
+              : clientTag,
+          chunk,
+        );
+      },
       serverChunk: (chunk) => pushChunk(serverTag, chunk),
       cancelRequested: (client) => ring.push(tapTag(slot, TapKind.Cancel), arrival(), json(client)),
       sessionEnded: (reason) => {
@@ -134,17 +200,18 @@ export async function startOffThreadRecording(
   };
   const sink: EventSink = {
     record: (event: TrailEvent) => {
-      if (failure !== null) {
-        const refused = Promise.reject(failure);
-        refused.catch(() => {});
-        return refused;
-      }
+      if (failure !== null) return rejected(failure);
+      // A session opens only as a statement would go: the remote gate refuses it, or it waits for room.
+      const state = gate !== null && event.type === 'session.opened' ? gate.state : RemoteGateState.open;
+      const refusal = gateRefusal(state);
+      if (refusal !== null) return rejected(refusal);
       ring.push(tapTag(0, TapKind.Event), arrival(), json(event));
-      return null;
+      return state === RemoteGateState.wait ? gate!.waitWhileFull() : null;
     },
   };
   return {
     journal,
+    remote: gate === null ? null : { spooledAtStart, status: () => gate.status() },
     tap,
     sink,
     append: async (event) => {

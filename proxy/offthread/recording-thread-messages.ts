@@ -4,10 +4,28 @@ import type { JournalWriter } from '../../recorder/journal-writer-types.js';
 import type { Recorder } from '../../recorder/recorder.js';
 import type { ChunkRingMemory } from './chunk-ring.js';
 
-/** What the recording thread starts with. */
+/** A remote journal the recording thread records into (start --recorder; docs/recording-thread.md). */
+export interface ThreadRemoteRecording {
+  readonly url: string;
+  readonly token: string;
+  readonly instance: string;
+  /** TLS towards the recorder (buffers arrive as Uint8Array: structured clone). */
+  readonly tls: {
+    readonly ca: Uint8Array | null;
+    readonly cert: Uint8Array | null;
+    readonly key: Uint8Array | null;
+  } | null;
+  readonly spoolDir: string | null;
+  readonly spoolMaxBytes: number;
+  /** The gate both threads share (remote-gate.ts). */
+  readonly gate: SharedArrayBuffer;
+}
+
+/** What the recording thread starts with: the local journal of `config`, or `remote`. */
 export interface RecordingThreadData {
   readonly config: Config;
   readonly memory: ChunkRingMemory;
+  readonly remote: ThreadRemoteRecording | null;
 }
 
 /** The journal writer's own counts, for the benchmarks: durable writes, their time, records in the journal. */
@@ -63,7 +81,8 @@ export type RecordingThreadAnswer =
 
 /** From the recording thread. */
 export type RecordingThreadReply =
-  | ({ readonly type: 'ready' } & OpenedJournal)
+  /** The journal is open: the local one as opened, or the remote one (null) with the events its spool held. */
+  | { readonly type: 'ready'; readonly journal: OpenedJournal | null; readonly spooledAtStart: number }
   | { readonly type: 'not-opened'; readonly message: string }
   | { readonly type: 'failed'; readonly code: string; readonly message: string }
   | { readonly type: 'internal-error'; readonly name: string }

@@ -5,35 +5,44 @@
  * arrival time, so the records are the ones an observer on the forwarding thread would write.
  * Retention (pruning, legal holds) runs here too: it belongs to whoever writes the journal, and so
  * do the metrics of the events and the journal (the forwarding thread serves their text with its own).
+ * With a remote journal this thread holds the recorder service's sink, spool and link instead,
+ * publishes their gate to the forwarding thread, and refuses the statements it refused
+ * (refusal-mirror.ts).
  */
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import type { Config } from '../../config/config.js';
-import type { CloseReason, Peer, TrailEvent } from '../../recorder/events.js';
+import type { CloseReason, EventSink, Peer, TrailEvent } from '../../recorder/events.js';
 import { JournalError } from '../../recorder/journal-error.js';
-import { openRecorder, type Recorder } from '../../recorder/recorder.js';
+import { RemoteRecorderError, RemoteRecorderErrorCode } from '../../recorder/remote/remote-recorder-error.js';
+import { rejected } from '../../recorder/waiter.js';
 import { createRecordingMetrics } from '../../metrics/metrics-registry.js';
-import { startRetention } from '../../retention/retention-schedule.js';
+import type { BackendError } from '../backend-error.js';
 import { ClientFrameReader } from '../protocol/client-frame-reader.js';
 import { ServerFrameReader } from '../protocol/server-frame-reader.js';
 import { SessionObserver } from '../statements/session-observer.js';
 import type { TappedSession } from '../traffic-tap.js';
+import type { TrafficObserver } from '../traffic-observer.js';
 import { ChunkRingConsumer } from './chunk-ring.js';
 import {
-  openedJournal,
   writerCounters,
   type RecordingThreadData,
   type RecordingThreadReply,
   type RecordingThreadRequest,
 } from './recording-thread-messages.js';
+import { RefusalMirror } from './refusal-mirror.js';
+import { openThreadJournal, type ThreadJournal } from './thread-journal.js';
 import { TapKind, tapKindOf, tapSlotOf } from './tap-records.js';
+import { wireRefusal } from './wire-bound.js';
 
 /** One session as the recording thread follows it. */
 interface TappedSessionState {
   readonly session: string;
   readonly observer: SessionObserver;
   readonly client: ClientFrameReader;
+  /** With a remote journal: the client side read with the forwarding thread's refusals. */
+  readonly mirror: RefusalMirror | null;
   readonly server: ServerFrameReader;
   /** A reader threw (the forwarding thread ended the session over the same bytes): the rest is not read. */
   broken: boolean;
@@ -77,30 +86,36 @@ const onInternalError = (err: unknown): void =>
 /** The events' and the journal's metrics, counted here where every event passes (metrics.enabled). */
 const metrics = config.metrics.enabled ? createRecordingMetrics(config.metrics.maxUserLabels) : null;
 
-let recorder: Recorder;
+let journal: ThreadJournal;
 try {
-  recorder = await openRecorder(
-    config.journal,
-    config.recording,
+  journal = await openThreadJournal(
+    config,
+    data.remote,
+    logger,
     (error) => reply({ type: 'failed', code: error.code, message: error.message }),
     metrics?.observeDurableWrite,
-    logger.child({ component: 'witness' }),
   );
 } catch (err) {
   reply({ type: 'not-opened', message: err instanceof Error ? err.message : String(err) });
   process.exit(0);
 }
-if (metrics !== null) metrics.sources.writer = recorder.writer;
-const retention = startRetention(recorder.writer, config.journal.retention, logger.child({ component: 'retention' }));
+if (metrics !== null) metrics.sources.writer = journal.writer;
+/** A remote record was refused in this read: the refusal settles (microtasks) before the ring is read on. */
+let settleRefusal = false;
+let stoppedForRefusal = false;
 
 /** Gives the journal an event; a returned promise (the disk is behind, or the journal failed) pauses reading. */
 function record(event: TrailEvent): void {
   metrics?.events.observe(event);
-  const waiting = recorder.sink.record(event);
+  const waiting = journal.sink.record(event);
   if (waiting === null) return;
   const settled = waiting.then(
     () => {},
-    (err: unknown) => onInternalError(err),
+    (err: unknown) => {
+      // A remote sink that failed closed has said so ('failed'): its refusals of each event are not news.
+      if (!(err instanceof RemoteRecorderError) || err.code === RemoteRecorderErrorCode.eventTooLarge)
+        onInternalError(err);
+    },
   );
   behind = behind === null ? settled : Promise.all([behind, settled]).then(() => {});
 }
@@ -113,22 +128,76 @@ const observerSink = {
   },
 };
 
+/** The remote journal's refusals of the chunks that came while the gate refused. */
+const refusals = {
+  [TapKind.ClientUnreachable]: new RemoteRecorderError(
+    RemoteRecorderErrorCode.unreachable,
+    'the recorder is unreachable',
+  ),
+  [TapKind.ClientSpoolFull]: new RemoteRecorderError(
+    RemoteRecorderErrorCode.spoolFull,
+    'the spool is full and the recorder is unreachable',
+  ),
+} as const;
+
+/**
+ * The observer as the client's reader sees it with a remote journal: a message whose record could
+ * not cross the wire ends the reading of the session, as the forwarding thread ended the session.
+ */
+function boundedByWire(observer: TrafficObserver): TrafficObserver {
+  return {
+    get statementCount() {
+      return observer.statementCount;
+    },
+    clientMessage: (code, body) => {
+      const refusal: BackendError | null = wireRefusal(code, body);
+      if (refusal !== null) throw refusal;
+      return observer.clientMessage(code, body);
+    },
+    clientCopyData: (piece) => observer.clientCopyData(piece),
+    serverMessage: (code, body) => observer.serverMessage(code, body),
+    serverDataPiece: (code, piece, first, last) => observer.serverDataPiece(code, piece, first, last),
+    cancelRequested: (client) => observer.cancelRequested(client),
+    batchRefused: (error, status) => observer.batchRefused(error, status),
+    sessionEnded: (reason) => observer.sessionEnded(reason),
+  };
+}
+
 function open(slot: number, payload: Buffer): void {
   const tapped = JSON.parse(payload.toString('utf8')) as OpenPayload;
+  const max = config.limits.maxMessageBytes;
+  let mirror: RefusalMirror | null = null;
+  // With a remote journal a statement of a chunk read while the gate refused is recorded, and refused.
+  const sink: EventSink =
+    data.remote === null
+      ? observerSink
+      : {
+          record: (event) => {
+            const refusal = mirror?.refusalOf(event.type) ?? null;
+            record(event);
+            return refusal === null ? null : rejected(refusal);
+          },
+        };
   const observer = new SessionObserver(
-    { ...tapped, serverParams: new Map(tapped.serverParams), sink: observerSink },
+    { ...tapped, serverParams: new Map(tapped.serverParams), sink },
     { recording: config.recording, clock, onInternalError },
   );
-  const max = config.limits.maxMessageBytes;
+  const client = new ClientFrameReader(max, data.remote === null ? observer : boundedByWire(observer), noUpstream);
+  if (data.remote !== null)
+    mirror = new RefusalMirror(client, () => {
+      settleRefusal = true;
+    });
   sessions.set(slot, {
     session: tapped.session,
     observer,
-    client: new ClientFrameReader(max, observer, noUpstream),
+    client,
+    mirror,
     server: new ServerFrameReader(max, observer),
     broken: false,
   });
 }
 
+/** Reads one ring record (a record refused here sets settleRefusal: reading stops until it settles). */
 function handle(tag: number, ts: number, payload: Buffer): void {
   now = ts;
   const slot = tapSlotOf(tag);
@@ -136,40 +205,59 @@ function handle(tag: number, ts: number, payload: Buffer): void {
   switch (kind) {
     case TapKind.Open:
       open(slot, payload);
-      return;
+      break;
     case TapKind.Client:
+    case TapKind.ClientUnreachable:
+    case TapKind.ClientSpoolFull:
     case TapKind.Server: {
       const s = sessions.get(slot);
-      if (s === undefined || s.broken) return;
+      if (s === undefined || s.broken) break;
       try {
-        if (kind === TapKind.Client) s.client.push(payload);
-        else s.server.push(payload);
+        if (kind === TapKind.Server) s.server.push(payload);
+        else if (s.mirror !== null)
+          s.mirror.push(payload, kind === TapKind.Client ? null : refusals[kind as keyof typeof refusals]);
+        else s.client.push(payload);
       } catch {
         s.broken = true;
       }
-      return;
+      break;
+    }
+    case TapKind.RefusalAnswered: {
+      const s = sessions.get(slot);
+      if (s === undefined || s.broken) break;
+      const { error, status } = JSON.parse(payload.toString('utf8')) as {
+        error: { code: string; message: string };
+        status: 'I' | 'T' | 'E' | null;
+      };
+      s.observer.batchRefused(error, status);
+      try {
+        s.mirror?.answered(status);
+      } catch {
+        s.broken = true;
+      }
+      break;
     }
     case TapKind.Cancel:
       sessions.get(slot)?.observer.cancelRequested(JSON.parse(payload.toString('utf8')) as Peer);
-      return;
+      break;
     case TapKind.End: {
       const s = sessions.get(slot);
-      if (s === undefined) return;
+      if (s === undefined) break;
       sessions.delete(slot);
       s.observer.sessionEnded(payload.toString('utf8') as CloseReason);
       endedCounts.set(s.session, s.observer.statementCount);
-      return;
+      break;
     }
     case TapKind.Event: {
       const event = JSON.parse(payload.toString('utf8')) as TrailEvent;
       if (event.type !== 'session.closed') {
         record(event);
-        return;
+        break;
       }
       const count = endedCounts.get(event.session);
       endedCounts.delete(event.session);
       record(count === undefined ? event : { ...event, statements: count });
-      return;
+      break;
     }
   }
 }
@@ -193,7 +281,16 @@ port.on('message', (request: RecordingThreadRequest) => {
     }
     case 'append': {
       const { id } = request;
-      recorder.writer.append(request.event).then(
+      const writer = journal.writer;
+      if (writer === null) {
+        reply({
+          type: 'appended',
+          id,
+          error: { code: null, message: 'the journal is remote: nothing is appended here' },
+        });
+        return;
+      }
+      writer.append(request.event).then(
         () => reply({ type: 'appended', id, error: null }),
         (err: unknown) => {
           const code = err instanceof JournalError ? err.code : null;
@@ -202,12 +299,15 @@ port.on('message', (request: RecordingThreadRequest) => {
       );
       return;
     }
-    case 'writer-counters':
-      reply({ type: 'writer-counters', id: request.id, counters: writerCounters(recorder.writer) });
+    case 'writer-counters': {
+      const writer = journal.writer;
+      const counters = writer === null ? { syncs: 0, syncMs: 0, records: 0 } : writerCounters(writer);
+      reply({ type: 'writer-counters', id: request.id, counters });
       return;
+    }
   }
 });
-reply({ type: 'ready', ...openedJournal(recorder) });
+reply({ type: 'ready', ...journal.opened });
 
 /**
  * While records keep coming, the ring is read every half batch window and a journal batch starts
@@ -217,17 +317,22 @@ reply({ type: 'ready', ...openedJournal(recorder) });
  */
 const pollMs = Math.max(1, Math.floor(config.journal.batchWindowMs / 2));
 for (;;) {
-  const read = ring.drain(handle);
+  const read = ring.drain((tag, ts, payload) => {
+    handle(tag, ts, payload);
+    stoppedForRefusal = settleRefusal;
+    settleRefusal = false;
+    return stoppedForRefusal;
+  });
   if (closing && read === 0) break;
-  if (read > 0) recorder.writer.flush().catch(() => {});
+  if (read > 0) journal.afterRead();
   if (behind !== null) {
     await behind;
     behind = null;
   }
-  if (read > 0) await new Promise<void>((resolve) => setTimeout(resolve, pollMs));
+  if (stoppedForRefusal) await new Promise<void>((resolve) => setImmediate(resolve));
+  else if (read > 0) await new Promise<void>((resolve) => setTimeout(resolve, pollMs));
   else if (!closing) await ring.sleep();
 }
-await retention.stop();
-await recorder.close();
+await journal.close();
 reply({ type: 'closed' });
 port.close();

@@ -15,6 +15,15 @@ export const TapKind = {
   End: 5,
   /** An event the forwarding thread records itself (session.opened, session.closed, refusals): JSON. */
   Event: 6,
+  /** A chunk the client sent, read while the remote gate refused for want of the recorder (remote-gate.ts). */
+  ClientUnreachable: 7,
+  /** A chunk the client sent, read while the remote gate refused for a full spool. */
+  ClientSpoolFull: 8,
+  /**
+   * The session answered a statement the remote gate refused: payload is JSON {error, status},
+   * status null when the session ended over it (refusal-mirror.ts).
+   */
+  RefusalAnswered: 9,
 } as const;
 
 export type TapKind = (typeof TapKind)[keyof typeof TapKind];

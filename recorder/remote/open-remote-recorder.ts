@@ -27,6 +27,10 @@ export interface RemoteRecorderOptions {
   readonly recording: RecordingConfig;
   readonly logger: Logger;
   readonly onFailure: (error: RemoteRecorderError) => void;
+  /** The sink's gate is kept outside it (remote-sink.ts, gatedOutside): the recording thread's. */
+  readonly gatedOutside?: boolean;
+  /** Told after the link came up, went down or acknowledged events: the gate outside may have changed. */
+  readonly onLinkChange?: () => void;
 }
 
 /** A running remote recorder. */
@@ -44,6 +48,14 @@ export interface RemoteRecorder {
   close(waitMs: number): Promise<void>;
 }
 
+/**
+ * How long a starting proxy waits for its recorder's first Welcome before it listens: a proxy that
+ * has not reached its recorder refuses statements it cannot number (docs/recorder-service.md), so
+ * it does not take clients while the first connection is still being made. A recorder that is down
+ * delays the start by this much, no more.
+ */
+export const firstWelcomeWaitMs = 2_000;
+
 /** Opens the spool (reading what it holds), and starts connecting to the recorder service. */
 export async function openRemoteRecorder(options: RemoteRecorderOptions): Promise<RemoteRecorder> {
   const redactor = await createRedactor(options.recording.redaction);
@@ -54,7 +66,9 @@ export async function openRemoteRecorder(options: RemoteRecorderOptions): Promis
     spool,
     maxUnackedBytes: options.spoolMaxBytes,
     onFailure: options.onFailure,
+    gatedOutside: options.gatedOutside === true,
   });
+  const changed = options.onLinkChange ?? (() => {});
   let welcome: (() => void) | null = null;
   const welcomed = new Promise<void>((resolve) => {
     welcome = resolve;
@@ -68,9 +82,16 @@ export async function openRemoteRecorder(options: RemoteRecorderOptions): Promis
     onWelcome: (seq) => {
       remote.welcomed(seq);
       welcome?.();
+      changed();
     },
-    onAck: (seq) => remote.acknowledged(seq),
-    onDown: () => remote.down(),
+    onAck: (seq) => {
+      remote.acknowledged(seq);
+      changed();
+    },
+    onDown: () => {
+      remote.down();
+      changed();
+    },
   });
   remote.attach(link);
   link.start();
@@ -84,11 +105,15 @@ export async function openRemoteRecorder(options: RemoteRecorderOptions): Promis
       unacknowledged: remote.unacknowledged,
       spoolBytes: spool?.spool.bytes ?? 0,
     }),
+    // The timer is not unref'd: a process starting up has nothing else keeping it alive meanwhile.
     connected: (ms) =>
-      Promise.race([
-        welcomed.then(() => true),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref()),
-      ]),
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        welcomed.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      }),
     close: async (waitMs) => {
       await remote.close(waitMs);
       link.close();

@@ -37,7 +37,7 @@ import { finishedOf, startedOf } from '../statement-record.js';
 import { encodeBatch, wireLimits } from '../wire/recorder-frames.js';
 import type { EventSpool, SpooledEvent } from './event-spool.js';
 import type { RecorderLink } from './recorder-link.js';
-import { gatingBound } from './gating-bound.js';
+import { gatingBound, ordinaryEventBound } from './gating-bound.js';
 import { RemoteRecorderError, RemoteRecorderErrorCode } from './remote-recorder-error.js';
 import { newWaiter, rejected, type Waiter } from '../waiter.js';
 
@@ -55,7 +55,17 @@ export interface RemoteSinkOptions {
   readonly maxUnackedBytes: number;
   /** Told once when the sink fails closed. */
   readonly onFailure: (error: RemoteRecorderError) => void;
+  /**
+   * Whoever gives events decides before forwarding whether a statement may go (the recording
+   * thread's gate, proxy/offthread/remote-gate.ts, reading gateState()): the sink then never refuses
+   * nor waits for an event for lack of room or link, and takes every event it is given, since its
+   * statement has already gone. The bound is then kept by that gate, a little late.
+   */
+  readonly gatedOutside?: boolean;
 }
+
+/** What gateState() tells a gate outside the sink: go, wait for acknowledgements, or refuse (and why). */
+export type SinkGate = 'open' | 'wait' | 'unreachable' | 'spoolFull';
 
 interface Entry {
   /** 0 until numbered (before the first Welcome of a proxy without spooled history). */
@@ -119,6 +129,19 @@ export class RemoteSink implements EventSink {
     return this.#acked;
   }
 
+  /**
+   * For a gate outside the sink (gatedOutside): a new statement may go while the bytes unacknowledged
+   * leave room for the largest ordinary event (64 KiB); past that it waits while the link is up, and
+   * is refused while it is down, as would have been here. Unnumbered (the recorder never reached):
+   * refused while the link is down.
+   */
+  gateState(): SinkGate {
+    const linkOpen = this.#link?.isOpen === true;
+    if (!this.#numbered && !linkOpen) return 'unreachable';
+    if (this.#unackedBytes + ordinaryEventBound <= this.options.maxUnackedBytes) return 'open';
+    return linkOpen ? 'wait' : 'spoolFull';
+  }
+
   /** Events queued (or held to be merged) and not yet acknowledged. */
   get unacknowledged(): number {
     return this.#queue.length - this.#head + (this.#merger?.held ?? 0);
@@ -132,7 +155,8 @@ export class RemoteSink implements EventSink {
     if (merger !== null) {
       // Merging needs a caller that would not wait: numbered, and room for a gating event at its largest.
       const largest = gatingBound(event);
-      if (this.#numbered && this.#unackedBytes + largest <= this.options.maxUnackedBytes) {
+      const mayHold = this.#numbered && this.#unackedBytes + largest <= this.options.maxUnackedBytes;
+      if (largest !== Number.POSITIVE_INFINITY && (mayHold || this.options.gatedOutside === true)) {
         merger.offer(event);
         const refusal = this.#mergeRefusal;
         this.#mergeRefusal = null;
@@ -164,7 +188,8 @@ export class RemoteSink implements EventSink {
     }
     const full = this.#unackedBytes + bytes.length > this.options.maxUnackedBytes;
     // Until numbering is known (a proxy that never reached its recorder) nothing can be spooled: fail closed.
-    const waits = this.options.durability === 'strict' || full || !this.#numbered;
+    const waits =
+      this.options.gatedOutside !== true && (this.options.durability === 'strict' || full || !this.#numbered);
     const gating = event.type === 'statement.started' || event.type === 'session.opened';
     if (waits && gating && this.#link?.isOpen !== true) {
       // The statement is not run; its record still goes (when there is room), followed by its

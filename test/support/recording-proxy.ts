@@ -43,7 +43,7 @@ export async function startThreadRecordingProxy(
     recording: { ...base.recording, captureRows: options.captureRows ?? 0, thread: true },
   };
   const logger = pino({ level: process.env.PGTRAIL_TEST_LOG ?? 'silent' });
-  const recording = await startOffThreadRecording(config, logger, builtThread);
+  const recording = await startOffThreadRecording(config, logger, null, builtThread);
   const proxy = await startTestProxy(pg, { sink: recording.sink, tap: recording.tap });
   return recordingHandle(proxy, journal, () => recording.close());
 }
