@@ -11,9 +11,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../embedded/postgres-server.js';
+import { appClient, onServer } from './support/app-clients.js';
 import { readJournalSessions } from './support/journal-statements.js';
 import { spawnPgtrail, type PgtrailChild } from './support/pgtrail-child.js';
 import { testRoles } from './support/test-roles.js';
@@ -44,21 +45,9 @@ function recorder(port: number, journal: string): PgtrailChild {
   return child;
 }
 
-function client(port: number): pg.Client {
-  const c = new pg.Client({ host: '127.0.0.1', port, database: 'app', ...scram });
-  c.on('error', () => {});
-  return c;
-}
+const client = appClient;
 
-async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ host: server.host, port: server.port, database: 'app', ...scram });
-  await c.connect();
-  try {
-    return await work(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(work: (c: pg.Client) => Promise<T>): Promise<T> => onServer(server, work);
 
 /** psql reading statements from a pipe, one connection for the whole test. */
 function startPsql(port: number): { send(line: string): void; output(): string } {

@@ -11,13 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../embedded/postgres-server.js';
 import { readJournal } from '../recorder/journal-reader.js';
 import { relayOf } from '../recorder/service/instance-sequences.js';
 import { startedOf } from '../recorder/statement-record.js';
+import { appClient, onServer } from './support/app-clients.js';
 import { readJournalSessions } from './support/journal-statements.js';
 import { spawnPgtrail, type PgtrailChild } from './support/pgtrail-child.js';
 import { testRoles } from './support/test-roles.js';
@@ -60,22 +61,10 @@ function proxy(
   return child;
 }
 
-function client(port: number): pg.Client {
-  const c = new pg.Client({ host: '127.0.0.1', port, database: 'app', ...scram });
-  c.on('error', () => {});
-  return c;
-}
+const client = appClient;
 const scram = { user: testRoles.scram.user, password: testRoles.scram.password };
 
-async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ host: server.host, port: server.port, database: 'app', ...scram });
-  await c.connect();
-  try {
-    return await work(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(work: (c: pg.Client) => Promise<T>): Promise<T> => onServer(server, work);
 
 function pgbench(port: number, script: string, seconds: number): Promise<string> {
   return run(

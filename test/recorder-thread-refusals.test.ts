@@ -11,17 +11,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../embedded/postgres-server.js';
+import { appClient, onServer } from './support/app-clients.js';
 import { readJournalSessions } from './support/journal-statements.js';
 import { spawnPgtrail, type PgtrailChild } from './support/pgtrail-child.js';
-import { testRoles } from './support/test-roles.js';
 
 const token = 'recorder-thread-token-0123456789';
 const server = inject('postgres');
 const upstream = `postgres://${server.host}:${server.port}/?sslmode=disable`;
-const scram = { user: testRoles.scram.user, password: testRoles.scram.password };
 const table = 'thread_refusals';
 /** Makes each statement's record about 20 KiB: 1 MiB of spool fills in about 50. */
 const pad = `/* ${'p'.repeat(20_000)} */`;
@@ -46,21 +45,9 @@ function spawned(args: string[]): PgtrailChild {
   return child;
 }
 
-function client(port: number): pg.Client {
-  const c = new pg.Client({ host: '127.0.0.1', port, database: 'app', ...scram });
-  c.on('error', () => {});
-  return c;
-}
+const client = appClient;
 
-async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ host: server.host, port: server.port, database: 'app', ...scram });
-  await c.connect();
-  try {
-    return await work(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(work: (c: pg.Client) => Promise<T>): Promise<T> => onServer(server, work);
 
 /** An INSERT over the extended protocol (a named statement, the value in its text). */
 const insertExtended = (c: pg.Client, v: number) =>
