@@ -159,56 +159,78 @@ describe('metrics endpoint', () => {
     }
   });
 
-  it('with a remote journal, reports the recorder link and the events it has not acknowledged', async () => {
-    const tokenFile = join(dir, 'token');
-    writeFileSync(tokenFile, 'metrics-test-token-0123456789\n', { mode: 0o600 });
-    const recorderPort = await freePort();
-    const metricsPort = await freePort();
-    const recorder = spawnPgtrail([
-      'recorder',
-      '--listen',
-      `127.0.0.1:${recorderPort}`,
-      '--journal',
-      join(dir, 'remote-journal'),
-      '--token-file',
-      tokenFile,
-    ]);
-    const proxy = spawnPgtrail([
-      'start',
-      '--listen',
-      `127.0.0.1:${await freePort()}`,
-      '--upstream',
-      `postgres://${server.host}:${server.port}/?sslmode=disable`,
-      '--recorder',
-      `ws://127.0.0.1:${recorderPort}`,
-      '--recorder-token-file',
-      tokenFile,
-      '--metrics',
-      `127.0.0.1:${metricsPort}`,
-    ]);
-    try {
-      await recorder.waitFor(/recorder listening/);
-      await proxy.waitFor(/listening on/);
-      let m = new Map<string, number>();
-      for (let i = 0; i < 200 && m.get('pgtrail_recorder_link_up') !== 1; i++) {
-        m = samples(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      expect(m.get('pgtrail_recorder_link_up')).toBe(1);
-      expect(m.get('pgtrail_recorder_unacknowledged_events')).toBe(0);
-      expect(m.get('pgtrail_recorder_spool_bytes')).toBe(0);
-      // No journal in this process: its journal gauges read 0.
-      expect(m.get('pgtrail_journal_durable_records')).toBe(0);
+  for (const durability of ['strict', 'batched'] as const) {
+    it(`with a remote journal (${durability}${durability === 'batched' ? ', on the recording thread' : ''}), reports the recorder link and the events it has not acknowledged`, async () => {
+      const tokenFile = join(dir, 'token');
+      writeFileSync(tokenFile, 'metrics-test-token-0123456789\n', { mode: 0o600 });
+      const recorderPort = await freePort();
+      const metricsPort = await freePort();
+      const proxyPort = await freePort();
+      const recorder = spawnPgtrail([
+        'recorder',
+        '--listen',
+        `127.0.0.1:${recorderPort}`,
+        '--journal',
+        join(dir, `remote-journal-${durability}`),
+        '--token-file',
+        tokenFile,
+      ]);
+      const batched = durability === 'batched' ? ['--spool', join(dir, 'spool')] : [];
+      const proxy = spawnPgtrail([
+        'start',
+        '--listen',
+        `127.0.0.1:${proxyPort}`,
+        '--upstream',
+        `postgres://${server.host}:${server.port}/?sslmode=disable`,
+        '--durability',
+        durability,
+        ...batched,
+        '--recorder',
+        `ws://127.0.0.1:${recorderPort}`,
+        '--recorder-token-file',
+        tokenFile,
+        '--metrics',
+        `127.0.0.1:${metricsPort}`,
+      ]);
+      try {
+        await recorder.waitFor(/recorder listening/);
+        await proxy.waitFor(/listening on/);
+        let m = new Map<string, number>();
+        for (let i = 0; i < 200 && m.get('pgtrail_recorder_link_up') !== 1; i++) {
+          m = samples(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        expect(m.get('pgtrail_recorder_link_up')).toBe(1);
+        expect(m.get('pgtrail_recorder_unacknowledged_events')).toBe(0);
+        expect(m.get('pgtrail_recorder_spool_bytes')).toBe(0);
+        // No journal in this process: its journal gauges read 0.
+        expect(m.get('pgtrail_journal_durable_records')).toBe(0);
+        // Served only with a recording thread, which batched durability records on.
+        expect(m.has('pgtrail_recording_thread_waits_total{reason="lag"}')).toBe(durability === 'batched');
 
-      await recorder.stop('SIGKILL');
-      for (let i = 0; i < 200 && m.get('pgtrail_recorder_link_up') !== 0; i++) {
-        m = samples(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
-        await new Promise((r) => setTimeout(r, 25));
+        await recorder.stop('SIGKILL');
+        for (let i = 0; i < 200 && m.get('pgtrail_recorder_link_up') !== 0; i++) {
+          m = samples(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        expect(m.get('pgtrail_recorder_link_up')).toBe(0);
+        if (durability === 'batched') {
+          // The recorder down: a batched session's events wait, counted, and go to the spool.
+          const c = new pg.Client({ host: '127.0.0.1', port: proxyPort, database: 'app', ...testRoles.scram });
+          await c.connect();
+          await c.query('SELECT 1');
+          await c.end();
+          for (let i = 0; i < 200 && (m.get('pgtrail_recorder_spool_bytes') ?? 0) === 0; i++) {
+            m = samples(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          expect(m.get('pgtrail_recorder_unacknowledged_events')).toBeGreaterThanOrEqual(3);
+          expect(m.get('pgtrail_recorder_spool_bytes')).toBeGreaterThan(0);
+        }
+      } finally {
+        await proxy.stop();
+        await recorder.stop();
       }
-      expect(m.get('pgtrail_recorder_link_up')).toBe(0);
-    } finally {
-      await proxy.stop();
-      await recorder.stop();
-    }
-  });
+    });
+  }
 });
