@@ -16,6 +16,7 @@ import type { Config } from '../../config/config.js';
 import type { CloseReason, EventSink, Peer, TrailEvent } from '../../recorder/events.js';
 import { JournalError } from '../../recorder/journal-error.js';
 import { RemoteRecorderError, RemoteRecorderErrorCode } from '../../recorder/remote/remote-recorder-error.js';
+import { gateRefusal, RemoteGateState } from './remote-gate.js';
 import { rejected } from '../../recorder/waiter.js';
 import { createRecordingMetrics } from '../../metrics/metrics-registry.js';
 import type { BackendError } from '../backend-error.js';
@@ -128,17 +129,11 @@ const observerSink = {
   },
 };
 
-/** The remote journal's refusals of the chunks that came while the gate refused. */
-const refusals = {
-  [TapKind.ClientUnreachable]: new RemoteRecorderError(
-    RemoteRecorderErrorCode.unreachable,
-    'the recorder is unreachable',
-  ),
-  [TapKind.ClientSpoolFull]: new RemoteRecorderError(
-    RemoteRecorderErrorCode.spoolFull,
-    'the spool is full and the recorder is unreachable',
-  ),
-} as const;
+/** The gate's state a client chunk came with, by its kind. */
+const chunkGates: Partial<Record<number, RemoteGateState>> = {
+  [TapKind.ClientUnreachable]: RemoteGateState.unreachable,
+  [TapKind.ClientSpoolFull]: RemoteGateState.spoolFull,
+};
 
 /**
  * The observer as the client's reader sees it with a remote journal: a message whose record could
@@ -214,8 +209,7 @@ function handle(tag: number, ts: number, payload: Buffer): void {
       if (s === undefined || s.broken) break;
       try {
         if (kind === TapKind.Server) s.server.push(payload);
-        else if (s.mirror !== null)
-          s.mirror.push(payload, kind === TapKind.Client ? null : refusals[kind as keyof typeof refusals]);
+        else if (s.mirror !== null) s.mirror.push(payload, gateRefusal(chunkGates[kind] ?? RemoteGateState.open));
         else s.client.push(payload);
       } catch {
         s.broken = true;

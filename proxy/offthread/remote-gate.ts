@@ -8,9 +8,9 @@
  * Layout: an Int32 gate state at byte 0, then three float64 at bytes 8, 16, 24: the link is open
  * (1/0), events not yet acknowledged, bytes in the spool (for the metrics endpoint).
  */
-import { RemoteRecorderError, RemoteRecorderErrorCode } from '../../recorder/remote/remote-recorder-error.js';
+import { type RemoteRecorderError, unreachableRefusal } from '../../recorder/remote/remote-recorder-error.js';
 
-/** The gate's states. */
+/** The gate's states, named as RemoteSink.gateState() names them. */
 export const RemoteGateState = {
   /** New statements and sessions go. */
   open: 0,
@@ -83,12 +83,7 @@ export class RemoteGate {
 
 /** The refusal a statement or session gets in `state`, or null when it may go (or wait). */
 export function gateRefusal(state: RemoteGateState): RemoteRecorderError | null {
-  if (state === RemoteGateState.unreachable)
-    return new RemoteRecorderError(RemoteRecorderErrorCode.unreachable, 'the recorder is unreachable');
-  if (state === RemoteGateState.spoolFull)
-    return new RemoteRecorderError(
-      RemoteRecorderErrorCode.spoolFull,
-      'the spool is full and the recorder is unreachable',
-    );
+  if (state === RemoteGateState.unreachable) return unreachableRefusal(false);
+  if (state === RemoteGateState.spoolFull) return unreachableRefusal(true);
   return null;
 }

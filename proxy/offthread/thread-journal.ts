@@ -9,7 +9,6 @@ import type { EventSink } from '../../recorder/events.js';
 import type { JournalWriter } from '../../recorder/journal-writer-types.js';
 import { openRecorder } from '../../recorder/recorder.js';
 import { firstWelcomeWaitMs, openRemoteRecorder } from '../../recorder/remote/open-remote-recorder.js';
-import type { SinkGate } from '../../recorder/remote/remote-sink.js';
 import { startRetention } from '../../retention/retention-schedule.js';
 import { openedJournal, type OpenedJournal, type ThreadRemoteRecording } from './recording-thread-messages.js';
 import { RemoteGate, RemoteGateState } from './remote-gate.js';
@@ -28,13 +27,6 @@ export interface ThreadJournal {
 
 /** How long closing may wait for a remote recorder to acknowledge what is queued (the spool keeps the rest). */
 const remoteDrainMs = 5_000;
-
-const gateStates: Readonly<Record<SinkGate, RemoteGateState>> = {
-  open: RemoteGateState.open,
-  wait: RemoteGateState.wait,
-  unreachable: RemoteGateState.unreachable,
-  spoolFull: RemoteGateState.spoolFull,
-};
 
 const buffer = (bytes: Uint8Array | null): Buffer | null =>
   bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -91,7 +83,7 @@ export async function openThreadJournal(
     gatedOutside: true,
     onLinkChange: () => publish(),
   });
-  publish = () => gate.publish(gateStates[opened.remote.gateState()], opened.status());
+  publish = () => gate.publish(RemoteGateState[opened.remote.gateState()], opened.status());
   publish();
   await opened.connected(firstWelcomeWaitMs);
   return {

@@ -58,3 +58,10 @@ export class RemoteRecorderError extends Error {
     this.transient = code === RemoteRecorderErrorCode.unreachable || code === RemoteRecorderErrorCode.spoolFull;
   }
 }
+
+/** The refusal of a statement or session that cannot be recorded now: the recorder unreachable, and the spool full too. */
+export function unreachableRefusal(spoolFull: boolean): RemoteRecorderError {
+  return spoolFull
+    ? new RemoteRecorderError(RemoteRecorderErrorCode.spoolFull, 'the spool is full and the recorder is unreachable')
+    : new RemoteRecorderError(RemoteRecorderErrorCode.unreachable, 'the recorder is unreachable');
+}

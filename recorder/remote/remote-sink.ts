@@ -30,15 +30,15 @@
  * never held, so its refusal still reaches the caller.
  */
 import type { Durability } from '../../config/config.js';
-import { eventJsonNoRoom, writeEventJson } from '../event-json.js';
 import type { EventSink, JournalEvent, TrailEvent } from '../events.js';
 import { StatementMerger } from '../statement-merge.js';
 import { finishedOf, startedOf } from '../statement-record.js';
 import { encodeBatch, wireLimits } from '../wire/recorder-frames.js';
+import { EventSlabs } from './event-slabs.js';
 import type { EventSpool, SpooledEvent } from './event-spool.js';
 import type { RecorderLink } from './recorder-link.js';
 import { gatingBound, ordinaryEventBound } from './gating-bound.js';
-import { RemoteRecorderError, RemoteRecorderErrorCode } from './remote-recorder-error.js';
+import { RemoteRecorderError, RemoteRecorderErrorCode, unreachableRefusal } from './remote-recorder-error.js';
 import { newWaiter, rejected, type Waiter } from '../waiter.js';
 
 /** What a RemoteSink needs. */
@@ -76,9 +76,6 @@ interface Entry {
 
 const maxBatchEvents = 4096;
 const maxBatchBytes = 1024 * 1024;
-// Events are written as JSON bytes (event-json.ts) one after another into slabs of this size, each
-// entry's bytes a view of its slab: no string and no buffer of its own per event.
-const slabBytes = 64 * 1024;
 
 /** The remote recorder's EventSink (see the file comment). */
 export class RemoteSink implements EventSink {
@@ -100,8 +97,7 @@ export class RemoteSink implements EventSink {
   #failure: RemoteRecorderError | null = null;
   #closed = false;
   #drained: (() => void) | null = null;
-  #slab = Buffer.allocUnsafe(slabBytes);
-  #slabUsed = 0;
+  readonly #slabs = new EventSlabs();
   // Batched durability: holds statement starts to send a statement as one event (see the file comment).
   readonly #merger: StatementMerger | null;
   // The refusal of an event the merger queued too large, for the record() call that offered it.
@@ -173,7 +169,7 @@ export class RemoteSink implements EventSink {
    * event still too large is refused as record() refuses it (the refusal goes to the caller).
    */
   #enqueueMerged(event: JournalEvent): void {
-    const bytes = this.#serialize(event);
+    const bytes = this.#slabs.write(event);
     if (bytes.length <= wireLimits.maxEventBytes) this.#enqueue(bytes, null);
     else if (event.type === 'statement') {
       this.#recordNow(startedOf(event));
@@ -182,7 +178,7 @@ export class RemoteSink implements EventSink {
   }
 
   #recordNow(event: TrailEvent): Promise<void> | null {
-    const bytes = this.#serialize(event);
+    const bytes = this.#slabs.write(event);
     if (bytes.length > wireLimits.maxEventBytes) {
       return rejected(new RemoteRecorderError(RemoteRecorderErrorCode.eventTooLarge, 'an event is larger than 16 MiB'));
     }
@@ -198,35 +194,13 @@ export class RemoteSink implements EventSink {
         this.#enqueue(bytes, null);
         this.#schedule(false);
       }
-      return rejected(
-        full && this.options.durability === 'batched'
-          ? new RemoteRecorderError(
-              RemoteRecorderErrorCode.spoolFull,
-              'the spool is full and the recorder is unreachable',
-            )
-          : new RemoteRecorderError(RemoteRecorderErrorCode.unreachable, 'the recorder is unreachable'),
-      );
+      return rejected(unreachableRefusal(full && this.options.durability === 'batched'));
     }
     // Only a gating event's caller waits: the others' promises would be ignored (and their
     // rejections, when the link drops, reported as failures although the events stay queued).
     const entry = this.#enqueue(bytes, waits && gating ? newWaiter() : null);
     this.#schedule(waits);
     return entry.waiter?.promise ?? null;
-  }
-
-  /** The event's JSON (the bytes of JSON.stringify), written into the current slab. */
-  #serialize(event: JournalEvent): Buffer {
-    for (;;) {
-      const end = writeEventJson(event, this.#slab, this.#slabUsed);
-      if (end !== eventJsonNoRoom) {
-        const bytes = this.#slab.subarray(this.#slabUsed, end);
-        this.#slabUsed = end;
-        return bytes;
-      }
-      // A fresh slab, with at least twice the room this one had left (an event larger than a slab).
-      this.#slab = Buffer.allocUnsafe(Math.max(slabBytes, (this.#slab.length - this.#slabUsed) * 2));
-      this.#slabUsed = 0;
-    }
   }
 
   #enqueue(bytes: Buffer, waiter: Waiter | null): Entry {
