@@ -122,7 +122,7 @@ describe('the viewer in Chromium', () => {
     expect(await page.evaluate(() => (window as { __samePage?: boolean }).__samePage)).toBe(true);
     // Not covered until the next checkpoint, which the server pushes; then verified.
     await f.rec.writer.checkpoint();
-    await expect.poll(() => live.getByTestId('mark').textContent(), { timeout: 10_000 }).toBe('✓ verified');
+    await expect.poll(() => live.getByTestId('mark').textContent()).toBe('✓ verified');
     expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
     await page.close();
   });
@@ -215,7 +215,7 @@ describe('the viewer in Chromium', () => {
           await page.locator('form.login, nav.top').first().waitFor();
           return page.locator('form.login').count();
         },
-        { timeout: 10_000, interval: 500 },
+        { interval: 500 },
       )
       .toBe(1);
     await page.close();

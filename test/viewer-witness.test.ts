@@ -109,9 +109,7 @@ describe('witnesses in the viewer (Chromium)', () => {
     const before = f.rec.writer.witnessStats[0]?.cosigned ?? 0;
     await f.rec.writer.checkpoint();
     await cosigned(before + 1);
-    await expect
-      .poll(() => later.getByTestId('witness-mark').textContent(), { timeout: 10_000 })
-      .toBe('witnessed by 1');
+    await expect.poll(() => later.getByTestId('witness-mark').textContent()).toBe('witnessed by 1');
     await expect.poll(() => later.getByTestId('mark').textContent()).toBe('✓ verified');
     const dir = process.env.PGTRAIL_SCREENSHOTS;
     if (dir) await page.screenshot({ path: join(dir, 'viewer-witnessed.png') });
