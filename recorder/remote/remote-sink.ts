@@ -16,7 +16,9 @@
  * is spooled only if it is still unacknowledged a quarter window after it was sent (or could not be
  * sent): on a healthy link the recorder's Ack comes first and the event never touches the proxy's
  * disk, and an event is still durable somewhere within about `batchWindowMs` of being recorded (at
- * most half a window to its flush, a quarter to the spool check, then one O_DSYNC write).
+ * most half a window to its flush, a quarter to the spool check, then one O_DSYNC write). The check
+ * runs after the event loop has read its sockets, so an Ack that came while this thread was busy
+ * past the check's time still keeps its events off the disk.
  *
  * Numbering: a proxy whose spool was closed cleanly continues from the number it recorded;
  * otherwise (a first start, no spool, or a spool left by a crash, which may not hold every number
@@ -310,7 +312,13 @@ export class RemoteSink implements EventSink {
           this.#spoolTimer = setTimeout(
             () => {
               this.#spoolTimer = null;
-              if (this.#failure === null) this.#spoolUnacknowledged(this.#spoolMark);
+              // Timers run before the loop reads its sockets: an Ack that arrived while this thread
+              // was not running (a busy core, or the recording thread's low priority) is read
+              // first, so the check spools only what is really still unacknowledged.
+              const upTo = this.#spoolMark;
+              setImmediate(() => {
+                if (this.#failure === null) this.#spoolUnacknowledged(upTo);
+              });
             },
             Math.max(1, Math.floor(this.options.batchWindowMs / 4)),
           );
